@@ -1,0 +1,107 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Every Carillon target uses the same strictness: imports that leak into an API are `public import`.
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Carillon",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "carillond", targets: ["carillond"]),
+        .executable(name: "carillon", targets: ["carillon"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        // C libraries, from Debian's -dev packages.
+        .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
+        .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
+        .systemLibrary(name: "CSoxr", pkgConfig: "soxr", providers: [.apt(["libsoxr-dev"])]),
+
+        .target(name: "CarillonTOML", swiftSettings: strict),
+        .target(name: "CarillonCore", dependencies: ["CarillonTOML"], swiftSettings: strict),
+        .target(name: "CarillonSynth", swiftSettings: strict),
+        .target(
+            name: "CarillonAudio",
+            dependencies: ["CarillonCore", "CarillonSynth", "CALSA", "CSndFile", "CSoxr"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "CarillonStore",
+            dependencies: ["CarillonCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
+        .target(name: "CarillonProtocol", dependencies: ["CarillonCore"], swiftSettings: strict),
+        .target(
+            name: "CarillonControl",
+            dependencies: [
+                "CarillonProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "CarillonStation",
+            dependencies: [
+                "CarillonCore", "CarillonAudio", "CarillonStore", "CarillonProtocol", "CarillonControl",
+                "CarillonTOML", "CarillonSynth",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "carillond",
+            dependencies: [
+                "CarillonStation",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "carillon",
+            dependencies: [
+                "CarillonProtocol", "CarillonControl", "CarillonCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // Shared harnesses for the tests: capture PCMs, a daemon runner, signal analysis.
+        .target(name: "CarillonTesting", dependencies: ["CarillonCore"], path: "Tests/CarillonTesting", swiftSettings: strict),
+        .testTarget(name: "CarillonTOMLTests", dependencies: ["CarillonTOML"], swiftSettings: strict),
+        .testTarget(name: "CarillonSynthTests", dependencies: ["CarillonSynth"], swiftSettings: strict),
+        .testTarget(name: "CarillonCoreTests", dependencies: ["CarillonCore"], swiftSettings: strict),
+        .testTarget(name: "CarillonAudioTests", dependencies: ["CarillonAudio", "CarillonTesting"], swiftSettings: strict),
+        .testTarget(name: "CarillonStoreTests", dependencies: ["CarillonStore"], swiftSettings: strict),
+        .testTarget(name: "CarillonProtocolTests", dependencies: ["CarillonProtocol"], swiftSettings: strict),
+        .testTarget(
+            name: "CarillonControlTests",
+            dependencies: [
+                "CarillonControl",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "CarillonStationTests", dependencies: ["CarillonStation", "CarillonTesting"], swiftSettings: strict),
+        .testTarget(name: "EndToEndTests", dependencies: ["CarillonTesting", "CarillonProtocol"], swiftSettings: strict),
+    ],
+    swiftLanguageModes: [.v6]
+)

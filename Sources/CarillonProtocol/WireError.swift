@@ -1,0 +1,40 @@
+/// A stable error code. Clients match on these; the message is for people.
+public enum ErrorCode: String, Sendable, Hashable, Codable, CaseIterable {
+    /// The line is not a JSON object with a string `cmd`.
+    case malformedRequest = "malformed-request"
+    /// The line is longer than the server accepts; it was discarded unread.
+    case lineTooLong = "line-too-long"
+    /// No command has that name.
+    case unknownCommand = "unknown-command"
+    /// The arguments are missing, of the wrong type or out of range.
+    case invalidArguments = "invalid-arguments"
+    /// The library has no clip with that id.
+    case unknownClip = "unknown-clip"
+    /// The school has no zone with that name.
+    case unknownZone = "unknown-zone"
+    /// No play, plan or other object with that id.
+    case notFound = "not-found"
+    /// The caller's role does not allow the command.
+    case permissionDenied = "permission-denied"
+    /// The clip's audio cannot be read or decoded.
+    case badAudio = "bad-audio"
+    /// The outputs needed are down; see `status`.
+    case outputUnavailable = "output-unavailable"
+    /// The protocol versions offered in `hello` are not spoken here.
+    case unsupportedProtocol = "unsupported-protocol"
+    /// The daemon failed; the request may not have been carried out.
+    case `internal` = "internal"
+}
+
+/// An error reply: `{"code":"unknown-clip","message":"no clip `bell.x` in the library"}`.
+public struct WireError: Error, Sendable, Hashable, Codable, CustomStringConvertible {
+    public var code: ErrorCode
+    public var message: String
+
+    public init(_ code: ErrorCode, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(message) [\(code.rawValue)]" }
+}

@@ -1,0 +1,22 @@
+import CarillonControl
+import CarillonProtocol
+
+/// The command table: every command the daemon answers, in one place.
+enum Commands {
+    static func table(station: Station) -> Dispatcher {
+        Dispatcher([
+            .command(.hello, arguments: HelloArgs.self) { args, _ throws(WireError) in
+                guard args.protocols.contains(protocolVersion) else {
+                    throw WireError(.unsupportedProtocol, "this daemon speaks protocol \(protocolVersion) only")
+                }
+                return HelloResult(protocolVersion: protocolVersion, server: "carillond", version: Station.version)
+            },
+            .command(.status, arguments: Empty.self) { _, _ in await station.status() },
+            .command(.play, arguments: PlayArgs.self) { args, peer throws(WireError) in
+                try await station.play(args, by: peer.address)
+            },
+            .command(.stop, arguments: StopArgs.self) { args, _ throws(WireError) in try await station.stop(args) },
+            .command(.wait, arguments: WaitArgs.self) { args, _ throws(WireError) in try await station.wait(args) },
+        ])
+    }
+}

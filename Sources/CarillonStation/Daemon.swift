@@ -1,0 +1,78 @@
+import CarillonAudio
+import CarillonControl
+import CarillonProtocol
+import CarillonStore
+import CarillonTOML
+import UnixSignals
+import Foundation
+public import Logging
+import ServiceLifecycle
+
+/// Assembles and runs the daemon: store, audio, station, control, signals.
+public enum Daemon {
+    /// Validates the config and the library it names, returning every problem found.
+    public static func check(configPath: String) -> [String] {
+        let config: StationConfig
+        do { config = try StationConfig.load(path: configPath) } catch { return error.errors.map(\.description) }
+        do { _ = try Library.load(directory: config.libraryDirectory) } catch { return error.errors.map(\.description) }
+        return []
+    }
+
+    /// Runs until SIGTERM or SIGINT.
+    /// - Throws: when the config, the data directory or the database cannot be used: nothing starts then.
+    public static func run(configPath: String, logger baseLogger: Logger) async throws {
+        let config = try StationConfig.load(path: configPath)
+        let logger = {
+            var logger = baseLogger
+            logger.logLevel = config.logLevel
+            return logger
+        }()
+        let library = try Library.load(directory: config.libraryDirectory)
+        do {
+            try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: (config.controlSocket as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        } catch {
+            throw ControlError("cannot create \(config.dataDirectory): \(error.localizedDescription)")
+        }
+        let store = try Store.open(path: config.databasePath)
+
+        let notifier = SystemdNotifier.fromEnvironment()
+        let (events, sink) = AsyncStream.makeStream(of: AudioEvent.self, bufferingPolicy: .unbounded)
+        let engine = AudioEngine(
+            outputs: config.outputs, onEvent: { sink.yield($0) },
+            watchdog: notifier.flatMap { n in n.watchdogInterval.map { ($0, { n.notify("WATCHDOG=1") }) } })
+        let station = try Station(config: config, library: library, engine: engine, store: store, logger: logger)
+
+        let readiness = Readiness(waitingFor: [.control, .signals]) { [logger] in
+            notifier?.notify("READY=1\nSTATUS=ready")
+            logger.notice(
+                "carillond ready",
+                metadata: ["version": "\(Station.version)", "clips": "\(library.clips.count)", "socket": "\(config.controlSocket)"])
+        }
+        let server = ControlServer(
+            address: .unixDomainSocket(path: config.controlSocket), dispatcher: Commands.table(station: station),
+            maxLineBytes: config.maxLineBytes, socketMode: config.socketMode, logger: logger)
+        let reload: @Sendable () async -> Void = {
+            do {
+                let new = try StationConfig.load(path: configPath)
+                let newLibrary = try Library.load(directory: new.libraryDirectory)
+                await station.reload(new, library: newLibrary)
+            } catch {
+                logger.error("reload refused; the running config stays", metadata: ["errors": "\(error)"])
+            }
+        }
+        // Start order is dependency order; shutdown runs in reverse: signals, control, events, audio.
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: AudioService(engine: engine)),
+                    .init(service: EventPump(station: station, events: events)),
+                    .init(service: ControlService(server: server, readiness: readiness)),
+                    .init(service: SignalService(readiness: readiness, notifier: notifier, reload: reload)),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+    }
+}

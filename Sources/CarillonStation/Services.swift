@@ -1,0 +1,66 @@
+import CarillonAudio
+import CarillonControl
+import CarillonProtocol
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// Runs the audio engine's threads for the life of the daemon; it stops last, so audio drains last.
+struct AudioService: Service {
+    let engine: AudioEngine
+
+    func run() async throws {
+        engine.start()
+        defer { engine.shutdown() }
+        try? await gracefulShutdown()
+    }
+}
+
+/// Feeds the engine's reports to the Station, in order.
+struct EventPump: Service {
+    let station: Station
+    let events: AsyncStream<AudioEvent>
+
+    func run() async throws {
+        for await event in events.cancelOnGracefulShutdown() {
+            await station.handle(event)
+        }
+    }
+}
+
+/// The UNIX control socket.
+struct ControlService: Service {
+    let server: ControlServer
+    let readiness: Readiness
+
+    func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown {
+                try await server.run { await readiness.ready(.control) }
+            }
+        } catch is CancellationError {
+            // Graceful shutdown: the socket is closed and its file removed.
+        }
+    }
+}
+
+/// SIGHUP reloads the config; graceful shutdown is announced to systemd as STOPPING=1.
+struct SignalService: Service {
+    let readiness: Readiness
+    let notifier: SystemdNotifier?
+    let reload: @Sendable () async -> Void
+
+    func run() async throws {
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        await readiness.ready(.signals)
+        await withGracefulShutdownHandler {
+            for await _ in hangups.cancelOnGracefulShutdown() {
+                notifier?.notify("RELOADING=1")
+                await reload()
+                notifier?.notify("READY=1")
+            }
+        } onGracefulShutdown: {
+            notifier?.notify("STOPPING=1")
+        }
+    }
+}

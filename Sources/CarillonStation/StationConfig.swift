@@ -1,0 +1,202 @@
+public import CarillonAudio
+public import CarillonCore
+public import CarillonTOML
+public import Foundation
+public import Logging
+
+/// The daemon's configuration, from `carillon.toml`. Relative paths are resolved against the file's directory.
+public struct StationConfig: Sendable {
+    /// The config file, absolute.
+    public var file: String
+    /// The school's name, shown in `status`.
+    public var name: String
+    /// Database, caches and recordings.
+    public var dataDirectory: String
+    public var logLevel: Logger.Level
+    /// The UNIX control socket.
+    public var controlSocket: String
+    /// The socket file's mode; teachers reach it through its group.
+    public var socketMode: mode_t
+    public var maxLineBytes: Int
+    /// The audio library: `catalog.toml` and the files it names.
+    public var libraryDirectory: String
+    public var outputs: [OutputConfig]
+
+    /// The zones of the school, in config order. Until zones are declared, each output is one zone.
+    public var zones: [ZoneName] { outputs.map { ZoneName($0.name) } }
+
+    /// Where the database lives.
+    public var databasePath: String { dataDirectory + "/carillon.sqlite" }
+}
+
+/// Every problem found in a config, each with its file and line.
+public struct ConfigError: Error, Sendable, CustomStringConvertible {
+    public var errors: [TOMLError]
+    public init(_ errors: [TOMLError]) { self.errors = errors }
+    public init(file: String, message: String) {
+        errors = [TOMLError(file: file, position: .start, message: message)]
+    }
+    public var description: String { errors.map(\.description).joined(separator: "\n") }
+}
+
+extension StationConfig {
+    /// Reads and validates a config file.
+    /// - Throws: `ConfigError` listing every problem, not just the first.
+    public static func load(path: String) throws(ConfigError) -> StationConfig {
+        let file = URL(fileURLWithPath: path).standardizedFileURL.path
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: file)) } catch {
+            throw ConfigError(file: file, message: "cannot read the config: \(error.localizedDescription)")
+        }
+        return try parse(Array(data), file: file)
+    }
+
+    /// Validates config text; `file` names it in errors and anchors relative paths.
+    public static func parse(_ bytes: [UInt8], file: String) throws(ConfigError) -> StationConfig {
+        let table: TOMLTable
+        do { table = try TOML.parse(utf8: bytes, file: file) } catch { throw ConfigError([error]) }
+        let base = (file as NSString).deletingLastPathComponent
+        var errors = Errors()
+        var root = TOMLReader(table, file: file)
+
+        var config = StationConfig(
+            file: file, name: "Carillon", dataDirectory: resolve("/var/lib/carillon", base), logLevel: .info,
+            controlSocket: "/run/carillon/control.sock", socketMode: 0o660, maxLineBytes: 64 * 1024,
+            libraryDirectory: "/usr/share/carillon/audio-library", outputs: [])
+
+        if var station = errors.run({ () throws(TOMLError) in try root.table("station") }) ?? nil {
+            errors.run { () throws(TOMLError) in
+                if let name = try station.string("name") { config.name = name }
+            }
+            errors.run { () throws(TOMLError) in
+                if let dir = try station.string("data_dir") { config.dataDirectory = resolve(dir, base) }
+            }
+            errors.run { () throws(TOMLError) in
+                if let level = try station.string("log_level") {
+                    guard let parsed = Logger.Level(rawValue: level) else {
+                        throw station.error(
+                            "`station.log_level` must be one of trace, debug, info, notice, warning, error, critical",
+                            at: "log_level")
+                    }
+                    config.logLevel = parsed
+                }
+            }
+            errors.run { () throws(TOMLError) in try station.finish() }
+        }
+        if var control = errors.run({ () throws(TOMLError) in try root.table("control") }) ?? nil {
+            errors.run { () throws(TOMLError) in
+                if let socket = try control.string("socket") { config.controlSocket = resolve(socket, base) }
+            }
+            errors.run { () throws(TOMLError) in
+                if let mode = try control.string("socket_mode") {
+                    guard mode.count == 4, let value = mode_t(mode, radix: 8), value & 0o7000 == 0 else {
+                        throw control.error("`control.socket_mode` must be four octal digits such as \"0660\"", at: "socket_mode")
+                    }
+                    config.socketMode = value
+                }
+            }
+            errors.run { () throws(TOMLError) in
+                if let limit = try control.integer("max_line_bytes") {
+                    guard (1024...16 * 1024 * 1024).contains(limit) else {
+                        throw control.error("`control.max_line_bytes` must be between 1024 and 16777216", at: "max_line_bytes")
+                    }
+                    config.maxLineBytes = limit
+                }
+            }
+            errors.run { () throws(TOMLError) in try control.finish() }
+        }
+        if var library = errors.run({ () throws(TOMLError) in try root.table("library") }) ?? nil {
+            errors.run { () throws(TOMLError) in
+                if let dir = try library.string("dir") { config.libraryDirectory = resolve(dir, base) }
+            }
+            errors.run { () throws(TOMLError) in try library.finish() }
+        }
+        let outputs = errors.run { () throws(TOMLError) in try root.tableArray("output") } ?? []
+        for var output in outputs {
+            if let parsed = parseOutput(&output, errors: &errors) {
+                if config.outputs.contains(where: { $0.name == parsed.name }) {
+                    errors.append(output.error("output `\(parsed.name)` is declared twice", at: "name"))
+                } else {
+                    config.outputs.append(parsed)
+                }
+            }
+            errors.run { () throws(TOMLError) in try output.finish() }
+        }
+        if outputs.isEmpty && errors.list.isEmpty {
+            config.outputs = [OutputConfig(name: "main", device: "default")]
+        }
+        errors.run { () throws(TOMLError) in try root.finish() }
+        guard errors.list.isEmpty else { throw ConfigError(errors.list.sorted { $0.position < $1.position }) }
+        return config
+    }
+
+    /// Reads one `[[output]]`, every key on its own, so that one bad value hides no other error.
+    private static func parseOutput(_ output: inout TOMLReader, errors: inout Errors) -> OutputConfig? {
+        let before = errors.list.count
+        let name = errors.run { () throws(TOMLError) in
+            let name = try output.requiredString("name")
+            guard ZoneName(name).isWellFormed, name != ZoneName.all.rawValue else {
+                throw output.error(
+                    "output name `\(name)` must start with a lower-case letter and hold only a-z, 0-9, - and _ (and not be `all`)",
+                    at: "name")
+            }
+            return name
+        }
+        let device = errors.run { () throws(TOMLError) in try output.requiredString("device") }
+        var config = OutputConfig(name: name ?? "", device: device ?? "")
+        errors.run { () throws(TOMLError) in config.alsaConfig = try output.string("alsa_conf") }
+        errors.run { () throws(TOMLError) in
+            if let rate = try output.integer("rate") {
+                guard AudioFormat.supportedRates.contains(rate) else {
+                    let rates = AudioFormat.supportedRates.sorted().map(String.init).joined(separator: ", ")
+                    throw output.error("`rate` must be one of \(rates)", at: "rate")
+                }
+                config.format.sampleRate = rate
+            }
+        }
+        errors.run { () throws(TOMLError) in
+            if let channels = try output.integer("channels") {
+                guard (1...8).contains(channels) else { throw output.error("`channels` must be 1 to 8", at: "channels") }
+                config.format.channels = channels
+            }
+        }
+        errors.run { () throws(TOMLError) in
+            if let buffer = try output.integer("buffer_ms") {
+                guard (10...500).contains(buffer) else { throw output.error("`buffer_ms` must be 10 to 500", at: "buffer_ms") }
+                config.bufferMilliseconds = buffer
+            }
+        }
+        errors.run { () throws(TOMLError) in
+            if let period = try output.integer("period_ms") {
+                guard (1...50).contains(period) else { throw output.error("`period_ms` must be 1 to 50", at: "period_ms") }
+                config.periodMilliseconds = period
+            }
+        }
+        guard errors.list.count == before else { return nil }
+        guard config.periodMilliseconds * 2 <= config.bufferMilliseconds else {
+            errors.append(output.error("`buffer_ms` must be at least twice `period_ms`", at: "buffer_ms"))
+            return nil
+        }
+        return config
+    }
+
+    private static func resolve(_ path: String, _ base: String) -> String {
+        let absolute = path.hasPrefix("/") ? path : base + "/" + path
+        return URL(fileURLWithPath: absolute).standardizedFileURL.path
+    }
+}
+
+/// Gathers errors so that one run of `--check-config` reports them all.
+struct Errors {
+    private(set) var list: [TOMLError] = []
+
+    mutating func append(_ error: TOMLError) { list.append(error) }
+
+    @discardableResult
+    mutating func run<T>(_ body: () throws(TOMLError) -> T) -> T? {
+        do { return try body() } catch {
+            list.append(error)
+            return nil
+        }
+    }
+}

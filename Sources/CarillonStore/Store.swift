@@ -1,0 +1,202 @@
+public import Foundation
+import GRDB
+
+/// The daemon's database: the play log now; schedule, rotation and emergency state as they arrive.
+///
+/// Owns the GRDB writer. Every write is one transaction. Safe from any task: GRDB serializes writes
+/// on its own queue, and the async methods never block the Swift concurrency pool.
+public final class Store: Sendable {
+    private let writer: any DatabaseWriter
+
+    private init(writer: any DatabaseWriter) throws {
+        self.writer = writer
+        try Self.migrator.migrate(writer)
+    }
+
+    /// Opens (or creates) the database file in WAL mode with `synchronous=FULL`, and migrates it.
+    /// - Throws: `StoreError` naming the file when it cannot be opened or migrated.
+    public static func open(path: String) throws(StoreError) -> Store {
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            // What was acknowledged must survive a power cut, not just a crash.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        configuration.busyMode = .timeout(5)
+        do {
+            return try Store(writer: DatabasePool(path: path, configuration: configuration))
+        } catch {
+            throw StoreError("cannot open database \(path): \(Self.describe(error))")
+        }
+    }
+
+    /// A private in-memory database, for tests.
+    public static func inMemory() throws(StoreError) -> Store {
+        do {
+            return try Store(writer: DatabaseQueue())
+        } catch {
+            throw StoreError("cannot create an in-memory database: \(Self.describe(error))")
+        }
+    }
+
+    /// The journal mode in force, e.g. `wal`.
+    public func journalMode() throws(StoreError) -> String {
+        do { return try writer.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") ?? "" } } catch {
+            throw StoreError(Self.describe(error))
+        }
+    }
+
+    /// Migrations are frozen once shipped: add a new one, never edit an old one.
+    private static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-play-log") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE play (
+                        id INTEGER PRIMARY KEY,
+                        clip TEXT NOT NULL,
+                        zones TEXT NOT NULL,          -- comma-separated zone names
+                        level TEXT NOT NULL,
+                        source TEXT NOT NULL,         -- manual, schedule, plan, shout, tts
+                        requested_by TEXT NOT NULL,
+                        requested_at INTEGER NOT NULL, -- microseconds since the Unix epoch
+                        first_sample_at INTEGER,      -- first sample written to ALSA
+                        audible_at INTEGER,           -- first sample written plus the device's queue
+                        latency_us INTEGER,           -- request to first sample, on the monotonic clock
+                        ended_at INTEGER,
+                        outcome TEXT,                 -- finished, stopped, cut, failed, missed
+                        detail TEXT
+                    );
+                    CREATE INDEX play_requested_at ON play(requested_at);
+                    """)
+        }
+        return migrator
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? DatabaseError { return error.message ?? "\(error.resultCode)" }
+        return "\(error)"
+    }
+}
+
+/// A database failure, with a message for the log and the client.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+extension Store {
+    /// Records a play when it is requested.
+    public func recordRequested(_ play: PlayRecord) async throws(StoreError) {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO play (id, clip, zones, level, source, requested_by, requested_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    play.id, play.clip, play.zones.joined(separator: ","), play.level, play.source, play.requestedBy,
+                    play.requestedAt.microseconds,
+                ])
+        }
+    }
+
+    /// Records when a play's first sample reached ALSA, and when it was due to be heard.
+    public func recordStarted(id: Int64, firstSampleAt: Date, audibleAt: Date, latency: Duration) async throws(StoreError) {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    UPDATE play SET first_sample_at = ?, audible_at = ?, latency_us = ?
+                    WHERE id = ? AND first_sample_at IS NULL
+                    """,
+                arguments: [firstSampleAt.microseconds, audibleAt.microseconds, latency.microseconds, id])
+        }
+    }
+
+    /// Records how a play ended.
+    public func recordEnded(id: Int64, at: Date, outcome: String, detail: String?) async throws(StoreError) {
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE play SET ended_at = ?, outcome = ?, detail = ? WHERE id = ?",
+                arguments: [at.microseconds, outcome, detail, id])
+        }
+    }
+
+    /// The highest play id ever recorded, so that ids stay unique across restarts.
+    public func lastPlayID() throws(StoreError) -> Int64 {
+        do { return try writer.read { try Int64.fetchOne($0, sql: "SELECT MAX(id) FROM play") ?? 0 } } catch {
+            throw StoreError(Self.describe(error))
+        }
+    }
+
+    /// The newest plays first.
+    public func recentPlays(limit: Int) async throws(StoreError) -> [PlayRecord] {
+        do {
+            return try await writer.read { db in
+                try Row.fetchAll(db, sql: "SELECT * FROM play ORDER BY id DESC LIMIT ?", arguments: [limit]).map(PlayRecord.init(row:))
+            }
+        } catch {
+            throw StoreError(Self.describe(error))
+        }
+    }
+
+    private func write(_ body: @escaping @Sendable (Database) throws -> Void) async throws(StoreError) {
+        do { try await writer.write(body) } catch { throw StoreError(Self.describe(error)) }
+    }
+}
+
+/// One row of the play log.
+public struct PlayRecord: Sendable, Hashable {
+    public var id: Int64
+    public var clip: String
+    public var zones: [String]
+    public var level: String
+    public var source: String
+    public var requestedBy: String
+    public var requestedAt: Date
+    public var firstSampleAt: Date?
+    public var audibleAt: Date?
+    public var latency: Duration?
+    public var endedAt: Date?
+    public var outcome: String?
+    public var detail: String?
+
+    public init(
+        id: Int64, clip: String, zones: [String], level: String, source: String, requestedBy: String, requestedAt: Date
+    ) {
+        self.id = id
+        self.clip = clip
+        self.zones = zones
+        self.level = level
+        self.source = source
+        self.requestedBy = requestedBy
+        self.requestedAt = requestedAt
+    }
+
+    init(row: Row) {
+        id = row["id"]
+        clip = row["clip"]
+        zones = (row["zones"] as String).split(separator: ",").map(String.init)
+        level = row["level"]
+        source = row["source"]
+        requestedBy = row["requested_by"]
+        requestedAt = Date(microseconds: row["requested_at"])
+        firstSampleAt = (row["first_sample_at"] as Int64?).map(Date.init(microseconds:))
+        audibleAt = (row["audible_at"] as Int64?).map(Date.init(microseconds:))
+        latency = (row["latency_us"] as Int64?).map { .microseconds($0) }
+        endedAt = (row["ended_at"] as Int64?).map(Date.init(microseconds:))
+        outcome = row["outcome"]
+        detail = row["detail"]
+    }
+}
+
+extension Date {
+    var microseconds: Int64 { Int64((timeIntervalSince1970 * 1_000_000).rounded()) }
+    init(microseconds: Int64) { self.init(timeIntervalSince1970: Double(microseconds) / 1_000_000) }
+}
+
+extension Duration {
+    var microseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
+    }
+}

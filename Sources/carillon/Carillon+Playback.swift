@@ -1,0 +1,90 @@
+import ArgumentParser
+import CarillonControl
+import CarillonProtocol
+import Foundation
+
+extension Carillon {
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show what the daemon is doing.")
+        @OptionGroup var connection: Connection
+        @Flag(help: "Print one JSON object.") var json = false
+
+        func run() async throws {
+            let status = try await connection.with { try await $0.call(.status, Empty(), returning: StatusResult.self) }
+            if json { return try printJSON(status) }
+            print("\(status.server) — carillond \(status.version), up \(formatDuration(status.uptimeSeconds))")
+            print("library: \(status.clips) clips")
+            print("outputs:")
+            for output in status.outputs {
+                let state = output.fault.map { "fault: \($0)" } ?? output.state
+                print("  \(output.name)  \(output.device)  \(output.sampleRate) Hz \(output.channels) ch  \(state)"
+                    + (output.xruns > 0 ? "  xruns \(output.xruns)" : ""))
+            }
+            if status.playing.isEmpty {
+                print("playing: nothing")
+            } else {
+                print("playing:")
+                for play in status.playing {
+                    print("  #\(play.play)  \(play.clip)  \(play.level)  \(play.zones.joined(separator: ","))")
+                }
+            }
+        }
+    }
+
+    struct Play: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Play a clip from the library.")
+        @OptionGroup var connection: Connection
+        @Argument(help: "The clip's id, e.g. bell.start.") var clip: String
+        @Option(help: "Comma-separated zones (default: all).") var zones: String?
+        @Flag(help: "Wait until the clip has finished, and report how it went.") var wait = false
+        @Flag(help: "Print JSON lines.") var json = false
+
+        func run() async throws {
+            let zoneList = try zones.map { try parseZones($0) }
+            try await connection.with { control in
+                let info = try await control.call(.play, PlayArgs(clip: clip, zones: zoneList), returning: PlayInfo.self)
+                if json { try printJSON(info) } else {
+                    print("playing #\(info.play) \(info.clip) in \(info.zones.joined(separator: ", "))")
+                }
+                guard wait else { return }
+                let outcome = try await control.call(.wait, WaitArgs(play: info.play), returning: PlayOutcome.self)
+                if json { try printJSON(outcome) } else {
+                    print("#\(outcome.play) \(outcome.outcome)" + (outcome.detail.map { ": \($0)" } ?? ""))
+                }
+                if outcome.outcome == "failed" { throw ExitCode(1) }
+            }
+        }
+    }
+
+    struct Stop: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop one play, or everything playing.")
+        @OptionGroup var connection: Connection
+        @Argument(help: "The play's number, as `play` and `status` show it; omit to stop all.") var play: Int64?
+        @Flag(help: "Print one JSON object.") var json = false
+
+        func run() async throws {
+            let result = try await connection.with { try await $0.call(.stop, StopArgs(play: play), returning: StopResult.self) }
+            if json { return try printJSON(result) }
+            print(result.stopped.isEmpty ? "nothing was playing" : "stopped " + result.stopped.map { "#\($0)" }.joined(separator: ", "))
+        }
+    }
+}
+
+/// Splits `a,b` into zone names, refusing empty ones.
+func parseZones(_ text: String) throws -> [String] {
+    let zones = text.split(separator: ",", omittingEmptySubsequences: false).map {
+        $0.trimmingCharacters(in: .whitespaces)
+    }
+    guard !zones.isEmpty, !zones.contains(where: \.isEmpty) else {
+        throw ValidationError("--zones takes comma-separated zone names, e.g. teaching,playground")
+    }
+    return zones
+}
+
+func formatDuration(_ seconds: Double) -> String {
+    let s = Int(seconds)
+    if s < 60 { return "\(s)s" }
+    if s < 3600 { return "\(s / 60)m \(s % 60)s" }
+    if s < 86400 { return "\(s / 3600)h \(s % 3600 / 60)m" }
+    return "\(s / 86400)d \(s % 86400 / 3600)h"
+}
