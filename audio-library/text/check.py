@@ -1,0 +1,221 @@
+#!/usr/bin/env python3
+"""Validate the default library texts in this directory (stdlib only).
+
+Usage: python3 check.py [--review]
+
+Checks:
+  * every tips-<subject>.toml for the twelve subjects exists, has the right
+    `subject`, a `title`, and at least MIN_TIPS tips;
+  * ids unique and gapless (tip.<subject>.001.., culture.001.., msg.* unique);
+  * required keys present, no unknown keys, allowed grade / season values;
+  * length: 15-80 characters for tips and culture clips, 40-150 for
+    emergency messages (msg.drill.prefix is a fixed phrase and exempt);
+    culture titles 2-8 characters;
+  * text hygiene for TTS: no ASCII letters, no parentheses, no URLs, no
+    half-width punctuation, digits only inside the allowed phone numbers,
+    text ends with full-width terminal punctuation;
+  * duplicates across all files: equal normalized text, and character-bigram
+    Jaccard similarity >= FAIL_SIM (error). Pairs >= REVIEW_SIM are printed
+    with --review for manual review.
+"""
+from __future__ import annotations
+
+import re
+import sys
+import tomllib
+from itertools import combinations
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SUBJECTS = {
+    "traffic": "交通安全",
+    "food": "食品安全",
+    "earthquake": "防震减灾",
+    "cyber": "网络安全",
+    "fire": "消防安全",
+    "outdoor": "户外安全",
+    "injury": "意外伤害",
+    "social": "社会安全",
+    "law": "法治教育",
+    "mental": "心理健康",
+    "cases": "案例警示",
+    "technique": "安全技能",
+}
+GRADES = {"primary", "middle", "high", "all"}
+SEASONS = {"all", "spring", "summer", "autumn", "winter"}
+MIN_TIPS = 42
+MIN_CLIPS = 36
+TIP_LEN = (15, 80)
+MSG_LEN = (40, 150)
+TITLE_LEN = (2, 8)
+FAIL_SIM = 0.6
+REVIEW_SIM = 0.4
+PHONE_NUMBERS = {"110", "119", "120", "122", "12355", "12339", "96110"}
+REQUIRED_MESSAGES = {
+    "msg.fire.evacuate", "msg.fire.allclear",
+    "msg.earthquake.shaking", "msg.earthquake.evacuate", "msg.earthquake.allclear",
+    "msg.lockdown", "msg.lockdown.allclear",
+    "msg.weather.shelter", "msg.weather.allclear",
+    "msg.gas.evacuate", "msg.gas.allclear",
+    "msg.drill.prefix", "msg.drill.end",
+}
+LENGTH_EXEMPT = {"msg.drill.prefix"}  # fixed phrase "现在是演练，现在是演练。"
+
+errors: list[str] = []
+texts: list[tuple[str, str]] = []  # (id, text) across all files
+
+
+def err(msg: str) -> None:
+    errors.append(msg)
+
+
+def norm(text: str) -> str:
+    return re.sub(r"[\W_]", "", text)
+
+
+def bigrams(text: str) -> set[str]:
+    t = norm(text)
+    return {t[i:i + 2] for i in range(len(t) - 1)}
+
+
+def check_text(eid: str, text: str, lo: int, hi: int) -> None:
+    n = len(text)
+    if eid not in LENGTH_EXEMPT and not lo <= n <= hi:
+        err(f"{eid}: length {n} not in {lo}-{hi}: {text}")
+    if re.search(r"[A-Za-z]", text):
+        err(f"{eid}: ASCII letters: {text}")
+    if re.search(r"[()（）\[\]【】]", text):
+        err(f"{eid}: parentheses: {text}")
+    if re.search(r"[,.;:!?\"'/%~<>*#&=+-]", text):
+        err(f"{eid}: half-width punctuation: {text}")
+    if re.search(r"\s", text):
+        err(f"{eid}: whitespace: {text!r}")
+    for num in re.findall(r"\d+", text):
+        if num not in PHONE_NUMBERS:
+            err(f"{eid}: digits {num} are not an allowed phone number: {text}")
+    if not text.endswith(("。", "！", "？", "”")):
+        err(f"{eid}: must end with full-width terminal punctuation: {text}")
+    texts.append((eid, text))
+
+
+def load(name: str) -> dict | None:
+    path = HERE / name
+    if not path.exists():
+        err(f"{name}: missing")
+        return None
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        err(f"{name}: TOML error: {e}")
+        return None
+
+
+def check_entries(fname: str, entries, prefix: str, keys: set[str], optional: set[str] = frozenset()):
+    if not isinstance(entries, list):
+        err(f"{fname}: no entries")
+        return []
+    for i, e in enumerate(entries, 1):
+        eid = e.get("id", f"{fname}#{i}")
+        missing = keys - e.keys()
+        extra = e.keys() - keys - optional
+        if missing:
+            err(f"{eid}: missing keys {sorted(missing)}")
+        if extra:
+            err(f"{eid}: unknown keys {sorted(extra)}")
+        if prefix and e.get("id") != f"{prefix}{i:03d}":
+            err(f"{fname}: entry {i} has id {e.get('id')!r}, expected {prefix}{i:03d} (ids must be gapless)")
+        if "grade" in keys and e.get("grade") not in GRADES:
+            err(f"{eid}: bad grade {e.get('grade')!r}")
+        if "season" in keys and e.get("season") not in SEASONS:
+            err(f"{eid}: bad season {e.get('season')!r}")
+    return entries
+
+
+def main() -> int:
+    review = "--review" in sys.argv
+    stats = []
+    for subject, title in SUBJECTS.items():
+        fname = f"tips-{subject}.toml"
+        data = load(fname)
+        if data is None:
+            continue
+        if data.get("subject") != subject:
+            err(f"{fname}: subject must be {subject!r}")
+        if data.get("title") != title:
+            err(f"{fname}: title must be {title!r}")
+        tips = check_entries(fname, data.get("tip"), f"tip.{subject}.", {"id", "grade", "season", "text"})
+        if len(tips) < MIN_TIPS:
+            err(f"{fname}: {len(tips)} tips, need >= {MIN_TIPS}")
+        for t in tips:
+            check_text(t.get("id", "?"), t.get("text", ""), *TIP_LEN)
+        grades = {g: sum(t.get("grade") == g for t in tips) for g in ("primary", "middle", "high", "all")}
+        seasonal = sum(t.get("season") != "all" for t in tips)
+        stats.append((fname, len(tips), grades, seasonal))
+
+    data = load("culture.toml")
+    if data is not None:
+        clips = check_entries("culture.toml", data.get("clip"), "culture.", {"id", "title", "text", "grade"})
+        if len(clips) < MIN_CLIPS:
+            err(f"culture.toml: {len(clips)} clips, need >= {MIN_CLIPS}")
+        for c in clips:
+            title = c.get("title", "")
+            if not TITLE_LEN[0] <= len(title) <= TITLE_LEN[1]:
+                err(f"{c.get('id')}: title length {len(title)} not in {TITLE_LEN}")
+            check_text(c.get("id", "?"), c.get("text", ""), *TIP_LEN)
+        stats.append(("culture.toml", len(clips), None, None))
+
+    data = load("emergency.toml")
+    if data is not None:
+        msgs = check_entries("emergency.toml", data.get("message"), "", {"id", "title", "text"})
+        ids = [m.get("id") for m in msgs]
+        for dup in {i for i in ids if ids.count(i) > 1}:
+            err(f"emergency.toml: duplicate id {dup}")
+        for i in ids:
+            if not re.fullmatch(r"msg(\.[a-z]+)+", i or ""):
+                err(f"emergency.toml: bad id {i!r}")
+        for missing in REQUIRED_MESSAGES - set(ids):
+            err(f"emergency.toml: missing message {missing}")
+        for m in msgs:
+            check_text(m.get("id", "?"), m.get("text", ""), *MSG_LEN)
+        prefix = next((m for m in msgs if m.get("id") == "msg.drill.prefix"), None)
+        if prefix and prefix.get("text") != "现在是演练，现在是演练。":
+            err("msg.drill.prefix: must be exactly 现在是演练，现在是演练。")
+        stats.append(("emergency.toml", len(msgs), None, None))
+
+    # duplicates across every file
+    seen: dict[str, str] = {}
+    for eid, text in texts:
+        n = norm(text)
+        if n in seen:
+            err(f"{eid}: same text as {seen[n]}")
+        seen.setdefault(n, eid)
+    grams = [(eid, text, bigrams(text)) for eid, text in texts]
+    review_pairs = []
+    for (ia, ta, ga), (ib, tb, gb) in combinations(grams, 2):
+        if not ga or not gb:
+            continue
+        sim = len(ga & gb) / len(ga | gb)
+        if sim >= FAIL_SIM:
+            err(f"near-duplicate ({sim:.2f}): {ia} / {ib}\n    {ta}\n    {tb}")
+        elif sim >= REVIEW_SIM:
+            review_pairs.append((sim, ia, ta, ib, tb))
+
+    for fname, n, grades, seasonal in stats:
+        extra = f"  grades {grades}  seasonal {seasonal}" if grades else ""
+        print(f"{fname:24} {n:4}{extra}")
+    print(f"texts checked: {len(texts)}; pairs for review (>= {REVIEW_SIM}): {len(review_pairs)}")
+    if review:
+        for sim, ia, ta, ib, tb in sorted(review_pairs, reverse=True):
+            print(f"  {sim:.2f} {ia} / {ib}\n       {ta}\n       {tb}")
+    if errors:
+        print(f"\n{len(errors)} error(s):")
+        for e in errors:
+            print("  " + e)
+        return 1
+    print("OK")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
