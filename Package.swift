@@ -101,7 +101,9 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "CarillonStationTests", dependencies: ["CarillonStation", "CarillonTesting"], swiftSettings: strict),
-        .testTarget(name: "EndToEndTests", dependencies: ["CarillonTesting", "CarillonProtocol"], swiftSettings: strict),
+        .testTarget(
+            name: "EndToEndTests", dependencies: ["CarillonTesting", "CarillonProtocol", "CarillonControl"],
+            swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

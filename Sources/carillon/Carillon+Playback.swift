@@ -6,11 +6,11 @@ import Foundation
 extension Carillon {
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show what the daemon is doing.")
-        @OptionGroup var connection: Connection
+        @ParentCommand var root: Carillon
         @Flag(help: "Print one JSON object.") var json = false
 
         func run() async throws {
-            let status = try await connection.with { try await $0.call(.status, Empty(), returning: StatusResult.self) }
+            let status = try await root.connection.with { try await $0.call(.status, Empty(), returning: StatusResult.self) }
             if json { return try printJSON(status) }
             print("\(status.server) — carillond \(status.version), up \(formatDuration(status.uptimeSeconds))")
             print("library: \(status.clips) clips")
@@ -33,7 +33,7 @@ extension Carillon {
 
     struct Play: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Play a clip from the library.")
-        @OptionGroup var connection: Connection
+        @ParentCommand var root: Carillon
         @Argument(help: "The clip's id, e.g. bell.start.") var clip: String
         @Option(help: "Comma-separated zones (default: all).") var zones: String?
         @Flag(help: "Wait until the clip has finished, and report how it went.") var wait = false
@@ -41,7 +41,7 @@ extension Carillon {
 
         func run() async throws {
             let zoneList = try zones.map { try parseZones($0) }
-            try await connection.with { control in
+            try await root.connection.with { control in
                 let info = try await control.call(.play, PlayArgs(clip: clip, zones: zoneList), returning: PlayInfo.self)
                 if json { try printJSON(info) } else {
                     print("playing #\(info.play) \(info.clip) in \(info.zones.joined(separator: ", "))")
@@ -58,12 +58,12 @@ extension Carillon {
 
     struct Stop: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Stop one play, or everything playing.")
-        @OptionGroup var connection: Connection
+        @ParentCommand var root: Carillon
         @Argument(help: "The play's number, as `play` and `status` show it; omit to stop all.") var play: Int64?
         @Flag(help: "Print one JSON object.") var json = false
 
         func run() async throws {
-            let result = try await connection.with { try await $0.call(.stop, StopArgs(play: play), returning: StopResult.self) }
+            let result = try await root.connection.with { try await $0.call(.stop, StopArgs(play: play), returning: StopResult.self) }
             if json { return try printJSON(result) }
             print(result.stopped.isEmpty ? "nothing was playing" : "stopped " + result.stopped.map { "#\($0)" }.joined(separator: ", "))
         }

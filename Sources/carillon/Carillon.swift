@@ -15,6 +15,8 @@ struct Carillon: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [Status.self, Play.self, Stop.self])
 
+    @OptionGroup var connection: Connection
+
     /// Runs the command and maps every failure to the exit codes of the fixed interface.
     static func main() async {
         do {

@@ -1,0 +1,65 @@
+import CarillonTesting
+import Foundation
+
+/// A daemon on a capture PCM, with one test clip in its library.
+struct Rig {
+    let directory: TemporaryDirectory
+    let capture: CapturePCM
+    let daemon: DaemonProcess
+    /// The test clip's interleaved samples, as written to `library/noise.wav`.
+    let clip: [Int16]
+
+    static let rate = 48000
+
+    /// Starts carillond with one output `main` captured to `capture.raw`.
+    static func start(extraOutputs: String = "", clipSeconds: Double = 0.5) throws -> Rig {
+        let directory = try TemporaryDirectory("carillon-e2e")
+        let capture = CapturePCM(path: directory.file("capture.raw"))
+        let clip = WAVFile.noise(frames: Int(clipSeconds * Double(rate)), channels: 2)
+        try directory.write(
+            "library/catalog.toml",
+            """
+            [[clip]]
+            id = "test.noise"
+            category = "recorded"
+            title = "noise"
+            file = "noise.wav"
+
+            [[clip]]
+            id = "test.corrupt"
+            category = "recorded"
+            title = "corrupt"
+            file = "corrupt.wav"
+
+            [[clip]]
+            id = "bell.start"
+            category = "bell"
+            title = "上课铃"
+            synth = "two-tone"
+            """)
+        try WAVFile.write(path: directory.file("library/noise.wav"), sampleRate: rate, channels: 2, samples: clip)
+        try directory.write("library/corrupt.wav", "RIFF\u{0}\u{0}\u{0}\u{0}WAVEnot really audio")
+        let config = """
+            [station]
+            data_dir = "@DIR@/data"
+            [control]
+            socket = "@DIR@/control.sock"
+            [library]
+            dir = "@DIR@/library"
+            [[output]]
+            name = "main"
+            device = "cap"
+            alsa_conf = '''
+            \(capture.alsaConfig)
+            '''
+            \(extraOutputs)
+            """
+        let daemon = try DaemonProcess(config: config, in: directory)
+        return Rig(directory: directory, capture: capture, daemon: daemon, clip: clip)
+    }
+
+    func stop() {
+        daemon.stop()
+        directory.remove()
+    }
+}

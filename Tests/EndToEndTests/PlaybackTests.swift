@@ -1,0 +1,64 @@
+import CarillonControl
+import CarillonProtocol
+import CarillonTesting
+import Foundation
+import Testing
+
+@Suite("A clip played through the real daemon reaches ALSA")
+struct PlaybackTests {
+    @Test("a played clip is in the capture sample for sample, where the daemon says it started")
+    func clipReachesALSA() throws {
+        let rig = try Rig.start()
+        defer { rig.stop() }
+
+        let played = try rig.daemon.client(["play", "test.noise", "--wait", "--json"])
+        #expect(played.status == 0, "\(played.stderr)")
+        let lines = played.stdout.split(separator: "\n")
+        try #require(lines.count == 2, "play --wait --json prints the play and its outcome: \(played.stdout)")
+        let outcome = try Wire.decoder().decode(PlayOutcome.self, from: Data(lines[1].utf8))
+        #expect(outcome.outcome == "finished")
+        let main = try #require(outcome.outputs.first { $0.output == "main" })
+        let firstFrame = try #require(main.firstFrame)
+        let frameCount = rig.clip.count / 2
+        #expect(main.frames == frameCount)
+
+        // The file PCM writes a period at a time; the daemon keeps writing silence after the clip.
+        try rig.capture.waitForSize((Int(firstFrame) + frameCount) * 4)
+        let captured = rig.capture.samples()
+        let found = try #require(
+            firstIndex(of: rig.clip[0..<64], in: captured, stride: 2), "the clip's first samples are not in the capture")
+        #expect(found == Int(firstFrame) * 2, "the clip starts where the daemon reported it")
+        #expect(Array(captured[found..<(found + rig.clip.count)]) == rig.clip, "every sample arrives unchanged")
+        // Before the clip the device was running and playing silence.
+        #expect(found > 0 && captured[0..<found].allSatisfy { $0 == 0 })
+    }
+
+    @Test("a synthesized bell plays and is logged as finished")
+    func synthesizedBellPlays() throws {
+        let rig = try Rig.start()
+        defer { rig.stop() }
+        let played = try rig.daemon.client(["play", "bell.start", "--wait"])
+        #expect(played.status == 0, "\(played.stderr)")
+        #expect(played.stdout.contains("finished"))
+        let status = try rig.daemon.client(["status"])
+        #expect(status.status == 0)
+        #expect(status.stdout.contains("main  cap  48000 Hz 2 ch  running"))
+    }
+
+    @Test("stop fades a play out and reports it stopped")
+    func stopEndsAPlay() async throws {
+        let rig = try Rig.start(clipSeconds: 30)
+        defer { rig.stop() }
+        try await ControlConnection.with(.unixDomainSocket(path: rig.daemon.socketPath)) { control in
+            let info = try await control.call(.play, PlayArgs(clip: "test.noise"), returning: PlayInfo.self)
+            let status = try await control.call(.status, Empty(), returning: StatusResult.self)
+            #expect(status.playing.map(\.play) == [info.play])
+            let stopped = try await control.call(.stop, StopArgs(play: info.play), returning: StopResult.self)
+            #expect(stopped.stopped == [info.play])
+            let outcome = try await control.call(.wait, WaitArgs(play: info.play), returning: PlayOutcome.self)
+            #expect(outcome.outcome == "stopped")
+            // Far less than the 30 s clip was written: the stop took effect.
+            #expect(outcome.outputs.first!.frames < Rig.rate * 10)
+        }
+    }
+}
