@@ -35,6 +35,7 @@ public struct ZoneName: RawRepresentable, Sendable, Hashable, Codable, Comparabl
 public struct ZoneError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The zones that the school does not have.
     public let unknown: [ZoneName]
+    public init(unknown: [ZoneName]) { self.unknown = unknown }
     public var description: String {
         "unknown zone\(unknown.count == 1 ? "" : "s") " + unknown.map { "`\($0)`" }.joined(separator: ", ")
     }
