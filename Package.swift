@@ -100,7 +100,10 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "CarillonStationTests", dependencies: ["CarillonStation", "CarillonTesting"], swiftSettings: strict),
+        .testTarget(
+            name: "CarillonStationTests",
+            dependencies: ["CarillonStation", "CarillonTesting", "CarillonAudio", "CarillonCore", "CarillonTOML"],
+            swiftSettings: strict),
         .testTarget(
             name: "EndToEndTests", dependencies: ["CarillonTesting", "CarillonProtocol", "CarillonControl"],
             swiftSettings: strict),

@@ -33,44 +33,58 @@ public struct Library: Sendable {
         var errors = Errors()
         var root = TOMLReader(table, file: file)
         for var entry in errors.run({ () throws(TOMLError) in try root.tableArray("clip") }) ?? [] {
-            if let clip = errors.run({ () throws(TOMLError) in try library.parseClip(&entry) }) {
-                if library.clips[clip.id] != nil {
-                    errors.append(entry.error("clip `\(clip.id)` is listed twice", at: "id"))
-                } else {
-                    library.clips[clip.id] = clip
-                }
+            let before = errors.list.count
+            let clip = library.parseClip(&entry, errors: &errors)
+            if let clip, library.clips[clip.id] != nil {
+                errors.append(entry.error("clip `\(clip.id)` is listed twice", at: "id"))
+            } else if let clip {
+                library.clips[clip.id] = clip
             }
-            errors.run { () throws(TOMLError) in try entry.finish() }
+            // Unknown keys are worth reporting only once the known ones were all read.
+            if errors.list.count == before { errors.run { () throws(TOMLError) in try entry.finish() } }
         }
         errors.run { () throws(TOMLError) in try root.finish() }
         guard errors.list.isEmpty else { throw ConfigError(errors.list) }
         return library
     }
 
-    private func parseClip(_ entry: inout TOMLReader) throws(TOMLError) -> Clip {
-        let id = try entry.requiredString("id")
-        guard Clip.isWellFormedID(id) else {
-            throw entry.error("clip id `\(id)` must be dot-separated words of a-z, 0-9, - and _", at: "id")
+    /// Reads one `[[clip]]`, each key on its own, so that one bad value hides no other error.
+    private func parseClip(_ entry: inout TOMLReader, errors: inout Errors) -> Clip? {
+        let before = errors.list.count
+        let id = errors.run { () throws(TOMLError) in
+            let id = try entry.requiredString("id")
+            guard Clip.isWellFormedID(id) else {
+                throw entry.error("clip id `\(id)` must be dot-separated words of a-z, 0-9, - and _", at: "id")
+            }
+            return id
         }
-        let categoryName = try entry.requiredString("category")
-        guard let category = ClipCategory(rawValue: categoryName) else {
-            let names = ClipCategory.allCases.map(\.rawValue).joined(separator: ", ")
-            throw entry.error("unknown category `\(categoryName)`; expected one of \(names)", at: "category")
+        let category = errors.run { () throws(TOMLError) in
+            let name = try entry.requiredString("category")
+            guard let category = ClipCategory(rawValue: name) else {
+                let names = ClipCategory.allCases.map(\.rawValue).joined(separator: ", ")
+                throw entry.error("unknown category `\(name)`; expected one of \(names)", at: "category")
+            }
+            return category
         }
-        let title = try entry.requiredString("title")
-        let language = try entry.string("language") ?? "zh-CN"
-        let gain = try entry.double("gain_db") ?? 0
-        guard (-40...20).contains(gain) else { throw entry.error("`gain_db` must be between -40 and 20", at: "gain_db") }
-        let file = try entry.string("file")
-        let synth = try entry.string("synth")
-        let source: ClipSource
-        switch (file, synth) {
-        case (let file?, nil):
-            guard !file.hasPrefix("/"), !file.split(separator: "/").contains("..") else {
+        let title = errors.run { () throws(TOMLError) in try entry.requiredString("title") }
+        let language = errors.run { () throws(TOMLError) in try entry.string("language") ?? "zh-CN" }
+        let gain = errors.run { () throws(TOMLError) in
+            let gain = try entry.double("gain_db") ?? 0
+            guard (-40...20).contains(gain) else { throw entry.error("`gain_db` must be between -40 and 20", at: "gain_db") }
+            return gain
+        }
+        let file = errors.run { () throws(TOMLError) in
+            let file = try entry.string("file")
+            if let file, file.hasPrefix("/") || file.split(separator: "/").contains("..") {
                 throw entry.error("`file` must be a path inside the library directory", at: "file")
             }
-            source = .file(directory + "/" + file)
-        case (nil, let name?):
+            return file
+        }
+        let synth = errors.run { () throws(TOMLError) -> (String, [String: Double])? in
+            guard let name = try entry.string("synth") else {
+                if entry.contains("params") { throw entry.error("`params` belongs with `synth`", at: "params") }
+                return nil
+            }
             var parameters: [String: Double] = [:]
             if var params = try entry.table("params") {
                 for key in params.keys { parameters[key] = try params.double(key) }
@@ -79,9 +93,16 @@ public struct Library: Sendable {
             do { _ = try SynthSound(name: name, parameters: parameters) } catch {
                 throw entry.error("`synth`: \(error)", at: "synth")
             }
-            source = .synth(name: name, parameters: parameters)
+            return (name, parameters)
+        }
+        guard errors.list.count == before, let id, let category, let title, let language, let gain else { return nil }
+        let source: ClipSource
+        switch (file ?? nil, synth ?? nil) {
+        case (let file?, nil): source = .file(directory + "/" + file)
+        case (nil, let (name, parameters)?): source = .synth(name: name, parameters: parameters)
         default:
-            throw entry.error("clip `\(id)` needs exactly one of `file` and `synth`", at: nil)
+            errors.append(entry.error("clip `\(id)` needs exactly one of `file` and `synth`", at: nil))
+            return nil
         }
         return Clip(id: id, category: category, title: title, language: language, source: source, gainDB: gain)
     }

@@ -120,7 +120,7 @@ extension StationConfig {
                     config.outputs.append(parsed)
                 }
             }
-            errors.run { () throws(TOMLError) in try output.finish() }
+            errors.run { () throws(TOMLError) in try output.finish() }  // every key was read above
         }
         if outputs.isEmpty && errors.list.isEmpty {
             config.outputs = [OutputConfig(name: "main", device: "default")]

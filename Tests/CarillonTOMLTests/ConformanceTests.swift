@@ -105,7 +105,7 @@ struct ConformanceTests {
             expected: #"{"a b": 1, " c d ": 2, "tbl ": {"\ttab\ttab\t": "tab"}}"#),
         Valid(
             name: "string/escape-tricky",
-            toml: #"end_esc = "String does not end here\" but ends here\\"\nlit_end_esc = 'String ends here\'"#,
+            toml: #"end_esc = "String does not end here\" but ends here\\""# + "\n" + #"lit_end_esc = 'String ends here\'"#,
             expected: #"{end_esc: "String does not end here\" but ends here\\", lit_end_esc: "String ends here\\"}"#),
         Valid(
             name: "string/multiline-quotes",
@@ -257,7 +257,8 @@ struct ConformanceTests {
 
     @Test(arguments: valid)
     func validDocumentParsesToTheExpectedValues(_ document: Valid) throws {
-        #expect(try rendered(document.toml) == document.expected)
+        let actual = try rendered(document.toml)
+        #expect(actual == document.expected)
     }
 
     @Test(arguments: invalid)

@@ -106,7 +106,7 @@ struct ReaderTests {
 
     @Test func tableArrayRejectsNonTablesAndAcceptsInlineTables() throws {
         var root = try reader("output = [{ device = \"a\" }, 3]")
-        #expect(throws: TOMLError(file: "station.toml", position: pos(1, 30), message: "expected a table for `output[1]`, found an integer")) {
+        #expect(throws: TOMLError(file: "station.toml", position: pos(1, 29), message: "expected a table for `output[1]`, found an integer")) {
             try root.tableArray("output")
         }
         var inline = try reader("output = [{ device = \"a\" }]")
