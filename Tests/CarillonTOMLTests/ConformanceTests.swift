@@ -141,7 +141,7 @@ struct ConformanceTests {
             name: "local-time-and-date", toml: "t = 07:32:00\nd = 1979-05-27\nms = 00:32:00.999999",
             expected: "{t: 07:32:00, d: 1979-05-27, ms: 00:32:00.999999}"),
         Valid(
-            name: "unicode", toml: "\"午饭\" = \"午饭时间到了\"\nescaped = \"\\u5348\\U00009955\"\n'ʎǝʞ' = '''\n日本語'''",
+            name: "unicode", toml: "\"午饭\" = \"午饭时间到了\"\nescaped = \"\\u5348\\U0000996D\"\n'ʎǝʞ' = '''\n日本語'''",
             expected: #"{"午饭": "午饭时间到了", escaped: "午饭", "ʎǝʞ": "日本語"}"#),
     ]
 

@@ -51,7 +51,7 @@ func render(_ table: TOMLTable) -> String {
 /// Renders one node as `render(_: TOMLTable)` does.
 func render(_ node: TOMLNode) -> String {
     switch node.value {
-    case .string(let string): string.debugDescription
+    case .string(let string): quote(string)
     case .integer(let integer): "\(integer)"
     case .float(let float): float.isNaN ? (float.sign == .minus ? "-nan" : "nan") : "\(float)"
     case .boolean(let bool): "\(bool)"
@@ -70,4 +70,22 @@ func rendered(_ text: String) throws(TOMLError) -> String {
 
 func pos(_ line: Int, _ column: Int) -> TOMLPosition {
     TOMLPosition(line: line, column: column)
+}
+
+/// A string as a TOML basic string, escaping only what must be escaped.
+func quote(_ string: String) -> String {
+    var result = "\""
+    for scalar in string.unicodeScalars {
+        switch scalar {
+        case "\"": result += "\\\""
+        case "\\": result += "\\\\"
+        case "\n": result += "\\n"
+        case "\t": result += "\\t"
+        case _ where scalar.value < 0x20 || scalar.value == 0x7F:
+            let hex = String(scalar.value, radix: 16, uppercase: true)
+            result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        default: result.unicodeScalars.append(scalar)
+        }
+    }
+    return result + "\""
 }

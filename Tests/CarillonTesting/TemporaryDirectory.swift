@@ -5,7 +5,8 @@ public struct TemporaryDirectory: Sendable {
     public let path: String
 
     public init(_ label: String = "carillon") throws {
-        var template = Array((NSTemporaryDirectory() + "/\(label)-XXXXXX").utf8CString)
+        let base = URL(fileURLWithPath: NSTemporaryDirectory()).standardizedFileURL.path
+        var template = Array((base + "/\(label)-XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else { throw HarnessError("mkdtemp failed: \(errno)") }
         path = String(cString: made)
     }

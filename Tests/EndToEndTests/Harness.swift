@@ -12,7 +12,9 @@ struct Rig {
     static let rate = 48000
 
     /// Starts carillond with one output `main` captured to `capture.raw`.
-    static func start(extraOutputs: String = "", clipSeconds: Double = 0.5) throws -> Rig {
+    static func start(
+        extraOutputs: String = "", clipSeconds: Double = 0.5, environment: [String: String] = [:]
+    ) throws -> Rig {
         let directory = try TemporaryDirectory("carillon-e2e")
         let capture = CapturePCM(path: directory.file("capture.raw"))
         let clip = WAVFile.noise(frames: Int(clipSeconds * Double(rate)), channels: 2)
@@ -54,7 +56,7 @@ struct Rig {
             '''
             \(extraOutputs)
             """
-        let daemon = try DaemonProcess(config: config, in: directory)
+        let daemon = try DaemonProcess(config: config, in: directory, environment: environment)
         return Rig(directory: directory, capture: capture, daemon: daemon, clip: clip)
     }
 

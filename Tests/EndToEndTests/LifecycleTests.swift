@@ -1,0 +1,81 @@
+import CarillonTesting
+import Foundation
+import Glibc
+import Testing
+
+@Suite("The daemon under a service manager")
+struct LifecycleTests {
+    @Test("READY, then WATCHDOG from the audio loop, RELOADING and READY around SIGHUP, STOPPING and exit 0 on SIGTERM")
+    func notifyProtocol() throws {
+        let rig = try Rig.start(environment: ["WATCHDOG_USEC": "400000"])
+        defer { rig.stop() }
+        let daemon = rig.daemon
+        #expect(daemon.notifications.contains { $0.hasPrefix("READY=1") })
+        try daemon.waitForNotification(timeout: .seconds(10)) { $0 == "WATCHDOG=1" }
+
+        kill(daemon.process.processIdentifier, SIGHUP)
+        try daemon.waitForNotification(timeout: .seconds(10)) { $0 == "RELOADING=1" }
+        try daemon.waitForNotification(timeout: .seconds(10)) { $0.hasPrefix("READY=1") }
+
+        kill(daemon.process.processIdentifier, SIGTERM)
+        try daemon.waitForNotification(timeout: .seconds(10)) { $0 == "STOPPING=1" }
+        daemon.process.waitUntilExit()
+        #expect(daemon.process.terminationStatus == 0)
+        #expect(!FileManager.default.fileExists(atPath: daemon.socketPath), "the socket file is removed on exit")
+    }
+
+    @Test("a reload with a broken config keeps the running one, and a good reload takes effect")
+    func reload() throws {
+        let rig = try Rig.start()
+        defer { rig.stop() }
+        let daemon = rig.daemon
+        let original = try String(contentsOfFile: daemon.configPath, encoding: .utf8)
+
+        try (original + "\n[station]\nname = 1\n").write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
+        kill(daemon.process.processIdentifier, SIGHUP)
+        try daemon.waitForNotification(timeout: .seconds(10)) { $0.hasPrefix("READY=1") }
+        #expect(daemon.log_.contains("reload refused"))
+        #expect(try daemon.client(["status"]).status == 0)
+
+        try rig.directory.write("library/catalog.toml", "")
+        try original.replacingOccurrences(of: "[station]", with: "[station]\nname = \"Renamed School\"")
+            .write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
+        kill(daemon.process.processIdentifier, SIGHUP)
+        try daemon.waitForNotification(timeout: .seconds(10)) { $0 == "RELOADING=1" }
+        try daemon.waitForNotification(timeout: .seconds(10)) { $0.hasPrefix("READY=1") }
+        let status = try daemon.client(["status"])
+        #expect(status.stdout.hasPrefix("Renamed School"), "\(status.stdout)")
+        #expect(status.stdout.contains("library: 0 clips"))
+    }
+
+    @Test("--check-config prints every error with file and line and exits 1; a good config exits 0")
+    func checkConfig() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try directory.write("lib/catalog.toml", "")
+        try directory.write("good.toml", "[library]\ndir = \"lib\"\n")
+        try directory.write("bad.toml", "[library]\ndir = \"lib\"\n[station]\ndata_dir = 3\n[[output]]\nname = \"x\"\n")
+        let good = try run(Binaries.daemon, ["--check-config", "--config", directory.file("good.toml")])
+        #expect(good.status == 0, "\(good.stdout)\(good.stderr)")
+        let bad = try run(Binaries.daemon, ["--check-config", "--config", directory.file("bad.toml")])
+        #expect(bad.status == 1)
+        #expect(bad.stdout == """
+            \(directory.file("bad.toml")):4:12: expected a string for `station.data_dir`, found an integer
+            \(directory.file("bad.toml")):5:1: missing key `device` in [[output]]
+
+            """)
+    }
+
+    @Test("a daemon whose database cannot be opened exits with a clear error")
+    func badDatabase() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try directory.write("lib/catalog.toml", "")
+        try directory.write("data/carillon.sqlite", String(repeating: "not a database ", count: 1000))
+        try directory.write(
+            "c.toml", "[station]\ndata_dir = \"data\"\n[control]\nsocket = \"s.sock\"\n[library]\ndir = \"lib\"\n")
+        let result = try run(Binaries.daemon, ["--config", directory.file("c.toml")])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("cannot open database \(directory.file("data/carillon.sqlite"))"), "\(result.stderr)")
+    }
+}
