@@ -53,11 +53,14 @@ public enum Daemon {
         let server = ControlServer(
             address: .unixDomainSocket(path: config.controlSocket), dispatcher: Commands.table(station: station),
             maxLineBytes: config.maxLineBytes, socketMode: config.socketMode, logger: logger)
+        let (warmups, warm) = AsyncStream.makeStream(of: Library.self, bufferingPolicy: .bufferingNewest(1))
+        warm.yield(library)
         let reload: @Sendable () async -> Void = {
             do {
                 let new = try StationConfig.load(path: configPath)
                 let newLibrary = try Library.load(directory: new.libraryDirectory)
                 await station.reload(new, library: newLibrary)
+                warm.yield(newLibrary)
             } catch {
                 logger.error("reload refused; the running config stays", metadata: ["errors": "\(error)"])
             }
@@ -68,6 +71,9 @@ public enum Daemon {
                 services: [
                     .init(service: AudioService(engine: engine)),
                     .init(service: EventPump(station: station, events: events)),
+                    .init(
+                        service: CacheWarmer(
+                            requests: warmups, cacheDirectory: config.dataDirectory + "/cache", logger: logger)),
                     .init(service: ControlService(server: server, readiness: readiness)),
                     .init(service: SignalService(readiness: readiness, notifier: notifier, reload: reload)),
                 ],

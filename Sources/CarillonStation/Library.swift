@@ -134,6 +134,18 @@ public struct Library: Sendable {
         }
     }
 
+    /// Renders every synthesized clip not yet in the cache, so that no play waits for a render.
+    /// Blocking: run it off the Swift concurrency pool.
+    /// - Returns: the clips that could not be rendered, with why.
+    public func renderSynthesized(cacheDirectory: String) -> [(clip: String, error: AudioError)] {
+        var failures: [(clip: String, error: AudioError)] = []
+        for clip in clips.values.sorted(by: { $0.id < $1.id }) {
+            guard case .synth = clip.source else { continue }
+            do { _ = try audio(for: clip, cacheDirectory: cacheDirectory) } catch { failures.append((clip.id, error)) }
+        }
+        return failures
+    }
+
     /// FNV-1a, hex: stable across runs and builds, unlike `Hasher`.
     static func cacheKey(_ text: String) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325

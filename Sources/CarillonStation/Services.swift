@@ -1,6 +1,7 @@
 import CarillonAudio
 import CarillonControl
 import CarillonProtocol
+import Dispatch
 import Logging
 import ServiceLifecycle
 import UnixSignals
@@ -61,6 +62,27 @@ struct SignalService: Service {
             }
         } onGracefulShutdown: {
             notifier?.notify("STOPPING=1")
+        }
+    }
+}
+
+/// Renders the synthesized clips into the cache after start and after each reload, on a thread of
+/// its own: rendering is CPU work that must not hold up the control socket or a play.
+struct CacheWarmer: Service {
+    let requests: AsyncStream<Library>
+    let cacheDirectory: String
+    let logger: Logger
+
+    func run() async throws {
+        for await library in requests.cancelOnGracefulShutdown() {
+            let failures = await withCheckedContinuation { continuation in
+                DispatchQueue.global(qos: .utility).async {
+                    continuation.resume(returning: library.renderSynthesized(cacheDirectory: cacheDirectory))
+                }
+            }
+            for failure in failures {
+                logger.error("cannot render clip", metadata: ["clip": "\(failure.clip)", "error": "\(failure.error)"])
+            }
         }
     }
 }

@@ -278,47 +278,53 @@ struct Parser {
         i += 1
         skipSpaces()
 
+        // Key paths are only needed for messages and nested inline tables, so they are built lazily.
         var target = table
-        var targetPath = path
-        for part in parts.dropLast() {
-            targetPath.append(part.name)
-            target = try descendForDottedKey(from: target, part, path: targetPath)
+        for index in 0..<parts.count - 1 {
+            target = try descendForDottedKey(from: target, parts, index, under: path)
         }
         let last = parts[parts.count - 1]
-        targetPath.append(last.name)
-        if let index = target.indexByKey[last.name] {
-            let existing = target.entries[index]
+        if let existing = target.indexByKey[last.name] {
+            let name = keyPath(path, parts, through: parts.count - 1)
             throw error(
                 at: last.offset,
-                "duplicate key `\(TOML.formatKeyPath(targetPath))`: it is already defined at \(existing.keyPosition.prose)")
+                "duplicate key `\(name)`: it is already defined at \(target.entries[existing].keyPosition.prose)")
         }
         let keyPosition = position(last.offset)
-        let node = try parseValue(path: targetPath, depth: target.depth + 1)
+        let opensCollection = i < bytes.count && (bytes[i] == Byte.openBrace || bytes[i] == Byte.openBracket)
+        let valuePath = opensCollection ? path + parts.map(\.name) : path
+        let node = try parseValue(path: valuePath, depth: target.depth + 1)
         target.append(last.name, keyPosition, .node(node))
     }
 
-    /// Follows or creates the table named by one non-final part of a dotted key.
+    /// The formatted key path of `base` followed by `parts[0...index]`.
+    private func keyPath(_ base: [String], _ parts: [KeyPart], through index: Int) -> String {
+        TOML.formatKeyPath(base + parts[0...index].map(\.name))
+    }
+
+    /// Follows or creates the table named by `parts[index]`, a non-final part of a dotted key.
     private mutating func descendForDottedKey(
-        from table: ParsedTable, _ part: KeyPart, path: [String]
+        from table: ParsedTable, _ parts: [KeyPart], _ index: Int, under base: [String]
     ) throws(TOMLError) -> ParsedTable {
-        let name = TOML.formatKeyPath(path)
-        if let index = table.indexByKey[part.name] {
-            switch table.entries[index].value {
+        let part = parts[index]
+        if let existing = table.indexByKey[part.name] {
+            switch table.entries[existing].value {
             case .table(let sub) where sub.origin == .dotted:
                 return sub
             case .table(let sub):
                 let how = sub.origin == .implicit ? "created by the header" : "defined by its own header"
                 throw error(
                     at: part.offset,
-                    "cannot add keys to table `\(name)` with a dotted key here: it was \(how) at \(sub.position.prose); "
-                        + "keys of a table must be written under its own header")
+                    "cannot add keys to table `\(keyPath(base, parts, through: index))` with a dotted key here: "
+                        + "it was \(how) at \(sub.position.prose); keys of a table must be written under its own header")
             case .tableArray(let array):
+                let name = keyPath(base, parts, through: index)
                 throw error(
                     at: part.offset,
                     "cannot add keys to `\(name)` with a dotted key: it is an array of tables defined at "
                         + "\(array.position.prose); use a [[\(name)]] header")
             case .node(let node):
-                throw error(at: part.offset, conflictMessage(name, node))
+                throw error(at: part.offset, conflictMessage(keyPath(base, parts, through: index), node))
             }
         }
         try checkDepth(table.depth + 1, at: part.offset)
@@ -391,7 +397,7 @@ struct Parser {
     private mutating func defineTable(
         in parent: ParsedTable, _ part: KeyPart, path: [String], headerPosition: TOMLPosition
     ) throws(TOMLError) -> ParsedTable {
-        let name = TOML.formatKeyPath(path)
+        func name() -> String { TOML.formatKeyPath(path) }  // only for messages
         if let index = parent.indexByKey[part.name] {
             switch parent.entries[index].value {
             case .table(let table):
@@ -402,24 +408,24 @@ struct Parser {
                     parent.entries[index].keyPosition = headerPosition
                     return table
                 case .header, .inline:
-                    throw error(at: part.offset, "table `\(name)` is already defined at \(table.position.prose)")
+                    throw error(at: part.offset, "table `\(name())` is already defined at \(table.position.prose)")
                 case .dotted:
                     throw error(
-                        at: part.offset, "table `\(name)` is already defined by dotted keys at \(table.position.prose)")
+                        at: part.offset, "table `\(name())` is already defined by dotted keys at \(table.position.prose)")
                 }
             case .tableArray(let array):
                 throw error(
                     at: part.offset,
-                    "cannot define `\(name)` as a table: it is already an array of tables defined at "
-                        + "\(array.position.prose); use [[\(name)]] to add an element")
+                    "cannot define `\(name())` as a table: it is already an array of tables defined at "
+                        + "\(array.position.prose); use [[\(name())]] to add an element")
             case .node(let node):
                 if case .table = node.value {
                     throw error(
-                        at: part.offset, "table `\(name)` is already defined as an inline table at \(node.position.prose)")
+                        at: part.offset, "table `\(name())` is already defined as an inline table at \(node.position.prose)")
                 }
                 throw error(
                     at: part.offset,
-                    "cannot define `\(name)` as a table: it is already defined as \(node.typeDescription) at \(node.position.prose)")
+                    "cannot define `\(name())` as a table: it is already defined as \(node.typeDescription) at \(node.position.prose)")
             }
         }
         try checkDepth(parent.depth + 1, at: part.offset)
@@ -431,7 +437,7 @@ struct Parser {
     private mutating func appendArrayTable(
         in parent: ParsedTable, _ part: KeyPart, path: [String], headerPosition: TOMLPosition
     ) throws(TOMLError) -> ParsedTable {
-        let name = TOML.formatKeyPath(path)
+        func name() -> String { TOML.formatKeyPath(path) }  // only for messages
         try checkDepth(parent.depth + 1, at: part.offset)
         let element = ParsedTable(origin: .header, position: headerPosition, depth: parent.depth + 1)
         if let index = parent.indexByKey[part.name] {
@@ -443,17 +449,17 @@ struct Parser {
                 let how = table.origin == .dotted ? "by dotted keys " : ""
                 throw error(
                     at: part.offset,
-                    "cannot define `\(name)` as an array of tables: it is already defined as a table \(how)at \(table.position.prose)")
+                    "cannot define `\(name())` as an array of tables: it is already defined as a table \(how)at \(table.position.prose)")
             case .node(let node):
                 if case .array = node.value {
                     throw error(
                         at: part.offset,
-                        "cannot append to `\(name)` with [[\(name)]]: it is a static array defined at \(node.position.prose)")
+                        "cannot append to `\(name())` with [[\(name())]]: it is a static array defined at \(node.position.prose)")
                 }
                 let what = if case .table = node.value { "an inline table" } else { node.typeDescription }
                 throw error(
                     at: part.offset,
-                    "cannot define `\(name)` as an array of tables: it is already defined as \(what) at \(node.position.prose)")
+                    "cannot define `\(name())` as an array of tables: it is already defined as \(what) at \(node.position.prose)")
             }
         }
         parent.append(part.name, headerPosition, .tableArray(ParsedTableArray(position: headerPosition, first: element)))

@@ -13,6 +13,7 @@ public struct TOMLReader: Sendable {
     public let tableName: String
     private var readKeys: Set<String> = []
     private var requestedKeys: [String] = []
+    private var requestedSet: Set<String> = []
 
     /// Wraps `table`; `path` is the table's key path as used in messages, empty for the root table.
     public init(_ table: TOMLTable, file: String, path: String = "") {
@@ -63,7 +64,7 @@ public struct TOMLReader: Sendable {
 
     /// The raw node for `key`, marking the key as read; nil if absent.
     public mutating func node(_ key: String) -> TOMLNode? {
-        if !requestedKeys.contains(key) { requestedKeys.append(key) }
+        if requestedSet.insert(key).inserted { requestedKeys.append(key) }
         readKeys.insert(key)
         return table[key]
     }
