@@ -102,7 +102,10 @@ let package = Package(
         ),
         .testTarget(
             name: "CarillonStationTests",
-            dependencies: ["CarillonStation", "CarillonTesting", "CarillonAudio", "CarillonCore", "CarillonTOML"],
+            dependencies: [
+                "CarillonStation", "CarillonTesting", "CarillonAudio", "CarillonCore", "CarillonTOML", "CarillonStore",
+                "CarillonProtocol", "CarillonControl", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "EndToEndTests", dependencies: ["CarillonTesting", "CarillonProtocol", "CarillonControl"],
