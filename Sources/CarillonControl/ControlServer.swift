@@ -27,6 +27,11 @@ public struct ControlServer: Sendable {
     /// Binds, calls `onListening`, then serves until cancelled. Removes a stale socket file first.
     public func run(onListening: @Sendable () async -> Void = {}) async throws {
         guard case .unixDomainSocket(let path) = address else { return }
+        // A stale socket file is replaced, but a live one belongs to another daemon: two daemons
+        // driving the same amplifiers is worse than not starting.
+        if Self.someoneListens(at: path) {
+            throw ControlError("another process is already serving \(path)")
+        }
         let limit = maxLineBytes
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
@@ -48,6 +53,23 @@ public struct ControlServer: Sendable {
                 for try await connection in connections {
                     group.addTask { await serve(connection, peer: Peer(address: "unix")) }
                 }
+            }
+        }
+    }
+
+    /// Whether a stream socket at `path` accepts a connection.
+    public static func someoneListens(at path: String) -> Bool {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return false }
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes + [0]) }
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0
             }
         }
     }

@@ -28,6 +28,10 @@ public enum Daemon {
             return logger
         }()
         let library = try Library.load(directory: config.libraryDirectory)
+        // Checked before any device or database is touched: a second daemon must change nothing.
+        if ControlServer.someoneListens(at: config.controlSocket) {
+            throw ControlError("another carillond is already serving \(config.controlSocket)")
+        }
         do {
             try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
             try FileManager.default.createDirectory(

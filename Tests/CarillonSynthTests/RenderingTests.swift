@@ -44,7 +44,14 @@ struct RenderingTests {
             largest = max(largest, Double(abs(samples[index] - samples[index - 1])))
         }
         #expect(largest < bound, "largest step \(largest) vs bound \(bound)")
-        print("SLEW \(sound) \(rate) \(largest / bound)")
+    }
+
+    @Test("rises from silence over at least 2 ms", arguments: audibleSounds, rates)
+    func onsetIsRamped(sound: SynthSound, rate: Int) {
+        let samples = Synth.render(sound, sampleRate: rate)
+        // A raised-cosine rise of 2 ms or more is at most halfway up after 1 ms; a hard onset is not.
+        let firstMillisecond = samples.prefix(rate / 1000)
+        #expect(Double(peak(Array(firstMillisecond))) <= 0.5 * Double(peak(samples)))
     }
 
     @Test("keeps every partial below Nyquist", arguments: audibleSounds, rates)

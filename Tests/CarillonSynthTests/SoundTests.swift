@@ -67,6 +67,42 @@ struct SoundTests {
         #expect(observed == expected)
     }
 
+    @Test("every burst of a gated sound fades in and out over at least 2 ms", arguments: [
+        SynthSound.evacuationAlarm(seconds: 7.3, frequency: 1000), .earthquakeAlarm(seconds: 4.5),
+        .lockdownTone(seconds: 4), .tone(frequency: 440, seconds: 0.5),
+    ])
+    func gatedBurstsAreRamped(sound: SynthSound) {
+        let rate = 48000
+        let samples = Synth.render(sound, sampleRate: rate)
+        let level = Double(peak(samples))
+        let millisecond = rate / 1000
+        // Bursts are runs of sound between stretches of at least 1 ms of exact silence.
+        var bursts: [Range<Int>] = []
+        var start: Int?
+        var silentRun = 0
+        for (index, sample) in samples.enumerated() {
+            if sample == 0 {
+                silentRun += 1
+                if silentRun == millisecond, let burstStart = start {
+                    bursts.append(burstStart..<(index - millisecond + 1))
+                    start = nil
+                }
+            } else {
+                if start == nil { start = index }
+                silentRun = 0
+            }
+        }
+        if let start { bursts.append(start..<samples.count) }
+        #expect(!bursts.isEmpty)
+        for burst in bursts {
+            #expect(burst.count > 4 * millisecond)
+            let rise = samples[burst.lowerBound..<(burst.lowerBound + millisecond)]
+            let fall = samples[(burst.upperBound - millisecond)..<burst.upperBound]
+            #expect(Double(peak(Array(rise))) <= 0.5 * level, "hard onset at sample \(burst.lowerBound)")
+            #expect(Double(peak(Array(fall))) <= 0.5 * level, "hard stop at sample \(burst.upperBound)")
+        }
+    }
+
     @Test("the evacuation alarm's square wave has no aliased harmonics at 8 kHz")
     func evacuationHasNoAliases() {
         let rate = 8000

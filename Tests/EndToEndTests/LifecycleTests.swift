@@ -79,3 +79,19 @@ struct LifecycleTests {
         #expect(result.stderr.contains("cannot open database \(directory.file("data/carillon.sqlite"))"), "\(result.stderr)")
     }
 }
+
+@Suite("A second daemon on the same socket")
+struct SecondDaemonTests {
+    @Test("refuses to start and leaves the first one's capture and socket alone")
+    func refuses() throws {
+        let rig = try Rig.start()
+        defer { rig.stop() }
+        try rig.capture.waitForSize(48000)
+        let before = rig.capture.size
+        let second = try run(Binaries.daemon, ["--config", rig.daemon.configPath])
+        #expect(second.status == 1)
+        #expect(second.stderr.contains("another carillond is already serving \(rig.daemon.socketPath)"), "\(second.stderr)")
+        #expect(rig.capture.size >= before, "the capture was not truncated by a second open")
+        #expect(try rig.daemon.client(["status"]).status == 0)
+    }
+}
