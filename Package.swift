@@ -87,7 +87,8 @@ let package = Package(
         .testTarget(name: "CarillonTOMLTests", dependencies: ["CarillonTOML"], swiftSettings: strict),
         .testTarget(name: "CarillonSynthTests", dependencies: ["CarillonSynth"], swiftSettings: strict),
         .testTarget(name: "CarillonCoreTests", dependencies: ["CarillonCore"], swiftSettings: strict),
-        .testTarget(name: "CarillonAudioTests", dependencies: ["CarillonAudio", "CarillonTesting"], swiftSettings: strict),
+        .testTarget(
+            name: "CarillonAudioTests", dependencies: ["CarillonAudio", "CarillonTesting", "CSndFile"], swiftSettings: strict),
         .testTarget(name: "CarillonStoreTests", dependencies: ["CarillonStore"], swiftSettings: strict),
         .testTarget(name: "CarillonProtocolTests", dependencies: ["CarillonProtocol"], swiftSettings: strict),
         .testTarget(

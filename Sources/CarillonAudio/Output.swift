@@ -226,7 +226,8 @@ final class Output: @unchecked Sendable {
             if delay > 0 { deviceKnowsDelay = true }
             if startedNow > 0 {
                 let wall = wallNanoseconds()
-                let queuedAhead = deviceKnowsDelay ? delay : Int(written + Int64(period) - played)
+                // Behind real time (the thread was held up), the new sound is heard as soon as written.
+                let queuedAhead = deviceKnowsDelay ? delay : max(0, Int(written + Int64(period) - played))
                 for voice in voices where voice.framesOut > 0 && voice.framesOut <= period && !voice.started {
                     voice.started = true
                     onEvent(

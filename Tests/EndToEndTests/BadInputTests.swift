@@ -61,6 +61,8 @@ struct BadInputTests {
         #expect(usage.status == 2)
         let badZones = try rig.daemon.client(["play", "test.noise", "--zones", "main,,x"])
         #expect(badZones.status == 2)
+        let byEnvironment = try run(Binaries.client, ["status"], environment: ["CARILLON_SOCKET": rig.daemon.socketPath])
+        #expect(byEnvironment.status == 0, "CARILLON_SOCKET names the socket")
         let nobody = try run(Binaries.client, ["--socket", rig.directory.file("nobody.sock"), "status"])
         #expect(nobody.status == 3)
         #expect(nobody.stderr.contains("cannot connect"))
