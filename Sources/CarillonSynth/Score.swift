@@ -50,7 +50,7 @@ struct Score {
         return output
     }
 
-    /// Renders every struck partial of every voice, four at a time in SIMD lanes (independent chains run in parallel).
+    /// Renders every struck partial of every voice, four at a time as independent lanes (their chains overlap in the CPU).
     private func renderStruck(into buffer: UnsafeMutableBufferPointer<Float>, rate: Double, limit: Double) {
         let drives = struck.map { $0.driveEvents(rate: rate, count: buffer.count) }
         var lanes: [(partial: Partial, voice: Int)] = []
@@ -152,39 +152,90 @@ struct StruckVoice {
     }
 }
 
-/// Up to four struck partials rendered together, one per SIMD lane (unused lanes are silent).
+/// One decaying partial: a real envelope times a unit phasor that rotates once per sample.
+struct PartialLane {
+    var cosine = 1.0
+    var sine = 0.0
+    var envelope = 0.0
+    var stepCosine = 1.0
+    var stepSine = 0.0
+    var retain = 0.0
+    var cyclesPerSample = 0.0
+
+    /// This sample's value; then decay the envelope and rotate to the next sample.
+    @inline(__always)
+    mutating func step() -> Double {
+        let value = envelope * sine
+        envelope *= retain
+        (cosine, sine) = (cosine * stepCosine - sine * stepSine, cosine * stepSine + sine * stepCosine)
+        return value
+    }
+
+    /// Sets the phasor to the exact phase at `index`, so rounding never accumulates.
+    mutating func anchor(at index: Int) {
+        let cycles = cyclesPerSample * Double(index)
+        let angle = 2 * Double.pi * (cycles - cycles.rounded(.down))
+        cosine = cos(angle)
+        sine = sin(angle)
+    }
+}
+
+/// Four envelope increments, one per lane of a `PartialBank`.
+struct LaneDrive {
+    var values: (Double, Double, Double, Double) = (0, 0, 0, 0)
+
+    subscript(lane: Int) -> Double {
+        get {
+            switch lane {
+            case 0: values.0
+            case 1: values.1
+            case 2: values.2
+            default: values.3
+            }
+        }
+        set {
+            switch lane {
+            case 0: values.0 = newValue
+            case 1: values.1 = newValue
+            case 2: values.2 = newValue
+            default: values.3 = newValue
+            }
+        }
+    }
+}
+
+/// Up to four struck partials rendered together (unused lanes are silent): four independent chains per sample.
 ///
 /// Per sample: output += Σ envelope·sine; each envelope decays by its `retain` and takes its voice's strike drive;
 /// the sines rotate by complex multiplication and are re-anchored to the exact phase every 1024 samples.
 struct PartialBank {
-    typealias Lanes = SIMD4<Double>
-    static let width = Lanes.scalarCount
+    static let width = 4
 
-    private var cosine = Lanes(repeating: 1)
-    private var sine = Lanes(repeating: 0)
-    private var envelope = Lanes(repeating: 0)
-    private let stepCosine: Lanes
-    private let stepSine: Lanes
-    private let retain: Lanes
-    private let cyclesPerSample: Lanes
+    private var lane0 = PartialLane()
+    private var lane1 = PartialLane()
+    private var lane2 = PartialLane()
+    private var lane3 = PartialLane()
     /// Envelope increments by sample index, already scaled by each lane's amplitude; sorted, one entry per index.
-    private let drive: [(index: Int, value: Lanes)]
+    private let drive: [(index: Int, value: LaneDrive)]
 
     init(_ lanes: ArraySlice<(partial: Partial, voice: Int)>, drives: [[(index: Int, value: Double)]], rate: Double) {
-        var stepCosine = Lanes(repeating: 1), stepSine = Lanes(repeating: 0)
-        var retain = Lanes(repeating: 0), cyclesPerSample = Lanes(repeating: 0)
-        var amplitudes: [Int: Lanes] = [:]  // per voice: its partials' amplitudes in their lanes, 0 elsewhere
+        var states = [PartialLane](repeating: PartialLane(), count: Self.width)
+        var voices: [Int] = []
         for (lane, entry) in lanes.enumerated() {
-            cyclesPerSample[lane] = entry.partial.frequency / rate
-            stepCosine[lane] = cos(2 * Double.pi * cyclesPerSample[lane])
-            stepSine[lane] = sin(2 * Double.pi * cyclesPerSample[lane])
-            retain[lane] = exp(-entry.partial.decay / rate)
-            amplitudes[entry.voice, default: Lanes(repeating: 0)][lane] = entry.partial.amplitude
+            states[lane].cyclesPerSample = entry.partial.frequency / rate
+            states[lane].stepCosine = cos(2 * Double.pi * states[lane].cyclesPerSample)
+            states[lane].stepSine = sin(2 * Double.pi * states[lane].cyclesPerSample)
+            states[lane].retain = exp(-entry.partial.decay / rate)
+            if !voices.contains(entry.voice) { voices.append(entry.voice) }
         }
-        // Each voice's drive is sorted with one entry per index: merge them in voice order, summing shared indices.
-        var drive: [(index: Int, value: Lanes)] = []
-        for (voice, amplitude) in amplitudes.sorted(by: { $0.key < $1.key }) {
-            var merged: [(index: Int, value: Lanes)] = []
+        // Each voice's drive is sorted with one entry per index: merge them in lane order, summing shared indices.
+        var drive: [(index: Int, value: LaneDrive)] = []
+        for voice in voices {
+            var amplitudes = LaneDrive()
+            for (lane, entry) in lanes.enumerated() where entry.voice == voice {
+                amplitudes[lane] = entry.partial.amplitude
+            }
+            var merged: [(index: Int, value: LaneDrive)] = []
             merged.reserveCapacity(drive.count + drives[voice].count)
             var old = 0
             for event in drives[voice] {
@@ -192,20 +243,23 @@ struct PartialBank {
                     merged.append(drive[old])
                     old += 1
                 }
+                var value = LaneDrive()
                 if old < drive.count, drive[old].index == event.index {
-                    merged.append((event.index, drive[old].value + amplitude * event.value))
+                    value = drive[old].value
                     old += 1
-                } else {
-                    merged.append((event.index, amplitude * event.value))
                 }
+                for lane in 0..<Self.width where amplitudes[lane] != 0 {
+                    value[lane] += amplitudes[lane] * event.value
+                }
+                merged.append((event.index, value))
             }
             merged.append(contentsOf: drive[old...])
             drive = merged
         }
-        self.stepCosine = stepCosine
-        self.stepSine = stepSine
-        self.retain = retain
-        self.cyclesPerSample = cyclesPerSample
+        lane0 = states[0]
+        lane1 = states[1]
+        lane2 = states[2]
+        lane3 = states[3]
         self.drive = drive
     }
 
@@ -216,38 +270,34 @@ struct PartialBank {
         let count = buffer.count
         var next = 0
         var index = first
-        anchor(at: index)
         while index < count {
-            if index & 1023 == 0 { anchor(at: index) }
+            if index == first || index & 1023 == 0 {
+                lane0.anchor(at: index)
+                lane1.anchor(at: index)
+                lane2.anchor(at: index)
+                lane3.anchor(at: index)
+            }
             if next < drive.count, drive[next].index == index {
-                step(into: buffer, at: index)
-                envelope += drive[next].value
+                buffer[index] += Float(lane0.step() + lane1.step() + lane2.step() + lane3.step())
+                let value = drive[next].value.values
+                lane0.envelope += value.0
+                lane1.envelope += value.1
+                lane2.envelope += value.2
+                lane3.envelope += value.3
                 next += 1
                 index += 1
                 continue
             }
-            if next == drive.count, (envelope * envelope).max() < 1e-18 { return }
+            if next == drive.count,
+                max(abs(lane0.envelope), abs(lane1.envelope), abs(lane2.envelope), abs(lane3.envelope)) < 1e-9
+            {
+                return
+            }
             let end = min(next < drive.count ? drive[next].index : count, (index | 1023) + 1, count)
             while index < end {
-                step(into: buffer, at: index)
+                buffer[index] += Float(lane0.step() + lane1.step() + lane2.step() + lane3.step())
                 index += 1
             }
-        }
-    }
-
-    @inline(__always)
-    private mutating func step(into buffer: UnsafeMutableBufferPointer<Float>, at index: Int) {
-        buffer[index] += Float((envelope * sine).sum())
-        envelope *= retain
-        (cosine, sine) = (cosine * stepCosine - sine * stepSine, cosine * stepSine + sine * stepCosine)
-    }
-
-    private mutating func anchor(at index: Int) {
-        for lane in 0..<Self.width {
-            let cycles = cyclesPerSample[lane] * Double(index)
-            let angle = 2 * Double.pi * (cycles - cycles.rounded(.down))
-            cosine[lane] = cos(angle)
-            sine[lane] = sin(angle)
         }
     }
 }

@@ -3,9 +3,7 @@ public enum Synth {
     /// Peak level every rendered sound is normalized to: −3 dBFS.
     public static let peakLevel: Float = 0.707_106_77
 
-    /// Renders `sound` as mono samples at `sampleRate` Hz, peak-normalized to −3 dBFS, starting and ending at 0.
-    ///
-    /// The same sound and rate always give bit-identical samples; no partial reaches 0.45 × `sampleRate`.
+    /// Renders `sound` as mono samples at `sampleRate` Hz: deterministic, band-limited, −3 dBFS peak, starting and ending at 0.
     public static func render(_ sound: SynthSound, sampleRate: Int) -> [Float] {
         precondition(sampleRate > 0, "sample rate must be positive, got \(sampleRate)")
         return Score(sound).render(sampleRate: Double(sampleRate))
@@ -17,7 +15,7 @@ public enum Synth {
         return Score(sound).sampleCount(rate: Double(sampleRate))
     }
 
-    /// The highest partial frequency (Hz) `render` puts in `sound` at `sampleRate`, 0 if none (why: bounds slew and proves band-limiting).
+    /// An upper bound on the partial frequencies (Hz) `render` puts in `sound` at `sampleRate`, 0 if none (why: bounds slew, shows band-limiting).
     public static func highestFrequency(of sound: SynthSound, sampleRate: Int) -> Double {
         precondition(sampleRate > 0, "sample rate must be positive, got \(sampleRate)")
         return Score(sound).highestFrequency(rate: Double(sampleRate))

@@ -1,7 +1,7 @@
+// Catalog spelling: `synth = "<name>"` plus optional numeric keys, e.g. `synth = "two-tone"` and `repeat = 3`.
+// Values built directly (not through `init(name:parameters:)`) are clamped to the documented ranges when rendered.
+
 /// A synthesized sound, described by parameters that can be written in a catalog (TOML) entry.
-///
-/// Catalog spelling: `synth = "<name>"` plus optional numeric keys, e.g. `synth = "two-tone"` and `repeat = 3`.
-/// Values built directly (not through `init(name:parameters:)`) are clamped to the documented ranges when rendered.
 public enum SynthSound: Sendable, Hashable {
     /// `electric-bell`: a gong struck by a clapper; `seconds` total length 1–60 (default 4, last 0.6 s is the ring-out), `strike-rate` strikes/s 15–25 (default 20).
     case electricBell(seconds: Double = 4, strikeRate: Double = 20)
@@ -66,9 +66,7 @@ extension SynthSound {
     /// Length of the rendered sound in seconds; `Synth.render` returns this many seconds rounded to whole samples.
     public var duration: Double { Score(self).duration }
 
-    /// Builds a sound from a catalog entry: `synth = "name"` plus numeric keys; absent keys take their defaults.
-    ///
-    /// Throws `SynthSoundError` for an unknown name, an unknown key, a value outside its range, or a fraction where a count is expected.
+    /// Builds a sound from a catalog entry (`synth = "name"` plus numeric keys, defaults for absent ones); throws `SynthSoundError`.
     public init(name: String, parameters: [String: Double]) throws {
         guard let spec = SoundSpec.named(name) else { throw SynthSoundError.unknownSound(name: name) }
         for key in parameters.keys.sorted() where spec.parameter(key) == nil {
