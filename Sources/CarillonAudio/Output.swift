@@ -61,6 +61,8 @@ final class Output: @unchecked Sendable {
     private let onHeartbeat: @Sendable (UInt64) -> Void
 
     private let incoming = Mutex<[Voice]>([])
+    /// A fault injected by tests and drills: 0 none, 1 the device fails until cleared, 2 one underrun.
+    let injectedFault = Atomic<Int>(0)
     private let running = Atomic<Bool>(true)
     private let done = DispatchSemaphore(value: 0)
     private let wake = DispatchSemaphore(value: 0)
@@ -114,7 +116,10 @@ final class Output: @unchecked Sendable {
         while running.load(ordering: .relaxed) {
             onHeartbeat(monotonicNanoseconds())
             let pcm: ALSAPCM
-            do {
+            do throws(AudioError) {
+                if injectedFault.load(ordering: .relaxed) == 1 {
+                    throw AudioError("device \"\(config.device)\" failed: injected fault")
+                }
                 pcm = try ALSAPCM(
                     device: config.device, extraConfig: config.alsaConfig, format: config.format,
                     periodMicroseconds: config.periodMilliseconds * 1000,
@@ -164,11 +169,14 @@ final class Output: @unchecked Sendable {
         let period = pcm.periodFrames
         let ahead = max(period, format.sampleRate * config.bufferMilliseconds / 1000)
         let mix = UnsafeMutablePointer<Float>.allocate(capacity: period * channels)
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: period * channels)
         let bytes = UnsafeMutableRawPointer.allocate(byteCount: period * channels * 4, alignment: 16)
         defer {
             mix.deallocate()
+            scratch.deallocate()
             bytes.deallocate()
         }
+        var limiter = Limiter(sampleRate: format.sampleRate)
         var written: Int64 = 0
         var anchorFrames: Int64 = 0
         var anchorTime = monotonicNanoseconds()
@@ -199,8 +207,20 @@ final class Output: @unchecked Sendable {
                 continue
             }
 
-            let startedNow = mixPeriod(into: mix, frames: period)
+            let startedNow = mixPeriod(into: mix, scratch: scratch, frames: period)
+            limiter.process(mix, frames: period, channels: channels)
             convert(mix, to: bytes, samples: period * channels, format: pcm.sampleFormat)
+            switch injectedFault.load(ordering: .relaxed) {
+            case 1:
+                endAll(.failed("output \(config.name): injected fault"))
+                return "device \"\(config.device)\" failed: injected fault"
+            case 2:
+                injectedFault.store(0, ordering: .relaxed)
+                statusBox.withLock { $0.xruns += 1 }
+                onEvent(.xrun(output: config.name))
+                _ = pcm.recover(-EPIPE)
+            default: break
+            }
             var offset = 0
             while offset < period {
                 let n = pcm.write(bytes + offset * channels * pcm.sampleFormat.bytes, frames: period - offset)
@@ -228,12 +248,12 @@ final class Output: @unchecked Sendable {
                 let wall = wallNanoseconds()
                 // Behind real time (the thread was held up), the new sound is heard as soon as written.
                 let queuedAhead = deviceKnowsDelay ? delay : max(0, Int(written + Int64(period) - played))
-                for voice in voices where voice.framesOut > 0 && voice.framesOut <= period && !voice.started {
+                for voice in voices where voice.framesOut > 0 && !voice.started {
                     voice.started = true
                     onEvent(
                         .started(
-                            play: voice.play, output: config.name, frame: written, wallNanoseconds: wall,
-                            monotonicNanoseconds: writtenAt, queuedFrames: queuedAhead))
+                            play: voice.play, zone: voice.zone, output: config.name, frame: written,
+                            wallNanoseconds: wall, monotonicNanoseconds: writtenAt, queuedFrames: queuedAhead))
                 }
             }
             written += Int64(period)
@@ -246,28 +266,45 @@ final class Output: @unchecked Sendable {
         return nil
     }
 
-    /// Sums the voices into `mix`; returns how many voices sounded for the first time.
-    private func mixPeriod(into mix: UnsafeMutablePointer<Float>, frames: Int) -> Int {
-        let channels = config.format.channels
-        mix.update(repeating: 0, count: frames * channels)
+    /// Sums the voices into `mix`, each on its zone's channels with its gain; returns how many
+    /// voices sounded for the first time.
+    private func mixPeriod(into mix: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, frames: Int) -> Int {
+        let outChannels = config.format.channels
+        let rate = config.format.sampleRate
+        mix.update(repeating: 0, count: frames * outChannels)
         var firsts = 0
         var lowWater = false
         for voice in voices {
-            if voice.stopRequested.load(ordering: .relaxed) && voice.fadeFrames == 0 {
-                // A 20 ms linear fade: short enough to feel instant, long enough not to click.
-                voice.fadeFrames = max(1, config.format.sampleRate / 50)
+            if voice.stopRequested.load(ordering: .acquiring) && voice.fadeFrames == 0 {
+                let ms = voice.fadeMilliseconds.load(ordering: .relaxed)
+                voice.fadeFrames = max(1, rate * ms / 1000)
                 voice.fadeLeft = voice.fadeFrames
             }
+            let target = Float(bitPattern: voice.targetGain.load(ordering: .relaxed))
+            if target != voice.rampTarget {
+                // Ducks and restores ramp over 80 ms: quick, and smooth enough not to pump or click.
+                voice.rampTarget = target
+                voice.rampStep = (target - voice.gain) / Float(max(1, rate * 80 / 1000))
+            }
+            let channels = voice.channels
             var wanted = frames
             if voice.fadeFrames > 0 { wanted = min(frames, voice.fadeLeft) }
-            let gain = voice.gain
-            let fadeFrames = voice.fadeFrames
-            let fadeLeft = voice.fadeLeft
-            let got =
-                voice.ring.mix(into: mix, count: wanted * channels) { i in
-                    guard fadeFrames > 0 else { return gain }
-                    return gain * Float(fadeLeft - i / channels) / Float(fadeFrames)
-                } / channels
+            let got = voice.ring.read(into: scratch, count: wanted * channels) / channels
+            for f in 0..<got {
+                if voice.gain != voice.rampTarget {
+                    voice.gain += voice.rampStep
+                    if (voice.rampStep > 0 && voice.gain > voice.rampTarget)
+                        || (voice.rampStep < 0 && voice.gain < voice.rampTarget)
+                    {
+                        voice.gain = voice.rampTarget
+                    }
+                }
+                var g = voice.gain
+                if voice.fadeFrames > 0 { g *= Float(voice.fadeLeft - f) / Float(voice.fadeFrames) }
+                let frame = scratch + f * channels
+                let out = mix + f * outChannels
+                for c in 0..<channels { out[voice.channelMap[c]] += frame[c] * g }
+            }
             if voice.fadeFrames > 0 { voice.fadeLeft -= wanted }
             if got > 0 && voice.framesOut == 0 { firsts += 1 }
             voice.framesOut += got
@@ -302,7 +339,7 @@ final class Output: @unchecked Sendable {
             }
             if let reason {
                 voice.stopRequested.store(true, ordering: .relaxed)
-                onEvent(.ended(play: voice.play, output: config.name, reason: reason, frames: voice.framesOut))
+                onEvent(.ended(play: voice.play, zone: voice.zone, reason: reason, frames: voice.framesOut))
                 voices.remove(at: i)
             } else {
                 i += 1
@@ -320,7 +357,7 @@ final class Output: @unchecked Sendable {
         takeIncoming()
         for voice in voices {
             voice.stopRequested.store(true, ordering: .relaxed)
-            onEvent(.ended(play: voice.play, output: config.name, reason: reason, frames: voice.framesOut))
+            onEvent(.ended(play: voice.play, zone: voice.zone, reason: reason, frames: voice.framesOut))
         }
         voices.removeAll(keepingCapacity: true)
         statusBox.withLock { $0.voices = 0 }
@@ -345,6 +382,32 @@ final class Output: @unchecked Sendable {
         case .float32:
             let out = bytes.assumingMemoryBound(to: Float.self)
             for i in 0..<samples { out[i] = max(-1, min(1, mix[i])) }
+        }
+    }
+}
+
+/// Keeps the summed signal of an output below full scale: instant attack, 100 ms release.
+/// A lone clip below the threshold passes bit for bit.
+struct Limiter {
+    private let threshold: Float = 0.97
+    private let release: Float
+    private var gain: Float = 1
+
+    init(sampleRate: Int) {
+        release = 1 / Float(max(1, sampleRate / 10))
+    }
+
+    mutating func process(_ samples: UnsafeMutablePointer<Float>, frames: Int, channels: Int) {
+        for f in 0..<frames {
+            let frame = samples + f * channels
+            var peak: Float = 0
+            for c in 0..<channels { peak = max(peak, abs(frame[c])) }
+            if peak * gain > threshold {
+                gain = threshold / peak
+            } else if gain < 1 {
+                gain = min(1, gain + release)
+            }
+            if gain < 1 { for c in 0..<channels { frame[c] *= gain } }
         }
     }
 }

@@ -43,14 +43,15 @@ final class SampleRing: @unchecked Sendable {
         return n
     }
 
-    /// Consumer: adds up to `count` samples, times `gain`, into `destination`; returns how many.
-    func mix(into destination: UnsafeMutablePointer<Float>, count: Int, gain: (Int) -> Float) -> Int {
+    /// Consumer: copies up to `count` samples out; returns how many.
+    func read(into destination: UnsafeMutablePointer<Float>, count: Int) -> Int {
         let tail = consumed.load(ordering: .relaxed)
         let n = min(count, written.load(ordering: .acquiring) - tail)
         guard n > 0 else { return 0 }
-        for i in 0..<n {
-            destination[i] += storage[(tail + i) & mask] * gain(i)
-        }
+        let start = tail & mask
+        let first = min(n, capacity - start)
+        destination.update(from: storage + start, count: first)
+        if n > first { (destination + first).update(from: storage, count: n - first) }
         consumed.store(tail + n, ordering: .releasing)
         return n
     }

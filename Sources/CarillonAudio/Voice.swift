@@ -1,21 +1,25 @@
 import Synchronization
 
-/// How one play ended on one output.
+/// How one play ended in one zone.
 public enum EndReason: Sendable, Hashable {
     /// Every sample was written.
     case finished
-    /// Stopped on request, after a short fade.
+    /// Faded out on request: a stop or a cut.
     case stopped
     /// The audio could not be read or the output failed.
     case failed(String)
 }
 
-/// One clip playing on one output: a ring of converted samples between the feeder and the output thread.
+/// One clip playing in one zone: a ring of converted samples between the feeder and the output
+/// thread, and the gain and fade the output thread applies.
 final class Voice: @unchecked Sendable {
     let play: UInt64
-    let output: String
+    let zone: String
     let ring: SampleRing
+    /// Channels of the decoded audio: the zone's channel count.
     let channels: Int
+    /// For each decoded channel, the output channel it sounds on.
+    let channelMap: [Int]
 
     // Feeder side. `reader` is touched only by the feeder once the voice is handed over.
     var reader: (any FrameReader)?
@@ -25,23 +29,38 @@ final class Voice: @unchecked Sendable {
     let sourceFailed = Atomic<Bool>(false)
     var failure: AudioError?
 
-    /// Set by any thread; the output thread fades the voice out and ends it.
+    // Requests from any thread, applied by the output thread at its next period.
+    /// The gain to ramp to, as `Float.bitPattern`.
+    let targetGain: Atomic<UInt32>
+    /// Set to fade out over `fadeMilliseconds` and end.
     let stopRequested = Atomic<Bool>(false)
+    let fadeMilliseconds = Atomic<Int>(20)
 
     // Output-thread state.
     var gain: Float
+    var rampTarget: Float
+    var rampStep: Float = 0
     var fadeFrames = 0
     var fadeLeft = 0
     var framesOut = 0
     var started = false
 
-    init(play: UInt64, output: String, reader: any FrameReader, gain: Float, seconds: Int = 2) {
+    init(play: UInt64, zone: String, channelMap: [Int], reader: any FrameReader, gain: Float, seconds: Int = 2) {
         self.play = play
-        self.output = output
+        self.zone = zone
+        self.channelMap = channelMap
         self.reader = reader
         self.channels = reader.format.channels
         self.gain = gain
+        self.rampTarget = gain
+        self.targetGain = Atomic(gain.bitPattern)
         self.ring = SampleRing(minimumCapacity: reader.format.sampleRate * reader.format.channels * seconds)
+    }
+
+    /// Asks the output thread to fade the voice out and end it.
+    func requestStop(fadeMilliseconds: Int) {
+        self.fadeMilliseconds.store(fadeMilliseconds, ordering: .relaxed)
+        stopRequested.store(true, ordering: .releasing)
     }
 
     /// Fills the ring from the reader until it is full or `maxFrames` were read. Feeder or prefill only.

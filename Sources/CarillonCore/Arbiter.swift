@@ -106,6 +106,11 @@ public struct Arbiter<Instant: InstantProtocol & Sendable>: Sendable where Insta
         self.policies = all
     }
 
+    /// Changes the policies for requests from now on; plays already placed keep their places.
+    public mutating func update(policies: [Level: LevelPolicy]) {
+        for level in Level.allCases { self.policies[level] = policies[level] ?? .standard(level) }
+    }
+
     private func policy(_ level: Level) -> LevelPolicy { policies[level] ?? .standard(level) }
 
     /// Decides where and how a new play sounds, zone by zone.

@@ -37,19 +37,21 @@ public struct StatusResult: Sendable, Codable, Hashable {
     public var startedAt: Date
     public var uptimeSeconds: Double
     public var outputs: [OutputInfo]
+    public var zones: [ZoneInfo]
     public var playing: [PlayInfo]
     /// Clips in the library.
     public var clips: Int
 
     public init(
         server: String, version: String, startedAt: Date, uptimeSeconds: Double, outputs: [OutputInfo],
-        playing: [PlayInfo], clips: Int
+        zones: [ZoneInfo], playing: [PlayInfo], clips: Int
     ) {
         self.server = server
         self.version = version
         self.startedAt = startedAt
         self.uptimeSeconds = uptimeSeconds
         self.outputs = outputs
+        self.zones = zones
         self.playing = playing
         self.clips = clips
     }
@@ -80,20 +82,41 @@ public struct OutputInfo: Sendable, Codable, Hashable {
     }
 }
 
-/// One play still sounding, in `status` and in `play`'s result.
+/// One zone in `status`: who holds it and who waits for it.
+public struct ZoneInfo: Sendable, Codable, Hashable {
+    public var zone: String
+    public var output: String
+    /// Plays sounding in the zone, the one on top last.
+    public var sounding: [Int64]
+    /// Plays waiting for the zone, in the order they would start.
+    public var queued: [Int64]
+
+    public init(zone: String, output: String, sounding: [Int64], queued: [Int64]) {
+        self.zone = zone
+        self.output = output
+        self.sounding = sounding
+        self.queued = queued
+    }
+}
+
+/// A play: in `status`, and as `play`'s result.
 public struct PlayInfo: Sendable, Codable, Hashable {
     public var play: Int64
     public var clip: String
     public var zones: [String]
+    /// The priority level: background, announcement, bell, shout or emergency.
     public var level: String
     public var requestedAt: Date
+    /// Zones where it waits for a higher or earlier play to end; it starts there within its grace.
+    public var queued: [String]
 
-    public init(play: Int64, clip: String, zones: [String], level: String, requestedAt: Date) {
+    public init(play: Int64, clip: String, zones: [String], level: String, requestedAt: Date, queued: [String] = []) {
         self.play = play
         self.clip = clip
         self.zones = zones
         self.level = level
         self.requestedAt = requestedAt
+        self.queued = queued
     }
 }
 
@@ -102,10 +125,13 @@ public struct PlayArgs: Sendable, Codable, Hashable {
     public var clip: String
     /// Zone names; absent or `["all"]` means every zone.
     public var zones: [String]?
+    /// The priority level; by default `bell` for bells and `announcement` for everything else.
+    public var level: String?
 
-    public init(clip: String, zones: [String]? = nil) {
+    public init(clip: String, zones: [String]? = nil, level: String? = nil) {
         self.clip = clip
         self.zones = zones
+        self.level = level
     }
 }
 
@@ -123,40 +149,54 @@ public struct StopResult: Sendable, Codable, Hashable {
     public init(stopped: [Int64]) { self.stopped = stopped }
 }
 
-/// `wait`: answers when a play has ended on every zone.
+/// `wait`: answers when a play has ended in every zone.
 public struct WaitArgs: Sendable, Codable, Hashable {
     public var play: Int64
     public init(play: Int64) { self.play = play }
 }
 
-/// How a play went, per output: its place in the output's stream, and how it ended.
+/// How a play went, zone by zone.
 public struct PlayOutcome: Sendable, Codable, Hashable {
     public var play: Int64
     public var clip: String
-    /// `finished`, `stopped` or `failed`.
+    public var level: String
+    /// `finished`, `stopped`, `cut`, `missed`, `refused` or `failed`: the worst of its zones.
     public var outcome: String
     public var detail: String?
-    public var outputs: [OutputOutcome]
+    public var zones: [ZoneOutcome]
 
-    public init(play: Int64, clip: String, outcome: String, detail: String?, outputs: [OutputOutcome]) {
+    public init(play: Int64, clip: String, level: String, outcome: String, detail: String?, zones: [ZoneOutcome]) {
         self.play = play
         self.clip = clip
+        self.level = level
         self.outcome = outcome
         self.detail = detail
-        self.outputs = outputs
+        self.zones = zones
     }
 }
 
-public struct OutputOutcome: Sendable, Codable, Hashable {
+/// How a play went in one zone.
+public struct ZoneOutcome: Sendable, Codable, Hashable {
+    public var zone: String
     public var output: String
+    /// `finished`, `stopped`, `cut`, `missed`, `refused` or `failed`.
+    public var outcome: String
+    /// Who cut or stopped it, or why it failed.
+    public var detail: String?
     /// Index of the first frame in the output's stream since the device opened; absent if nothing was written.
     public var firstFrame: Int64?
     public var frames: Int
     /// Milliseconds from the request to the first sample written to ALSA.
     public var latencyMs: Double?
 
-    public init(output: String, firstFrame: Int64?, frames: Int, latencyMs: Double?) {
+    public init(
+        zone: String, output: String, outcome: String, detail: String? = nil, firstFrame: Int64? = nil, frames: Int = 0,
+        latencyMs: Double? = nil
+    ) {
+        self.zone = zone
         self.output = output
+        self.outcome = outcome
+        self.detail = detail
         self.firstFrame = firstFrame
         self.frames = frames
         self.latencyMs = latencyMs

@@ -18,6 +18,8 @@ public enum ErrorCode: String, Sendable, Hashable, Codable, CaseIterable {
     case permissionDenied = "permission-denied"
     /// The clip's audio cannot be read or decoded.
     case badAudio = "bad-audio"
+    /// Every zone asked for is held at the same level by a play that may not be queued behind: a shout.
+    case busy = "busy"
     /// The outputs needed are down; see `status`.
     case outputUnavailable = "output-unavailable"
     /// The protocol versions offered in `hello` are not spoken here.

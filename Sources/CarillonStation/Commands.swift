@@ -15,7 +15,9 @@ enum Commands {
             .command(.play, arguments: PlayArgs.self) { args, peer throws(WireError) in
                 try await station.play(args, by: peer.address)
             },
-            .command(.stop, arguments: StopArgs.self) { args, _ throws(WireError) in try await station.stop(args) },
+            .command(.stop, arguments: StopArgs.self) { args, peer throws(WireError) in
+                try await station.stop(args, by: peer.address)
+            },
             .command(.wait, arguments: WaitArgs.self) { args, _ throws(WireError) in try await station.wait(args) },
         ])
     }

@@ -44,7 +44,7 @@ public enum Daemon {
         let notifier = SystemdNotifier.fromEnvironment()
         let (events, sink) = AsyncStream.makeStream(of: AudioEvent.self, bufferingPolicy: .unbounded)
         let engine = AudioEngine(
-            outputs: config.outputs, onEvent: { sink.yield($0) },
+            outputs: config.outputs, zones: config.declaredZones, onEvent: { sink.yield($0) },
             watchdog: notifier.flatMap { n in n.watchdogInterval.map { ($0, { n.notify("WATCHDOG=1") }) } })
         let station = try Station(config: config, library: library, engine: engine, store: store, logger: logger)
 
@@ -77,7 +77,8 @@ public enum Daemon {
                     .init(service: EventPump(station: station, events: events)),
                     .init(
                         service: CacheWarmer(
-                            requests: warmups, cacheDirectory: config.dataDirectory + "/cache", logger: logger)),
+                            requests: warmups, cacheDirectory: config.dataDirectory + "/cache", station: station,
+                            logger: logger)),
                     .init(service: ControlService(server: server, readiness: readiness)),
                     .init(service: SignalService(readiness: readiness, notifier: notifier, reload: reload)),
                 ],

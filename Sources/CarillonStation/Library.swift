@@ -146,6 +146,23 @@ public struct Library: Sendable {
         return failures
     }
 
+    /// Decodes every alarm clip into memory at `sampleRate`, mono. Blocking: run it off the pool.
+    /// - Returns: the decoded clips, and why the others failed.
+    public func decodeAlarms(sampleRate: Int, cacheDirectory: String) -> (audio: [String: PCMBuffer], failures: [String: String]) {
+        var audio: [String: PCMBuffer] = [:]
+        var failures: [String: String] = [:]
+        for clip in clips.values where clip.category == .alarm {
+            do {
+                guard case .file(let path) = try self.audio(for: clip, cacheDirectory: cacheDirectory) else { continue }
+                audio[clip.id] = try PCMBuffer.decode(
+                    path: path, to: AudioFormat(sampleRate: sampleRate, channels: 1), maxSeconds: 120)
+            } catch {
+                failures[clip.id] = error.message
+            }
+        }
+        return (audio, failures)
+    }
+
     /// FNV-1a, hex: stable across runs and builds, unlike `Hasher`.
     static func cacheKey(_ text: String) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325

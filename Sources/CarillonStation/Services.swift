@@ -71,18 +71,22 @@ struct SignalService: Service {
 struct CacheWarmer: Service {
     let requests: AsyncStream<Library>
     let cacheDirectory: String
+    let station: Station
     let logger: Logger
 
     func run() async throws {
         for await library in requests.cancelOnGracefulShutdown() {
-            let failures = await withCheckedContinuation { continuation in
+            let (failures, alarms) = await withCheckedContinuation { continuation in
                 DispatchQueue.global(qos: .utility).async {
-                    continuation.resume(returning: library.renderSynthesized(cacheDirectory: cacheDirectory))
+                    let failures = library.renderSynthesized(cacheDirectory: cacheDirectory)
+                    let alarms = library.decodeAlarms(sampleRate: 48000, cacheDirectory: cacheDirectory)
+                    continuation.resume(returning: (failures, alarms))
                 }
             }
             for failure in failures {
                 logger.error("cannot render clip", metadata: ["clip": "\(failure.clip)", "error": "\(failure.error)"])
             }
+            await station.setEmergencyAudio(alarms.audio, failures: alarms.failures)
         }
     }
 }

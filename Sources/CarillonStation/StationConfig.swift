@@ -21,12 +21,41 @@ public struct StationConfig: Sendable {
     /// The audio library: `catalog.toml` and the files it names.
     public var libraryDirectory: String
     public var outputs: [OutputConfig]
+    /// Declared zones; an output no zone names is one zone of its own name.
+    public var declaredZones: [ZoneConfig] = []
+    /// How each level yields to higher ones, and how long its manual plays may wait for a busy zone.
+    public var levels: [Level: LevelSettings] = Dictionary(uniqueKeysWithValues: Level.allCases.map { ($0, .standard($0)) })
 
-    /// The zones of the school, in config order. Until zones are declared, each output is one zone.
-    public var zones: [ZoneName] { outputs.map { ZoneName($0.name) } }
+    /// Every zone of the school, in config order: declared zones, and outputs with none declared.
+    public var zones: [ZoneConfig] {
+        outputs.flatMap { output in
+            let declared = declaredZones.filter { $0.output == output.name }
+            return declared.isEmpty ? [ZoneConfig(name: output.name, output: output.name)] : declared
+        }
+    }
+
+    /// The zones' names, in config order.
+    public var zoneNames: [ZoneName] { zones.map { ZoneName($0.name) } }
 
     /// Where the database lives.
     public var databasePath: String { dataDirectory + "/carillon.sqlite" }
+}
+
+/// The settings of one priority level.
+public struct LevelSettings: Sendable, Hashable {
+    public var policy: LevelPolicy
+    /// How long a manual play at this level may wait for a busy zone before it is missed.
+    public var grace: Duration
+
+    public static func standard(_ level: Level) -> LevelSettings {
+        let grace: Duration =
+            switch level {
+            case .background: .seconds(300)
+            case .announcement, .bell: .seconds(60)
+            case .shout, .emergency: .zero
+            }
+        return LevelSettings(policy: .standard(level), grace: grace)
+    }
 }
 
 /// Every problem found in a config, each with its file and line.
@@ -125,6 +154,29 @@ extension StationConfig {
         if outputs.isEmpty && errors.list.isEmpty {
             config.outputs = [OutputConfig(name: "main", device: "default")]
         }
+        for var zone in errors.run({ () throws(TOMLError) in try root.tableArray("zone") }) ?? [] {
+            let before = errors.list.count
+            if let parsed = parseZone(&zone, outputs: config.outputs, errors: &errors) {
+                config.declaredZones.append(parsed)
+            }
+            if errors.list.count == before { errors.run { () throws(TOMLError) in try zone.finish() } }
+        }
+        checkZones(config, errors: &errors, root: root)
+        if var levels = errors.run({ () throws(TOMLError) in try root.table("levels") }) ?? nil {
+            for name in levels.keys {
+                guard let level = Level(rawValue: name) else {
+                    errors.append(
+                        levels.error(
+                            "unknown level `\(name)`; expected one of "
+                                + Level.allCases.map(\.rawValue).joined(separator: ", "), at: name))
+                    continue
+                }
+                guard var table = errors.run({ () throws(TOMLError) in try levels.table(name) }) ?? nil else { continue }
+                let before = errors.list.count
+                config.levels[level] = parseLevel(level, &table, errors: &errors)
+                if errors.list.count == before { errors.run { () throws(TOMLError) in try table.finish() } }
+            }
+        }
         errors.run { () throws(TOMLError) in try root.finish() }
         guard errors.list.isEmpty else { throw ConfigError(errors.list.sorted { $0.position < $1.position }) }
         return config
@@ -178,6 +230,114 @@ extension StationConfig {
             return nil
         }
         return config
+    }
+
+    /// Reads one `[[zone]]`: its output must exist and its channels must be the output's.
+    private static func parseZone(_ zone: inout TOMLReader, outputs: [OutputConfig], errors: inout Errors) -> ZoneConfig? {
+        let before = errors.list.count
+        let name = errors.run { () throws(TOMLError) in
+            let name = try zone.requiredString("name")
+            guard ZoneName(name).isWellFormed, name != ZoneName.all.rawValue else {
+                throw zone.error(
+                    "zone name `\(name)` must start with a lower-case letter and hold only a-z, 0-9, - and _ (and not be `all`)",
+                    at: "name")
+            }
+            return name
+        }
+        let output = errors.run { () throws(TOMLError) in
+            let name = try zone.requiredString("output")
+            guard let output = outputs.first(where: { $0.name == name }) else {
+                throw zone.error("zone's output `\(name)` is not declared in any [[output]]", at: "output")
+            }
+            return output
+        }
+        let channels = errors.run { () throws(TOMLError) in
+            let values = try zone.array("channels") ?? []
+            var channels: [Int] = []
+            for node in values {
+                guard case .integer(let channel) = node.value else {
+                    throw zone.error("`channels` must be a list of channel numbers, such as [0] or [0, 1]", at: "channels")
+                }
+                channels.append(Int(channel))
+            }
+            if let output, let bad = channels.first(where: { $0 < 0 || $0 >= output.format.channels }) {
+                throw zone.error(
+                    "channel \(bad) is not a channel of output `\(output.name)`, which has \(output.format.channels) (0 to \(output.format.channels - 1))",
+                    at: "channels")
+            }
+            guard Set(channels).count == channels.count else {
+                throw zone.error("`channels` lists a channel twice", at: "channels")
+            }
+            return channels
+        }
+        let gain = errors.run { () throws(TOMLError) in
+            let gain = try zone.double("gain_db") ?? 0
+            guard (-40...12).contains(gain) else { throw zone.error("`gain_db` must be between -40 and 12", at: "gain_db") }
+            return gain
+        }
+        guard errors.list.count == before, let name, let output, let channels, let gain else { return nil }
+        return ZoneConfig(name: name, output: output.name, channels: channels, gainDB: gain)
+    }
+
+    /// Zone names are unique across the school, and two zones never share a channel.
+    private static func checkZones(_ config: StationConfig, errors: inout Errors, root: TOMLReader) {
+        var seen: Set<String> = []
+        for zone in config.declaredZones {
+            if !seen.insert(zone.name).inserted {
+                errors.append(root.error("zone `\(zone.name)` is declared twice", at: "zone"))
+            }
+            if config.outputs.contains(where: { $0.name == zone.name && $0.name != zone.output })
+                && !config.declaredZones.contains(where: { $0.output == zone.name })
+            {
+                errors.append(root.error("zone `\(zone.name)` has the name of an output that is a zone itself", at: "zone"))
+            }
+        }
+        for output in config.outputs {
+            let zones = config.declaredZones.filter { $0.output == output.name }
+            let all = Array(0..<output.format.channels)
+            var used: [Int: String] = [:]
+            for zone in zones {
+                for channel in zone.channels.isEmpty ? all : zone.channels {
+                    if let other = used[channel] {
+                        errors.append(
+                            root.error(
+                                "zones `\(other)` and `\(zone.name)` both use channel \(channel) of output `\(output.name)`",
+                                at: "zone"))
+                    }
+                    used[channel] = zone.name
+                }
+            }
+        }
+    }
+
+    /// Reads one `[levels.NAME]`.
+    private static func parseLevel(_ level: Level, _ table: inout TOMLReader, errors: inout Errors) -> LevelSettings {
+        var settings = LevelSettings.standard(level)
+        var duck: Double = -12
+        errors.run { () throws(TOMLError) in
+            if let value = try table.double("duck_db") {
+                guard (-60...0).contains(value) else { throw table.error("`duck_db` must be between -60 and 0", at: "duck_db") }
+                duck = value
+            }
+        }
+        if case .duck(let standard) = settings.policy.yield, !table.contains("duck_db") { duck = standard }
+        errors.run { () throws(TOMLError) in
+            switch try table.string("yield") {
+            case nil:
+                if case .duck = settings.policy.yield { settings.policy.yield = .duck(dB: duck) }
+            case "cut": settings.policy.yield = .cut
+            case "duck": settings.policy.yield = .duck(dB: duck)
+            case let other?:
+                throw table.error("`yield` must be \"cut\" or \"duck\", not \"\(other)\"", at: "yield")
+            }
+        }
+        errors.run { () throws(TOMLError) in
+            if let grace = try table.double("grace") {
+                guard (0...3600).contains(grace) else { throw table.error("`grace` must be 0 to 3600 seconds", at: "grace") }
+                settings.grace = .milliseconds(Int64(grace * 1000))
+            }
+        }
+        return settings
     }
 
     private static func resolve(_ path: String, _ base: String) -> String {

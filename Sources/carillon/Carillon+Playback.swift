@@ -20,6 +20,13 @@ extension Carillon {
                 print("  \(output.name)  \(output.device)  \(output.sampleRate) Hz \(output.channels) ch  \(state)"
                     + (output.xruns > 0 ? "  xruns \(output.xruns)" : ""))
             }
+            print("zones:")
+            for zone in status.zones {
+                let state =
+                    zone.sounding.isEmpty ? "idle" : "sounding " + zone.sounding.map { "#\($0)" }.joined(separator: ", ")
+                let waiting = zone.queued.isEmpty ? "" : "; waiting " + zone.queued.map { "#\($0)" }.joined(separator: ", ")
+                print("  \(zone.zone)  on \(zone.output)  \(state)\(waiting)")
+            }
             if status.playing.isEmpty {
                 print("playing: nothing")
             } else {
@@ -36,22 +43,29 @@ extension Carillon {
         @ParentCommand var root: Carillon
         @Argument(help: "The clip's id, e.g. bell.start.") var clip: String
         @Option(help: "Comma-separated zones (default: all).") var zones: String?
+        @Option(help: "Priority level: background, announcement, bell, shout or emergency (default: bell for bells, else announcement).")
+        var level: String?
         @Flag(help: "Wait until the clip has finished, and report how it went.") var wait = false
         @Flag(help: "Print JSON lines.") var json = false
 
         func run() async throws {
             let zoneList = try zones.map { try parseZones($0) }
             try await root.connection.with { control in
-                let info = try await control.call(.play, PlayArgs(clip: clip, zones: zoneList), returning: PlayInfo.self)
+                let info = try await control.call(
+                    .play, PlayArgs(clip: clip, zones: zoneList, level: level), returning: PlayInfo.self)
                 if json { try printJSON(info) } else {
-                    print("playing #\(info.play) \(info.clip) in \(info.zones.joined(separator: ", "))")
+                    let sounding = info.zones.filter { !info.queued.contains($0) }
+                    var line = "playing #\(info.play) \(info.clip) (\(info.level))"
+                    if !sounding.isEmpty { line += " in \(sounding.joined(separator: ", "))" }
+                    if !info.queued.isEmpty { line += "; waiting for \(info.queued.joined(separator: ", "))" }
+                    print(line)
                 }
                 guard wait else { return }
                 let outcome = try await control.call(.wait, WaitArgs(play: info.play), returning: PlayOutcome.self)
                 if json { try printJSON(outcome) } else {
-                    print("#\(outcome.play) \(outcome.outcome)" + (outcome.detail.map { ": \($0)" } ?? ""))
+                    print("#\(outcome.play) \(outcome.outcome)" + (outcome.detail.map { " \($0)" } ?? ""))
                 }
-                if outcome.outcome == "failed" { throw ExitCode(1) }
+                if outcome.outcome == "failed" || outcome.outcome == "missed" { throw ExitCode(1) }
             }
         }
     }

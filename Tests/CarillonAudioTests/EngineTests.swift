@@ -24,13 +24,13 @@ struct EngineTests {
         defer { engine.shutdown() }
         let clip = WAVFile.noise(frames: 9600, channels: 2, seed: 7)
         let buffer = PCMBuffer(format: AudioFormat(sampleRate: 48000, channels: 2), samples: clip.map { Float($0) / 32768 })
-        try engine.play(.buffer(buffer), id: 1, outputs: ["main"])
+        try engine.start(.buffer(buffer), play: 1, zone: "main")
 
         var first: Int64?
         var ended: (EndReason, Int)?
         for await event in events {
             switch event {
-            case .started(1, "main", let frame, _, _, let queued):
+            case .started(1, "main", "main", let frame, _, _, let queued):
                 first = frame
                 // How far ahead it runs is a timing figure, measured by the benchmarks, not here.
                 #expect(queued >= 0)
@@ -53,9 +53,11 @@ struct EngineTests {
         defer { directory.remove() }
         let (engine, _, _) = engine(directory)
         try Data("RIFF....WAVEjunk".utf8).write(to: URL(fileURLWithPath: directory.file("bad.wav")))
-        #expect(throws: AudioError.self) { try engine.play(.file(directory.file("bad.wav")), id: 1, outputs: ["main"]) }
-        #expect(throws: AudioError("unknown output nowhere")) {
-            try engine.play(.buffer(PCMBuffer(format: .init(sampleRate: 48000, channels: 2), samples: [0, 0])), id: 2, outputs: ["nowhere"])
+        #expect(throws: AudioError.self) { try engine.start(.file(directory.file("bad.wav")), play: 1, zone: "main") }
+        #expect(throws: AudioError.self) { try engine.check(.file(directory.file("bad.wav"))) }
+        #expect(throws: AudioError("unknown zone nowhere")) {
+            try engine.start(
+                .buffer(PCMBuffer(format: .init(sampleRate: 48000, channels: 2), samples: [0, 0])), play: 2, zone: "nowhere")
         }
     }
 
@@ -68,13 +70,13 @@ struct EngineTests {
         defer { engine.shutdown() }
         let tone = WAVFile.tone(frequency: 440, seconds: 10, sampleRate: 48000, channels: 2)
         let buffer = PCMBuffer(format: AudioFormat(sampleRate: 48000, channels: 2), samples: tone.map { Float($0) / 32768 })
-        try engine.play(.buffer(buffer), id: 5, outputs: ["main"])
+        try engine.start(.buffer(buffer), play: 5, zone: "main")
         var start: Int64 = 0
         var frames = 0
         for await event in events {
-            if case .started(5, _, let frame, _, _, _) = event {
+            if case .started(5, _, _, let frame, _, _, _) = event {
                 start = frame
-                #expect(engine.stop(id: 5))
+                #expect(engine.stop(play: 5))
             }
             if case .ended(5, _, let reason, let written) = event {
                 #expect(reason == .stopped)
@@ -91,5 +93,93 @@ struct EngineTests {
         #expect(captured[end..<(end + 9600)].allSatisfy { $0 == 0 }, "silence after the stop")
         let maxStep = zip(captured[(end - 4000)..<end], captured[(end - 3998)..<(end + 2)]).map { abs(Int($0) - Int($1)) }.max()!
         #expect(maxStep < 1500, "no click: largest step \(maxStep)")
+    }
+}
+
+@Suite("Device faults")
+struct DeviceFaultEngineTests {
+    /// Two outputs captured to files; faults are injected into the first through the engine's own
+    /// hook, which takes the same path as a real write error: close, report, reopen with backoff.
+    @Test("a failing device is reported, retried and resumes by itself, while the other output keeps playing")
+    func failAndRecover() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let a = CapturePCM(name: "a", path: directory.file("a.raw"))
+        let b = CapturePCM(name: "b", path: directory.file("b.raw"))
+        let (events, sink) = AsyncStream.makeStream(of: AudioEvent.self)
+        let engine = AudioEngine(
+            outputs: [
+                OutputConfig(name: "a", device: "a", alsaConfig: a.alsaConfig),
+                OutputConfig(name: "b", device: "b", alsaConfig: b.alsaConfig),
+            ], onEvent: { sink.yield($0) })
+        engine.start()
+        defer { engine.shutdown() }
+        let tone = WAVFile.tone(frequency: 440, seconds: 30, sampleRate: 48000, channels: 2)
+        let buffer = PCMBuffer(format: AudioFormat(sampleRate: 48000, channels: 2), samples: tone.map { Float($0) / 32768 })
+        try engine.start(.buffer(buffer), play: 1, zone: "a")
+        try engine.start(.buffer(buffer), play: 2, zone: "b")
+
+        var iterator = events.makeAsyncIterator()
+        func next(_ matching: (AudioEvent) -> Bool) async -> AudioEvent? {
+            while let event = await iterator.next() { if matching(event) { return event } }
+            return nil
+        }
+        _ = await next { if case .started(2, _, _, _, _, _, _) = $0 { true } else { false } }
+        engine.inject(.deviceFailure, output: "a")
+        let failed = await next { if case .ended(1, _, _, _) = $0 { true } else { false } }
+        #expect(failed.map { if case .ended(1, "a", .failed, _) = $0 { true } else { false } } == true)
+        let fault = await next { if case .fault = $0 { true } else { false } }
+        #expect(fault == .fault(output: "a", message: "device \"a\" failed: injected fault"))
+        #expect(engine.status().first { $0.name == "a" }?.state == .fault("device \"a\" failed: injected fault"))
+        // The retries fail while the fault lasts; the other output plays on.
+        let bBefore = b.size
+        try b.waitForSize(bBefore + 48000 * 4)
+        #expect(engine.status().first { $0.name == "b" }?.voices == 1)
+
+        engine.inject(.none, output: "a")
+        #expect(await next { $0 == .recovered(output: "a") } != nil)
+        #expect(engine.status().first { $0.name == "a" }?.state == .running)
+        try engine.start(.buffer(PCMBuffer(format: buffer.format, samples: Array(buffer.samples.prefix(9600)))), play: 3, zone: "a")
+        let done = await next { if case .ended(3, _, _, _) = $0 { true } else { false } }
+        #expect(done == .ended(play: 3, zone: "a", reason: .finished, frames: 4800))
+        engine.stop(play: 2)
+    }
+
+    @Test("an underrun is recovered and counted, and not a sample is lost or repeated")
+    func underrun() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let capture = CapturePCM(path: directory.file("capture.raw"))
+        let (events, sink) = AsyncStream.makeStream(of: AudioEvent.self)
+        let engine = AudioEngine(
+            outputs: [OutputConfig(name: "main", device: "cap", alsaConfig: capture.alsaConfig)], onEvent: { sink.yield($0) })
+        engine.start()
+        defer { engine.shutdown() }
+        // Long enough that the underrun lands inside it however slowly this test runs.
+        let clip = WAVFile.noise(frames: 48000 * 30, channels: 2, seed: 3)
+        try engine.start(
+            .buffer(PCMBuffer(format: AudioFormat(sampleRate: 48000, channels: 2), samples: clip.map { Float($0) / 32768 })),
+            play: 1, zone: "main")
+        var start: Int64 = 0
+        var frames = 0
+        for await event in events {
+            if case .started(1, _, _, let frame, _, _, _) = event {
+                start = frame
+                engine.inject(.underrun, output: "main")
+            }
+            if event == .xrun(output: "main") { engine.stop(play: 1) }
+            if case .ended(1, _, let reason, let written) = event {
+                #expect(reason == .stopped, "the underrun came before the clip's end")
+                frames = written
+                break
+            }
+        }
+        #expect(engine.status().first?.xruns == 1)
+        try capture.waitForSize((Int(start) + frames) * 4)
+        let captured = capture.samples()
+        // Everything before the 20 ms stop fade is the clip, sample for sample, across the underrun.
+        let exact = (frames - 960) * 2
+        #expect(exact > 0)
+        #expect(Array(captured[(Int(start) * 2)..<(Int(start) * 2 + exact)]) == Array(clip[0..<exact]))
     }
 }

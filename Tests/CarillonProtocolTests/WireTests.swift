@@ -29,13 +29,13 @@ struct WireTests {
 
     @Test("keys are snake_case on the wire, and a response is one line")
     func snakeCase() throws {
-        let info = OutputOutcome(output: "main", firstFrame: 480, frames: 24000, latencyMs: 1.5)
+        let info = ZoneOutcome(zone: "main", output: "main", outcome: "finished", firstFrame: 480, frames: 24000, latencyMs: 1.5)
         let data = try Wire.encoder().encode(Response.success(.number(3), info))
         let text = String(decoding: data, as: UTF8.self)
         #expect(text.contains(#""first_frame":480"#))
         #expect(text.contains(#""latency_ms":1.5"#))
         #expect(!text.contains("\n"))
-        let back = try Wire.decoder().decode(Response<OutputOutcome>.self, from: data)
+        let back = try Wire.decoder().decode(Response<ZoneOutcome>.self, from: data)
         #expect(back.result == info && back.id == .number(3) && back.ok)
     }
 

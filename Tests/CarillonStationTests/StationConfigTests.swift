@@ -38,7 +38,7 @@ struct StationConfigTests {
         #expect(config.controlSocket == "/srv/school/config/var/control.sock")
         #expect(config.outputs == [OutputConfig(name: "main", device: "default")])
         #expect(config.outputs[0].format == AudioFormat(sampleRate: 48000, channels: 2))
-        #expect(config.zones == ["main"])
+        #expect(config.zoneNames == ["main"])
         #expect(config.socketMode == 0o660)
         #expect(config.libraryDirectory == "/usr/share/carillon/audio-library")
     }

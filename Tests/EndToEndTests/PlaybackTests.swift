@@ -17,7 +17,7 @@ struct PlaybackTests {
         try #require(lines.count == 2, "play --wait --json prints the play and its outcome: \(played.stdout)")
         let outcome = try Wire.decoder().decode(PlayOutcome.self, from: Data(lines[1].utf8))
         #expect(outcome.outcome == "finished")
-        let main = try #require(outcome.outputs.first { $0.output == "main" })
+        let main = try #require(outcome.zones.first { $0.zone == "main" })
         let firstFrame = try #require(main.firstFrame)
         let frameCount = rig.clip.count / 2
         #expect(main.frames == frameCount)
@@ -58,7 +58,7 @@ struct PlaybackTests {
             let outcome = try await control.call(.wait, WaitArgs(play: info.play), returning: PlayOutcome.self)
             #expect(outcome.outcome == "stopped")
             // Far less than the 30 s clip was written: the stop took effect.
-            #expect(outcome.outputs.first!.frames < Rig.rate * 10)
+            #expect(outcome.zones.first!.frames < Rig.rate * 10)
         }
     }
 }

@@ -1,0 +1,51 @@
+public import CarillonAudio
+import CarillonProtocol
+import CarillonCore
+import CarillonStore
+import Foundation
+import Logging
+
+extension Station {
+    /// Folds one engine report into the plays, the Arbiter and the log.
+    public func handle(_ event: AudioEvent) async {
+        switch event {
+        case .started(let play, let zone, let output, let frame, let wall, let mono, let queued):
+            let id = PlayID(play)
+            guard let entry = plays[id] else { return }
+            let latency = Duration.nanoseconds(Int64(mono &- entry.requestedAt))
+            let first = !entry.zones.values.contains { $0.firstFrame != nil }
+            plays[id]?.zones[zone]?.firstFrame = frame
+            plays[id]?.zones[zone]?.latencyMs = Double(mono &- entry.requestedAt) / 1e6
+            if first {
+                let rate = config.outputs.first { $0.name == output }?.format.sampleRate ?? 48000
+                let written = Date(timeIntervalSince1970: Double(wall) / 1e9)
+                let audible = written.addingTimeInterval(Double(queued) / Double(rate))
+                await log { () throws(StoreError) in
+                    try await self.store.recordStarted(id: id, firstSampleAt: written, audibleAt: audible, latency: latency)
+                }
+            }
+        case .ended(let play, let zone, let reason, let frames):
+            let id = PlayID(play)
+            guard let entry = plays[id] else { return }
+            let (outcome, detail): (String, String?) =
+                if let cutter = entry.cutBy[zone] {
+                    ("cut", "by \(cutter)")
+                } else {
+                    switch reason {
+                    case .finished: ("finished", nil)
+                    case .stopped: ("stopped", entry.stoppedBy.map { "by \($0)" })
+                    case .failed(let message): ("failed", message)
+                    }
+                }
+            let next = arbiter.ended(id, zone: ZoneName(zone), now: clock.now)
+            await close(id, zone: zone, outcome: outcome, detail: detail, frames: frames)
+            await apply(next)
+        case .fault(let output, let message):
+            logger.error("output fault", metadata: ["output": "\(output)", "reason": "\(message)"])
+        case .recovered(let output):
+            logger.notice("output recovered", metadata: ["output": "\(output)"])
+        case .xrun(let output):
+            logger.warning("underrun recovered", metadata: ["output": "\(output)"])
+        }
+    }
+}
