@@ -113,7 +113,9 @@ extension Station {
 
     /// Carries out actions on the engine; a start that fails ends that zone and may start the next.
     func apply(_ actions: [ArbiterAction]) async {
-        var pending = actions[...]
+        // Starts first: the newcomer's decode happens before the plays it cuts or ducks change,
+        // so the change and its cause sound in the same period.
+        var pending = (actions.filter(\.isStart) + actions.filter { !$0.isStart })[...]
         while let action = pending.popFirst() {
             switch action {
             case .start(let id, let zone, let gainDB):
@@ -196,4 +198,8 @@ extension Station {
             try await self.store.recordEnded(id: id, at: Date(), outcome: result.outcome, detail: result.detail)
         }
     }
+}
+
+extension ArbiterAction {
+    fileprivate var isStart: Bool { if case .start = self { true } else { false } }
 }

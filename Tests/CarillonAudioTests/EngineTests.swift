@@ -68,7 +68,7 @@ struct EngineTests {
         let (engine, capture, events) = engine(directory)
         engine.start()
         defer { engine.shutdown() }
-        let tone = WAVFile.tone(frequency: 440, seconds: 10, sampleRate: 48000, channels: 2)
+        let tone = WAVFile.tone(frequency: 440, seconds: 60, sampleRate: 48000, channels: 2)
         let buffer = PCMBuffer(format: AudioFormat(sampleRate: 48000, channels: 2), samples: tone.map { Float($0) / 32768 })
         try engine.start(.buffer(buffer), play: 5, zone: "main")
         var start: Int64 = 0

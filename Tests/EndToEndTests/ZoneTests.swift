@@ -22,11 +22,13 @@ struct School {
                 path: directory.file("library/\(name).wav"), sampleRate: rate, channels: channels,
                 samples: WAVFile.tone(frequency: frequency, seconds: seconds, sampleRate: rate, channels: channels, amplitude: 0.4))
         }
-        try tone("speech", 440, 4)
+        // Long clips are cut or stopped by the tests: however slowly a loaded machine runs them,
+        // they are still sounding when the next request arrives.
+        try tone("speech", 440, 30)
         try tone("bell", 1000, 1)
-        try tone("music", 300, 8)
+        try tone("music", 300, 30)
         try tone("low", 1000, 1, rate: 22050)
-        try tone("voice", 660, 6)
+        try tone("voice", 660, 30)
         try directory.write("library/broken.wav", "RIFF....WAVEnot audio at all")
         try directory.write(
             "library/catalog.toml",
@@ -190,6 +192,12 @@ struct ZoneTests {
         defer { school.stop() }
         let (music, speech) = try await school.control { control in
             let music = try await control.play("test.music", ["west"], level: "background")
+            // 0.2 s of music at full level first, to measure it against.
+            try FileWatch.wait(for: school.west.path, timeout: .seconds(20)) {
+                let samples = school.west.samples()
+                guard let first = samples.firstIndex(where: { $0 != 0 }) else { return false }
+                return samples.count >= first + 9600 * 2
+            }
             let speech = try await control.play("test.bell", ["west"], level: "announcement")
             let spoken = try await control.outcome(speech)
             // Let the music play on, restored, for 0.4 s after the announcement before stopping it.
@@ -209,7 +217,8 @@ struct ZoneTests {
             Signal.amplitude(of: 300, in: Signal.channel(captured, 0, of: 2, frames: range), sampleRate: School.rate)
         }
         // Before: as recorded. Under the announcement, after the 80 ms ramp: 12 dB down. After: back.
-        let full = musicStart + 4800 <= speechStart ? level((speechStart - 4800)..<speechStart) : 0.4
+        #expect(musicStart + 9600 <= speechStart)
+        let full = level((musicStart + 2400)..<(musicStart + 9600))
         let ducked = level((speechStart + 9600)..<(speechEnd - 2400))
         let restored = level((speechEnd + 9600)..<(speechEnd + 19200))
         #expect(abs(full - 0.4) < 0.01, "full level \(full)")
@@ -223,23 +232,31 @@ struct ZoneTests {
         defer { school.stop() }
         let (east, west) = try await school.control { control in
             let east = try await control.play("test.speech", ["teaching"])
-            let west = try await control.play("test.bell", ["west"])
+            let west = try await control.play("test.voice", ["west"])
+            let status = try await control.call(.status, Empty(), returning: StatusResult.self)
+            #expect(status.zones.first { $0.zone == "teaching" }?.sounding == [east.play])
+            #expect(status.zones.first { $0.zone == "west" }?.sounding == [west.play])
+            #expect(status.zones.first { $0.zone == "dormitory" }?.sounding == [])
+            // A second of both, then stop them.
+            for capture in [school.east, school.west] {
+                try FileWatch.wait(for: capture.path, timeout: .seconds(20)) {
+                    let samples = capture.samples()
+                    guard let first = samples.firstIndex(where: { $0 != 0 }) else { return false }
+                    return samples.count >= first + 2 * 48000
+                }
+            }
+            _ = try await control.call(.stop, StopArgs(), returning: StopResult.self)
             return (try await control.outcome(east), try await control.outcome(west))
         }
-        #expect(east.outcome == "finished" && west.outcome == "finished")
+        #expect(east.outcome == "stopped" && west.outcome == "stopped")
         let eastStart = Int(try #require(east.zones.first?.firstFrame))
         let westStart = Int(try #require(west.zones.first?.firstFrame))
-        try school.east.waitForSize((eastStart + 4 * 48000) * 4)
-        try school.west.waitForSize((westStart + 48000) * 4)
         let eastAudio = Signal.channel(school.east.samples(), 0, of: 2, frames: (eastStart + 4800)..<(eastStart + 43200))
         let westAudio = Signal.channel(school.west.samples(), 0, of: 2, frames: (westStart + 4800)..<(westStart + 43200))
         #expect(Signal.amplitude(of: 440, in: eastAudio, sampleRate: School.rate) > 0.35)
-        #expect(Signal.amplitude(of: 1000, in: eastAudio, sampleRate: School.rate) < 0.001)
-        #expect(Signal.amplitude(of: 1000, in: westAudio, sampleRate: School.rate) > 0.35)
+        #expect(Signal.amplitude(of: 660, in: eastAudio, sampleRate: School.rate) < 0.001)
+        #expect(Signal.amplitude(of: 660, in: westAudio, sampleRate: School.rate) > 0.35)
         #expect(Signal.amplitude(of: 440, in: westAudio, sampleRate: School.rate) < 0.001)
-        // Both were sounding together: the west bell began while the east speech still played.
-        let eastEnd = eastStart + (east.zones.first?.frames ?? 0)
-        #expect(eastEnd > 48000 + eastStart / 2 && east.zones.first?.frames == 4 * 48000)
     }
 
     @Test("a 22.05 kHz mono clip comes out at 48 kHz stereo with the right duration and pitch")
