@@ -5,8 +5,9 @@ CONFIG       ?= config/carillon.toml
 BUILD_FLAGS  ?=
 BIN          := $(shell $(SWIFT) build $(BUILD_FLAGS) --show-bin-path 2>/dev/null || echo .build/debug)
 
-# Debian packages the build and the tests need: the C libraries, and sox/alsa-utils for checks by ear.
-DEB_PACKAGES := libasound2-dev libsndfile1-dev libsqlite3-dev libsoxr-dev pkg-config
+# Debian packages the build and the tests need: the C libraries and their data (espeak-ng voices).
+DEB_PACKAGES := libasound2-dev libsndfile1-dev libsqlite3-dev libsoxr-dev libespeak-ng-dev espeak-ng-data \
+                libebur128-dev pkg-config
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps build run demo test check-config clean

@@ -27,10 +27,14 @@ let package = Package(
         .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
         .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
         .systemLibrary(name: "CSoxr", pkgConfig: "soxr", providers: [.apt(["libsoxr-dev"])]),
+        .systemLibrary(name: "CEspeakNG", pkgConfig: "espeak-ng", providers: [.apt(["libespeak-ng-dev"])]),
+        .systemLibrary(name: "CEbur128", pkgConfig: "libebur128", providers: [.apt(["libebur128-dev"])]),
 
         .target(name: "CarillonTOML", swiftSettings: strict),
         .target(name: "CarillonCore", dependencies: ["CarillonTOML"], swiftSettings: strict),
         .target(name: "CarillonSynth", swiftSettings: strict),
+        .target(name: "CarillonSpeech", dependencies: ["CEspeakNG"], swiftSettings: strict),
+        .target(name: "CarillonLoudness", dependencies: ["CEbur128"], swiftSettings: strict),
         .target(
             name: "CarillonAudio",
             dependencies: ["CarillonCore", "CarillonSynth", "CALSA", "CSndFile", "CSoxr"],
@@ -86,6 +90,8 @@ let package = Package(
         .target(name: "CarillonTesting", dependencies: ["CarillonCore"], path: "Tests/CarillonTesting", swiftSettings: strict),
         .testTarget(name: "CarillonTOMLTests", dependencies: ["CarillonTOML"], swiftSettings: strict),
         .testTarget(name: "CarillonSynthTests", dependencies: ["CarillonSynth"], swiftSettings: strict),
+        .testTarget(name: "CarillonSpeechTests", dependencies: ["CarillonSpeech"], swiftSettings: strict),
+        .testTarget(name: "CarillonLoudnessTests", dependencies: ["CarillonLoudness"], swiftSettings: strict),
         .testTarget(name: "CarillonCoreTests", dependencies: ["CarillonCore"], swiftSettings: strict),
         .testTarget(
             name: "CarillonAudioTests", dependencies: ["CarillonAudio", "CarillonTesting", "CSndFile"], swiftSettings: strict),

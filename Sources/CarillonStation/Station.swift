@@ -101,14 +101,16 @@ public actor Station {
     public func reload(_ new: StationConfig, library newLibrary: Library) {
         if new.outputs != config.outputs || new.declaredZones != config.declaredZones
             || new.controlSocket != config.controlSocket || new.dataDirectory != config.dataDirectory
+            || new.logLevel != config.logLevel
         {
-            logger.warning("outputs, zones, the control socket and the data directory change only on restart")
+            logger.warning("outputs, zones, the control socket, the data directory and the log level change only on restart")
         }
         var applied = new
         applied.outputs = config.outputs
         applied.declaredZones = config.declaredZones
         applied.controlSocket = config.controlSocket
         applied.dataDirectory = config.dataDirectory
+        applied.logLevel = config.logLevel
         if applied.levels != config.levels {
             // Policies apply to requests from now on; what sounds keeps its place.
             arbiter.update(policies: applied.levels.mapValues(\.policy))
