@@ -88,7 +88,16 @@ final class Output: @unchecked Sendable {
         intake.reserveCapacity(64)
     }
 
-    var status: OutputStatus { statusBox.withLock { $0 } }
+    /// Updated every period: atomics, so the audio thread never waits for a `status` reader.
+    private let framesWritten = Atomic<Int64>(0)
+    private let voiceCount = Atomic<Int>(0)
+
+    var status: OutputStatus {
+        var status = statusBox.withLock { $0 }
+        status.framesWritten = framesWritten.load(ordering: .relaxed)
+        status.voices = voiceCount.load(ordering: .relaxed)
+        return status
+    }
 
     func start() {
         let thread = Thread { [self] in run() }
@@ -137,9 +146,9 @@ final class Output: @unchecked Sendable {
                 backoff = min(backoff * 2, 2000)
                 continue
             }
+            framesWritten.store(0, ordering: .relaxed)
             statusBox.withLock {
                 $0.state = .running
-                $0.framesWritten = 0
                 $0.periodFrames = pcm.periodFrames
                 $0.bufferFrames = pcm.bufferFrames
             }
@@ -257,10 +266,8 @@ final class Output: @unchecked Sendable {
                 }
             }
             written += Int64(period)
-            statusBox.withLock {
-                $0.framesWritten = written
-                $0.voices = voices.count
-            }
+            framesWritten.store(written, ordering: .relaxed)
+            voiceCount.store(voices.count, ordering: .relaxed)
             retireFinished()
         }
         return nil
@@ -360,7 +367,7 @@ final class Output: @unchecked Sendable {
             onEvent(.ended(play: voice.play, zone: voice.zone, reason: reason, frames: voice.framesOut))
         }
         voices.removeAll(keepingCapacity: true)
-        statusBox.withLock { $0.voices = 0 }
+        voiceCount.store(0, ordering: .relaxed)
     }
 
     private func convert(
