@@ -68,6 +68,15 @@ struct SpeechRenderingTests {
         }
     }
 
+    @Test func unknownVoiceVariantThrowsInsteadOfBeingIgnored() throws {
+        // espeak-ng accepts "en+nosuch" with EE_OK and quietly uses plain "en".
+        #expect(throws: SpeechError.voiceNotFound("en+nosuch")) {
+            try synthesizer.render("Fire drill.", voice: Voice(espeakName: "en+nosuch"))
+        }
+        #expect(try synthesizer.render("Fire drill.", voice: Voice(espeakName: "en+michel")).duration > 0.3)
+        #expect(try synthesizer.render("Fire drill.", voice: Voice(espeakName: "en+3")).duration > 0.3)
+    }
+
     @Test func failedVoiceSwitchDoesNotLeakIntoTheNextRender() throws {
         let before = try synthesizer.render("Fire drill.", voice: .en)
         _ = try? synthesizer.render("Fire drill.", voice: Voice(espeakName: "xx-no-such-voice"))
