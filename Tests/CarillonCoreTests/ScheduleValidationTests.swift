@@ -248,7 +248,8 @@ struct ScheduleValidationTests {
                 2 = "trafic"
                 """,
             context: ScheduleContext(
-                zones: ["teaching", "dormitory"], clipExists: { $0 == "bell.start" }, tipCategories: ["traffic", "fire"]),
+                zones: ["teaching", "dormitory"], clipExists: { $0 == "bell.start" },
+                tipCategories: ["traffic", "fire"]),
             errors: [
                 "schedule.toml:5:26: clip `bell.strat` does not exist in the library",
                 "schedule.toml:6:61: zone `roof` does not exist; the zones are `teaching`, `dormitory` and `all`",
@@ -262,6 +263,39 @@ struct ScheduleValidationTests {
                 "schedule.toml:5:1: theme key `61` must be a week of term from 1 to 60",
                 "schedule.toml:6:1: theme key `x` must be a week of term from 1 to 60",
                 "schedule.toml:7:5: expected a string for `themes.3`, found an integer",
+            ]),
+        InvalidSchedule(
+            name: "values of the wrong shape are reported where they are",
+            text: head + """
+                [terms]
+                "" = { from = 2026-09-01, to = 2026-09-02 }
+                x = 5
+                [themes]
+                1 = "fire"
+                01 = "food"
+                [timetables.a]
+                events = "none"
+                [timetables.b]
+                events = [1]
+                [[day]]
+                name = ""
+                from = 2026-09-01
+                timetable = "none"
+                [[season]]
+                name = "s"
+                from = 501
+                to = "05-02"
+                swap = { a = 1 }
+                """,
+            errors: [
+                "schedule.toml:4:1: a term needs a name",
+                "schedule.toml:5:5: expected a table for `terms.x`, found an integer",
+                "schedule.toml:8:1: week 1 has two themes",
+                "schedule.toml:10:10: expected an array of tables for `timetables.a.events`, found a string",
+                "schedule.toml:12:11: expected a table for `timetables.b.events[0]`, found an integer",
+                "schedule.toml:14:8: the name of a [[day]] entry is empty",
+                "schedule.toml:19:8: expected a month-day string such as \"05-01\" for `season[0].from`, found an integer",
+                "schedule.toml:21:14: expected a string for `season[0].swap.a`, found an integer",
             ]),
         InvalidSchedule(
             name: "unknown top-level keys are reported",
@@ -333,12 +367,13 @@ struct ScheduleValidationTests {
 
     @Test("the same schedule parses when nothing is known to check it against")
     func offlineSkipsLibraryChecks() throws {
-        let text = head + """
-            [timetables.a]
-            events = [{ at = "08:00", play = "bell.strat", zones = ["roof"] }]
-            [themes]
-            1 = "trafic"
-            """
+        let text =
+            head + """
+                [timetables.a]
+                events = [{ at = "08:00", play = "bell.strat", zones = ["roof"] }]
+                [themes]
+                1 = "trafic"
+                """
         let parsed = try schedule(text)
         #expect(parsed.timetables["a"]?.events.first?.zones == ["roof"])
         #expect(parsed.themes == [1: "trafic"])

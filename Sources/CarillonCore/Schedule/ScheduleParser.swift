@@ -1,0 +1,558 @@
+public import CarillonTOML
+import Foundation
+
+/// What a schedule is checked against; a nil field is not checked (an offline preview has no library).
+public struct ScheduleContext: Sendable {
+    /// The school's zones; event zones must be among them or `all`.
+    public var zones: [ZoneName]?
+    /// Whether the library has a clip with this id.
+    public var clipExists: (@Sendable (String) -> Bool)?
+    /// The tip categories the library has; themes must name one of them.
+    public var tipCategories: [String]?
+
+    /// Creates a context; leave a field nil to skip its check.
+    public init(
+        zones: [ZoneName]? = nil, clipExists: (@Sendable (String) -> Bool)? = nil, tipCategories: [String]? = nil
+    ) {
+        self.zones = zones
+        self.clipExists = clipExists
+        self.tipCategories = tipCategories
+    }
+}
+
+/// Every problem found in a schedule file, each with its file, line and column, in document order.
+public struct ScheduleError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The problems; never empty.
+    public let errors: [TOMLError]
+
+    /// Wraps problems, ordering them by position so that reports read top to bottom.
+    public init(_ errors: [TOMLError]) {
+        self.errors = errors.enumerated()
+            .sorted { ($0.element.position, $0.offset) < ($1.element.position, $1.offset) }
+            .map(\.element)
+    }
+
+    /// One `file:line:column: message` line per problem.
+    public var description: String { errors.map(\.description).joined(separator: "\n") }
+}
+
+extension Schedule {
+    /// Parses and validates a `schedule.toml`, reporting every problem at once rather than only the first.
+    public static func parse(
+        _ bytes: [UInt8], file: String, context: ScheduleContext = ScheduleContext()
+    ) throws(ScheduleError) -> Schedule {
+        let table: TOMLTable
+        do {
+            table = try TOML.parse(utf8: bytes, file: file)
+        } catch {
+            throw ScheduleError([error])
+        }
+        let decoder = ScheduleDecoder(file: file, context: context)
+        let schedule = decoder.decode(table)
+        guard decoder.errors.isEmpty, let schedule else { throw ScheduleError(decoder.errors) }
+        return schedule
+    }
+
+    /// Parses and validates schedule text; see `parse(_:file:context:)`.
+    public static func parse(
+        _ text: String, file: String, context: ScheduleContext = ScheduleContext()
+    ) throws(ScheduleError) -> Schedule {
+        try parse(Array(text.utf8), file: file, context: context)
+    }
+}
+
+/// Reads a parsed document into a `Schedule`, collecting every error instead of stopping at the first.
+private final class ScheduleDecoder {
+    let file: String
+    let context: ScheduleContext
+    var errors: [TOMLError] = []
+    /// Timetable names declared in `[timetables]`; nil when that table is unreadable, so references go unchecked.
+    var timetableNames: Set<String>?
+
+    static let maxSayCharacters = 500
+    static let maxGraceSeconds = 3600
+    static let maxThemeWeek = 60
+    static let ianaNames = Set(TimeZone.knownTimeZoneIdentifiers)
+
+    init(file: String, context: ScheduleContext) {
+        self.file = file
+        self.context = context
+    }
+
+    func decode(_ table: TOMLTable) -> Schedule? {
+        var root = TOMLReader(table, file: file)
+        rejectUnknownKeys(
+            root, known: ["version", "timezone", "grace", "terms", "week", "season", "day", "timetables", "themes"])
+
+        let timetables = readTimetables(&root)
+        let version = readVersion(&root)
+        let timeZone = readTimeZone(&root)
+        let grace = readGrace(&root)
+        let terms = readTerms(&root)
+        let week = readWeek(&root)
+        let seasons = readSeasons(&root)
+        let days = readDays(&root)
+        let themes = readThemes(&root)
+
+        guard let version, let timeZone else { return nil }
+        return Schedule(
+            version: version, timeZone: timeZone, graceSeconds: grace, terms: terms, week: week, seasons: seasons,
+            dayEntries: days, timetables: timetables, themes: themes)
+    }
+
+    // MARK: Top-level keys
+
+    private func readVersion(_ root: inout TOMLReader) -> Int? {
+        guard let version = attempt({ () throws(TOMLError) in try root.requiredInteger("version") }) else { return nil }
+        guard version >= 1 else {
+            report("`version` must be a positive integer, found \(version)", at: root.valuePosition(of: "version"))
+            return nil
+        }
+        return version
+    }
+
+    private func readTimeZone(_ root: inout TOMLReader) -> TimeZone? {
+        guard let name = attempt({ () throws(TOMLError) in try root.requiredString("timezone") }) else { return nil }
+        let isIANA = Self.ianaNames.contains(name) || name == "UTC" || name.hasPrefix("Etc/")
+        guard isIANA, let timeZone = TimeZone(identifier: name) else {
+            report(
+                "`\(name)` is not an IANA time zone name such as `Asia/Shanghai` or `Europe/Berlin`",
+                at: root.valuePosition(of: "timezone"))
+            return nil
+        }
+        return timeZone
+    }
+
+    private func readGrace(_ root: inout TOMLReader) -> Int {
+        guard let grace = attempt({ () throws(TOMLError) in try root.integer("grace") }) else { return 60 }
+        guard (0...Self.maxGraceSeconds).contains(grace) else {
+            report(
+                "`grace` must be 0 to \(Self.maxGraceSeconds) seconds, found \(grace)",
+                at: root.valuePosition(of: "grace"))
+            return 60
+        }
+        return grace
+    }
+
+    private func readTerms(_ root: inout TOMLReader) -> [Term] {
+        guard var reader = attempt({ () throws(TOMLError) in try root.table("terms") }) else { return [] }
+        var terms: [(term: Term, position: TOMLPosition)] = []
+        for name in reader.keys {
+            guard var term = attempt({ () throws(TOMLError) in try reader.table(name) }) else { continue }
+            if name.isEmpty { report("a term needs a name", at: reader.position(of: name)) }
+            rejectUnknownKeys(term, known: ["from", "to"])
+            let from = readDate(&term, "from", required: true)
+            let to = readDate(&term, "to", required: true)
+            guard let from, let to else { continue }
+            guard from <= to else {
+                report("term `\(name)` ends (\(to)) before it starts (\(from))", at: term.valuePosition(of: "to"))
+                continue
+            }
+            terms.append((Term(name: name, from: from, to: to), reader.position(of: name)))
+        }
+        for (index, later) in terms.enumerated() {
+            for earlier in terms[..<index]
+            where earlier.term.from <= later.term.to && later.term.from <= earlier.term.to {
+                report(
+                    "term `\(later.term.name)` (\(later.term.from) to \(later.term.to)) overlaps term "
+                        + "`\(earlier.term.name)` (\(earlier.term.from) to \(earlier.term.to))",
+                    at: later.position)
+            }
+        }
+        return terms.map(\.term)
+    }
+
+    private func readWeek(_ root: inout TOMLReader) -> [Weekday: String] {
+        guard var reader = attempt({ () throws(TOMLError) in try root.table("week") }) else { return [:] }
+        rejectUnknownKeys(reader, known: Weekday.allCases.map(\.key))
+        var week: [Weekday: String] = [:]
+        for day in Weekday.allCases {
+            guard let name = attempt({ () throws(TOMLError) in try reader.string(day.key) }) else { continue }
+            checkTimetable(name, at: reader.valuePosition(of: day.key), usedBy: "[week] `\(day.key)`")
+            if name != Schedule.silent { week[day] = name }
+        }
+        return week
+    }
+
+    private func readSeasons(_ root: inout TOMLReader) -> [Season] {
+        let readers = attempt({ () throws(TOMLError) in try root.tableArray("season") }) ?? []
+        var seasons: [(season: Season, position: TOMLPosition)] = []
+        var names: Set<String> = []
+        for var reader in readers {
+            rejectUnknownKeys(reader, known: ["name", "from", "to", "swap"])
+            let name = readName(&reader, what: "season")
+            if let name, !names.insert(name).inserted {
+                report("there are two seasons named `\(name)`", at: reader.valuePosition(of: "name"))
+            }
+            let label = name.map { "season `\($0)`" } ?? "this season"
+            let from = readMonthDay(&reader, "from")
+            let to = readMonthDay(&reader, "to")
+            var swap: [String: String] = [:]
+            if var swapReader = attempt({ () throws(TOMLError) in try reader.requiredTable("swap") }) {
+                for source in swapReader.keys {
+                    let target = attempt { () throws(TOMLError) in try swapReader.string(source) }
+                    if source == Schedule.silent {
+                        report("`none` is never swapped (\(label))", at: swapReader.position(of: source))
+                        continue
+                    }
+                    checkTimetable(
+                        source, at: swapReader.position(of: source), usedBy: "swap of \(label)", allowNone: false)
+                    guard let target else { continue }
+                    if target == Schedule.silent {
+                        report(
+                            "a season cannot swap to `none` (\(label)); silence days with a [[day]] entry",
+                            at: swapReader.valuePosition(of: source))
+                        continue
+                    }
+                    checkTimetable(
+                        target, at: swapReader.valuePosition(of: source), usedBy: "swap of \(label)", allowNone: false)
+                    swap[source] = target
+                }
+            }
+            if let name, let from, let to {
+                seasons.append((Season(name: name, from: from, to: to, swap: swap), reader.valuePosition(of: "from")))
+            }
+        }
+        for (index, later) in seasons.enumerated() {
+            let laterDays = Self.ordinals(later.season)
+            for earlier in seasons[..<index] {
+                guard let shared = Self.ordinals(earlier.season).intersection(laterDays).min() else { continue }
+                let day = LocalDate(year: 2000, month: 1, day: 1)!.adding(days: shared).monthDay
+                report(
+                    "season `\(later.season.name)` overlaps season `\(earlier.season.name)` (both hold \(day))",
+                    at: later.position)
+            }
+        }
+        return seasons.map(\.season)
+    }
+
+    private func readDays(_ root: inout TOMLReader) -> [DayEntry] {
+        let readers = attempt({ () throws(TOMLError) in try root.tableArray("day") }) ?? []
+        var days: [DayEntry] = []
+        for var reader in readers {
+            rejectUnknownKeys(reader, known: ["name", "from", "to", "timetable"])
+            let name = readName(&reader, what: "[[day]] entry")
+            let label = name.map { "day `\($0)`" } ?? "this day"
+            let from = readDate(&reader, "from", required: true)
+            var to = readDate(&reader, "to", required: false)
+            if let from, let end = to, end < from {
+                report("`to` (\(end)) is before `from` (\(from)) in \(label)", at: reader.valuePosition(of: "to"))
+                to = nil
+            }
+            let timetable = attempt { () throws(TOMLError) in try reader.requiredString("timetable") }
+            if let timetable {
+                checkTimetable(timetable, at: reader.valuePosition(of: "timetable"), usedBy: label)
+            }
+            guard let name, let from, let timetable else { continue }
+            days.append(
+                DayEntry(
+                    name: name, from: from, to: to ?? from,
+                    timetable: timetable == Schedule.silent ? nil : timetable))
+        }
+        return days
+    }
+
+    private func readThemes(_ root: inout TOMLReader) -> [Int: String] {
+        guard var reader = attempt({ () throws(TOMLError) in try root.table("themes") }) else { return [:] }
+        var themes: [Int: String] = [:]
+        for key in reader.keys {
+            let category = attempt { () throws(TOMLError) in try reader.string(key) }
+            guard !key.isEmpty, key.allSatisfy({ $0.isASCII && $0.isNumber }), let week = Int(key),
+                (1...Self.maxThemeWeek).contains(week)
+            else {
+                report(
+                    "theme key `\(key)` must be a week of term from 1 to \(Self.maxThemeWeek)",
+                    at: reader.position(of: key))
+                continue
+            }
+            if themes[week] != nil {
+                report("week \(week) has two themes", at: reader.position(of: key))
+                continue
+            }
+            guard let category else { continue }
+            if category.isEmpty {
+                report("the theme of week \(week) is empty; name a tip category", at: reader.valuePosition(of: key))
+            } else if let known = context.tipCategories, !known.contains(category) {
+                report(
+                    "tip category `\(category)` does not exist (theme of week \(week))",
+                    at: reader.valuePosition(of: key))
+            }
+            themes[week] = category
+        }
+        return themes
+    }
+
+    // MARK: Timetables
+
+    private func readTimetables(_ root: inout TOMLReader) -> [String: Timetable] {
+        guard root.contains("timetables") else {
+            timetableNames = []
+            return [:]
+        }
+        guard var reader = attempt({ () throws(TOMLError) in try root.table("timetables") }) else { return [:] }
+        timetableNames = Set(reader.keys)
+        var timetables: [String: Timetable] = [:]
+        for name in reader.keys {
+            if name == Schedule.silent {
+                report("`none` is reserved for silent days and cannot name a timetable", at: reader.position(of: name))
+            } else if !ZoneName(name).isWellFormed {
+                report(
+                    "timetable name `\(name)` must be lower-case letters, digits, `-` and `_`, starting with a letter",
+                    at: reader.position(of: name))
+            }
+            guard var timetable = attempt({ () throws(TOMLError) in try reader.table(name) }) else { continue }
+            rejectUnknownKeys(timetable, known: ["events"])
+            guard let node = timetable.node("events") else {
+                report("missing key `events` in \(timetable.tableName)", at: timetable.table.position)
+                continue
+            }
+            guard case .array(let elements) = node.value else {
+                report(
+                    "expected an array of tables for `\(timetable.keyPath("events"))`, found \(node.typeDescription)",
+                    at: node.position)
+                continue
+            }
+            var events: [TimetableEvent] = []
+            for (index, element) in elements.enumerated() {
+                let path = "\(timetable.keyPath("events"))[\(index)]"
+                guard case .table(let table) = element.value else {
+                    report("expected a table for `\(path)`, found \(element.typeDescription)", at: element.position)
+                    continue
+                }
+                var event = TOMLReader(table, file: file, path: path)
+                if let parsed = readEvent(&event, timetable: name) { events.append(parsed) }
+            }
+            timetables[name] = Timetable(name: name, events: events)
+        }
+        return timetables
+    }
+
+    private func readEvent(_ reader: inout TOMLReader, timetable: String) -> TimetableEvent? {
+        rejectUnknownKeys(reader, known: ["at", "play", "say", "zones", "level"])
+        let time = readTime(&reader)
+        let play = attempt { () throws(TOMLError) in try reader.string("play") }
+        let say = attempt { () throws(TOMLError) in try reader.string("say") }
+        var action: ScheduledAction?
+        switch (reader.contains("play"), reader.contains("say")) {
+        case (true, true):
+            report("an event has both `play` and `say`; give exactly one", at: reader.position(of: "say"))
+        case (false, false):
+            report(
+                "an event needs `play` (a clip id, `tip:today` or `tip:next`) or `say` (text read aloud)",
+                at: reader.table.position)
+        case (true, false):
+            if let play { action = checkPlay(play, at: reader.valuePosition(of: "play")) }
+        case (false, true):
+            if let say { action = checkSay(say, at: reader.valuePosition(of: "say")) }
+        }
+        let zones = readZones(&reader)
+        let level = readLevel(&reader)
+        guard let time, let action, let zones, level.valid else { return nil }
+        return TimetableEvent(time: time, action: action, zones: zones, level: level.level)
+    }
+
+    private func readTime(_ reader: inout TOMLReader) -> LocalTime? {
+        guard let node = reader.node("at") else {
+            report("missing key `at` in \(reader.tableName)", at: reader.table.position)
+            return nil
+        }
+        switch node.value {
+        case .string(let text):
+            if let time = LocalTime(text) { return time }
+            report("`\(text)` is not a time of day; write \"HH:MM\" or \"HH:MM:SS\"", at: node.position)
+        case .time(let time):
+            if time.nanosecond == 0, let time = LocalTime(hour: time.hour, minute: time.minute, second: time.second) {
+                return time
+            }
+            report(
+                "`\(time)` is not a whole second of a day; fractions and leap seconds are not allowed",
+                at: node.position)
+        default:
+            report(
+                "expected a time of day (\"HH:MM\", \"HH:MM:SS\" or a local time) for `\(reader.keyPath("at"))`, "
+                    + "found \(node.typeDescription)",
+                at: node.position)
+        }
+        return nil
+    }
+
+    private func checkPlay(_ play: String, at position: TOMLPosition) -> ScheduledAction? {
+        switch play {
+        case ScheduledAction.tipTodayName: return .tipToday
+        case ScheduledAction.tipNextName: return .tipNext
+        case _ where play.hasPrefix("tip:"):
+            report("`\(play)` is not a tip slot; expected `tip:today` or `tip:next`", at: position)
+        case _ where !Clip.isWellFormedID(play):
+            report(
+                "`\(play)` is not a clip id: dot-separated words of lower-case letters, digits, `-` and `_`",
+                at: position)
+        case _ where !(context.clipExists?(play) ?? true):
+            report("clip `\(play)` does not exist in the library", at: position)
+        default:
+            return .play(play)
+        }
+        return nil
+    }
+
+    private func checkSay(_ text: String, at position: TOMLPosition) -> ScheduledAction? {
+        if text.allSatisfy(\.isWhitespace) {
+            report("the `say` text is empty", at: position)
+        } else if text.count > Self.maxSayCharacters {
+            report(
+                "the `say` text has \(text.count) characters; at most \(Self.maxSayCharacters) are allowed",
+                at: position)
+        } else {
+            return .say(text)
+        }
+        return nil
+    }
+
+    /// The zones of an event; `["all"]` when absent, nil when invalid.
+    private func readZones(_ reader: inout TOMLReader) -> [ZoneName]? {
+        guard let node = reader.node("zones") else { return [.all] }
+        guard case .array(let elements) = node.value else {
+            report(
+                "expected an array of zone names for `\(reader.keyPath("zones"))`, found \(node.typeDescription)",
+                at: node.position)
+            return nil
+        }
+        if elements.isEmpty {
+            report("`zones` is empty; leave it out to mean all zones", at: node.position)
+            return nil
+        }
+        var zones: [ZoneName] = []
+        var valid = true
+        for (index, element) in elements.enumerated() {
+            guard case .string(let name) = element.value else {
+                report(
+                    "expected a string for `\(reader.keyPath("zones"))[\(index)]`, found \(element.typeDescription)",
+                    at: element.position)
+                valid = false
+                continue
+            }
+            let zone = ZoneName(name)
+            if zone == .all {
+            } else if !zone.isWellFormed {
+                report(
+                    "`\(name)` is not a zone name: lower-case letters, digits, `-` and `_`, starting with a letter",
+                    at: element.position)
+                valid = false
+            } else if let known = context.zones, !known.contains(zone) {
+                let list = known.map { "`\($0)`" }.joined(separator: ", ")
+                report("zone `\(name)` does not exist; the zones are \(list) and `all`", at: element.position)
+                valid = false
+            }
+            zones.append(zone)
+        }
+        return valid ? zones : nil
+    }
+
+    /// The level of an event: `valid` is false when the value is unusable; `level` is nil when absent.
+    private func readLevel(_ reader: inout TOMLReader) -> (valid: Bool, level: Level?) {
+        guard reader.contains("level") else { return (true, nil) }
+        guard let name = attempt({ () throws(TOMLError) in try reader.string("level") }) else { return (false, nil) }
+        guard let level = Level(rawValue: name) else {
+            let list = Level.allCases.map { "`\($0.rawValue)`" }.joined(separator: ", ")
+            report("`\(name)` is not a level; expected one of \(list)", at: reader.valuePosition(of: "level"))
+            return (false, nil)
+        }
+        return (true, level)
+    }
+
+    // MARK: Shared readers
+
+    private func readName(_ reader: inout TOMLReader, what: String) -> String? {
+        guard let name = attempt({ () throws(TOMLError) in try reader.requiredString("name") }) else { return nil }
+        guard !name.allSatisfy(\.isWhitespace) else {
+            report("the name of a \(what) is empty", at: reader.valuePosition(of: "name"))
+            return nil
+        }
+        return name
+    }
+
+    private func readDate(_ reader: inout TOMLReader, _ key: String, required: Bool) -> LocalDate? {
+        guard let node = reader.node(key) else {
+            if required {
+                report("missing key `\(TOML.formatKey(key))` in \(reader.tableName)", at: reader.table.position)
+            }
+            return nil
+        }
+        switch node.value {
+        case .date(let date):
+            if let local = LocalDate(year: date.year, month: date.month, day: date.day) { return local }
+            report("`\(date)` is outside the years 1 to 9999", at: node.position)
+        case .string(let text) where LocalDate(text) != nil:
+            report(
+                "expected a local date for `\(reader.keyPath(key))`, found a string; write \(text) without quotes",
+                at: node.position)
+        default:
+            report(
+                "expected a local date (such as 2026-09-01) for `\(reader.keyPath(key))`, "
+                    + "found \(node.typeDescription)",
+                at: node.position)
+        }
+        return nil
+    }
+
+    private func readMonthDay(_ reader: inout TOMLReader, _ key: String) -> MonthDay? {
+        guard let node = reader.node(key) else {
+            report("missing key `\(key)` in \(reader.tableName)", at: reader.table.position)
+            return nil
+        }
+        guard case .string(let text) = node.value else {
+            report(
+                "expected a month-day string such as \"05-01\" for `\(reader.keyPath(key))`, "
+                    + "found \(node.typeDescription)",
+                at: node.position)
+            return nil
+        }
+        guard let monthDay = MonthDay(text) else {
+            report("`\(text)` is not a month-day; write \"MM-DD\", e.g. \"05-01\"", at: node.position)
+            return nil
+        }
+        return monthDay
+    }
+
+    /// Reports `name` unless it is a declared timetable, or `none` where silence is allowed.
+    private func checkTimetable(_ name: String, at position: TOMLPosition, usedBy user: String, allowNone: Bool = true)
+    {
+        if allowNone && name == Schedule.silent { return }
+        guard let known = timetableNames, !known.contains(name) else { return }
+        report("timetable `\(name)` does not exist (\(user))", at: position)
+    }
+
+    /// Reports every key of the table that is not in `known`, each at its own position.
+    private func rejectUnknownKeys(_ reader: TOMLReader, known: [String]) {
+        for entry in reader.table.entries where !known.contains(entry.key) {
+            let expected = known.map { "`\($0)`" }
+            report(
+                "unknown key `\(TOML.formatKey(entry.key))` in \(reader.tableName); "
+                    + (expected.count == 1
+                        ? "expected \(expected[0])" : "expected one of \(expected.joined(separator: ", "))"),
+                at: entry.keyPosition)
+        }
+    }
+
+    /// The month-days a season holds, as indices into a leap year.
+    private static func ordinals(_ season: Season) -> Set<Int> {
+        let from = season.from.ordinal
+        let to = season.to.ordinal
+        return from <= to ? Set(from...to) : Set(from...365).union(0...to)
+    }
+
+    // MARK: Collecting errors
+
+    /// Runs one read; a thrown error is recorded and the read yields nil, so the next read still runs.
+    private func attempt<T>(_ body: () throws(TOMLError) -> T?) -> T? {
+        do {
+            return try body()
+        } catch {
+            errors.append(error)
+            return nil
+        }
+    }
+
+    private func report(_ message: String, at position: TOMLPosition) {
+        errors.append(TOMLError(file: file, position: position, message: message))
+    }
+}
