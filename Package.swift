@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // C libraries, from Debian's -dev packages.
@@ -33,7 +34,9 @@ let package = Package(
         .target(name: "CarillonTOML", swiftSettings: strict),
         .target(name: "CarillonCore", dependencies: ["CarillonTOML"], swiftSettings: strict),
         .target(name: "CarillonSynth", swiftSettings: strict),
-        .target(name: "CarillonSpeech", dependencies: ["CEspeakNG"], swiftSettings: strict),
+        .target(
+            name: "CarillonSpeech", dependencies: ["CEspeakNG", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
         .target(name: "CarillonLoudness", dependencies: ["CEbur128"], swiftSettings: strict),
         .target(
             name: "CarillonAudio",
@@ -60,7 +63,8 @@ let package = Package(
             name: "CarillonStation",
             dependencies: [
                 "CarillonCore", "CarillonAudio", "CarillonStore", "CarillonProtocol", "CarillonControl",
-                "CarillonTOML", "CarillonSynth",
+                "CarillonTOML", "CarillonSynth", "CarillonSpeech", "CarillonLoudness",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -115,7 +119,8 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(
-            name: "EndToEndTests", dependencies: ["CarillonTesting", "CarillonProtocol", "CarillonControl"],
+            name: "EndToEndTests",
+            dependencies: ["CarillonTesting", "CarillonProtocol", "CarillonControl", "CarillonLoudness"],
             swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

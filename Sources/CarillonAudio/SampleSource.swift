@@ -44,6 +44,36 @@ public struct PCMBuffer: Sendable {
     }
 }
 
+extension PCMBuffer {
+    /// The same audio in another format: resampled and channel-mapped, in memory.
+    public func converted(to target: AudioFormat) throws(AudioError) -> PCMBuffer {
+        if format == target { return self }
+        let reader = try ConvertingReader(upstream: BufferReader(self), target: target)
+        var out: [Float] = []
+        out.reserveCapacity(Int(Double(frameCount) * Double(target.sampleRate) / Double(format.sampleRate) + 1024) * target.channels)
+        var scratch = [Float](repeating: 0, count: 4096 * target.channels)
+        while true {
+            let n = try scratch.withUnsafeMutableBufferPointer { p throws(AudioError) in
+                try reader.read(into: p.baseAddress!, frames: 4096)
+            }
+            if n == 0 { break }
+            out.append(contentsOf: scratch[0..<(n * target.channels)])
+        }
+        return PCMBuffer(format: target, samples: out)
+    }
+
+    /// This buffer followed by `other` (which must share its format).
+    public func appending(_ other: PCMBuffer) -> PCMBuffer {
+        precondition(other.format == format, "buffers must share a format to be joined")
+        return PCMBuffer(format: format, samples: samples + other.samples)
+    }
+
+    /// Silence of a length, in a format.
+    public static func silence(seconds: Double, format: AudioFormat) -> PCMBuffer {
+        PCMBuffer(format: format, samples: [Float](repeating: 0, count: Int(seconds * Double(format.sampleRate)) * format.channels))
+    }
+}
+
 /// Reads a `PCMBuffer` from the start.
 final class BufferReader: FrameReader {
     let buffer: PCMBuffer

@@ -2,7 +2,14 @@ public import Foundation
 
 /// The commands of protocol version 1, by wire name.
 public enum CommandName: String, Sendable, CaseIterable {
-    case hello, status, play, stop, wait
+    case hello, status, play, stop, wait, say
+    case libraryList = "library.list"
+    case libraryShow = "library.show"
+    case libraryRender = "library.render"
+    case libraryProgress = "library.progress"
+    case libraryUpload = "library.upload"
+    case libraryChunk = "library.chunk"
+    case libraryImport = "library.import"
 }
 
 /// `hello`: negotiates the protocol version. Optional on the UNIX socket.
@@ -200,5 +207,186 @@ public struct ZoneOutcome: Sendable, Codable, Hashable {
         self.firstFrame = firstFrame
         self.frames = frames
         self.latencyMs = latencyMs
+    }
+}
+
+/// `say`: reads text aloud at announcement level, after a pre-announce chime.
+public struct SayArgs: Sendable, Codable, Hashable {
+    public var text: String
+    public var zones: [String]?
+    /// `zh` (Mandarin, the default) or `en`.
+    public var voice: String?
+    /// Whether the pre-announce chime plays first; by default it does.
+    public var chime: Bool?
+
+    public init(text: String, zones: [String]? = nil, voice: String? = nil, chime: Bool? = nil) {
+        self.text = text
+        self.zones = zones
+        self.voice = voice
+        self.chime = chime
+    }
+}
+
+/// A clip in the library, as listed.
+public struct ClipInfo: Sendable, Codable, Hashable {
+    public var id: String
+    public var category: String
+    public var title: String
+    public var language: String
+    /// `file`, `synth` or `speech`.
+    public var kind: String
+    /// `shipped` or `imported`.
+    public var origin: String
+    public var subject: String?
+    public var grade: String
+    public var season: String
+    public var durationSeconds: Double?
+    public var gainDb: Double
+
+    public init(
+        id: String, category: String, title: String, language: String, kind: String, origin: String, subject: String?,
+        grade: String, season: String, durationSeconds: Double?, gainDb: Double
+    ) {
+        self.id = id
+        self.category = category
+        self.title = title
+        self.language = language
+        self.kind = kind
+        self.origin = origin
+        self.subject = subject
+        self.grade = grade
+        self.season = season
+        self.durationSeconds = durationSeconds
+        self.gainDb = gainDb
+    }
+}
+
+/// `library.list`: the clips, optionally of one category.
+public struct LibraryListArgs: Sendable, Codable, Hashable {
+    public var category: String?
+    public init(category: String? = nil) { self.category = category }
+}
+
+public struct LibraryList: Sendable, Codable, Hashable {
+    public var clips: [ClipInfo]
+    public init(clips: [ClipInfo]) { self.clips = clips }
+}
+
+/// `library.show`: one clip in full.
+public struct LibraryShowArgs: Sendable, Codable, Hashable {
+    public var clip: String
+    public init(clip: String) { self.clip = clip }
+}
+
+public struct ClipDetail: Sendable, Codable, Hashable {
+    public var clip: ClipInfo
+    /// What a spoken clip says.
+    public var text: String?
+    /// The audio file: the source of a recording, or the cached render.
+    public var file: String?
+    /// For a synthesized clip: the sound and its parameters, e.g. `two-tone repeat=3`.
+    public var synth: String?
+    /// Whether a synthesized or spoken clip is rendered in the cache.
+    public var rendered: Bool
+
+    public init(clip: ClipInfo, text: String?, file: String?, synth: String?, rendered: Bool) {
+        self.clip = clip
+        self.text = text
+        self.file = file
+        self.synth = synth
+        self.rendered = rendered
+    }
+}
+
+/// `library.render`: renders the synthesized and spoken clips into the cache, in the background.
+public struct RenderArgs: Sendable, Codable, Hashable {
+    /// Render again even what is cached.
+    public var force: Bool?
+    public init(force: Bool? = nil) { self.force = force }
+}
+
+/// How a render job is going: `library.render` and `library.progress` answer with it.
+public struct RenderProgress: Sendable, Codable, Hashable {
+    public var running: Bool
+    public var done: Int
+    public var total: Int
+    /// Clips that could not be rendered, with why.
+    public var failures: [String]
+
+    public init(running: Bool, done: Int, total: Int, failures: [String]) {
+        self.running = running
+        self.done = done
+        self.total = total
+        self.failures = failures
+    }
+}
+
+/// `library.upload`: announces a file to import; its bytes follow in `library.chunk` requests.
+public struct UploadArgs: Sendable, Codable, Hashable {
+    /// The file's name, for its extension and the log.
+    public var name: String
+    public var size: Int
+    public init(name: String, size: Int) {
+        self.name = name
+        self.size = size
+    }
+}
+
+public struct UploadInfo: Sendable, Codable, Hashable {
+    public var upload: String
+    /// The most bytes one chunk may carry, before base64.
+    public var chunkBytes: Int
+    public init(upload: String, chunkBytes: Int) {
+        self.upload = upload
+        self.chunkBytes = chunkBytes
+    }
+}
+
+/// `library.chunk`: the next bytes of an upload, base64, at `offset`.
+public struct ChunkArgs: Sendable, Codable, Hashable {
+    public var upload: String
+    public var offset: Int
+    public var data: String
+    public init(upload: String, offset: Int, data: String) {
+        self.upload = upload
+        self.offset = offset
+        self.data = data
+    }
+}
+
+public struct ChunkResult: Sendable, Codable, Hashable {
+    /// Bytes received so far.
+    public var received: Int
+    public init(received: Int) { self.received = received }
+}
+
+/// `library.import`: checks a complete upload, measures its loudness and adds it to the library.
+public struct ImportArgs: Sendable, Codable, Hashable {
+    public var upload: String
+    public var category: String
+    public var title: String?
+    /// The new clip's id; by default `<category>.<first 12 hex digits of its SHA-256>`.
+    public var id: String?
+    public var language: String?
+
+    public init(upload: String, category: String, title: String? = nil, id: String? = nil, language: String? = nil) {
+        self.upload = upload
+        self.category = category
+        self.title = title
+        self.id = id
+        self.language = language
+    }
+}
+
+public struct ImportResult: Sendable, Codable, Hashable {
+    public var clip: ClipInfo
+    /// Integrated loudness as measured, in LUFS.
+    public var loudness: Double
+    public var sha256: String
+
+    public init(clip: ClipInfo, loudness: Double, sha256: String) {
+        self.clip = clip
+        self.loudness = loudness
+        self.sha256 = sha256
     }
 }

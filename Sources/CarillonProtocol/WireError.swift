@@ -20,6 +20,8 @@ public enum ErrorCode: String, Sendable, Hashable, Codable, CaseIterable {
     case badAudio = "bad-audio"
     /// Every zone asked for is held at the same level by a play that may not be queued behind: a shout.
     case busy = "busy"
+    /// The same audio, or the same id, is already in the library.
+    case duplicate = "duplicate"
     /// The outputs needed are down; see `status`.
     case outputUnavailable = "output-unavailable"
     /// The protocol versions offered in `hello` are not spoken here.

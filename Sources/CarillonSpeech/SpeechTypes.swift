@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// An espeak-ng voice, named as `espeak_SetVoiceByName` expects (a language such as `en`, optionally `+variant`).
@@ -158,7 +159,7 @@ public struct SpeechRequest: Hashable, Sendable {
             "sentencePause=\(settings.sentencePauseMilliseconds)",
             "text=\(text.utf8.count):\(text)",
         ].joined(separator: "\n")
-        return SHA256.hexDigest(of: Array(canonical.utf8))
+        return SHA256.hash(data: Array(canonical.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 }
 

@@ -19,6 +19,26 @@ enum Commands {
                 try await station.stop(args, by: peer.address)
             },
             .command(.wait, arguments: WaitArgs.self) { args, _ throws(WireError) in try await station.wait(args) },
+            .command(.say, arguments: SayArgs.self) { args, peer throws(WireError) in
+                try await station.say(args, by: peer.address)
+            },
+            .command(.libraryList, arguments: LibraryListArgs.self) { args, _ throws(WireError) in
+                try await station.libraryList(args)
+            },
+            .command(.libraryShow, arguments: LibraryShowArgs.self) { args, _ throws(WireError) in
+                try await station.libraryShow(args)
+            },
+            .command(.libraryRender, arguments: RenderArgs.self) { args, _ in await station.libraryRender(args) },
+            .command(.libraryProgress, arguments: Empty.self) { _, _ in await station.libraryProgress() },
+            .command(.libraryUpload, arguments: UploadArgs.self) { args, _ throws(WireError) in
+                try await station.upload(args)
+            },
+            .command(.libraryChunk, arguments: ChunkArgs.self) { args, _ throws(WireError) in
+                try await station.chunk(args)
+            },
+            .command(.libraryImport, arguments: ImportArgs.self) { args, peer throws(WireError) in
+                try await station.importClip(args, by: peer.address)
+            },
         ])
     }
 }

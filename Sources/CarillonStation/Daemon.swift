@@ -18,6 +18,14 @@ public enum Daemon {
         return []
     }
 
+    /// The shipped library written through to the database's catalog, with the imported clips added.
+    static func catalog(shipped: Library, store: Store) async throws(StoreError) -> Library {
+        try await store.syncShipped(Array(shipped.clips.values))
+        var library = shipped
+        for entry in try store.importedClips() { library.add(entry.clip) }
+        return library
+    }
+
     /// Runs until SIGTERM or SIGINT.
     /// - Throws: when the config, the data directory or the database cannot be used: nothing starts then.
     public static func run(configPath: String, logger baseLogger: Logger) async throws {
@@ -27,7 +35,7 @@ public enum Daemon {
             logger.logLevel = config.logLevel
             return logger
         }()
-        let library = try Library.load(directory: config.libraryDirectory)
+        let shipped = try Library.load(directory: config.libraryDirectory)
         // Checked before any device or database is touched: a second daemon must change nothing.
         if ControlServer.someoneListens(at: config.controlSocket) {
             throw ControlError("another carillond is already serving \(config.controlSocket)")
@@ -40,13 +48,16 @@ public enum Daemon {
             throw ControlError("cannot create \(config.dataDirectory): \(error.localizedDescription)")
         }
         let store = try Store.open(path: config.databasePath)
+        let library = try await catalog(shipped: shipped, store: store)
 
         let notifier = SystemdNotifier.fromEnvironment()
         let (events, sink) = AsyncStream.makeStream(of: AudioEvent.self, bufferingPolicy: .unbounded)
         let engine = AudioEngine(
             outputs: config.outputs, zones: config.declaredZones, onEvent: { sink.yield($0) },
             watchdog: notifier.flatMap { n in n.watchdogInterval.map { ($0, { n.notify("WATCHDOG=1") }) } })
-        let station = try Station(config: config, library: library, engine: engine, store: store, logger: logger)
+        let renderer = Renderer(cacheDirectory: config.dataDirectory + "/cache", loudnessTarget: config.loudnessTarget)
+        let station = try Station(
+            config: config, library: library, engine: engine, store: store, renderer: renderer, logger: logger)
 
         let readiness = Readiness(waitingFor: [.control, .signals]) { [logger] in
             notifier?.notify("READY=1\nSTATUS=ready")
@@ -62,7 +73,7 @@ public enum Daemon {
         let reload: @Sendable () async -> Void = {
             do {
                 let new = try StationConfig.load(path: configPath)
-                let newLibrary = try Library.load(directory: new.libraryDirectory)
+                let newLibrary = try await catalog(shipped: Library.load(directory: new.libraryDirectory), store: store)
                 await station.reload(new, library: newLibrary)
                 warm.yield(newLibrary)
             } catch {
@@ -77,7 +88,7 @@ public enum Daemon {
                     .init(service: EventPump(station: station, events: events)),
                     .init(
                         service: CacheWarmer(
-                            requests: warmups, cacheDirectory: config.dataDirectory + "/cache", station: station,
+                            requests: warmups, renderer: renderer, station: station,
                             logger: logger)),
                     .init(service: ControlService(server: server, readiness: readiness)),
                     .init(service: SignalService(readiness: readiness, notifier: notifier, reload: reload)),

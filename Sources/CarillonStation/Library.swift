@@ -44,8 +44,92 @@ public struct Library: Sendable {
             if errors.list.count == before { errors.run { () throws(TOMLError) in try entry.finish() } }
         }
         errors.run { () throws(TOMLError) in try root.finish() }
+        library.loadTexts(errors: &errors)
         guard errors.list.isEmpty else { throw ConfigError(errors.list) }
         return library
+    }
+
+    /// The texts read aloud: `text/tips-*.toml`, `text/culture.toml` and `text/emergency.toml`.
+    private mutating func loadTexts(errors: inout Errors) {
+        let textDirectory = directory + "/text"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: textDirectory) else { return }
+        for name in names.sorted() where name.hasSuffix(".toml") {
+            let file = textDirectory + "/" + name
+            guard let data = FileManager.default.contents(atPath: file) else {
+                errors.append(TOMLError(file: file, position: .start, message: "cannot read the file"))
+                continue
+            }
+            let table: TOMLTable
+            do { table = try TOML.parse(utf8: Array(data), file: file) } catch {
+                errors.append(error)
+                continue
+            }
+            var root = TOMLReader(table, file: file)
+            let kind: (table: String, category: ClipCategory)
+            var subject: String?
+            var subjectTitle = ""
+            if name.hasPrefix("tips-") {
+                kind = ("tip", .tip)
+                subject = errors.run { () throws(TOMLError) in
+                    let subject = try root.requiredString("subject")
+                    guard Clip.tipSubjects.contains(subject) else {
+                        throw root.error(
+                            "unknown subject `\(subject)`; expected one of " + Clip.tipSubjects.joined(separator: ", "),
+                            at: "subject")
+                    }
+                    return subject
+                }
+                subjectTitle = errors.run { () throws(TOMLError) in try root.requiredString("title") } ?? ""
+            } else if name == "culture.toml" {
+                kind = ("clip", .culture)
+            } else if name == "emergency.toml" {
+                kind = ("message", .message)
+            } else {
+                errors.append(TOMLError(file: file, position: .start, message: "unknown text file; expected tips-SUBJECT.toml, culture.toml or emergency.toml"))
+                continue
+            }
+            for var entry in errors.run({ () throws(TOMLError) in try root.tableArray(kind.table) }) ?? [] {
+                let before = errors.list.count
+                let id = errors.run { () throws(TOMLError) in
+                    let id = try entry.requiredString("id")
+                    guard Clip.isWellFormedID(id) else { throw entry.error("`\(id)` is not a clip id", at: "id") }
+                    return id
+                }
+                let text = errors.run { () throws(TOMLError) in
+                    let text = try entry.requiredString("text")
+                    guard (1...500).contains(text.count) else { throw entry.error("`text` must be 1 to 500 characters", at: "text") }
+                    return text
+                }
+                let title = errors.run { () throws(TOMLError) in try entry.string("title") }
+                let grade = errors.run { () throws(TOMLError) in
+                    guard let name = try entry.string("grade") else { return GradeBand.all }
+                    guard let grade = GradeBand(rawValue: name) else {
+                        throw entry.error("`grade` must be primary, middle, high or all", at: "grade")
+                    }
+                    return grade
+                }
+                let season = errors.run { () throws(TOMLError) in
+                    guard let name = try entry.string("season") else { return ClipSeason.all }
+                    guard let season = ClipSeason(rawValue: name) else {
+                        throw entry.error("`season` must be all, spring, summer, autumn or winter", at: "season")
+                    }
+                    return season
+                }
+                let language = errors.run { () throws(TOMLError) in try entry.string("language") ?? "zh-CN" }
+                guard errors.list.count == before, let id, let text, let grade, let season, let language else { continue }
+                errors.run { () throws(TOMLError) in try entry.finish() }
+                guard clips[id] == nil else {
+                    errors.append(entry.error("clip `\(id)` is listed twice", at: "id"))
+                    continue
+                }
+                let number = id.split(separator: ".").last.map(String.init) ?? id
+                clips[id] = Clip(
+                    id: id, category: kind.category, title: (title ?? nil) ?? "\(subjectTitle) \(number)",
+                    language: language, source: .speech(text: text, voice: language.hasPrefix("en") ? "en" : "zh"),
+                    subject: subject, grade: grade, season: season)
+            }
+            errors.run { () throws(TOMLError) in try root.finish() }
+        }
     }
 
     /// Reads one `[[clip]]`, each key on its own, so that one bad value hides no other error.
@@ -107,53 +191,40 @@ public struct Library: Sendable {
         return Clip(id: id, category: category, title: title, language: language, source: source, gainDB: gain)
     }
 
-    /// The audio of a clip, rendering and caching it under `cacheDirectory` when it is synthesized.
-    /// - Throws: `AudioError` when a synthesized clip cannot be rendered or cached.
-    public func audio(for clip: Clip, cacheDirectory: String) throws(AudioError) -> AudioInput {
+    /// The audio of a clip: its file, or the cached render of a synthesized or spoken clip,
+    /// rendering it first if needed. Blocking when it renders: run it off the pool then.
+    /// - Throws: `AudioError` when the clip cannot be rendered or cached.
+    public func audio(for clip: Clip, renderer: Renderer) throws(AudioError) -> AudioInput {
         switch clip.source {
-        case .file(let path):
-            return .file(path)
-        case .synth(let name, let parameters):
-            let rate = 48000
-            let key = Self.cacheKey("\(name)|\(parameters.sorted { $0.key < $1.key })|\(rate)|v1")
-            let path = "\(cacheDirectory)/synth/\(clip.id)-\(key).wav"
-            if FileManager.default.fileExists(atPath: path) { return .file(path) }
-            let sound: SynthSound
-            do { sound = try SynthSound(name: name, parameters: parameters) } catch {
-                throw AudioError("clip \(clip.id): \(error)")
-            }
-            do {
-                try FileManager.default.createDirectory(
-                    atPath: cacheDirectory + "/synth", withIntermediateDirectories: true)
-            } catch {
-                throw AudioError("cannot create \(cacheDirectory)/synth: \(error.localizedDescription)")
-            }
-            let samples = Synth.render(sound, sampleRate: rate)
-            try PCMBuffer(format: AudioFormat(sampleRate: rate, channels: 1), samples: samples).writeWAV(to: path)
-            return .file(path)
+        case .file(let path): .file(path)
+        case .synth, .speech: .file(try renderer.file(for: clip))
         }
     }
 
-    /// Renders every synthesized clip not yet in the cache, so that no play waits for a render.
-    /// Blocking: run it off the Swift concurrency pool.
+    /// Renders every synthesized or spoken clip not yet in the cache, so that no play waits for a
+    /// render. Blocking: run it off the Swift concurrency pool.
+    /// - Parameter progress: called after each clip with the number done and the total.
     /// - Returns: the clips that could not be rendered, with why.
-    public func renderSynthesized(cacheDirectory: String) -> [(clip: String, error: AudioError)] {
+    public func renderAll(
+        renderer: Renderer, force: Bool = false, progress: (Int, Int) -> Void = { _, _ in }
+    ) -> [(clip: String, error: AudioError)] {
         var failures: [(clip: String, error: AudioError)] = []
-        for clip in clips.values.sorted(by: { $0.id < $1.id }) {
-            guard case .synth = clip.source else { continue }
-            do { _ = try audio(for: clip, cacheDirectory: cacheDirectory) } catch { failures.append((clip.id, error)) }
+        let rendered = clips.values.filter { if case .file = $0.source { false } else { true } }.sorted { $0.id < $1.id }
+        for (index, clip) in rendered.enumerated() {
+            do { _ = try renderer.file(for: clip, force: force) } catch { failures.append((clip.id, error)) }
+            progress(index + 1, rendered.count)
         }
         return failures
     }
 
     /// Decodes every alarm clip into memory at `sampleRate`, mono. Blocking: run it off the pool.
     /// - Returns: the decoded clips, and why the others failed.
-    public func decodeAlarms(sampleRate: Int, cacheDirectory: String) -> (audio: [String: PCMBuffer], failures: [String: String]) {
+    public func decodeAlarms(sampleRate: Int, renderer: Renderer) -> (audio: [String: PCMBuffer], failures: [String: String]) {
         var audio: [String: PCMBuffer] = [:]
         var failures: [String: String] = [:]
         for clip in clips.values where clip.category == .alarm {
             do {
-                guard case .file(let path) = try self.audio(for: clip, cacheDirectory: cacheDirectory) else { continue }
+                guard case .file(let path) = try self.audio(for: clip, renderer: renderer) else { continue }
                 audio[clip.id] = try PCMBuffer.decode(
                     path: path, to: AudioFormat(sampleRate: sampleRate, channels: 1), maxSeconds: 120)
             } catch {
@@ -162,6 +233,9 @@ public struct Library: Sendable {
         }
         return (audio, failures)
     }
+
+    /// Adds or replaces a clip: an import, or an imported clip loaded from the database.
+    public mutating func add(_ clip: Clip) { clips[clip.id] = clip }
 
     /// FNV-1a, hex: stable across runs and builds, unlike `Hasher`.
     static func cacheKey(_ text: String) -> String {

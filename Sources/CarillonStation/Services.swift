@@ -70,23 +70,26 @@ struct SignalService: Service {
 /// its own: rendering is CPU work that must not hold up the control socket or a play.
 struct CacheWarmer: Service {
     let requests: AsyncStream<Library>
-    let cacheDirectory: String
+    let renderer: Renderer
     let station: Station
     let logger: Logger
 
     func run() async throws {
         for await library in requests.cancelOnGracefulShutdown() {
-            let (failures, alarms) = await withCheckedContinuation { continuation in
-                DispatchQueue.global(qos: .utility).async {
-                    let failures = library.renderSynthesized(cacheDirectory: cacheDirectory)
-                    let alarms = library.decodeAlarms(sampleRate: 48000, cacheDirectory: cacheDirectory)
-                    continuation.resume(returning: (failures, alarms))
-                }
-            }
+            // Alarms first: an emergency must not wait for six hundred tips to render.
+            let alarms = await offPool { library.decodeAlarms(sampleRate: 48000, renderer: renderer) }
+            await station.setEmergencyAudio(alarms.audio, failures: alarms.failures)
+            let failures = await offPool { library.renderAll(renderer: renderer) }
             for failure in failures {
                 logger.error("cannot render clip", metadata: ["clip": "\(failure.clip)", "error": "\(failure.error)"])
             }
-            await station.setEmergencyAudio(alarms.audio, failures: alarms.failures)
         }
+    }
+}
+
+/// Runs blocking work on a dispatch queue, so it never holds one of the pool's two threads.
+func offPool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        DispatchQueue.global(qos: .utility).async { continuation.resume(returning: work()) }
     }
 }

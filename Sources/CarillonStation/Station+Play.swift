@@ -8,11 +8,10 @@ import Logging
 extension Station {
     /// `play`: asks the Arbiter for the requested zones and starts the clip where it may sound.
     public func play(_ args: PlayArgs, by peer: String) async throws(WireError) -> PlayInfo {
-        let requested = monotonicNow()
         guard let clip = library.clips[args.clip] else {
             throw WireError(.unknownClip, "no clip `\(args.clip)` in the library")
         }
-        let level: Level
+        var level = clip.category == .bell ? Level.bell : .announcement
         if let name = args.level {
             guard let parsed = Level(rawValue: name) else {
                 throw WireError(
@@ -20,30 +19,41 @@ extension Station {
                     "unknown level `\(name)`; expected one of " + Level.allCases.map(\.rawValue).joined(separator: ", "))
             }
             level = parsed
-        } else {
-            level = clip.category == .bell ? .bell : .announcement
         }
+        let audio: AudioInput
+        if clip.category == .alarm {
+            // From memory, never the disk; a synthesized alarm if the clip could not be decoded.
+            audio = .buffer(emergencyAudio[clip.id] ?? fallbackAlarm)
+        } else if let cached = renderer.cachedFile(for: clip) {
+            audio = .file(cached)
+        } else {
+            // Not rendered yet: render it off the pool rather than hold the Station.
+            let renderer = self.renderer
+            switch await offPool({ () -> Result<String, AudioError> in
+                do throws(AudioError) { return .success(try renderer.file(for: clip)) } catch { return .failure(error) }
+            }) {
+            case .success(let path): audio = .file(path)
+            case .failure(let error): throw WireError(.badAudio, "clip `\(clip.id)`: \(error.message)")
+            }
+        }
+        // Checked before the Arbiter decides, so a bad file never cuts what is playing.
+        do { try engine.check(audio) } catch { throw WireError(.badAudio, "clip `\(clip.id)`: \(error.message)") }
+        return try await start(clip: clip, audio: audio, level: level, zones: args.zones, source: "manual", by: peer)
+    }
+
+    /// Places a play with the Arbiter and starts it where it may sound; the common path of `play` and `say`.
+    func start(
+        clip: Clip, audio: AudioInput, level: Level, zones requestedZones: [String]?, source: String, by peer: String
+    ) async throws(WireError) -> PlayInfo {
+        let requested = monotonicNow()
         let zones: [ZoneName]
-        do { zones = try (args.zones ?? []).map { ZoneName($0) }.resolved(against: config.zoneNames) } catch {
+        do { zones = try (requestedZones ?? []).map { ZoneName($0) }.resolved(against: config.zoneNames) } catch {
             throw WireError(.unknownZone, error.description)
         }
         let healthy = Set(engine.status().filter { if case .fault = $0.state { false } else { true } }.map(\.name))
         guard zones.contains(where: { engine.output(of: $0.rawValue).map(healthy.contains) ?? false }) else {
             throw WireError(
                 .outputUnavailable, "no output for \(zones.map(\.rawValue).joined(separator: ", ")) is working; see `status`")
-        }
-        let audio: AudioInput
-        if clip.category == .alarm {
-            // From memory, never the disk; a synthesized alarm if the clip could not be decoded.
-            audio = .buffer(emergencyAudio[clip.id] ?? fallbackAlarm)
-        } else {
-            do {
-                audio = try library.audio(for: clip, cacheDirectory: config.dataDirectory + "/cache")
-                // Checked before the Arbiter decides, so a bad file never cuts what is playing.
-                try engine.check(audio)
-            } catch {
-                throw WireError(.badAudio, "clip `\(clip.id)`: \(error.message)")
-            }
         }
         let id = nextPlayID
         nextPlayID += 1
@@ -71,7 +81,7 @@ extension Station {
             metadata: ["play": "\(id)", "clip": "\(clip.id)", "level": "\(level)", "zones": "\(names)", "by": "\(peer)"])
         let info = plays[id]?.info ?? entry.info
         let record = PlayRecord(
-            id: id, clip: clip.id, zones: names, level: level.rawValue, source: "manual", requestedBy: peer,
+            id: id, clip: clip.id, zones: names, level: level.rawValue, source: source, requestedBy: peer,
             requestedAt: info.requestedAt)
         await log { () throws(StoreError) in try await self.store.recordRequested(record) }
         if plays[id] == nil, let outcome = recent[id] {

@@ -15,6 +15,7 @@ public actor Station {
     var library: Library
     let engine: AudioEngine
     let store: Store
+    let renderer: Renderer
     let logger: Logger
     let startedAt = Date()
     var nextPlayID: Int64
@@ -23,6 +24,8 @@ public actor Station {
     var tickTask: Task<Void, Never>?
 
     var plays: [PlayID: ActivePlay] = [:]
+    var uploads: [String: Upload] = [:]
+    var renderProgress = RenderProgress(running: false, done: 0, total: 0, failures: [])
     /// Alarm clips decoded into memory, so nothing on the emergency path waits on the disk.
     var emergencyAudio: [String: PCMBuffer] = [:]
     /// Stands in for an alarm clip that is unreadable or not decoded yet.
@@ -47,11 +50,14 @@ public actor Station {
         var waiters: [CheckedContinuation<PlayOutcome, Never>] = []
     }
 
-    public init(config: StationConfig, library: Library, engine: AudioEngine, store: Store, logger: Logger) throws {
+    public init(
+        config: StationConfig, library: Library, engine: AudioEngine, store: Store, renderer: Renderer, logger: Logger
+    ) throws {
         self.config = config
         self.library = library
         self.engine = engine
         self.store = store
+        self.renderer = renderer
         self.logger = logger
         self.nextPlayID = try store.lastPlayID() + 1
         self.arbiter = Arbiter(policies: config.levels.mapValues(\.policy))

@@ -20,6 +20,8 @@ public struct StationConfig: Sendable {
     public var maxLineBytes: Int
     /// The audio library: `catalog.toml` and the files it names.
     public var libraryDirectory: String
+    /// Integrated loudness that rendered and imported clips are brought to, in LUFS.
+    public var loudnessTarget: Double = -18
     public var outputs: [OutputConfig]
     /// Declared zones; an output no zone names is one zone of its own name.
     public var declaredZones: [ZoneConfig] = []
@@ -137,6 +139,14 @@ extension StationConfig {
         if var library = errors.run({ () throws(TOMLError) in try root.table("library") }) ?? nil {
             errors.run { () throws(TOMLError) in
                 if let dir = try library.string("dir") { config.libraryDirectory = resolve(dir, base) }
+            }
+            errors.run { () throws(TOMLError) in
+                if let target = try library.double("loudness_target") {
+                    guard (-36...(-10)).contains(target) else {
+                        throw library.error("`library.loudness_target` must be between -36 and -10 LUFS", at: "loudness_target")
+                    }
+                    config.loudnessTarget = target
+                }
             }
             errors.run { () throws(TOMLError) in try library.finish() }
         }

@@ -6,7 +6,7 @@ import GRDB
 /// Owns the GRDB writer. Every write is one transaction. Safe from any task: GRDB serializes writes
 /// on its own queue, and the async methods never block the Swift concurrency pool.
 public final class Store: Sendable {
-    private let writer: any DatabaseWriter
+    let writer: any DatabaseWriter
 
     private init(writer: any DatabaseWriter) throws {
         self.writer = writer
@@ -67,6 +67,29 @@ public final class Store: Sendable {
                         detail TEXT
                     );
                     CREATE INDEX play_requested_at ON play(requested_at);
+                    """)
+        }
+        migrator.registerMigration("v2-clip-catalog") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE clip (
+                        id TEXT PRIMARY KEY,
+                        category TEXT NOT NULL,
+                        title TEXT NOT NULL,
+                        language TEXT NOT NULL,
+                        origin TEXT NOT NULL,          -- shipped (the library's files) or imported
+                        kind TEXT NOT NULL,            -- file, synth or speech
+                        source TEXT NOT NULL,          -- the file's path, the synth as JSON, or the text
+                        subject TEXT,                  -- tips: the safety subject
+                        grade TEXT NOT NULL DEFAULT 'all',
+                        season TEXT NOT NULL DEFAULT 'all',
+                        duration_ms INTEGER,
+                        loudness_lufs REAL,
+                        gain_db REAL NOT NULL DEFAULT 0,
+                        content_hash TEXT UNIQUE,      -- SHA-256 of an imported file
+                        added_at INTEGER NOT NULL      -- microseconds since the Unix epoch
+                    );
+                    CREATE INDEX clip_category ON clip(category);
                     """)
         }
         return migrator

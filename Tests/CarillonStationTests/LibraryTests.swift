@@ -99,14 +99,15 @@ struct LibraryTests {
         let (library, directory) = try load("[[clip]]\nid = \"bell.start\"\ncategory = \"bell\"\ntitle = \"t\"\nsynth = \"two-tone\"\n")
         defer { directory.remove() }
         let clip = try #require(library.clips["bell.start"])
-        guard case .file(let path) = try library.audio(for: clip, cacheDirectory: directory.file("cache")) else {
+        let renderer = Renderer(cacheDirectory: directory.file("cache"), loudnessTarget: -18)
+        guard case .file(let path) = try library.audio(for: clip, renderer: renderer) else {
             Issue.record("a synthesized clip streams from its cached file")
             return
         }
         let attributes = try FileManager.default.attributesOfItem(atPath: path)
         let buffer = try PCMBuffer.decode(path: path, to: AudioFormat(sampleRate: 48000, channels: 1))
         #expect(buffer.frameCount > 48000 / 2, "a real bell, not an empty file")
-        guard case .file(let again) = try library.audio(for: clip, cacheDirectory: directory.file("cache")) else { return }
+        guard case .file(let again) = try library.audio(for: clip, renderer: renderer) else { return }
         #expect(again == path)
         #expect(try FileManager.default.attributesOfItem(atPath: again)[.modificationDate] as? Date
             == attributes[.modificationDate] as? Date, "not rendered twice")

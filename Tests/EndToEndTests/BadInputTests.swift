@@ -46,7 +46,7 @@ struct BadInputTests {
             #expect(tooLong.error?.code == .lineTooLong)
             let status = try await control.call(.status, Empty(), returning: StatusResult.self)
             #expect(status.playing.isEmpty, "no bad request started anything")
-            #expect(status.clips == 3)
+            #expect(status.clips == 4)
         }
     }
 

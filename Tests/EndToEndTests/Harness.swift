@@ -38,6 +38,12 @@ struct Rig {
             category = "bell"
             title = "上课铃"
             synth = "two-tone"
+
+            [[clip]]
+            id = "chime.pre-announce"
+            category = "bell"
+            title = "广播提示音"
+            synth = "pre-announce"
             """)
         try WAVFile.write(path: directory.file("library/noise.wav"), sampleRate: rate, channels: 2, samples: clip)
         try directory.write("library/corrupt.wav", "RIFF\u{0}\u{0}\u{0}\u{0}WAVEnot really audio")

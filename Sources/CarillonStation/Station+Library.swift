@@ -1,0 +1,289 @@
+import CarillonAudio
+import CarillonCore
+import CarillonLoudness
+public import CarillonProtocol
+import CarillonStore
+import Crypto
+import Foundation
+import Logging
+
+/// An upload in progress: its bytes land in a temporary file under the data directory.
+struct Upload {
+    var name: String
+    var size: Int
+    var path: String
+    var received: Int
+}
+
+extension Station {
+    /// The most text `say` reads in one go: about a minute of speech.
+    static let maxSayCharacters = 300
+    /// The largest file `library.import` accepts.
+    static let maxUploadBytes = 200 * 1024 * 1024
+    /// Bytes per `library.chunk`, before base64: 48 KiB become 64 KiB on the wire, under the line limit.
+    static let chunkBytes = 32 * 1024
+    /// The longest recording `library.import` accepts, in seconds.
+    static let maxImportSeconds = 30 * 60
+
+    // MARK: - Listing
+
+    /// `library.list`.
+    public func libraryList(_ args: LibraryListArgs) throws(WireError) -> LibraryList {
+        var category: ClipCategory?
+        if let name = args.category {
+            guard let parsed = ClipCategory(rawValue: name) else {
+                throw WireError(
+                    .invalidArguments,
+                    "unknown category `\(name)`; expected one of "
+                        + ClipCategory.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            category = parsed
+        }
+        let clips = library.clips.values.filter { category == nil || $0.category == category }.sorted { $0.id < $1.id }
+        return LibraryList(clips: clips.map(info))
+    }
+
+    /// `library.show`.
+    public func libraryShow(_ args: LibraryShowArgs) throws(WireError) -> ClipDetail {
+        guard let clip = library.clips[args.clip] else { throw WireError(.unknownClip, "no clip `\(args.clip)` in the library") }
+        switch clip.source {
+        case .file(let path):
+            return ClipDetail(clip: info(clip), text: nil, file: path, synth: nil, rendered: true)
+        case .synth(let name, let parameters):
+            let cached = renderer.cachedFile(for: clip)
+            let spec = ([name] + parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }).joined(separator: " ")
+            return ClipDetail(clip: info(clip), text: nil, file: cached, synth: spec, rendered: cached != nil)
+        case .speech(let text, _):
+            let cached = renderer.cachedFile(for: clip)
+            return ClipDetail(clip: info(clip), text: text, file: cached, synth: nil, rendered: cached != nil)
+        }
+    }
+
+    func info(_ clip: Clip) -> ClipInfo {
+        let kind =
+            switch clip.source {
+            case .file: "file"
+            case .synth: "synth"
+            case .speech: "speech"
+            }
+        return ClipInfo(
+            id: clip.id, category: clip.category.rawValue, title: clip.title, language: clip.language, kind: kind,
+            origin: clip.contentHash == nil ? "shipped" : "imported", subject: clip.subject, grade: clip.grade.rawValue,
+            season: clip.season.rawValue, durationSeconds: clip.duration, gainDb: clip.gainDB)
+    }
+
+    // MARK: - Rendering
+
+    /// `library.render`: starts rendering every synthesized and spoken clip (again, with `force`).
+    public func libraryRender(_ args: RenderArgs) -> RenderProgress {
+        guard !renderProgress.running else { return renderProgress }
+        let clips = library
+        let renderer = self.renderer
+        let force = args.force ?? false
+        renderProgress = RenderProgress(running: true, done: 0, total: 0, failures: [])
+        Task {
+            let failures = await offPool {
+                clips.renderAll(renderer: renderer, force: force) { done, total in
+                    Task { await self.renderAdvanced(done: done, total: total) }
+                }
+            }
+            self.renderFinished(failures.map { "\($0.clip): \($0.error.message)" })
+        }
+        return renderProgress
+    }
+
+    /// `library.progress`: how the render job is going.
+    public func libraryProgress() -> RenderProgress { renderProgress }
+
+    func renderAdvanced(done: Int, total: Int) {
+        guard renderProgress.running, done > renderProgress.done else { return }
+        renderProgress.done = done
+        renderProgress.total = total
+    }
+
+    func renderFinished(_ failures: [String]) {
+        renderProgress.running = false
+        renderProgress.done = renderProgress.total
+        renderProgress.failures = failures
+        logger.info("library rendered", metadata: ["clips": "\(renderProgress.total)", "failures": "\(failures.count)"])
+    }
+
+    // MARK: - Say
+
+    /// `say`: reads text aloud at announcement level, after the pre-announce chime.
+    public func say(_ args: SayArgs, by peer: String) async throws(WireError) -> PlayInfo {
+        let text = args.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty else { throw WireError(.invalidArguments, "nothing to say: the text is empty") }
+        guard text.count <= Self.maxSayCharacters else {
+            throw WireError(
+                .invalidArguments, "the text is \(text.count) characters; `say` reads at most \(Self.maxSayCharacters)")
+        }
+        let voice = args.voice ?? "zh"
+        guard voice == "zh" || voice == "en" else { throw WireError(.invalidArguments, "voice must be `zh` or `en`") }
+        let renderer = self.renderer
+        let chime = args.chime ?? true
+        let chimeClip = library.clips["chime.pre-announce"]
+        let spoken = await offPool { () -> Result<PCMBuffer, AudioError> in
+            do throws(AudioError) {
+                let format = AudioFormat(sampleRate: 48000, channels: 1)
+                var audio = try renderer.speak(text, voice: voice).converted(to: format)
+                if chime, let chimeClip {
+                    let chimeAudio = try PCMBuffer.decode(path: try renderer.file(for: chimeClip), to: format)
+                    audio = chimeAudio.appending(.silence(seconds: 0.3, format: format)).appending(audio)
+                }
+                return .success(audio)
+            } catch {
+                return .failure(error)
+            }
+        }
+        let audio: PCMBuffer
+        switch spoken {
+        case .success(let buffer): audio = buffer
+        case .failure(let error): throw WireError(.badAudio, error.message)
+        }
+        let clip = Clip(id: "say", category: .message, title: String(text.prefix(40)), source: .speech(text: text, voice: voice))
+        return try await start(
+            clip: clip, audio: .buffer(audio), level: .announcement, zones: args.zones, source: "tts", by: peer)
+    }
+
+    // MARK: - Import
+
+    /// `library.upload`: opens an upload.
+    public func upload(_ args: UploadArgs) throws(WireError) -> UploadInfo {
+        guard args.size > 0 else { throw WireError(.badAudio, "\(args.name) is empty") }
+        guard args.size <= Self.maxUploadBytes else {
+            throw WireError(.invalidArguments, "\(args.name) is \(args.size) bytes; the limit is \(Self.maxUploadBytes)")
+        }
+        let directory = config.dataDirectory + "/uploads"
+        let id = UUID().uuidString.lowercased()
+        let path = directory + "/" + id + ".part"
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            guard FileManager.default.createFile(atPath: path, contents: nil) else { throw CocoaError(.fileWriteUnknown) }
+        } catch {
+            throw WireError(.internal, "cannot store the upload: \(error.localizedDescription)")
+        }
+        uploads[id] = Upload(name: args.name, size: args.size, path: path, received: 0)
+        return UploadInfo(upload: id, chunkBytes: Self.chunkBytes)
+    }
+
+    /// `library.chunk`: appends bytes to an upload, in order.
+    public func chunk(_ args: ChunkArgs) throws(WireError) -> ChunkResult {
+        guard var upload = uploads[args.upload] else { throw WireError(.notFound, "no upload `\(args.upload)`") }
+        guard args.offset == upload.received else {
+            throw WireError(.invalidArguments, "chunk at offset \(args.offset); expected \(upload.received)")
+        }
+        guard let bytes = Data(base64Encoded: args.data) else {
+            throw WireError(.invalidArguments, "`data` is not base64")
+        }
+        guard bytes.count <= Self.chunkBytes, upload.received + bytes.count <= upload.size else {
+            discard(args.upload)
+            throw WireError(.invalidArguments, "more bytes than announced; the upload is discarded")
+        }
+        do {
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: upload.path))
+            defer { try? handle.close() }
+            try handle.seekToEnd()
+            try handle.write(contentsOf: bytes)
+        } catch {
+            discard(args.upload)
+            throw WireError(.internal, "cannot store the upload: \(error.localizedDescription)")
+        }
+        upload.received += bytes.count
+        uploads[args.upload] = upload
+        return ChunkResult(received: upload.received)
+    }
+
+    /// `library.import`: checks a whole upload, measures it, and adds it to the library. On any
+    /// failure nothing is kept: not the upload, not a file, not a row.
+    public func importClip(_ args: ImportArgs, by peer: String) async throws(WireError) -> ImportResult {
+        guard let upload = uploads[args.upload] else { throw WireError(.notFound, "no upload `\(args.upload)`") }
+        defer { discard(args.upload) }
+        guard upload.received == upload.size else {
+            throw WireError(.invalidArguments, "\(upload.name): received \(upload.received) of \(upload.size) bytes")
+        }
+        guard let category = ClipCategory(rawValue: args.category) else {
+            throw WireError(
+                .invalidArguments,
+                "unknown category `\(args.category)`; expected one of " + ClipCategory.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        if let id = args.id, !Clip.isWellFormedID(id) {
+            throw WireError(.invalidArguments, "`\(id)` is not a clip id: dot-separated words of a-z, 0-9, - and _")
+        }
+        let path = upload.path
+        let name = upload.name
+        let target = config.loudnessTarget
+        let checked = await offPool { () -> Result<(AudioFileReport, LoudnessReport, String), AudioError> in
+            do throws(AudioError) {
+                var meter: LoudnessMeter?
+                var hasher = SHA256()
+                let report = try AudioFileCheck.scan(path: path, maxSeconds: Station.maxImportSeconds) {
+                    samples, format throws(AudioError) in
+                    do {
+                        if meter == nil { meter = try LoudnessMeter(channels: format.channels, sampleRate: format.sampleRate) }
+                        try meter?.add(samples)
+                    } catch {
+                        throw AudioError("cannot measure loudness: \(error)")
+                    }
+                }
+                guard let data = FileManager.default.contents(atPath: path) else { throw AudioError("cannot read the upload") }
+                hasher.update(data: data)
+                let hash = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+                guard let loudness = try? meter?.report(), !loudness.isSilent else {
+                    throw AudioError("it is silent")
+                }
+                return .success((report, loudness, hash))
+            } catch {
+                return .failure(error)
+            }
+        }
+        let (report, loudness, hash): (AudioFileReport, LoudnessReport, String)
+        switch checked {
+        case .success(let value): (report, loudness, hash) = value
+        case .failure(let error):
+            throw WireError(.badAudio, "\(name): " + error.message.replacingOccurrences(of: path, with: "the file"))
+        }
+        let id = args.id ?? "\(category.rawValue).\(hash.prefix(12))"
+        if let existing = try? store.clipID(contentHash: hash) {
+            throw WireError(.duplicate, "\(name) is already in the library as `\(existing)`")
+        }
+        guard library.clips[id] == nil else { throw WireError(.duplicate, "a clip `\(id)` is already in the library") }
+        let gain: Double
+        do { gain = try Loudness.gain(toReach: target, from: loudness) } catch {
+            throw WireError(.badAudio, "\(name): \(error)")
+        }
+        let ext = (name as NSString).pathExtension.lowercased()
+        let recordings = config.dataDirectory + "/recordings"
+        let final = recordings + "/" + hash + (ext.isEmpty ? "" : "." + ext)
+        do {
+            try FileManager.default.createDirectory(atPath: recordings, withIntermediateDirectories: true)
+            if !FileManager.default.fileExists(atPath: final) { try FileManager.default.moveItem(atPath: path, toPath: final) }
+        } catch {
+            throw WireError(.internal, "cannot keep the recording: \(error.localizedDescription)")
+        }
+        let clip = Clip(
+            id: id, category: category, title: args.title ?? (name as NSString).deletingPathExtension,
+            language: args.language ?? "zh-CN", source: .file(final), gainDB: gain, contentHash: hash,
+            duration: report.seconds)
+        do {
+            try await store.insertImported(CatalogEntry(clip: clip, origin: "imported", loudness: loudness.integratedLoudness))
+        } catch {
+            try? FileManager.default.removeItem(atPath: final)
+            throw WireError(.duplicate, error.description)
+        }
+        library.add(clip)
+        if category == .alarm {
+            // Alarms sound from memory: decode the new one now, as at start.
+            let decoded = await offPool { try? PCMBuffer.decode(path: final, to: AudioFormat(sampleRate: 48000, channels: 1)) }
+            emergencyAudio[id] = decoded
+        }
+        logger.info(
+            "clip imported",
+            metadata: ["clip": "\(id)", "file": "\(name)", "lufs": "\(loudness.integratedLoudness)", "by": "\(peer)"])
+        return ImportResult(clip: info(clip), loudness: loudness.integratedLoudness, sha256: hash)
+    }
+
+    func discard(_ upload: String) {
+        if let path = uploads.removeValue(forKey: upload)?.path { try? FileManager.default.removeItem(atPath: path) }
+    }
+}

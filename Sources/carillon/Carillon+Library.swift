@@ -1,0 +1,190 @@
+import ArgumentParser
+import CarillonControl
+import CarillonProtocol
+import Foundation
+
+extension Carillon {
+    struct Say: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Read text aloud, after the pre-announce chime.")
+        @ParentCommand var root: Carillon
+        @Argument(help: "The text, e.g. \"午饭时间到了，请同学们有序排队。\"") var text: String
+        @Option(help: "Comma-separated zones (default: all).") var zones: String?
+        @Option(help: "zh (Mandarin, default) or en.") var voice: String?
+        @Flag(help: "Leave out the pre-announce chime.") var noChime = false
+        @Flag(help: "Wait until it has been said.") var wait = false
+        @Flag(help: "Print JSON lines.") var json = false
+
+        func run() async throws {
+            let zoneList = try zones.map { try parseZones($0) }
+            try await root.connection.with { control in
+                let info = try await control.call(
+                    .say, SayArgs(text: text, zones: zoneList, voice: voice, chime: noChime ? false : nil),
+                    returning: PlayInfo.self)
+                if json { try printJSON(info) } else { print("saying #\(info.play) in \(info.zones.joined(separator: ", "))") }
+                guard wait else { return }
+                let outcome = try await control.call(.wait, WaitArgs(play: info.play), returning: PlayOutcome.self)
+                if json { try printJSON(outcome) } else { print("#\(outcome.play) \(outcome.outcome)") }
+            }
+        }
+    }
+
+    struct Library: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The audio library: list, show, import and render clips.",
+            subcommands: [List.self, Show.self, Import.self, Render.self])
+        @ParentCommand var root: Carillon
+    }
+}
+
+extension Carillon.Library {
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the clips.")
+        @ParentCommand var library: Carillon.Library
+        @Option(help: "Only this category: bell, tip, culture, recorded, alarm or message.") var category: String?
+        @Flag(help: "Print one JSON object per clip.") var json = false
+
+        func run() async throws {
+            let list = try await library.root.connection.with {
+                try await $0.call(.libraryList, LibraryListArgs(category: category), returning: LibraryList.self)
+            }
+            for clip in list.clips {
+                if json {
+                    try printJSON(clip)
+                } else {
+                    let length = clip.durationSeconds.map { formatDuration($0) } ?? "-"
+                    print("\(clip.id)\t\(clip.category)\t\(length)\t\(clip.title)")
+                }
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one clip in full.")
+        @ParentCommand var library: Carillon.Library
+        @Argument(help: "The clip's id.") var clip: String
+        @Flag(help: "Print one JSON object.") var json = false
+
+        func run() async throws {
+            let detail = try await library.root.connection.with {
+                try await $0.call(.libraryShow, LibraryShowArgs(clip: clip), returning: ClipDetail.self)
+            }
+            if json { return try printJSON(detail) }
+            let c = detail.clip
+            print("\(c.id): \(c.title)")
+            print("  category \(c.category), \(c.kind), \(c.origin), language \(c.language), grade \(c.grade), season \(c.season)")
+            if let subject = c.subject { print("  subject \(subject)") }
+            if let seconds = c.durationSeconds { print("  duration \(formatDuration(seconds))") }
+            print("  gain \(String(format: "%+.1f", c.gainDb)) dB")
+            if let text = detail.text { print("  text: \(text)") }
+            if let synth = detail.synth { print("  synth: \(synth)") }
+            print("  audio: " + (detail.file ?? "not rendered yet"))
+        }
+    }
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import recordings: each file is checked, measured and brought to the library's loudness.")
+        @ParentCommand var library: Carillon.Library
+        @Argument(help: "WAV, FLAC, Ogg Vorbis or Opus, or MP3 files.") var paths: [String]
+        @Option(help: "The category: recorded (default), culture, bell, tip or message.") var category = "recorded"
+        @Option(help: "The title (default: the file's name); only with one file.") var title: String?
+        @Option(help: "The clip's id (default: <category>.<start of its SHA-256>); only with one file.") var id: String?
+        @Flag(help: "Print one JSON object per imported clip.") var json = false
+
+        func validate() throws {
+            if paths.count > 1 && (title != nil || id != nil) {
+                throw ValidationError("--title and --id name one clip: give one file with them")
+            }
+        }
+
+        func run() async throws {
+            var failed = 0
+            try await library.root.connection.with { control in
+                for path in paths {
+                    let name = (path as NSString).lastPathComponent
+                    do {
+                        let result = try await Self.send(path, control: control, args: (category, title, id))
+                        if json {
+                            try printJSON(result)
+                        } else {
+                            print(
+                                "imported \(result.clip.id): \(name), \(formatDuration(result.clip.durationSeconds ?? 0)), "
+                                    + String(format: "%.1f LUFS, gain %+.1f dB", result.loudness, result.clip.gainDb))
+                        }
+                    } catch let error as ClientError {
+                        guard case .refused = error else { throw error }
+                        failed += 1
+                        FileHandle.standardError.write(Data("carillon: \(error)\n".utf8))
+                    } catch let error as ImportFileError {
+                        failed += 1
+                        FileHandle.standardError.write(Data("carillon: \(error.message)\n".utf8))
+                    }
+                }
+            }
+            if failed > 0 { throw ExitCode(1) }
+        }
+
+        /// Uploads one file in chunks with a progress bar, then asks the daemon to import it.
+        static func send(
+            _ path: String, control: ControlConnection, args: (category: String, title: String?, id: String?)
+        ) async throws -> ImportResult {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                throw ImportFileError(message: "\(path): no such file")
+            }
+            guard !isDirectory.boolValue else { throw ImportFileError(message: "\(path) is a directory, not an audio file") }
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ImportFileError(message: "\(path): cannot read it")
+            }
+            let name = (path as NSString).lastPathComponent
+            let upload = try await control.call(
+                .libraryUpload, UploadArgs(name: name, size: data.count), returning: UploadInfo.self)
+            let progress = Progress("uploading \(name)", total: data.count)
+            var offset = 0
+            while offset < data.count {
+                let end = min(data.count, offset + upload.chunkBytes)
+                let chunk = data[offset..<end].base64EncodedString()
+                _ = try await control.call(
+                    .libraryChunk, ChunkArgs(upload: upload.upload, offset: offset, data: chunk), returning: ChunkResult.self)
+                offset = end
+                progress.update(offset)
+            }
+            progress.finish()
+            return try await control.call(
+                .libraryImport, ImportArgs(upload: upload.upload, category: args.category, title: args.title, id: args.id),
+                returning: ImportResult.self)
+        }
+    }
+
+    struct Render: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Render the synthesized and spoken clips into the cache, with progress.")
+        @ParentCommand var library: Carillon.Library
+        @Flag(help: "Render again even what is cached.") var force = false
+
+        func run() async throws {
+            let result = try await library.root.connection.with { control in
+                var state = try await control.call(.libraryRender, RenderArgs(force: force), returning: RenderProgress.self)
+                var progress: Progress?
+                while state.running {
+                    if state.total > 0 {
+                        progress = progress ?? Progress("rendering", total: state.total)
+                        progress?.update(state.done)
+                    }
+                    try await Task.sleep(for: .milliseconds(200))
+                    state = try await control.call(.libraryProgress, Empty(), returning: RenderProgress.self)
+                }
+                progress?.finish()
+                return state
+            }
+            print("rendered \(result.total) clips" + (result.failures.isEmpty ? "" : ", \(result.failures.count) failed:"))
+            for failure in result.failures { print("  \(failure)") }
+            if !result.failures.isEmpty { throw ExitCode(1) }
+        }
+    }
+}
+
+/// A file the client cannot send.
+struct ImportFileError: Error {
+    let message: String
+}
