@@ -27,9 +27,11 @@ let package = Package(
         // C libraries, from Debian's -dev packages.
         .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
         .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
+        .systemLibrary(name: "CLinux"),
         .systemLibrary(name: "CSoxr", pkgConfig: "soxr", providers: [.apt(["libsoxr-dev"])]),
         .systemLibrary(name: "CEspeakNG", pkgConfig: "espeak-ng", providers: [.apt(["libespeak-ng-dev"])]),
         .systemLibrary(name: "CEbur128", pkgConfig: "libebur128", providers: [.apt(["libebur128-dev"])]),
+        .systemLibrary(name: "CICal", pkgConfig: "libical", providers: [.apt(["libical-dev"])]),
 
         .target(name: "CarillonTOML", swiftSettings: strict),
         .target(name: "CarillonCore", dependencies: ["CarillonTOML"], swiftSettings: strict),
@@ -38,6 +40,7 @@ let package = Package(
             name: "CarillonSpeech", dependencies: ["CEspeakNG", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict),
         .target(name: "CarillonLoudness", dependencies: ["CEbur128"], swiftSettings: strict),
+        .target(name: "CarillonCalendar", dependencies: ["CarillonCore", "CICal"], swiftSettings: strict),
         .target(
             name: "CarillonAudio",
             dependencies: ["CarillonCore", "CarillonSynth", "CALSA", "CSndFile", "CSoxr"],
@@ -63,7 +66,7 @@ let package = Package(
             name: "CarillonStation",
             dependencies: [
                 "CarillonCore", "CarillonAudio", "CarillonStore", "CarillonProtocol", "CarillonControl",
-                "CarillonTOML", "CarillonSynth", "CarillonSpeech", "CarillonLoudness",
+                "CarillonTOML", "CarillonSynth", "CarillonSpeech", "CarillonLoudness", "CLinux", "CarillonCalendar",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -84,7 +87,7 @@ let package = Package(
         .executableTarget(
             name: "carillon",
             dependencies: [
-                "CarillonProtocol", "CarillonControl", "CarillonCore",
+                "CarillonProtocol", "CarillonControl", "CarillonCore", "CarillonCalendar",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -96,6 +99,7 @@ let package = Package(
         .testTarget(name: "CarillonSynthTests", dependencies: ["CarillonSynth"], swiftSettings: strict),
         .testTarget(name: "CarillonSpeechTests", dependencies: ["CarillonSpeech"], swiftSettings: strict),
         .testTarget(name: "CarillonLoudnessTests", dependencies: ["CarillonLoudness"], swiftSettings: strict),
+        .testTarget(name: "CarillonCalendarTests", dependencies: ["CarillonCalendar", "CarillonCore"], swiftSettings: strict),
         .testTarget(name: "CarillonCoreTests", dependencies: ["CarillonCore"], swiftSettings: strict),
         .testTarget(
             name: "CarillonAudioTests", dependencies: ["CarillonAudio", "CarillonTesting", "CSndFile"], swiftSettings: strict),

@@ -10,6 +10,9 @@ public enum CommandName: String, Sendable, CaseIterable {
     case libraryUpload = "library.upload"
     case libraryChunk = "library.chunk"
     case libraryImport = "library.import"
+    case scheduleShow = "schedule.show"
+    case scheduleNext = "schedule.next"
+    case scheduleApply = "schedule.apply"
 }
 
 /// `hello`: negotiates the protocol version. Optional on the UNIX socket.
@@ -388,5 +391,88 @@ public struct ImportResult: Sendable, Codable, Hashable {
         self.clip = clip
         self.loudness = loudness
         self.sha256 = sha256
+    }
+}
+
+/// `schedule.show`: the schedule in force and today's plan.
+public struct ScheduleSummary: Sendable, Codable, Hashable {
+    public var version: Int
+    public var timezone: String
+    public var graceSeconds: Int
+    /// Where it came from: the config's file, or who applied it.
+    public var source: String
+    /// Today's local date in the schedule's timezone.
+    public var today: String
+    /// Today's timetable; absent on a silent day.
+    public var timetable: String?
+    /// The rule that chose it: a `[[day]]` name, the week of a term, a season swap, or outside term.
+    public var rule: String
+    /// This week's tip subject, if the term has one.
+    public var theme: String?
+    public var eventsToday: Int
+    public var eventsLeftToday: Int
+
+    public init(
+        version: Int, timezone: String, graceSeconds: Int, source: String, today: String, timetable: String?,
+        rule: String, theme: String?, eventsToday: Int, eventsLeftToday: Int
+    ) {
+        self.version = version
+        self.timezone = timezone
+        self.graceSeconds = graceSeconds
+        self.source = source
+        self.today = today
+        self.timetable = timetable
+        self.rule = rule
+        self.theme = theme
+        self.eventsToday = eventsToday
+        self.eventsLeftToday = eventsLeftToday
+    }
+}
+
+/// `schedule.next`: the next events.
+public struct ScheduleNextArgs: Sendable, Codable, Hashable {
+    /// How many, 1 to 500; 10 by default.
+    public var count: Int?
+    public init(count: Int? = nil) { self.count = count }
+}
+
+public struct ScheduleNextResult: Sendable, Codable, Hashable {
+    public var events: [UpcomingEvent]
+    public init(events: [UpcomingEvent]) { self.events = events }
+}
+
+/// One coming event.
+public struct UpcomingEvent: Sendable, Codable, Hashable {
+    /// Local time with its UTC offset, e.g. `2026-10-09T07:50:00+08:00`.
+    public var at: String
+    /// Seconds from now.
+    public var inSeconds: Double
+    /// The event as `schedule preview --json` prints it.
+    public var preview: String
+
+    public init(at: String, inSeconds: Double, preview: String) {
+        self.at = at
+        self.inSeconds = inSeconds
+        self.preview = preview
+    }
+}
+
+/// `schedule.apply`: a new schedule, as the text of a `schedule.toml`.
+public struct ScheduleApplyArgs: Sendable, Codable, Hashable {
+    public var text: String
+    /// The file's name, for error messages.
+    public var name: String?
+    public init(text: String, name: String? = nil) {
+        self.text = text
+        self.name = name
+    }
+}
+
+public struct ScheduleApplied: Sendable, Codable, Hashable {
+    public var version: Int
+    public var previous: Int
+    public init(version: Int, previous: Int) {
+        self.version = version
+        self.previous = previous
     }
 }

@@ -39,6 +39,13 @@ enum Commands {
             .command(.libraryImport, arguments: ImportArgs.self) { args, peer throws(WireError) in
                 try await station.importClip(args, by: peer.address)
             },
+            .command(.scheduleShow, arguments: Empty.self) { _, _ throws(WireError) in try await station.scheduleShow() },
+            .command(.scheduleNext, arguments: ScheduleNextArgs.self) { args, _ throws(WireError) in
+                try await station.scheduleNext(args)
+            },
+            .command(.scheduleApply, arguments: ScheduleApplyArgs.self) { args, peer throws(WireError) in
+                try await station.scheduleApply(args, by: peer.address)
+            },
         ])
     }
 }

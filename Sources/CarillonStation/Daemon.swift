@@ -1,4 +1,5 @@
 import CarillonAudio
+import CarillonCore
 import CarillonControl
 import CarillonProtocol
 import CarillonStore
@@ -14,8 +15,25 @@ public enum Daemon {
     public static func check(configPath: String) -> [String] {
         let config: StationConfig
         do { config = try StationConfig.load(path: configPath) } catch { return error.errors.map(\.description) }
-        do { _ = try Library.load(directory: config.libraryDirectory) } catch { return error.errors.map(\.description) }
+        let library: Library
+        do { library = try Library.load(directory: config.libraryDirectory) } catch { return error.errors.map(\.description) }
+        do { _ = try loadScheduleFile(config: config, library: library) } catch { return error.errors.map(\.description) }
         return []
+    }
+
+    /// The config's schedule file, parsed and checked against the school, or nil when there is none.
+    static func loadScheduleFile(config: StationConfig, library: Library) throws(ConfigError) -> (Schedule, String)? {
+        guard let file = config.scheduleFile else { return nil }
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw ConfigError(file: file, message: "cannot read the schedule")
+        }
+        do {
+            let schedule = try Schedule.parse(
+                Array(data), file: file, context: Station.scheduleContext(config: config, library: library))
+            return (schedule, String(decoding: data, as: UTF8.self))
+        } catch {
+            throw ConfigError(error.errors)
+        }
     }
 
     /// The shipped library written through to the database's catalog, with the imported clips added.
@@ -49,6 +67,7 @@ public enum Daemon {
         }
         let store = try Store.open(path: config.databasePath)
         let library = try await catalog(shipped: shipped, store: store)
+        let fromFile = try loadScheduleFile(config: config, library: library)
 
         let notifier = SystemdNotifier.fromEnvironment()
         let (events, sink) = AsyncStream.makeStream(of: AudioEvent.self, bufferingPolicy: .unbounded)
@@ -58,6 +77,30 @@ public enum Daemon {
         let renderer = Renderer(cacheDirectory: config.dataDirectory + "/cache", loudnessTarget: config.loudnessTarget)
         let station = try Station(
             config: config, library: library, engine: engine, store: store, renderer: renderer, logger: logger)
+
+        // The schedule in force: the higher version of the config's file and the last one applied.
+        var schedule = fromFile?.0
+        var scheduleText = fromFile?.1 ?? ""
+        var scheduleSource = config.scheduleFile ?? ""
+        if let applied = try store.currentSchedule() {
+            if let file = fromFile, file.0.version > applied.version {
+                try await store.applySchedule(version: file.0.version, text: file.1, source: scheduleSource)
+            } else {
+                do {
+                    schedule = try Schedule.parse(
+                        Array(applied.text.utf8), file: "schedule v\(applied.version)",
+                        context: Station.scheduleContext(config: config, library: library))
+                    scheduleText = applied.text
+                    scheduleSource = applied.source
+                } catch {
+                    logger.error("the applied schedule no longer checks; the file's is used", metadata: ["errors": "\(error)"])
+                }
+            }
+        } else if let file = fromFile {
+            try await store.applySchedule(version: file.0.version, text: file.1, source: scheduleSource)
+        }
+        let timer = try WakeTimer()
+        try await station.startSchedule(schedule, text: scheduleText, source: scheduleSource, timer: timer)
 
         let readiness = Readiness(waitingFor: [.control, .signals]) { [logger] in
             notifier?.notify("READY=1\nSTATUS=ready")
@@ -90,6 +133,7 @@ public enum Daemon {
                         service: CacheWarmer(
                             requests: warmups, renderer: renderer, station: station,
                             logger: logger)),
+                    .init(service: SchedulerService(station: station, timer: timer)),
                     .init(service: ControlService(server: server, readiness: readiness)),
                     .init(service: SignalService(readiness: readiness, notifier: notifier, reload: reload)),
                 ],

@@ -2,6 +2,7 @@ import CarillonAudio
 import CarillonControl
 import CarillonProtocol
 import Dispatch
+import Foundation
 import Logging
 import ServiceLifecycle
 import UnixSignals
@@ -91,5 +92,20 @@ struct CacheWarmer: Service {
 func offPool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
     await withCheckedContinuation { continuation in
         DispatchQueue.global(qos: .utility).async { continuation.resume(returning: work()) }
+    }
+}
+
+/// Wakes at each event's instant, and at once when the wall clock is set, and lets the Station
+/// decide what to sound. Sleeps in between: no polling.
+struct SchedulerService: Service {
+    let station: Station
+    let timer: WakeTimer
+
+    func run() async throws {
+        var wakes = timer.stream.cancelOnGracefulShutdown().makeAsyncIterator()
+        repeat {
+            let next = await station.schedulerStep(now: Date())
+            timer.arm(at: next)
+        } while await wakes.next() != nil
     }
 }

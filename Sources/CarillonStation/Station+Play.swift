@@ -7,7 +7,7 @@ import Logging
 
 extension Station {
     /// `play`: asks the Arbiter for the requested zones and starts the clip where it may sound.
-    public func play(_ args: PlayArgs, by peer: String) async throws(WireError) -> PlayInfo {
+    public func play(_ args: PlayArgs, by peer: String, source: String = "manual") async throws(WireError) -> PlayInfo {
         guard let clip = library.clips[args.clip] else {
             throw WireError(.unknownClip, "no clip `\(args.clip)` in the library")
         }
@@ -38,7 +38,7 @@ extension Station {
         }
         // Checked before the Arbiter decides, so a bad file never cuts what is playing.
         do { try engine.check(audio) } catch { throw WireError(.badAudio, "clip `\(clip.id)`: \(error.message)") }
-        return try await start(clip: clip, audio: audio, level: level, zones: args.zones, source: "manual", by: peer)
+        return try await start(clip: clip, audio: audio, level: level, zones: args.zones, source: source, by: peer)
     }
 
     /// Places a play with the Arbiter and starts it where it may sound; the common path of `play` and `say`.

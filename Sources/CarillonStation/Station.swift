@@ -25,6 +25,11 @@ public actor Station {
 
     var plays: [PlayID: ActivePlay] = [:]
     var uploads: [String: Upload] = [:]
+    /// The schedule in force, if any, and what the scheduler and the tip rotation remember.
+    var active: ActiveSchedule?
+    var schedulerState: SchedulerState?
+    var rotation = RotationState()
+    var wakeTimer: WakeTimer?
     var renderProgress = RenderProgress(running: false, done: 0, total: 0, failures: [])
     /// Alarm clips decoded into memory, so nothing on the emergency path waits on the disk.
     var emergencyAudio: [String: PCMBuffer] = [:]
@@ -64,6 +69,14 @@ public actor Station {
         self.fallbackAlarm = PCMBuffer(
             format: AudioFormat(sampleRate: 48000, channels: 1),
             samples: Synth.render(.evacuationAlarm(seconds: 10, frequency: 520), sampleRate: 48000))
+    }
+
+    /// Starts the schedule at startup, with the scheduler's and the rotation's saved state.
+    func startSchedule(_ schedule: Schedule?, text: String, source: String, timer: WakeTimer?) throws {
+        wakeTimer = timer
+        schedulerState = try store.state(Self.schedulerStateKey, as: SchedulerState.self)
+        rotation = try store.state(Self.rotationStateKey, as: RotationState.self) ?? RotationState()
+        if let schedule { activate(schedule, text: text, source: source) }
     }
 
     /// Takes the decoded alarm clips; the ones that could not be decoded are logged, and the

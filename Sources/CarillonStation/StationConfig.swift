@@ -20,6 +20,8 @@ public struct StationConfig: Sendable {
     public var maxLineBytes: Int
     /// The audio library: `catalog.toml` and the files it names.
     public var libraryDirectory: String
+    /// The school's `schedule.toml`, if it has one; a schedule applied later with a higher version wins.
+    public var scheduleFile: String?
     /// Integrated loudness that rendered and imported clips are brought to, in LUFS.
     public var loudnessTarget: Double = -18
     public var outputs: [OutputConfig]
@@ -149,6 +151,12 @@ extension StationConfig {
                 }
             }
             errors.run { () throws(TOMLError) in try library.finish() }
+        }
+        if var schedule = errors.run({ () throws(TOMLError) in try root.table("schedule") }) ?? nil {
+            errors.run { () throws(TOMLError) in
+                if let file = try schedule.string("file") { config.scheduleFile = resolve(file, base) }
+            }
+            errors.run { () throws(TOMLError) in try schedule.finish() }
         }
         let outputs = errors.run { () throws(TOMLError) in try root.tableArray("output") } ?? []
         for var output in outputs {

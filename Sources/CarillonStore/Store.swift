@@ -92,6 +92,22 @@ public final class Store: Sendable {
                     CREATE INDEX clip_category ON clip(category);
                     """)
         }
+        migrator.registerMigration("v3-schedule") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE schedule (
+                        version INTEGER PRIMARY KEY,    -- bundles and applies must raise it
+                        text TEXT NOT NULL,             -- the schedule.toml as applied
+                        source TEXT NOT NULL,           -- the file, or who applied it
+                        applied_at INTEGER NOT NULL
+                    );
+                    -- Small documents saved whole: the scheduler's state, the tip rotation.
+                    CREATE TABLE state (
+                        key TEXT PRIMARY KEY,
+                        value TEXT NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }
 

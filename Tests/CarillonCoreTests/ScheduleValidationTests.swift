@@ -302,7 +302,7 @@ struct ScheduleValidationTests {
             text: head + "weeks = {}\n",
             errors: [
                 "schedule.toml:3:1: unknown key `weeks` in the top-level table; expected one of `version`, `timezone`, "
-                    + "`grace`, `terms`, `week`, `season`, `day`, `timetables`, `themes`"
+                    + "`grace`, `terms`, `week`, `season`, `day`, `calendar`, `timetables`, `themes`"
             ]),
         InvalidSchedule(
             name: "timetable names are reserved or well formed",

@@ -72,6 +72,7 @@ public final class DaemonProcess: @unchecked Sendable {
             .write(toFile: configPath, atomically: true, encoding: .utf8)
 
         let notifyPath = directory.file("notify.sock")
+        unlink(notifyPath)  // left by an earlier daemon in the same directory
         let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         notifyFD = fd
         var address = sockaddr_un()

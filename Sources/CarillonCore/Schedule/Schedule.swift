@@ -14,8 +14,10 @@ public struct Schedule: Sendable, Hashable {
     public let week: [Weekday: String]
     /// The yearly timetable swaps, in file order; they do not overlap.
     public let seasons: [Season]
-    /// The date exceptions in file order; a later one wins an overlap.
+    /// The date exceptions in file order, a calendar's where its table stands; a later one wins an overlap.
     public let dayEntries: [DayEntry]
+    /// The `[[calendar]]` tables in file order, with what each contributed to `dayEntries`.
+    public let calendars: [ScheduleCalendar]
     /// Every timetable, by name.
     public let timetables: [String: Timetable]
     /// The tip category of each week of term that has a theme, by week number (1 holds a term's first day).
@@ -26,7 +28,8 @@ public struct Schedule: Sendable, Hashable {
 
     init(
         version: Int, timeZone: TimeZone, graceSeconds: Int, terms: [Term], week: [Weekday: String], seasons: [Season],
-        dayEntries: [DayEntry], timetables: [String: Timetable], themes: [Int: String]
+        dayEntries: [DayEntry], calendars: [ScheduleCalendar] = [], timetables: [String: Timetable],
+        themes: [Int: String]
     ) {
         self.version = version
         self.timeZone = timeZone
@@ -35,6 +38,7 @@ public struct Schedule: Sendable, Hashable {
         self.week = week
         self.seasons = seasons
         self.dayEntries = dayEntries
+        self.calendars = calendars
         self.timetables = timetables
         self.themes = themes
     }
@@ -154,7 +158,7 @@ public struct Season: Sendable, Hashable {
     }
 }
 
-/// A `[[day]]` entry: a date or range of dates with its own timetable.
+/// A `[[day]]` entry, or one occurrence of a calendar file's event: a date or range of dates with its own timetable.
 public struct DayEntry: Sendable, Hashable {
     /// The name shown as the rule, e.g. `National Day`.
     public let name: String
@@ -164,6 +168,8 @@ public struct DayEntry: Sendable, Hashable {
     public let to: LocalDate
     /// The timetable; nil for `none`, a silent day.
     public let timetable: String?
+    /// The `file` of the `[[calendar]]` table the entry comes from, as written; nil for a `[[day]]` entry.
+    public let calendar: String?
 
     /// Whether `date` is in the entry's range, both ends included.
     public func contains(_ date: LocalDate) -> Bool { from <= date && date <= to }

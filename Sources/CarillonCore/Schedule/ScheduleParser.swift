@@ -9,14 +9,19 @@ public struct ScheduleContext: Sendable {
     public var clipExists: (@Sendable (String) -> Bool)?
     /// The tip categories the library has; themes must name one of them.
     public var tipCategories: [String]?
+    /// Reads the iCalendar files of `[[calendar]]` tables (`ICalendar.loader` of `CarillonCalendar`); with none, a
+    /// `[[calendar]]` table is an error.
+    public var calendarLoader: CalendarLoader?
 
-    /// Creates a context; leave a field nil to skip its check.
+    /// Creates a context; leave a field nil to skip its check (or, for `calendarLoader`, to refuse calendars).
     public init(
-        zones: [ZoneName]? = nil, clipExists: (@Sendable (String) -> Bool)? = nil, tipCategories: [String]? = nil
+        zones: [ZoneName]? = nil, clipExists: (@Sendable (String) -> Bool)? = nil, tipCategories: [String]? = nil,
+        calendarLoader: CalendarLoader? = nil
     ) {
         self.zones = zones
         self.clipExists = clipExists
         self.tipCategories = tipCategories
+        self.calendarLoader = calendarLoader
     }
 }
 
@@ -82,7 +87,10 @@ private final class ScheduleDecoder {
     func decode(_ table: TOMLTable) -> Schedule? {
         var root = TOMLReader(table, file: file)
         rejectUnknownKeys(
-            root, known: ["version", "timezone", "grace", "terms", "week", "season", "day", "timetables", "themes"])
+            root,
+            known: [
+                "version", "timezone", "grace", "terms", "week", "season", "day", "calendar", "timetables", "themes",
+            ])
 
         let timetables = readTimetables(&root)
         let version = readVersion(&root)
@@ -92,12 +100,18 @@ private final class ScheduleDecoder {
         let week = readWeek(&root)
         let seasons = readSeasons(&root)
         let days = readDays(&root)
+        let window = Self.calendarWindow(terms: terms, days: days.map(\.entry))
+        let calendars = readCalendars(&root, timeZone: timeZone, window: window)
         let themes = readThemes(&root)
 
         guard let version, let timeZone else { return nil }
+        // A calendar's entries stand where its [[calendar]] table stands among the [[day]] tables.
+        let entries = (days + calendars.flatMap(\.entries)).enumerated()
+            .sorted { ($0.element.position, $0.offset) < ($1.element.position, $1.offset) }
+            .map(\.element.entry)
         return Schedule(
             version: version, timeZone: timeZone, graceSeconds: grace, terms: terms, week: week, seasons: seasons,
-            dayEntries: days, timetables: timetables, themes: themes)
+            dayEntries: entries, calendars: calendars.map(\.calendar), timetables: timetables, themes: themes)
     }
 
     // MARK: Top-level keys
@@ -226,9 +240,10 @@ private final class ScheduleDecoder {
         return seasons.map(\.season)
     }
 
-    private func readDays(_ root: inout TOMLReader) -> [DayEntry] {
+    /// The `[[day]]` entries in file order, each with the position of its table.
+    private func readDays(_ root: inout TOMLReader) -> [(entry: DayEntry, position: TOMLPosition)] {
         let readers = attempt({ () throws(TOMLError) in try root.tableArray("day") }) ?? []
-        var days: [DayEntry] = []
+        var days: [(entry: DayEntry, position: TOMLPosition)] = []
         for var reader in readers {
             rejectUnknownKeys(reader, known: ["name", "from", "to", "timetable"])
             let name = readName(&reader, what: "[[day]] entry")
@@ -244,12 +259,115 @@ private final class ScheduleDecoder {
                 checkTimetable(timetable, at: reader.valuePosition(of: "timetable"), usedBy: label)
             }
             guard let name, let from, let timetable else { continue }
-            days.append(
-                DayEntry(
-                    name: name, from: from, to: to ?? from,
-                    timetable: timetable == Schedule.silent ? nil : timetable))
+            let entry = DayEntry(
+                name: name, from: from, to: to ?? from, timetable: timetable == Schedule.silent ? nil : timetable,
+                calendar: nil)
+            days.append((entry, reader.table.position))
         }
         return days
+    }
+
+    /// The `[[calendar]]` tables in file order, each with its day entries and the position of its table.
+    private func readCalendars(
+        _ root: inout TOMLReader, timeZone: TimeZone?, window: ClosedRange<LocalDate>?
+    ) -> [(calendar: ScheduleCalendar, entries: [(entry: DayEntry, position: TOMLPosition)])] {
+        let readers = attempt({ () throws(TOMLError) in try root.tableArray("calendar") }) ?? []
+        var calendars: [(calendar: ScheduleCalendar, entries: [(entry: DayEntry, position: TOMLPosition)])] = []
+        for var reader in readers {
+            rejectUnknownKeys(reader, known: ["file", "categories"])
+            var file = attempt { () throws(TOMLError) in try reader.requiredString("file") }
+            if let name = file, name.allSatisfy(\.isWhitespace) {
+                report("the `file` of a [[calendar]] table is empty", at: reader.valuePosition(of: "file"))
+                file = nil
+            }
+            let label = file.map { "calendar `\($0)`" } ?? "this calendar"
+            let categories = readCategories(&reader, label: label)
+            guard let file, let categories else { continue }
+            let filePosition = reader.valuePosition(of: "file")
+            guard let loader = context.calendarLoader else {
+                report(
+                    "iCalendar files are not supported here; [[calendar]] needs the daemon or the `carillon` client",
+                    at: filePosition)
+                continue
+            }
+            guard let timeZone else { continue }
+            let path = Self.resolve(file, against: self.file)
+            let request = CalendarRequest(path: path, categories: categories, timeZone: timeZone, window: window)
+            let contents: CalendarContents
+            do {
+                contents = try loader(request)
+            } catch {
+                report(error.message, at: filePosition)
+                continue
+            }
+            // Each occurrence stands at the table's position; the stable sort keeps the file's own order.
+            let entries = contents.days.map { day in
+                let entry = DayEntry(
+                    name: day.name, from: day.from, to: day.to,
+                    timetable: day.timetable == Schedule.silent ? nil : day.timetable, calendar: file)
+                return (entry: entry, position: reader.table.position)
+            }
+            let calendar = ScheduleCalendar(
+                file: file, path: path, categories: categories, dayCount: entries.count,
+                ignoredEvents: contents.ignoredEvents)
+            calendars.append((calendar, entries))
+        }
+        return calendars
+    }
+
+    /// The `categories` of a `[[calendar]]` table; nil when absent or unusable.
+    private func readCategories(_ reader: inout TOMLReader, label: String) -> [String: String]? {
+        guard var table = attempt({ () throws(TOMLError) in try reader.requiredTable("categories") }) else {
+            return nil
+        }
+        guard !table.keys.isEmpty else {
+            report(
+                "`categories` of \(label) is empty; map at least one event category to a timetable or `none`",
+                at: reader.valuePosition(of: "categories"))
+            return nil
+        }
+        var categories: [String: String] = [:]
+        var seen: [String: String] = [:]
+        var valid = true
+        for key in table.keys {
+            guard let timetable = attempt({ () throws(TOMLError) in try table.string(key) }) else {
+                valid = false
+                continue
+            }
+            if key.allSatisfy(\.isWhitespace) {
+                report("an event category of \(label) is empty", at: table.position(of: key))
+                valid = false
+            } else if let other = seen.updateValue(key, forKey: Self.categoryKey(key)) {
+                report(
+                    "categories `\(other)` and `\(key)` of \(label) are the same; categories ignore case",
+                    at: table.position(of: key))
+                valid = false
+            }
+            checkTimetable(timetable, at: table.valuePosition(of: key), usedBy: "category `\(key)` of \(label)")
+            categories[key] = timetable
+        }
+        return valid ? categories : nil
+    }
+
+    /// How categories compare: trimmed and case-insensitive.
+    static func categoryKey(_ category: String) -> String {
+        category.trimmingCharacters(in: .whitespaces).lowercased()
+    }
+
+    /// `path` if it is absolute, else `path` in the directory of `schedule` (unchanged if `schedule` has none).
+    static func resolve(_ path: String, against schedule: String) -> String {
+        guard !path.hasPrefix("/"), let slash = schedule.lastIndex(of: "/") else { return path }
+        return String(schedule[...slash]) + path
+    }
+
+    /// The dates calendar recurrences are expanded over: the years of the terms and `[[day]]` entries, one year
+    /// either side; nil when there are neither.
+    static func calendarWindow(terms: [Term], days: [DayEntry]) -> ClosedRange<LocalDate>? {
+        let dates = terms.flatMap { [$0.from, $0.to] } + days.flatMap { [$0.from, $0.to] }
+        guard let first = dates.min(), let last = dates.max() else { return nil }
+        let from = LocalDate(year: max(first.year - 1, 1), month: 1, day: 1)!
+        let to = LocalDate(year: min(last.year + 1, 9999), month: 12, day: 31)!
+        return from...to
     }
 
     private func readThemes(_ root: inout TOMLReader) -> [Int: String] {

@@ -1,0 +1,182 @@
+import CarillonAudio
+import CarillonCalendar
+import CarillonCore
+public import CarillonProtocol
+import CarillonStore
+public import Foundation
+import Logging
+
+/// The schedule in force, with what it was made from.
+struct ActiveSchedule {
+    var schedule: Schedule
+    var text: String
+    var source: String
+    var policy: SchedulePolicy
+}
+
+extension Station {
+    static let schedulerStateKey = "scheduler"
+    static let rotationStateKey = "rotation"
+
+    /// The context a schedule is checked against: this school's zones, clips and tip subjects.
+    static func scheduleContext(config: StationConfig, library: Library) -> ScheduleContext {
+        let ids = Set(library.clips.keys)
+        return ScheduleContext(
+            zones: config.zoneNames, clipExists: { ids.contains($0) }, tipCategories: Clip.tipSubjects,
+            calendarLoader: ICalendar.loader)
+    }
+
+    /// Puts a schedule in force: from now on the scheduler follows it. What already fired stays fired.
+    func activate(_ schedule: Schedule, text: String, source: String) {
+        active = ActiveSchedule(schedule: schedule, text: text, source: source, policy: SchedulePolicy(schedule: schedule))
+        logger.info("schedule in force", metadata: ["version": "\(schedule.version)", "source": "\(source)"])
+        wakeTimer?.poke()
+    }
+
+    /// One turn of the scheduler: decides with the policy, saves the decision, then acts on it.
+    /// - Returns: when to wake next.
+    public func schedulerStep(now: Date) async -> Date {
+        guard let active else { return now.addingTimeInterval(86400) }
+        let state = schedulerState ?? SchedulerState(horizon: now)
+        let (decisions, next, wake) = active.policy.step(now: now, state: state)
+        schedulerState = next
+        // Saved before acting: after a crash, a bell is never rung twice.
+        await log { () throws(StoreError) in try await self.store.saveState(Self.schedulerStateKey, next) }
+        for decision in decisions {
+            switch decision {
+            case .fire(let event, let lateness): await fire(event, lateness: lateness)
+            case .missed(let event, let lateness): await recordMissed(event, lateness: lateness)
+            }
+        }
+        return wake
+    }
+
+    /// Sounds one scheduled event.
+    func fire(_ event: ScheduledEvent, lateness: Double) async {
+        let by = "schedule \(event.timetable)"
+        let zones = event.zones.map(\.rawValue)
+        do throws(WireError) {
+            switch event.action {
+            case .say(let text):
+                _ = try await say(SayArgs(text: text, zones: zones), by: by)
+            case .play(let id):
+                try await playScheduled(id, event: event, by: by)
+            case .tipToday, .tipNext:
+                guard let id = pickTip(for: event) else {
+                    logger.warning("no tip to play", metadata: ["event": "\(event.key)", "theme": "\(active?.schedule.theme(on: event.localDate) ?? "none")"])
+                    return
+                }
+                await log { () throws(StoreError) in try await self.store.saveState(Self.rotationStateKey, self.rotation) }
+                try await playScheduled(id, event: event, by: by)
+            }
+        } catch {
+            logger.error("scheduled event failed", metadata: ["event": "\(event.key)", "error": "\(error.message)"])
+        }
+    }
+
+    private func playScheduled(_ id: String, event: ScheduledEvent, by: String) async throws(WireError) {
+        guard let clip = library.clips[id] else { throw WireError(.unknownClip, "no clip `\(id)` in the library") }
+        let level = event.level ?? (clip.category == .bell ? .bell : .announcement)
+        _ = try await play(PlayArgs(clip: id, zones: event.zones.map(\.rawValue), level: level.rawValue), by: by, source: "schedule")
+    }
+
+    /// The tip for a `tip:today` or `tip:next` slot, from the week's theme, in season.
+    func pickTip(for event: ScheduledEvent) -> String? {
+        guard let schedule = active?.schedule, let category = schedule.theme(on: event.localDate) else { return nil }
+        let season = Self.season(of: event.localDate)
+        let tips = library.clips.values.filter { $0.category == .tip && $0.subject == category }
+        let inSeason = tips.filter { $0.season == .all || $0.season == season }
+        let candidates = (inSeason.isEmpty ? tips : inSeason).map(\.id).sorted()
+        if case .tipNext = event.action {
+            return TipRotation.next(category: category, candidates: candidates, state: &rotation)
+        }
+        return TipRotation.today(category: category, on: event.localDate, candidates: candidates, state: &rotation)
+    }
+
+    /// The northern-hemisphere season of a date, as the tips are tagged.
+    static func season(of date: LocalDate) -> ClipSeason {
+        switch date.month {
+        case 3...5: .spring
+        case 6...8: .summer
+        case 9...11: .autumn
+        default: .winter
+        }
+    }
+
+    /// Logs an event the scheduler will not play: past its grace window after a clock jump or a restart.
+    func recordMissed(_ event: ScheduledEvent, lateness: Double) async {
+        let id = nextPlayID
+        nextPlayID += 1
+        let clip: String =
+            switch event.action {
+            case .play(let id): id
+            case .say: "say"
+            case .tipToday: "tip:today"
+            case .tipNext: "tip:next"
+            }
+        logger.warning("scheduled event missed", metadata: ["event": "\(event.key)", "late": "\(Int(lateness)) s"])
+        let record = PlayRecord(
+            id: id, clip: clip, zones: event.zones.map(\.rawValue), level: event.level?.rawValue ?? "bell",
+            source: "schedule", requestedBy: "schedule \(event.timetable)", requestedAt: event.at)
+        await log { () throws(StoreError) in
+            try await self.store.recordRequested(record)
+            try await self.store.recordEnded(
+                id: id, at: Date(), outcome: "missed", detail: "\(Int(lateness)) s late, past the grace window")
+        }
+    }
+
+    // MARK: - Commands
+
+    /// `schedule.show`: the version in force and today's plan.
+    public func scheduleShow(now: Date = Date()) throws(WireError) -> ScheduleSummary {
+        guard let active else { throw WireError(.notFound, "no schedule is in force") }
+        let schedule = active.schedule
+        let today = schedule.localDate(of: now)
+        let plan = schedule.plan(on: today)
+        let events = schedule.events(from: today, through: today)
+        return ScheduleSummary(
+            version: schedule.version, timezone: schedule.timeZone.identifier, graceSeconds: schedule.graceSeconds,
+            source: active.source, today: "\(today)", timetable: plan.timetable, rule: plan.rule,
+            theme: schedule.theme(on: today), eventsToday: events.count,
+            eventsLeftToday: events.filter { $0.at > now }.count)
+    }
+
+    /// `schedule.next`: the next events, with how long until each.
+    public func scheduleNext(_ args: ScheduleNextArgs, now: Date = Date()) throws(WireError) -> ScheduleNextResult {
+        guard let active else { throw WireError(.notFound, "no schedule is in force") }
+        let count = min(max(args.count ?? 10, 1), 500)
+        var found: [ScheduledEvent] = []
+        var from = now
+        // A week at a time, up to a year ahead: holidays can be long.
+        for _ in 0..<53 where found.count < count {
+            let to = from.addingTimeInterval(7 * 86400)
+            found += active.schedule.events(in: from..<to).filter { $0.at > now }
+            from = to
+        }
+        return ScheduleNextResult(
+            events: found.prefix(count).map { event in
+                UpcomingEvent(
+                    at: event.localTimestamp, inSeconds: event.at.timeIntervalSince(now), preview: event.previewJSON)
+            })
+    }
+
+    /// `schedule.apply`: validates a schedule, requires a higher version, records it and puts it in force.
+    public func scheduleApply(_ args: ScheduleApplyArgs, by peer: String) async throws(WireError) -> ScheduleApplied {
+        let name = args.name ?? "schedule.toml"
+        let schedule: Schedule
+        do {
+            schedule = try Schedule.parse(Array(args.text.utf8), file: name, context: Self.scheduleContext(config: config, library: library))
+        } catch {
+            throw WireError(.invalidArguments, error.description)
+        }
+        let current = active?.schedule.version ?? 0
+        guard schedule.version > current else {
+            throw WireError(.invalidArguments, "\(name): version \(schedule.version) must be above the version in force, \(current)")
+        }
+        do { try await store.applySchedule(version: schedule.version, text: args.text, source: "applied by \(peer)") } catch {
+            throw WireError(.invalidArguments, error.description)
+        }
+        activate(schedule, text: args.text, source: "applied by \(peer)")
+        return ScheduleApplied(version: schedule.version, previous: current)
+    }
+}

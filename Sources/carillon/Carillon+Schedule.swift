@@ -1,0 +1,110 @@
+import ArgumentParser
+import CarillonCalendar
+import CarillonControl
+import CarillonCore
+import CarillonProtocol
+import Foundation
+
+extension Carillon {
+    struct ScheduleCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "schedule", abstract: "The school's timetable: show, next, preview and apply.",
+            subcommands: [Show.self, Next.self, Preview.self, Apply.self])
+        @ParentCommand var root: Carillon
+    }
+}
+
+extension Carillon.ScheduleCommand {
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The schedule in force and today's plan.")
+        @ParentCommand var schedule: Carillon.ScheduleCommand
+        @Flag(help: "Print one JSON object.") var json = false
+
+        func run() async throws {
+            let summary = try await schedule.root.connection.with {
+                try await $0.call(.scheduleShow, Empty(), returning: ScheduleSummary.self)
+            }
+            if json { return try printJSON(summary) }
+            print("schedule version \(summary.version), \(summary.timezone), grace \(summary.graceSeconds) s (\(summary.source))")
+            print("today \(summary.today): \(summary.timetable ?? "silent") — \(summary.rule)")
+            if let theme = summary.theme { print("this week's theme: \(theme)") }
+            print("\(summary.eventsToday) events today, \(summary.eventsLeftToday) still to come")
+        }
+    }
+
+    struct Next: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The next events, with countdowns.")
+        @ParentCommand var schedule: Carillon.ScheduleCommand
+        @Argument(help: "How many (default 10).") var count: Int?
+        @Flag(help: "Print one JSON object per event.") var json = false
+
+        func run() async throws {
+            let next = try await schedule.root.connection.with {
+                try await $0.call(.scheduleNext, ScheduleNextArgs(count: count), returning: ScheduleNextResult.self)
+            }
+            for event in next.events {
+                if json { print(event.preview) } else {
+                    print("in \(formatDuration(event.inSeconds).padding(toLength: 8, withPad: " ", startingAt: 0)) \(Self.describe(event.preview))")
+                }
+            }
+        }
+
+        /// A readable line from an event's preview JSON.
+        static func describe(_ preview: String) -> String {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(preview.utf8)) as? [String: Any] else { return preview }
+            let what = (object["play"] as? String) ?? ((object["say"] as? String).map { "say \"\($0)\"" } ?? "?")
+            let zones = (object["zones"] as? [String])?.joined(separator: ",") ?? "all"
+            return "\(object["at"] as? String ?? "")  \(what)  [\(zones)]  \(object["timetable"] as? String ?? "") / \(object["day"] as? String ?? "")"
+        }
+    }
+
+    struct Preview: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Evaluate a schedule file offline, with no daemon and no library.")
+        @Option(help: "The schedule.toml.") var file: String
+        @Option(help: "First local date, YYYY-MM-DD.") var from: String
+        @Option(help: "Last local date, YYYY-MM-DD (included).") var to: String
+        @Flag(help: "One JSON object per event.") var json = false
+
+        func run() throws {
+            guard let first = LocalDate(from) else { throw ValidationError("--from must be a date such as 2026-10-01") }
+            guard let last = LocalDate(to) else { throw ValidationError("--to must be a date such as 2026-10-12") }
+            guard first <= last else { throw ValidationError("--from must not be after --to") }
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw ValidationError("cannot read \(file)")
+            }
+            let schedule: Schedule
+            do {
+                schedule = try Schedule.parse(Array(data), file: file, context: ScheduleContext(calendarLoader: ICalendar.loader))
+            } catch {
+                FileHandle.standardError.write(Data((error.description + "\n").utf8))
+                throw ExitCode(1)
+            }
+            // Calendar files: how many days they gave, and what they left out, on stderr.
+            for calendar in schedule.calendars {
+                FileHandle.standardError.write(
+                    Data("\(calendar.file): \(calendar.dayCount) days, \(calendar.ignoredEvents) events with no mapped category\n".utf8))
+            }
+            for event in schedule.events(from: first, through: last) {
+                if json { print(event.previewJSON) } else { print(Next.describe(event.previewJSON)) }
+            }
+        }
+    }
+
+    struct Apply: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check a schedule file and put it in force, live; its version must be above the current one.")
+        @ParentCommand var schedule: Carillon.ScheduleCommand
+        @Argument(help: "The schedule.toml.") var file: String
+
+        func run() async throws {
+            guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
+            let applied = try await schedule.root.connection.with {
+                try await $0.call(
+                    .scheduleApply, ScheduleApplyArgs(text: String(decoding: data, as: UTF8.self), name: file),
+                    returning: ScheduleApplied.self)
+            }
+            print("schedule version \(applied.version) in force (was \(applied.previous))")
+        }
+    }
+}
