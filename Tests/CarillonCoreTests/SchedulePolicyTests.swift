@@ -77,8 +77,9 @@ private func times(_ events: [ScheduledEvent]) -> [String] {
 
 /// The instants in `(start, end]` as the half-open range the evaluator takes.
 private func after(_ start: Date, through end: Date) -> Range<Date> {
-    Date(timeIntervalSinceReferenceDate: start.timeIntervalSinceReferenceDate.nextUp)
-        ..< Date(timeIntervalSinceReferenceDate: end.timeIntervalSinceReferenceDate.nextUp)
+    Date(
+        timeIntervalSinceReferenceDate: start.timeIntervalSinceReferenceDate.nextUp)..<Date(
+            timeIntervalSinceReferenceDate: end.timeIntervalSinceReferenceDate.nextUp)
 }
 
 @Suite("Schedule policy: when to fire what")
@@ -242,7 +243,11 @@ struct SchedulePolicyTests {
         #expect(after.wake(at: tuesday("10:15")).isEmpty)
         after.run(through: tuesday("23:00"))
         let all = before.fired + after.fired
-        #expect(all == schedule.events(from: day("2026-10-13"), through: day("2026-10-13")).filter { $0.at > tuesday("07:00") })
+        #expect(
+            all
+                == schedule.events(from: day("2026-10-13"), through: day("2026-10-13")).filter {
+                    $0.at > tuesday("07:00")
+                })
         #expect(after.missed.isEmpty)
     }
 
@@ -346,7 +351,8 @@ struct SchedulePolicyTests {
         let result = policy.step(now: tuesday("08:00"), state: SchedulerState(horizon: tuesday("06:00")))
         #expect(result.decisions.map(\.event.index) == [1, 3, 0, 2, 4])
         #expect(result.decisions.map(\.lateness) == [3600, 1800, 0, 0, 0])
-        #expect(result.decisions.map { if case .fire = $0 { true } else { false } } == [false, false, true, true, true])
+        #expect(
+            result.decisions.map { if case .fire = $0 { true } else { false } } == [false, false, true, true, true])
     }
 
     @Test("nextWake is the next event up to 8 days ahead, else a re-check a day later")
@@ -355,14 +361,18 @@ struct SchedulePolicyTests {
         let policy = SchedulePolicy(schedule: schedule)
         // Friday after school: the next event is Monday's first bell.
         let friday = instant("2026-10-16T18:00:00+08:00")
-        #expect(policy.step(now: friday, state: SchedulerState(horizon: friday)).nextWake == instant("2026-10-19T07:20:00+08:00"))
+        #expect(
+            policy.step(now: friday, state: SchedulerState(horizon: friday)).nextWake
+                == instant("2026-10-19T07:20:00+08:00"))
         // The summer holidays: nothing for weeks.
         let summer = instant("2026-07-20T12:00:00+08:00")
         let result = policy.step(now: summer, state: SchedulerState(horizon: summer))
         #expect(result.nextWake == summer.addingTimeInterval(86_400))
         // Eight days before term: the first bell of term.
         let late = instant("2026-08-25T12:00:00+08:00")
-        #expect(policy.step(now: late, state: SchedulerState(horizon: late)).nextWake == instant("2026-09-01T07:20:00+08:00"))
+        #expect(
+            policy.step(now: late, state: SchedulerState(horizon: late)).nextWake
+                == instant("2026-09-01T07:20:00+08:00"))
     }
 
     @Test("done keeps only the keys within the retention")
@@ -460,7 +470,9 @@ struct SchedulePolicyTests {
 
     /// A random valid schedule: several timetables, weekdays, terms, day entries, maybe a season, odd times.
     private func randomSchedule(_ generator: inout SeededGenerator) -> String {
-        let zones = ["Asia/Shanghai", "Europe/Berlin", "Australia/Lord_Howe", "America/New_York", "UTC", "America/Santiago"]
+        let zones = [
+            "Asia/Shanghai", "Europe/Berlin", "Australia/Lord_Howe", "America/New_York", "UTC", "America/Santiago",
+        ]
         let zone = zones[Int.random(in: 0..<zones.count, using: &generator)]
         let names = (0..<Int.random(in: 1...4, using: &generator)).map { "t\($0)" }
         func pick() -> String { names[Int.random(in: 0..<names.count, using: &generator)] }
@@ -483,25 +495,35 @@ struct SchedulePolicyTests {
             }
         }
         if Bool.random(using: &generator) {
-            let from = String(format: "%02d-%02d", Int.random(in: 1...12, using: &generator), Int.random(in: 1...28, using: &generator))
-            let to = String(format: "%02d-%02d", Int.random(in: 1...12, using: &generator), Int.random(in: 1...28, using: &generator))
+            let from = String(
+                format: "%02d-%02d", Int.random(in: 1...12, using: &generator),
+                Int.random(in: 1...28, using: &generator))
+            let to = String(
+                format: "%02d-%02d", Int.random(in: 1...12, using: &generator),
+                Int.random(in: 1...28, using: &generator))
             let swap = names.count > 1 ? "\(names[0]) = \"\(names[names.count - 1])\"" : ""
             text += "[[season]]\nname = \"s\"\nfrom = \"\(from)\"\nto = \"\(to)\"\nswap = { \(swap) }\n"
         }
         for entry in 0..<Int.random(in: 0...5, using: &generator) {
             let start = Int.random(in: 0...300, using: &generator)
             let table = Int.random(in: 0..<4, using: &generator) == 0 ? "none" : pick()
-            text += "[[day]]\nname = \"d\(entry)\"\nfrom = \(date(start))\nto = \(date(start + Int.random(in: 0...6, using: &generator)))\n"
+            text +=
+                "[[day]]\nname = \"d\(entry)\"\nfrom = \(date(start))\nto = \(date(start + Int.random(in: 0...6, using: &generator)))\n"
             text += "timetable = \"\(table)\"\n"
         }
         for name in names {
             var events: [String] = []
             for index in 0..<Int.random(in: 0...7, using: &generator) {
                 // Early hours often, where the time changes are.
-                let hour = Bool.random(using: &generator) ? Int.random(in: 0...4, using: &generator) : Int.random(in: 0...23, using: &generator)
-                let minute = [0, 15, 30, 45, Int.random(in: 0...59, using: &generator)][Int.random(in: 0..<5, using: &generator)]
-                let second = Int.random(in: 0..<4, using: &generator) == 0 ? Int.random(in: 0...59, using: &generator) : 0
-                events.append(String(format: "{ at = \"%02d:%02d:%02d\", play = \"clip.%d\" }", hour, minute, second, index))
+                let hour =
+                    Bool.random(using: &generator)
+                    ? Int.random(in: 0...4, using: &generator) : Int.random(in: 0...23, using: &generator)
+                let minute = [0, 15, 30, 45, Int.random(in: 0...59, using: &generator)][
+                    Int.random(in: 0..<5, using: &generator)]
+                let second =
+                    Int.random(in: 0..<4, using: &generator) == 0 ? Int.random(in: 0...59, using: &generator) : 0
+                events.append(
+                    String(format: "{ at = \"%02d:%02d:%02d\", play = \"clip.%d\" }", hour, minute, second, index))
             }
             text += "[timetables.\(name)]\nevents = [\(events.joined(separator: ", "))]\n"
         }

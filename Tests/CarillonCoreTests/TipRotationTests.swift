@@ -28,7 +28,8 @@ struct TipRotationTests {
         #expect(state.played["fire"] == fire)
     }
 
-    @Test("tip:today repeats nothing until the category is used up, then starts a new cycle without an immediate repeat")
+    @Test(
+        "tip:today repeats nothing until the category is used up, then starts a new cycle without an immediate repeat")
     func todayCycles() {
         let tips = (1...5).map { "tip.food.00\($0)" }
         var state = RotationState()
@@ -45,7 +46,10 @@ struct TipRotationTests {
         #expect(days(3, candidates: fire, state: &state) == fire)
         // The library reorders: the tip just played now comes first.
         let reordered = ["tip.fire.003", "tip.fire.001", "tip.fire.002"]
-        #expect(days(3, from: "2026-10-15", candidates: reordered, state: &state) == ["tip.fire.001", "tip.fire.003", "tip.fire.002"])
+        #expect(
+            days(3, from: "2026-10-15", candidates: reordered, state: &state) == [
+                "tip.fire.001", "tip.fire.003", "tip.fire.002",
+            ])
 
         var two = RotationState()
         let pair = ["a", "b"]
@@ -76,7 +80,8 @@ struct TipRotationTests {
         #expect(TipRotation.today(category: "fire", on: today, candidates: fire, state: &shared) == fire[0])
         #expect(TipRotation.next(category: "fire", candidates: fire, state: &shared) == fire[2])
         // Used up, and the tip just played was the third: the next day starts over with the first.
-        #expect(TipRotation.today(category: "fire", on: today.adding(days: 1), candidates: fire, state: &shared) == fire[0])
+        #expect(
+            TipRotation.today(category: "fire", on: today.adding(days: 1), candidates: fire, state: &shared) == fire[0])
     }
 
     @Test("categories rotate independently")

@@ -6,7 +6,7 @@ public import Foundation
 public struct SchedulerState: Sendable, Codable, Hashable {
     /// The latest wall-clock instant already considered: events up to it have fired or been logged as missed.
     public var horizon: Date
-    /// The keys (`ScheduledEvent.key`) of events fired or missed, kept for the policy's `retention`.
+    /// The keys (`ScheduledEvent.key`) of events fired or missed, kept for the policy's `retention` (and a day).
     public var done: Set<String>
 
     /// Creates a state; a first start passes the current instant as `horizon`.
@@ -53,7 +53,8 @@ public enum ScheduleDecision: Sendable, Hashable {
 public struct SchedulePolicy: Sendable {
     /// The schedule whose events are decided.
     public let schedule: Schedule
-    /// How long keys stay in `done`, and how far back events that came due while the scheduler was away are reported.
+    /// How long keys stay in `done` (pruned once a day), and how far back events that came due while the scheduler
+    /// was away are reported.
     public let retention: TimeInterval
 
     /// How far past the horizon `step` first looks for the next event.
@@ -61,7 +62,8 @@ public struct SchedulePolicy: Sendable {
     /// How far past the horizon `step` looks for the next event at most.
     private static let lookahead: TimeInterval = 8 * 86_400
 
-    /// Creates a policy for `schedule`; `retention` should cover the largest backward jump to guard against.
+    /// Creates a policy for `schedule`; `retention` is how long a played event, moved later by an edit of the
+    /// schedule, still does not play again.
     public init(schedule: Schedule, retention: TimeInterval = 8 * 86400) {
         self.schedule = schedule
         self.retention = max(retention, 0)
@@ -88,7 +90,8 @@ public struct SchedulePolicy: Sendable {
             guard !done.contains(event.key) else { continue }
             if event.at <= now {
                 let lateness = now.timeIntervalSince(event.at)
-                decisions.append(lateness <= grace ? .fire(event, lateness: lateness) : .missed(event, lateness: lateness))
+                decisions.append(
+                    lateness <= grace ? .fire(event, lateness: lateness) : .missed(event, lateness: lateness))
                 done.insert(event.key)
             } else if event.at > horizon {
                 nextWake = event.at
@@ -101,28 +104,24 @@ public struct SchedulePolicy: Sendable {
             nextWake = schedule.events(in: far).first { !done.contains($0.key) }?.at
         }
 
-        let next = SchedulerState(horizon: horizon, done: pruned(done, now: now))
+        // The horizon only grows, and the cutoff with it: pruning once a day, when the cutoff moves, is enough.
+        let cutoff = cutoff(at: horizon)
+        if cutoff != self.cutoff(at: state.horizon) { done = pruned(done, cutoff: cutoff) }
+        let next = SchedulerState(horizon: horizon, done: done)
         return (decisions, next, nextWake ?? now.addingTimeInterval(Self.day))
     }
 
-    /// The keys whose local date is within `retention` of `now` (a day more, for the local date of an instant).
-    ///
-    /// Keys start with their local date, `YYYY-MM-DD|`, which orders as text; comparing bytes keeps this cheap at
-    /// every wake. Keys of any other shape are dropped.
-    func pruned(_ done: Set<String>, now: Date) -> Set<String> {
-        let cutoff = Array(schedule.localDate(of: now.addingTimeInterval(-retention)).adding(days: -1).description.utf8)
-        guard cutoff.count == 10 else { return done }  // a year outside 1000...9999: keep everything
-        return done.filter { key in
-            var bytes = key.utf8.makeIterator()
-            var order: Bool?  // whether the key's date is later than the cutoff, once a byte differs
-            for (position, limit) in cutoff.enumerated() {
-                guard let byte = bytes.next() else { return false }
-                let expectsDash = position == 4 || position == 7
-                guard expectsDash ? byte == UInt8(ascii: "-") : (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
-                else { return false }
-                if order == nil, byte != limit { order = byte > limit }
-            }
-            return bytes.next() == UInt8(ascii: "|") && order ?? true
+    /// The first local date whose keys `done` keeps at `horizon`: `retention` earlier, and a day more for the
+    /// local date of an instant.
+    func cutoff(at horizon: Date) -> LocalDate {
+        schedule.localDate(of: horizon.addingTimeInterval(-retention)).adding(days: -1)
+    }
+
+    /// The keys whose local date is `cutoff` or later; keys of any other shape are dropped.
+    func pruned(_ done: Set<String>, cutoff: LocalDate) -> Set<String> {
+        done.filter { key in
+            guard let bar = key.firstIndex(of: "|"), let date = LocalDate(String(key[..<bar])) else { return false }
+            return date >= cutoff
         }
     }
 
