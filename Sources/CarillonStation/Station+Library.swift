@@ -226,8 +226,10 @@ extension Station {
                         throw AudioError("cannot measure loudness: \(error)")
                     }
                 }
-                guard let data = FileManager.default.contents(atPath: path) else { throw AudioError("cannot read the upload") }
-                hasher.update(data: data)
+                // Hashed in chunks: an upload may be 200 MiB.
+                guard let handle = FileHandle(forReadingAtPath: path) else { throw AudioError("cannot read the upload") }
+                defer { try? handle.close() }
+                while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
                 let hash = hasher.finalize().map { String(format: "%02x", $0) }.joined()
                 guard let loudness = try? meter?.report(), !loudness.isSilent else {
                     throw AudioError("it is silent")
