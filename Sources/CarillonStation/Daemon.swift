@@ -38,7 +38,13 @@ public enum Daemon {
 
     /// The shipped library written through to the database's catalog, with the imported clips added.
     static func catalog(shipped: Library, store: Store) async throws(StoreError) -> Library {
-        try await store.syncShipped(Array(shipped.clips.values))
+        // Written through only when the shipped files changed: with ten thousand clips, rewriting
+        // them at every start would cost more than the rest of start-up.
+        let fingerprint = Library.cacheKey(shipped.clips.values.map(\.stableDescription).sorted().joined(separator: "\n"))
+        if try store.state("catalog.fingerprint", as: String.self) != fingerprint {
+            try await store.syncShipped(Array(shipped.clips.values))
+            try await store.saveState("catalog.fingerprint", fingerprint)
+        }
         var library = shipped
         for entry in try store.importedClips() { library.add(entry.clip) }
         return library

@@ -247,3 +247,18 @@ public struct Library: Sendable {
         return String(hash, radix: 16)
     }
 }
+
+extension Clip {
+    /// Every field, in a fixed order and form: a fingerprint that does not change between runs.
+    var stableDescription: String {
+        let source =
+            switch self.source {
+            case .file(let path): "file:\(path)"
+            case .synth(let name, let parameters):
+                "synth:\(name):" + parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+            case .speech(let text, let voice): "speech:\(voice):\(text)"
+            }
+        return [id, category.rawValue, title, language, source, "\(gainDB)", subject ?? "", grade.rawValue, season.rawValue]
+            .joined(separator: "|")
+    }
+}
