@@ -7,10 +7,10 @@ BIN          := $(shell $(SWIFT) build $(BUILD_FLAGS) --show-bin-path 2>/dev/nul
 
 # Debian packages the build and the tests need: the C libraries and their data (espeak-ng voices).
 DEB_PACKAGES := libasound2-dev libsndfile1-dev libsqlite3-dev libsoxr-dev libespeak-ng-dev espeak-ng-data \
-                libebur128-dev libical-dev pkg-config
+                libebur128-dev libical-dev pkg-config systemd
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build run demo test check-config clean
+.PHONY: all deps build run demo test check-config clean install uninstall
 
 all: build
 
@@ -49,3 +49,43 @@ check-config: build
 
 clean:
 	rm -rf .build
+
+# Install: `make install` (PREFIX=/usr/local, DESTDIR for staging). Release binaries, the systemd
+# unit, sysusers and tmpfiles snippets, the default library and the docs; the config and the
+# example schedule only where there are none yet. Config and data are never overwritten.
+PREFIX        ?= /usr/local
+CONFIGURATION ?= release
+BINDIR        := $(PREFIX)/bin
+SHAREDIR      := $(PREFIX)/share/carillon
+DOCDIR        := $(PREFIX)/share/doc/carillon
+SYSTEMDDIR    := $(PREFIX)/lib/systemd/system
+SYSUSERSDIR   := $(PREFIX)/lib/sysusers.d
+TMPFILESDIR   := $(PREFIX)/lib/tmpfiles.d
+CONFDIR       ?= /etc/carillon
+BINSRC        ?= $(shell $(SWIFT) build -c $(CONFIGURATION) --show-bin-path 2>/dev/null)
+
+## install: build a release and install it (PREFIX, DESTDIR; NOBUILD=1 BINSRC=DIR installs binaries already built)
+install: deps
+ifndef NOBUILD
+	$(SWIFT) build -c $(CONFIGURATION) --product carillond
+	$(SWIFT) build -c $(CONFIGURATION) --product carillon
+endif
+	install -D -m 0755 $(BINSRC)/carillond $(DESTDIR)$(BINDIR)/carillond
+	install -D -m 0755 $(BINSRC)/carillon $(DESTDIR)$(BINDIR)/carillon
+	install -d $(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(DOCDIR)
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' -e 's|@CONFDIR@|$(CONFDIR)|g' systemd/carillond.service > $(DESTDIR)$(SYSTEMDDIR)/carillond.service
+	install -m 0644 systemd/carillon.sysusers $(DESTDIR)$(SYSUSERSDIR)/carillon.conf
+	install -m 0644 systemd/carillon.tmpfiles $(DESTDIR)$(TMPFILESDIR)/carillon.conf
+	rm -rf $(DESTDIR)$(SHAREDIR)/audio-library
+	install -d $(DESTDIR)$(SHAREDIR)
+	cp -R audio-library $(DESTDIR)$(SHAREDIR)/audio-library
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+	install -d -m 0750 $(DESTDIR)$(CONFDIR)
+	[ -e $(DESTDIR)$(CONFDIR)/carillon.toml ] || sed -e 's|@SHAREDIR@|$(SHAREDIR)|g' -e 's|@CONFDIR@|$(CONFDIR)|g' systemd/carillon.toml.in > $(DESTDIR)$(CONFDIR)/carillon.toml
+	[ -e $(DESTDIR)$(CONFDIR)/schedule.toml ] || install -m 0644 config/schedule.toml $(DESTDIR)$(CONFDIR)/schedule.toml
+
+## uninstall: remove what install put in place, except the config and the data
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/carillond $(DESTDIR)$(BINDIR)/carillon
+	rm -f $(DESTDIR)$(SYSTEMDDIR)/carillond.service $(DESTDIR)$(SYSUSERSDIR)/carillon.conf $(DESTDIR)$(TMPFILESDIR)/carillon.conf
+	rm -rf $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(DOCDIR)
