@@ -2,7 +2,7 @@ public import Foundation
 
 /// The commands of protocol version 1, by wire name.
 public enum CommandName: String, Sendable, CaseIterable {
-    case hello, status, play, stop, wait, say
+    case hello, status, metrics, play, stop, wait, say
     case libraryList = "library.list"
     case libraryShow = "library.show"
     case libraryRender = "library.render"
@@ -475,4 +475,10 @@ public struct ScheduleApplied: Sendable, Codable, Hashable {
         self.version = version
         self.previous = previous
     }
+}
+
+/// `metrics`: the daemon's counters in Prometheus' text exposition format.
+public struct MetricsResult: Sendable, Codable, Hashable {
+    public var text: String
+    public init(text: String) { self.text = text }
 }

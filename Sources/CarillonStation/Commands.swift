@@ -12,6 +12,7 @@ enum Commands {
                 return HelloResult(protocolVersion: protocolVersion, server: "carillond", version: Station.version)
             },
             .command(.status, arguments: Empty.self) { _, _ in await station.status() },
+            .command(.metrics, arguments: Empty.self) { _, _ in await station.metricsText() },
             .command(.play, arguments: PlayArgs.self) { args, peer throws(WireError) in
                 try await station.play(args, by: peer.address)
             },

@@ -17,6 +17,7 @@ extension Station {
             plays[id]?.zones[zone]?.firstFrame = frame
             plays[id]?.zones[zone]?.latencyMs = Double(mono &- entry.requestedAt) / 1e6
             if first {
+                metrics.recordLatency(seconds: Double(mono &- entry.requestedAt) / 1e9)
                 let rate = config.outputs.first { $0.name == output }?.format.sampleRate ?? 48000
                 let written = Date(timeIntervalSince1970: Double(wall) / 1e9)
                 let audible = written.addingTimeInterval(Double(queued) / Double(rate))
@@ -41,6 +42,7 @@ extension Station {
             await close(id, zone: zone, outcome: outcome, detail: detail, frames: frames)
             await apply(next)
         case .fault(let output, let message):
+            metrics.faults[output, default: 0] += 1
             logger.error("output fault", metadata: ["output": "\(output)", "reason": "\(message)"])
         case .recovered(let output):
             logger.notice("output recovered", metadata: ["output": "\(output)"])

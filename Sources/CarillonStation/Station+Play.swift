@@ -197,6 +197,7 @@ extension Station {
             play: id, clip: play.clip.id, level: play.level.rawValue, outcome: worst?.outcome ?? "finished",
             detail: worst?.detail, zones: zones)
         recent[id] = result
+        metrics.plays[Metrics.PlayKey(category: play.clip.category.rawValue, level: play.level.rawValue, outcome: result.outcome), default: 0] += 1
         recentOrder.append(id)
         if recentOrder.count > 256 { recent[recentOrder.removeFirst()] = nil }
         for waiter in play.waiters { waiter.resume(returning: result) }

@@ -30,6 +30,7 @@ public actor Station {
     var schedulerState: SchedulerState?
     var rotation = RotationState()
     var wakeTimer: WakeTimer?
+    var metrics = Metrics()
     var renderProgress = RenderProgress(running: false, done: 0, total: 0, failures: [])
     /// Alarm clips decoded into memory, so nothing on the emergency path waits on the disk.
     var emergencyAudio: [String: PCMBuffer] = [:]
@@ -114,6 +115,17 @@ public actor Station {
             server: config.name, version: Self.version, startedAt: startedAt,
             uptimeSeconds: Date().timeIntervalSince(startedAt), outputs: outputs, zones: zones,
             playing: plays.values.map(\.info).sorted { $0.play < $1.play }, clips: library.clips.count)
+    }
+
+    /// `metrics`: the counters in Prometheus' text format.
+    public func metricsText() -> MetricsResult {
+        var clips: [String: Int] = [:]
+        for clip in library.clips.values { clips[clip.category.rawValue, default: 0] += 1 }
+        let queues = config.zones.map { ($0.name, arbiter.queued(in: ZoneName($0.name)).count) }
+        return MetricsResult(
+            text: metrics.render(
+                uptime: Date().timeIntervalSince(startedAt), outputs: engine.status(), queues: queues, clips: clips,
+                scheduleVersion: active?.schedule.version))
     }
 
     /// Applies a re-read config: what can change live does; the rest is logged as needing a restart.

@@ -8,8 +8,14 @@ extension Carillon {
         static let configuration = CommandConfiguration(abstract: "Show what the daemon is doing.")
         @ParentCommand var root: Carillon
         @Flag(help: "Print one JSON object.") var json = false
+        @Flag(help: "Print the metrics in Prometheus' text format (for node_exporter's textfile collector).")
+        var prometheus = false
 
         func run() async throws {
+            if prometheus {
+                let metrics = try await root.connection.with { try await $0.call(.metrics, Empty(), returning: MetricsResult.self) }
+                return print(metrics.text, terminator: "")
+            }
             let status = try await root.connection.with { try await $0.call(.status, Empty(), returning: StatusResult.self) }
             if json { return try printJSON(status) }
             print("\(status.server) — carillond \(status.version), up \(formatDuration(status.uptimeSeconds))")

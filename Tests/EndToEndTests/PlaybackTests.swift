@@ -62,3 +62,27 @@ struct PlaybackTests {
         }
     }
 }
+
+@Suite("Metrics")
+struct MetricsTests {
+    @Test("status --prometheus counts plays by category, level and outcome, and their latency")
+    func prometheus() throws {
+        let rig = try Rig.start()
+        defer { rig.stop() }
+        #expect(try rig.daemon.client(["play", "test.noise", "--wait"]).status == 0)
+        let metrics = try rig.daemon.client(["status", "--prometheus"])
+        #expect(metrics.status == 0)
+        let lines = metrics.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains(#"carillon_plays_total{category="recorded",level="announcement",outcome="finished"} 1"#), "\(metrics.stdout)")
+        #expect(lines.contains(#"carillon_output_up{output="main",device="cap"} 1"#))
+        #expect(lines.contains("carillon_play_latency_seconds_count 1"))
+        #expect(lines.contains(#"carillon_play_latency_seconds_bucket{le="+Inf"} 1"#))
+        #expect(lines.contains(#"carillon_zone_queue_depth{zone="main"} 0"#))
+        // Every sample line belongs to a declared family.
+        let families = Set(lines.filter { $0.hasPrefix("# TYPE ") }.map { $0.split(separator: " ")[2] })
+        for line in lines where !line.hasPrefix("#") {
+            let name = line.prefix { $0 != "{" && $0 != " " }
+            #expect(families.contains { name == $0 || name.hasPrefix($0 + "_") }, "\(line)")
+        }
+    }
+}
