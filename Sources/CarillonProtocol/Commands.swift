@@ -13,6 +13,8 @@ public enum CommandName: String, Sendable, CaseIterable {
     case scheduleShow = "schedule.show"
     case scheduleNext = "schedule.next"
     case scheduleApply = "schedule.apply"
+    case adminBackup = "admin.backup"
+    case adminRestore = "admin.restore"
 }
 
 /// `hello`: negotiates the protocol version. Optional on the UNIX socket.
@@ -481,4 +483,26 @@ public struct ScheduleApplied: Sendable, Codable, Hashable {
 public struct MetricsResult: Sendable, Codable, Hashable {
     public var text: String
     public init(text: String) { self.text = text }
+}
+
+/// `admin.backup`: where the copy of the database is.
+public struct BackupResult: Sendable, Codable, Hashable {
+    public var path: String
+    public var bytes: Int
+    public init(path: String, bytes: Int) {
+        self.path = path
+        self.bytes = bytes
+    }
+}
+
+/// `admin.restore`: a backup file the daemon can read.
+public struct RestoreArgs: Sendable, Codable, Hashable {
+    public var path: String
+    public init(path: String) { self.path = path }
+}
+
+public struct RestoreResult: Sendable, Codable, Hashable {
+    /// The backup passed its checks and will be in place at the next start; the daemon stops now.
+    public var staged: Bool
+    public init(staged: Bool) { self.staged = staged }
 }

@@ -13,6 +13,10 @@ enum Commands {
             },
             .command(.status, arguments: Empty.self) { _, _ in await station.status() },
             .command(.metrics, arguments: Empty.self) { _, _ in await station.metricsText() },
+            .command(.adminBackup, arguments: Empty.self) { _, _ throws(WireError) in try await station.backup() },
+            .command(.adminRestore, arguments: RestoreArgs.self) { args, _ throws(WireError) in
+                try await station.restore(args)
+            },
             .command(.play, arguments: PlayArgs.self) { args, peer throws(WireError) in
                 try await station.play(args, by: peer.address)
             },

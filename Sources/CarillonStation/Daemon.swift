@@ -71,6 +71,10 @@ public enum Daemon {
         } catch {
             throw ControlError("cannot create \(config.dataDirectory): \(error.localizedDescription)")
         }
+        let staged = config.dataDirectory + "/restore.sqlite"
+        if try Store.applyStagedRestore(staged, database: config.databasePath) {
+            logger.notice("database restored from a backup", metadata: ["path": "\(config.databasePath)"])
+        }
         let store = try Store.open(path: config.databasePath)
         let library = try await catalog(shipped: shipped, store: store)
         let fromFile = try loadScheduleFile(config: config, library: library)

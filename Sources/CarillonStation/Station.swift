@@ -117,6 +117,39 @@ public actor Station {
             playing: plays.values.map(\.info).sorted { $0.play < $1.play }, clips: library.clips.count)
     }
 
+    /// `admin.backup`: a consistent copy of the database in the data directory's `backups/`.
+    public func backup() async throws(WireError) -> BackupResult {
+        let directory = config.dataDirectory + "/backups"
+        let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
+        let path = "\(directory)/carillon-\(stamp).sqlite"
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try await store.backup(to: path)
+        } catch let error as StoreError {
+            throw WireError(.internal, error.description)
+        } catch {
+            throw WireError(.internal, "cannot create \(directory): \(error.localizedDescription)")
+        }
+        let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        logger.notice("database backed up", metadata: ["path": "\(path)"])
+        return BackupResult(path: path, bytes: bytes)
+    }
+
+    /// `admin.restore`: checks a backup and stages it; the daemon then stops, and the backup is put
+    /// in place when it starts again (under systemd, at once).
+    public func restore(_ args: RestoreArgs) throws(WireError) -> RestoreResult {
+        do { try Store.stageRestore(from: args.path, to: config.dataDirectory + "/restore.sqlite") } catch {
+            throw WireError(.invalidArguments, error.description)
+        }
+        logger.notice("restore staged; stopping so that it takes effect at the next start", metadata: ["from": "\(args.path)"])
+        Task {
+            // Answer first, then stop as SIGTERM would.
+            try? await Task.sleep(for: .milliseconds(200))
+            kill(getpid(), SIGTERM)
+        }
+        return RestoreResult(staged: true)
+    }
+
     /// `metrics`: the counters in Prometheus' text format.
     public func metricsText() -> MetricsResult {
         var clips: [String: Int] = [:]

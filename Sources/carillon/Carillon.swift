@@ -13,7 +13,7 @@ struct Carillon: AsyncParsableCommand {
             Exit codes: 0 ok; 1 the daemon refused or failed; 2 usage; 3 cannot connect; 4 permission denied.
             """,
         version: "0.1.0",
-        subcommands: [Status.self, Play.self, Say.self, Stop.self, Library.self, ScheduleCommand.self])
+        subcommands: [Status.self, Play.self, Say.self, Stop.self, Library.self, ScheduleCommand.self, Admin.self])
 
     @OptionGroup var connection: Connection
 

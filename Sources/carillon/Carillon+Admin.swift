@@ -1,0 +1,50 @@
+import ArgumentParser
+import CarillonControl
+import CarillonProtocol
+import Foundation
+
+extension Carillon {
+    struct Admin: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Backups of the daemon's database.", subcommands: [Backup.self, Restore.self])
+        @ParentCommand var root: Carillon
+    }
+}
+
+extension Carillon.Admin {
+    struct Backup: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Back the database up (SQLite's VACUUM INTO, consistent while the daemon runs) and copy it to FILE.")
+        @ParentCommand var admin: Carillon.Admin
+        @Argument(help: "Where to put the backup.") var file: String
+
+        func run() async throws {
+            let result = try await admin.root.connection.with {
+                try await $0.call(.adminBackup, Empty(), returning: BackupResult.self)
+            }
+            // The daemon's copy is finished and consistent: copying it is safe, unlike the live file.
+            do {
+                if FileManager.default.fileExists(atPath: file) { try FileManager.default.removeItem(atPath: file) }
+                try FileManager.default.copyItem(atPath: result.path, toPath: file)
+            } catch {
+                throw ValidationError("the backup is at \(result.path), but it could not be copied to \(file): \(error.localizedDescription)")
+            }
+            print("backed up \(result.bytes) bytes to \(file)")
+        }
+    }
+
+    struct Restore: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Restore a backup: checked, then put in place as the daemon restarts (systemd restarts it).")
+        @ParentCommand var admin: Carillon.Admin
+        @Argument(help: "A backup made with `admin backup`, readable by the daemon.") var file: String
+
+        func run() async throws {
+            let path = URL(fileURLWithPath: file).standardizedFileURL.path
+            _ = try await admin.root.connection.with {
+                try await $0.call(.adminRestore, RestoreArgs(path: path), returning: RestoreResult.self)
+            }
+            print("restore staged; the daemon is stopping and restores \(path) when it starts again")
+        }
+    }
+}
