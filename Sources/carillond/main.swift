@@ -38,7 +38,14 @@ struct Carillond: AsyncParsableCommand {
             }
             throw ExitCode(1)
         }
+        // Under systemd, lines carry their priority for the journal; on a terminal, timestamps.
+        let journal = JournalLogHandler.stderrIsJournal
         LoggingSystem.bootstrap { label in
+            if journal {
+                var handler = JournalLogHandler(label: label)
+                handler.logLevel = .trace
+                return handler
+            }
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = .trace
             return handler

@@ -24,6 +24,18 @@ struct LifecycleTests {
         #expect(!FileManager.default.fileExists(atPath: daemon.socketPath), "the socket file is removed on exit")
     }
 
+    @Test("under systemd the log carries syslog priorities for the journal, with fields as key=value")
+    func journalLog() throws {
+        let rig = try Rig.start(environment: ["JOURNAL_STREAM": "8:12345"])
+        defer { rig.stop() }
+        _ = try rig.daemon.client(["play", "bell.nope"])
+        #expect(try rig.daemon.client(["play", "test.noise", "--wait"]).status == 0)
+        let lines = rig.daemon.log_.split(separator: "\n")
+        #expect(lines.contains { $0.hasPrefix("<5>carillond ready ") && $0.contains("clips=4") }, "\(lines)")
+        #expect(lines.contains { $0.hasPrefix("<6>play ") && $0.contains("clip=test.noise") })
+        #expect(lines.allSatisfy { $0.hasPrefix("<") }, "every line has a priority")
+    }
+
     @Test("a reload with a broken config keeps the running one, and a good reload takes effect")
     func reload() throws {
         let rig = try Rig.start()
