@@ -127,8 +127,13 @@ public enum Daemon {
             do {
                 let new = try StationConfig.load(path: configPath)
                 let newLibrary = try await catalog(shipped: Library.load(directory: new.libraryDirectory), store: store)
+                // The schedule file is checked against the new config and library before anything changes.
+                let newSchedule = try loadScheduleFile(config: new, library: newLibrary)
                 await station.reload(new, library: newLibrary)
                 warm.yield(newLibrary)
+                if let (schedule, text) = newSchedule {
+                    await station.adoptScheduleFile(schedule, text: text, source: new.scheduleFile ?? "")
+                }
             } catch {
                 logger.error("reload refused; the running config stays", metadata: ["errors": "\(error)"])
             }

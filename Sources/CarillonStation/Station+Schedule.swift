@@ -125,6 +125,17 @@ extension Station {
         }
     }
 
+    /// On a reload: a schedule file with a higher version than the one in force is recorded and put in force.
+    func adoptScheduleFile(_ schedule: Schedule, text: String, source: String) async {
+        guard schedule.version > (active?.schedule.version ?? 0) else { return }
+        do {
+            try await store.applySchedule(version: schedule.version, text: text, source: source)
+            activate(schedule, text: text, source: source)
+        } catch {
+            logger.error("schedule file not applied", metadata: ["error": "\(error)"])
+        }
+    }
+
     // MARK: - Commands
 
     /// `schedule.show`: the version in force and today's plan.

@@ -92,6 +92,46 @@ struct SchedulerTests {
         #expect(daemon.log_.contains("schedule in force") && daemon.log_.contains("version=2"))
     }
 
+    @Test("SIGHUP puts a schedule file with a higher version in force; a broken one is refused")
+    func reloadSchedule() throws {
+        let directory = try TemporaryDirectory("carillon-sched")
+        defer { directory.remove() }
+        let capture = CapturePCM(path: directory.file("capture.raw"))
+        try directory.write("library/catalog.toml", "[[clip]]\nid = \"bell.start\"\ncategory = \"bell\"\ntitle = \"b\"\nsynth = \"two-tone\"\n")
+        let later = Date().addingTimeInterval(3600)
+        try directory.write("schedule.toml", Self.schedule(version: 1, at: [later]))
+        let daemon = try DaemonProcess(
+            config: """
+                [station]
+                data_dir = "@DIR@/data"
+                [control]
+                socket = "@DIR@/control.sock"
+                [library]
+                dir = "@DIR@/library"
+                [schedule]
+                file = "@DIR@/schedule.toml"
+                [[output]]
+                name = "main"
+                device = "cap"
+                alsa_conf = '''
+                \(capture.alsaConfig)
+                '''
+                """, in: directory)
+        defer { daemon.stop() }
+        func reload() throws {
+            kill(daemon.process.processIdentifier, SIGHUP)
+            try daemon.waitForNotification(timeout: .seconds(20)) { $0 == "RELOADING=1" }
+            try daemon.waitForNotification(timeout: .seconds(20)) { $0.hasPrefix("READY=1") }
+        }
+        try directory.write("schedule.toml", Self.schedule(version: 2, at: [later]) + "\n[themes]\n1 = \"astrology\"\n")
+        try reload()
+        #expect(try daemon.client(["schedule", "show", "--json"]).stdout.contains("\"version\":1"), "a broken file is refused")
+        #expect(daemon.log_.contains("reload refused"))
+        try directory.write("schedule.toml", Self.schedule(version: 2, at: [later]))
+        try reload()
+        #expect(try daemon.client(["schedule", "show", "--json"]).stdout.contains("\"version\":2"))
+    }
+
     @Test("apply refuses an invalid schedule or a version not above the one in force, and puts a higher one in force live")
     func apply() throws {
         let rig = try Rig.start()
