@@ -108,7 +108,7 @@ let package = Package(
         .testTarget(
             name: "CarillonControlTests",
             dependencies: [
-                "CarillonControl",
+                "CarillonControl", "CarillonProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
