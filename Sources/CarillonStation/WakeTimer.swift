@@ -22,7 +22,7 @@ final class WakeTimer: @unchecked Sendable {
 
     init() throws {
         fd = timerfd_create(CLOCK_REALTIME, Int32(TFD_CLOEXEC))
-        guard fd >= 0 else { throw ControlErrorLike("timerfd_create failed: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw TimerError("timerfd_create failed: \(String(cString: strerror(errno)))") }
         (stream, wakes) = AsyncStream.makeStream(of: Wake.self, bufferingPolicy: .bufferingNewest(4))
         let thread = Thread { [fd, wakes] in
             var expirations: UInt64 = 0
@@ -58,7 +58,7 @@ final class WakeTimer: @unchecked Sendable {
 }
 
 /// A failure to set up the scheduler's timer.
-struct ControlErrorLike: Error, CustomStringConvertible {
+struct TimerError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
