@@ -95,6 +95,13 @@ func offPool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
     }
 }
 
+/// `offPool` for audio work that can fail: decoding, rendering, measuring.
+func offPoolThrowing<T: Sendable>(_ work: @escaping @Sendable () throws(AudioError) -> T) async throws(AudioError) -> T {
+    try await offPool { () -> Result<T, AudioError> in
+        do throws(AudioError) { return .success(try work()) } catch { return .failure(error) }
+    }.get()
+}
+
 /// Wakes at each event's instant, and at once when the wall clock is set, and lets the Station
 /// decide what to sound. Sleeps in between: no polling.
 struct SchedulerService: Service {

@@ -123,23 +123,19 @@ extension Station {
         let renderer = self.renderer
         let chime = args.chime ?? true
         let chimeClip = library.clips["chime.pre-announce"]
-        let spoken = await offPool { () -> Result<PCMBuffer, AudioError> in
-            do throws(AudioError) {
+        let audio: PCMBuffer
+        do {
+            audio = try await offPoolThrowing { () throws(AudioError) in
                 let format = AudioFormat(sampleRate: 48000, channels: 1)
                 var audio = try renderer.speak(text, voice: voice).converted(to: format)
                 if chime, let chimeClip {
                     let chimeAudio = try PCMBuffer.decode(path: try renderer.file(for: chimeClip), to: format)
                     audio = chimeAudio.appending(.silence(seconds: 0.3, format: format)).appending(audio)
                 }
-                return .success(audio)
-            } catch {
-                return .failure(error)
+                return audio
             }
-        }
-        let audio: PCMBuffer
-        switch spoken {
-        case .success(let buffer): audio = buffer
-        case .failure(let error): throw WireError(.badAudio, error.message)
+        } catch {
+            throw WireError(.badAudio, error.message)
         }
         let clip = Clip(id: "say", category: .message, title: String(text.prefix(40)), source: .speech(text: text, voice: voice))
         return try await start(
@@ -213,8 +209,9 @@ extension Station {
         let path = upload.path
         let name = upload.name
         let target = config.loudnessTarget
-        let checked = await offPool { () -> Result<(AudioFileReport, LoudnessReport, String), AudioError> in
-            do throws(AudioError) {
+        let (report, loudness, hash): (AudioFileReport, LoudnessReport, String)
+        do {
+            (report, loudness, hash) = try await offPoolThrowing { () throws(AudioError) in
                 var meter: LoudnessMeter?
                 var hasher = SHA256()
                 let report = try AudioFileCheck.scan(path: path, maxSeconds: Station.maxImportSeconds) {
@@ -234,15 +231,9 @@ extension Station {
                 guard let loudness = try? meter?.report(), !loudness.isSilent else {
                     throw AudioError("it is silent")
                 }
-                return .success((report, loudness, hash))
-            } catch {
-                return .failure(error)
+                return (report, loudness, hash)
             }
-        }
-        let (report, loudness, hash): (AudioFileReport, LoudnessReport, String)
-        switch checked {
-        case .success(let value): (report, loudness, hash) = value
-        case .failure(let error):
+        } catch {
             throw WireError(.badAudio, "\(name): " + error.message.replacingOccurrences(of: path, with: "the file"))
         }
         let id = args.id ?? "\(category.rawValue).\(hash.prefix(12))"

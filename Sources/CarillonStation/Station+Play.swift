@@ -29,11 +29,8 @@ extension Station {
         } else {
             // Not rendered yet: render it off the pool rather than hold the Station.
             let renderer = self.renderer
-            switch await offPool({ () -> Result<String, AudioError> in
-                do throws(AudioError) { return .success(try renderer.file(for: clip)) } catch { return .failure(error) }
-            }) {
-            case .success(let path): audio = .file(path)
-            case .failure(let error): throw WireError(.badAudio, "clip `\(clip.id)`: \(error.message)")
+            do { audio = .file(try await offPoolThrowing { () throws(AudioError) in try renderer.file(for: clip) }) } catch {
+                throw WireError(.badAudio, "clip `\(clip.id)`: \(error.message)")
             }
         }
         // Checked before the Arbiter decides, so a bad file never cuts what is playing.
