@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // C libraries, from Debian's -dev packages.
@@ -32,6 +33,7 @@ let package = Package(
         .systemLibrary(name: "CEspeakNG", pkgConfig: "espeak-ng", providers: [.apt(["libespeak-ng-dev"])]),
         .systemLibrary(name: "CEbur128", pkgConfig: "libebur128", providers: [.apt(["libebur128-dev"])]),
         .systemLibrary(name: "CICal", pkgConfig: "libical", providers: [.apt(["libical-dev"])]),
+        .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
 
         .target(name: "CarillonTOML", swiftSettings: strict),
         .target(name: "CarillonCore", dependencies: ["CarillonTOML"], swiftSettings: strict),
@@ -43,7 +45,7 @@ let package = Package(
         .target(name: "CarillonCalendar", dependencies: ["CarillonCore", "CICal"], swiftSettings: strict),
         .target(
             name: "CarillonAudio",
-            dependencies: ["CarillonCore", "CarillonSynth", "CALSA", "CSndFile", "CSoxr"],
+            dependencies: ["CarillonCore", "CarillonSynth", "CALSA", "CSndFile", "CSoxr", "COpus"],
             swiftSettings: strict
         ),
         .target(
@@ -58,6 +60,8 @@ let package = Package(
                 "CarillonProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -87,7 +91,8 @@ let package = Package(
         .executableTarget(
             name: "carillon",
             dependencies: [
-                "CarillonProtocol", "CarillonControl", "CarillonCore", "CarillonCalendar",
+                "CarillonProtocol", "CarillonControl", "CarillonCore", "CarillonCalendar", "CarillonAudio",
+                "CarillonSpeech",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -102,8 +107,11 @@ let package = Package(
         .testTarget(name: "CarillonCalendarTests", dependencies: ["CarillonCalendar", "CarillonCore"], swiftSettings: strict),
         .testTarget(name: "CarillonCoreTests", dependencies: ["CarillonCore"], swiftSettings: strict),
         .testTarget(
-            name: "CarillonAudioTests", dependencies: ["CarillonAudio", "CarillonTesting", "CSndFile"], swiftSettings: strict),
-        .testTarget(name: "CarillonStoreTests", dependencies: ["CarillonStore"], swiftSettings: strict),
+            name: "CarillonAudioTests", dependencies: ["CarillonAudio", "CarillonTesting", "CSndFile", "COpus"], swiftSettings: strict),
+        .testTarget(
+            name: "CarillonStoreTests",
+            dependencies: ["CarillonStore", "CarillonCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
         .testTarget(name: "CarillonProtocolTests", dependencies: ["CarillonProtocol"], swiftSettings: strict),
         .testTarget(
             name: "CarillonControlTests",

@@ -57,11 +57,11 @@ public enum AudioInput: Sendable {
 /// Thread-safe. `start` decodes the first fraction of a second on the caller's thread.
 public final class AudioEngine: Sendable {
     private let outputs: [Output]
-    private let zones: [String: (output: Output, channels: [Int], gain: Double)]
+    let zones: [String: (output: Output, channels: [Int], gain: Double)]
     private let feeder: Feeder
     private let watchdog: Watchdog?
     /// The voices of each play still sounding, so that a stop can reach them from any thread.
-    private let live: LiveVoices
+    let live: LiveVoices
 
     /// - Parameters:
     ///   - zones: the zones; an output that no zone names becomes one zone of its own name.

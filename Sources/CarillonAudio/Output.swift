@@ -315,7 +315,7 @@ final class Output: @unchecked Sendable {
             if voice.fadeFrames > 0 { voice.fadeLeft -= wanted }
             if got > 0 && voice.framesOut == 0 { firsts += 1 }
             voice.framesOut += got
-            if voice.ring.available < voice.ring.capacity / 4 { lowWater = true }
+            if !voice.isLive && voice.ring.available < voice.ring.capacity / 4 { lowWater = true }
         }
         if lowWater { feeder.nudge() }
         return firsts
@@ -339,7 +339,8 @@ final class Output: @unchecked Sendable {
             var reason: EndReason?
             if voice.fadeFrames > 0 && voice.fadeLeft <= 0 {
                 reason = .stopped
-            } else if voice.ring.available == 0 && voice.sourceEnded.load(ordering: .acquiring) {
+            } else if voice.sourceEnded.load(ordering: .acquiring) && voice.ring.available == 0 {
+                // The end flag first: once it is seen, every sample written before it is visible too.
                 reason =
                     voice.sourceFailed.load(ordering: .acquiring)
                     ? .failed(voice.failure?.message ?? "decode error") : .finished

@@ -45,22 +45,43 @@ final class Voice: @unchecked Sendable {
     var framesOut = 0
     var started = false
 
-    init(play: UInt64, zone: String, channelMap: [Int], reader: any FrameReader, gain: Float, seconds: Int = 2) {
+    /// Whether a `LiveInput` fills the ring instead of the feeder, so running low is no cue to decode.
+    let isLive: Bool
+    /// Called after a stop is requested: a live voice not yet handed to its output joins it then,
+    /// so that a stop before its first samples still ends it.
+    private let onStopRequest: (@Sendable (Voice) -> Void)?
+
+    convenience init(
+        play: UInt64, zone: String, channelMap: [Int], reader: any FrameReader, gain: Float, seconds: Int = 2
+    ) {
+        self.init(
+            play: play, zone: zone, channelMap: channelMap, channels: reader.format.channels, gain: gain,
+            ringSamples: reader.format.sampleRate * reader.format.channels * seconds)
+        self.reader = reader
+    }
+
+    /// A voice with no reader: `isLive` if `onStopRequest` is given, its ring then filled by a `LiveInput`.
+    init(
+        play: UInt64, zone: String, channelMap: [Int], channels: Int, gain: Float, ringSamples: Int,
+        onStopRequest: (@Sendable (Voice) -> Void)? = nil
+    ) {
         self.play = play
         self.zone = zone
         self.channelMap = channelMap
-        self.reader = reader
-        self.channels = reader.format.channels
+        self.channels = channels
         self.gain = gain
         self.rampTarget = gain
         self.targetGain = Atomic(gain.bitPattern)
-        self.ring = SampleRing(minimumCapacity: reader.format.sampleRate * reader.format.channels * seconds)
+        self.ring = SampleRing(minimumCapacity: ringSamples)
+        self.isLive = onStopRequest != nil
+        self.onStopRequest = onStopRequest
     }
 
     /// Asks the output thread to fade the voice out and end it.
     func requestStop(fadeMilliseconds: Int) {
         self.fadeMilliseconds.store(fadeMilliseconds, ordering: .relaxed)
         stopRequested.store(true, ordering: .releasing)
+        onStopRequest?(self)
     }
 
     /// Fills the ring from the reader until it is full or `maxFrames` were read. Feeder or prefill only.
