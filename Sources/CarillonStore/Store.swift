@@ -108,6 +108,28 @@ public final class Store: Sendable {
                     );
                     """)
         }
+        migrator.registerMigration("v4-audit") { db in
+            try db.execute(
+                sql: """
+                    -- Who did what, from where, and whether it worked: one row per control command.
+                    CREATE TABLE audit (
+                        id INTEGER PRIMARY KEY,
+                        at INTEGER NOT NULL,            -- microseconds since the Unix epoch
+                        actor TEXT NOT NULL,            -- "uid 1000 (alice)" or a token's name
+                        role TEXT NOT NULL,
+                        source TEXT NOT NULL,           -- "unix" or the peer's address and port
+                        command TEXT NOT NULL,
+                        arguments TEXT NOT NULL,        -- JSON, redacted by the caller
+                        ok INTEGER NOT NULL,
+                        error_code TEXT,
+                        message TEXT
+                    );
+                    CREATE INDEX audit_at ON audit(at);
+                    -- With the time, so one actor's newest rows come straight off the index.
+                    CREATE INDEX audit_actor ON audit(actor, at);
+                    CREATE INDEX play_source ON play(source, requested_at);
+                    """)
+        }
         return migrator
     }
 
@@ -180,51 +202,6 @@ extension Store {
 
     private func write(_ body: @escaping @Sendable (Database) throws -> Void) async throws(StoreError) {
         do { try await writer.write(body) } catch { throw StoreError(Self.describe(error)) }
-    }
-}
-
-/// One row of the play log.
-public struct PlayRecord: Sendable, Hashable {
-    public var id: Int64
-    public var clip: String
-    public var zones: [String]
-    public var level: String
-    public var source: String
-    public var requestedBy: String
-    public var requestedAt: Date
-    public var firstSampleAt: Date?
-    public var audibleAt: Date?
-    public var latency: Duration?
-    public var endedAt: Date?
-    public var outcome: String?
-    public var detail: String?
-
-    public init(
-        id: Int64, clip: String, zones: [String], level: String, source: String, requestedBy: String, requestedAt: Date
-    ) {
-        self.id = id
-        self.clip = clip
-        self.zones = zones
-        self.level = level
-        self.source = source
-        self.requestedBy = requestedBy
-        self.requestedAt = requestedAt
-    }
-
-    init(row: Row) {
-        id = row["id"]
-        clip = row["clip"]
-        zones = (row["zones"] as String).split(separator: ",").map(String.init)
-        level = row["level"]
-        source = row["source"]
-        requestedBy = row["requested_by"]
-        requestedAt = Date(microseconds: row["requested_at"])
-        firstSampleAt = (row["first_sample_at"] as Int64?).map(Date.init(microseconds:))
-        audibleAt = (row["audible_at"] as Int64?).map(Date.init(microseconds:))
-        latency = (row["latency_us"] as Int64?).map { .microseconds($0) }
-        endedAt = (row["ended_at"] as Int64?).map(Date.init(microseconds:))
-        outcome = row["outcome"]
-        detail = row["detail"]
     }
 }
 
