@@ -40,7 +40,7 @@ public final class ALSACapture {
         var err: Int32
         if let alsaConfig {
             var config: OpaquePointer?
-            err = Self.loadConfig(alsaConfig, into: &config)
+            err = ALSAPCM.loadConfig(alsaConfig, into: &config)
             guard err >= 0, let config else {
                 throw AudioError("ALSA configuration for capture device \"\(device)\": \(ALSAPCM.describe(err))")
             }
@@ -143,31 +143,6 @@ public final class ALSACapture {
         snd_pcm_drop(handle)
         snd_pcm_close(handle)
         self.handle = nil
-    }
-
-    /// The system's ALSA configuration with `text` laid over it (as for outputs).
-    private static func loadConfig(_ text: String, into config: inout OpaquePointer?) -> Int32 {
-        var global: OpaquePointer?
-        var err = snd_config_update_ref(&global)
-        if err < 0 { return err }
-        var copy: OpaquePointer?
-        err = snd_config_copy(&copy, global)
-        snd_config_unref(global)
-        if err < 0 { return err }
-        var input: OpaquePointer?
-        err = text.withCString { snd_input_buffer_open(&input, $0, -1) }
-        if err < 0 {
-            snd_config_delete(copy)
-            return err
-        }
-        err = snd_config_load(copy, input)
-        snd_input_close(input)
-        if err < 0 {
-            snd_config_delete(copy)
-            return err
-        }
-        config = copy
-        return 0
     }
 }
 

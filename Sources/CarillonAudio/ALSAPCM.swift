@@ -127,8 +127,8 @@ final class ALSAPCM {
 
     static func describe(_ err: Int32) -> String { String(cString: snd_strerror(err)) }
 
-    /// The system's ALSA configuration with `text` laid over it.
-    private static func loadConfig(_ text: String, into config: inout OpaquePointer?) -> Int32 {
+    /// The system's ALSA configuration with `text` laid over it: for outputs and captures alike.
+    static func loadConfig(_ text: String, into config: inout OpaquePointer?) -> Int32 {
         var global: OpaquePointer?
         var err = snd_config_update_ref(&global)
         if err < 0 { return err }

@@ -117,7 +117,7 @@ private final class Pusher {
     private let source: AudioFormat
     private let target: AudioFormat
     private let limitFrames: Int
-    private var resampler: LiveResampler?
+    private var resampler: Resampler?
     private let chunkFrames = 1024
     /// One chunk of pushed audio mapped to the target's channels.
     private let mapped: UnsafeMutablePointer<Float>
@@ -140,7 +140,7 @@ private final class Pusher {
         self.limitFrames = limitFrames
         resampler =
             source.sampleRate == target.sampleRate
-            ? nil : try LiveResampler(from: source.sampleRate, to: target.sampleRate, channels: target.channels)
+            ? nil : try Resampler(from: source.sampleRate, to: target.sampleRate, channels: target.channels, steady: true)
         let ratio = Double(target.sampleRate) / Double(source.sampleRate)
         convertedFrames = Int(Double(chunkFrames) * max(1, ratio)) + 256
         mapped = .allocate(capacity: chunkFrames * target.channels)
@@ -262,41 +262,5 @@ private final class Pusher {
                 for c in 0..<outChannels { out[c] = frame[min(c, inChannels - 1)] }
             }
         }
-    }
-}
-
-/// Streaming rate conversion for live audio: libsoxr in its variable-rate mode, float32 interleaved.
-///
-/// The fixed-rate high-quality mode that files use (`Resampler`) holds about 20 ms back and releases
-/// output in bursts of about 30 ms (16 to 48 kHz in 20 ms pushes: nothing, then 1468 frames), which
-/// alone would overflow a 40 ms jitter buffer. Variable-rate mode gives output as steadily as input
-/// comes, about 2 ms behind, still clean (above 110 dB SNR on sines from 440 Hz to 7 kHz).
-private final class LiveResampler {
-    private let handle: soxr_t
-
-    init(from inputRate: Int, to outputRate: Int, channels: Int) throws(AudioError) {
-        var error: soxr_error_t?
-        var io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I)
-        var quality = soxr_quality_spec(UInt(SOXR_HQ), UInt(SOXR_VR))
-        guard
-            let handle = soxr_create(
-                Double(inputRate), Double(outputRate), UInt32(channels), &error, &io, &quality, nil)
-        else {
-            throw AudioError("cannot create resampler: \(error.map { String(cString: $0) } ?? "unknown error")")
-        }
-        self.handle = handle
-    }
-
-    deinit { soxr_delete(handle) }
-
-    /// Converts input frames; pass `nil` input to drain at the end. Returns frames consumed and produced.
-    func process(
-        input: UnsafePointer<Float>?, inputFrames: Int, output: UnsafeMutablePointer<Float>, outputCapacity: Int
-    ) throws(AudioError) -> (consumed: Int, produced: Int) {
-        var consumed = 0
-        var produced = 0
-        let error = soxr_process(handle, input, inputFrames, &consumed, output, outputCapacity, &produced)
-        if let error { throw AudioError("resampler: \(String(cString: error))") }
-        return (consumed, produced)
     }
 }

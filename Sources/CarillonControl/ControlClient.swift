@@ -1,7 +1,9 @@
 public import CarillonProtocol
+import Crypto
 public import Foundation
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// Why a control call failed; the CLI maps each case to its exit code.
 public enum ClientError: Error, Sendable, CustomStringConvertible {
@@ -21,11 +23,47 @@ public enum ClientError: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// A connection to the daemon's control socket. Calls are answered in order.
-public final class ControlConnection {
+/// How the client checks the daemon's TLS certificate.
+public struct ClientTLS: Sendable, Hashable {
+    /// PEM file of the CA that signed the daemon's certificate; nil uses the system's roots.
+    public var caFile: String?
+    /// SHA-256 of the daemon's certificate (DER): when set, that certificate and no other is trusted.
+    public var pin: [UInt8]?
+
+    public init(caFile: String? = nil, pin: [UInt8]? = nil) {
+        self.caFile = caFile
+        self.pin = pin
+    }
+
+    /// Parses a fingerprint as `openssl x509 -fingerprint -sha256` prints it (`AB:CD:…`), with or
+    /// without colons or a `sha256:` prefix.
+    public static func parsePin(_ text: String) -> [UInt8]? {
+        var hex = text.lowercased()
+        for prefix in ["sha256 fingerprint=", "sha256:", "sha256="] where hex.hasPrefix(prefix) { hex.removeFirst(prefix.count) }
+        hex.removeAll { $0 == ":" }
+        guard hex.count == 64 else { return nil }
+        var bytes: [UInt8] = []
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            let next = hex.index(index, offsetBy: 2)
+            guard let byte = UInt8(hex[index..<next], radix: 16) else { return nil }
+            bytes.append(byte)
+            index = next
+        }
+        return bytes
+    }
+}
+
+/// A connection to the daemon. Calls are answered in order.
+///
+/// One task reads at a time (`call`, `send`, `nextLine`); `writeLine` may be used from another
+/// task while a stream runs, which is why the type is `@unchecked Sendable`.
+public final class ControlConnection: @unchecked Sendable {
     private var inbound: NIOAsyncChannelInboundStream<LineFrame>.AsyncIterator
     private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
     private var nextID: Int64 = 1
+    /// Who the daemon says we are, after `auth`.
+    public private(set) var identity: Identity?
 
     init(
         inbound: NIOAsyncChannelInboundStream<LineFrame>.AsyncIterator, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
@@ -34,27 +72,73 @@ public final class ControlConnection {
         self.outbound = outbound
     }
 
-    /// Connects to `address`, runs `body`, and closes.
+    /// Connects to `address`, authenticates with `token` on TCP, runs `body`, and closes.
     public static func with<T>(
-        _ address: ControlAddress, _ body: (ControlConnection) async throws -> T
+        _ address: ControlAddress, tls: ClientTLS = ClientTLS(), token: String? = nil, _ body: (ControlConnection) async throws -> T
     ) async throws -> T {
-        guard case .unixDomainSocket(let path) = address else { throw ClientError.cannotConnect("unsupported address") }
         let channel: NIOAsyncChannel<LineFrame, ByteBuffer>
         do {
-            channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .connect(unixDomainSocketPath: path) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(
-                            ByteToMessageHandler(LineFrameDecoder(maxLength: 64 * 1024 * 1024)))
-                        return try NIOAsyncChannel<LineFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
+            switch address {
+            case .unixDomainSocket(let path):
+                channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                    .connect(unixDomainSocketPath: path) { channel in
+                        channel.eventLoop.makeCompletedFuture { try Self.wrap(channel, tls: nil, host: nil) }
                     }
-                }
+            case .tcp(let host, let port):
+                let context = try Self.context(tls)
+                channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                    .connectTimeout(.seconds(10))
+                    .connect(host: host, port: port) { channel in
+                        channel.eventLoop.makeCompletedFuture { try Self.wrap(channel, tls: (context, tls.pin), host: host) }
+                    }
+            }
+        } catch let error as ClientError {
+            throw error
         } catch {
-            throw ClientError.cannotConnect("\(path): \(Self.reason(error))")
+            throw ClientError.cannotConnect("\(address): \(Self.reason(error))")
         }
         return try await channel.executeThenClose { inbound, outbound in
-            try await body(ControlConnection(inbound: inbound.makeAsyncIterator(), outbound: outbound))
+            let connection = ControlConnection(inbound: inbound.makeAsyncIterator(), outbound: outbound)
+            if let token {
+                connection.identity = try await connection.call(.auth, AuthArgs(token: token), returning: Identity.self)
+            }
+            return try await body(connection)
         }
+    }
+
+    private static func context(_ tls: ClientTLS) throws -> NIOSSLContext {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.minimumTLSVersion = .tlsv12
+        // A pinned certificate stands for itself: whatever names it holds are not checked.
+        if tls.pin != nil { configuration.certificateVerification = .noHostnameVerification }
+        if let ca = tls.caFile {
+            do { configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(ca)) } catch {
+                throw ClientError.cannotConnect("cannot read the CA file \(ca): \(error)")
+            }
+        }
+        return try NIOSSLContext(configuration: configuration)
+    }
+
+    private static func wrap(
+        _ channel: any Channel, tls: (NIOSSLContext, [UInt8]?)?, host: String?
+    ) throws -> NIOAsyncChannel<LineFrame, ByteBuffer> {
+        if let (context, pin) = tls {
+            // An IP address is checked against the certificate's IP names; only a name goes in SNI.
+            let name = host.flatMap { (try? SocketAddress(ipAddress: $0, port: 0)) == nil ? $0 : nil }
+            if let pin {
+                // A pinned certificate is trusted by its fingerprint alone, as SSH trusts a host key.
+                try channel.pipeline.syncOperations.addHandler(
+                    NIOSSLClientHandler(context: context, serverHostname: name) { certificates, promise in
+                        let leaf = certificates.first.flatMap { try? $0.toDERBytes() } ?? []
+                        let matches = Array(SHA256.hash(data: leaf)) == pin
+                        promise.succeed(matches ? .certificateVerified : .failed)
+                    })
+            } else {
+                try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: name))
+            }
+        }
+        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLength: 64 * 1024 * 1024)))
+        return try NIOAsyncChannel<LineFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
     }
 
     /// Sends one request and waits for its response.
@@ -102,12 +186,33 @@ public final class ControlConnection {
         }
     }
 
+    /// Writes one line (without its newline); for streams such as a shout's voice.
+    public func writeLine(_ line: Data) async throws {
+        var buffer = ByteBuffer(bytes: line)
+        buffer.writeInteger(UInt8(ascii: "\n"))
+        do { try await outbound.write(buffer) } catch { throw ClientError.cannotConnect(Self.reason(error)) }
+    }
+
+    /// The next line the daemon sends, nil when it closes; for event streams.
+    public func nextLine() async throws -> Data? {
+        do {
+            guard let frame = try await inbound.next() else { return nil }
+            guard case .line(let line) = frame else { throw ClientError.protocolViolation("line too long") }
+            return Data(line.readableBytesView)
+        } catch let error as ClientError {
+            throw error
+        } catch {
+            throw ClientError.cannotConnect(Self.reason(error))
+        }
+    }
+
     private func rawCall<A: Encodable>(_ request: A) throws -> Data {
         try Wire.encoder().encode(request)
     }
 
     private static func reason(_ error: any Error) -> String {
         if let error = error as? IOError { return String(cString: strerror(error.errnoCode)) }
+        if let error = error as? NIOSSLError { return "TLS: \(error)" }
         return "\(error)"
     }
 }

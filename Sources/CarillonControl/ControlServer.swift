@@ -1,59 +1,223 @@
+public import CarillonProtocol
 public import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 public import Foundation
+import Synchronization
 
-/// Serves the control protocol on a UNIX socket: one line in, one line out, in order, per connection.
+/// Serves the control protocol: on a UNIX socket, where SO_PEERCRED says who the peer is, and,
+/// when configured, on TCP with TLS, where a token does. One line in, one line out, in order.
 ///
 /// `run()` accepts until its task is cancelled; each connection's failure stays its own.
 public struct ControlServer: Sendable {
-    public let address: ControlAddress
-    public let maxLineBytes: Int
-    /// The socket file's mode; group access is how teachers' accounts reach the daemon.
-    public let socketMode: mode_t
+    /// What one listener allows.
+    public struct Limits: Sendable, Hashable {
+        public var maxLineBytes: Int
+        public var maxConnections: Int
+        /// A connection with no request for this long, and nothing running, is closed.
+        public var idleTimeout: Duration
+        /// A TCP connection must complete TLS and `auth` within this.
+        public var loginTimeout: Duration
+
+        public init(
+            maxLineBytes: Int = defaultMaxLineBytes, maxConnections: Int = 256, idleTimeout: Duration = .seconds(300),
+            loginTimeout: Duration = .seconds(10)
+        ) {
+            self.maxLineBytes = maxLineBytes
+            self.maxConnections = maxConnections
+            self.idleTimeout = idleTimeout
+            self.loginTimeout = loginTimeout
+        }
+    }
+
+    /// The UNIX socket: its file, mode and group.
+    public struct UnixListener: Sendable, Hashable {
+        public var path: String
+        /// The socket file's mode; group access is how teachers' accounts reach the daemon.
+        public var mode: mode_t
+        /// The socket file's group; nil keeps the daemon's.
+        public var group: gid_t?
+        public var limits: Limits
+
+        public init(path: String, mode: mode_t = 0o660, group: gid_t? = nil, limits: Limits = Limits()) {
+            self.path = path
+            self.mode = mode
+            self.group = group
+            self.limits = limits
+        }
+    }
+
+    /// The TCP listener: off unless configured, and TLS only.
+    public struct TCPListener: Sendable, Hashable {
+        public var host: String
+        public var port: Int
+        /// PEM files.
+        public var certificate: String
+        public var key: String
+        public var limits: Limits
+
+        public init(host: String, port: Int, certificate: String, key: String, limits: Limits) {
+            self.host = host
+            self.port = port
+            self.certificate = certificate
+            self.key = key
+            self.limits = limits
+        }
+    }
+
+    public let unix: UnixListener
+    public let tcp: TCPListener?
     private let dispatcher: Dispatcher
+    private let access: AccessControl
     private let logger: Logger
 
-    public init(
-        address: ControlAddress, dispatcher: Dispatcher, maxLineBytes: Int, socketMode: mode_t = 0o660, logger: Logger
-    ) {
-        self.address = address
-        self.dispatcher = dispatcher
-        self.maxLineBytes = maxLineBytes
-        self.socketMode = socketMode
+    /// - Parameter dispatcher: the command table, without `auth`: the server adds it.
+    public init(unix: UnixListener, tcp: TCPListener?, commands: [CommandSpec], audit: @escaping Auditor, access: AccessControl,
+                limiter: LoginLimiter = LoginLimiter(), logger: Logger) {
+        self.unix = unix
+        self.tcp = tcp
+        self.dispatcher = Dispatcher(commands + [.auth(access: access, limiter: limiter)], audit: audit)
+        self.access = access
         self.logger = logger
     }
 
-    /// Binds, calls `onListening`, then serves until cancelled. Removes a stale socket file first.
+    /// Loads the listener's certificate and key, so `--check-config` and the start report a bad
+    /// file by name.
+    public static func checkTLS(_ listener: TCPListener) throws(ControlError) {
+        _ = try tlsContext(listener)
+    }
+
+    static func tlsContext(_ listener: TCPListener) throws(ControlError) -> NIOSSLContext {
+        do {
+            let chain = try NIOSSLCertificate.fromPEMFile(listener.certificate)
+            guard !chain.isEmpty else { throw ControlError("\(listener.certificate) holds no certificate") }
+            let key = try NIOSSLPrivateKey(file: listener.key, format: .pem)
+            var configuration = TLSConfiguration.makeServerConfiguration(
+                certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+            configuration.minimumTLSVersion = .tlsv12
+            return try NIOSSLContext(configuration: configuration)
+        } catch let error as ControlError {
+            throw error
+        } catch {
+            throw ControlError("cannot load the TLS certificate \(listener.certificate) and key \(listener.key): \(error)")
+        }
+    }
+
+    /// Binds every listener, calls `onListening`, then serves until cancelled.
     public func run(onListening: @Sendable () async -> Void = {}) async throws {
-        guard case .unixDomainSocket(let path) = address else { return }
         // A stale socket file is replaced, but a live one belongs to another daemon: two daemons
         // driving the same amplifiers is worse than not starting.
-        if Self.someoneListens(at: path) {
-            throw ControlError("another process is already serving \(path)")
+        if Self.someoneListens(at: unix.path) {
+            throw ControlError("another process is already serving \(unix.path)")
         }
-        let limit = maxLineBytes
+        let tls = try tcp.map { listener throws(ControlError) in try Self.tlsContext(listener) }
+        let unixServer = try await bind(unix: unix)
+        defer { unlink(unix.path) }
+        let tcpServer: NIOAsyncChannel<NIOAsyncChannel<LineFrame, ByteBuffer>, Never>?
+        if let tcp, let tls {
+            do { tcpServer = try await bind(tcp: tcp, tls: tls) } catch {
+                try? await unixServer.channel.close()
+                throw ControlError("cannot listen on \(tcp.host):\(tcp.port): \(error)")
+            }
+            logger.info("control TCP listening (TLS)", metadata: ["address": "\(tcp.host):\(tcp.port)"])
+        } else {
+            tcpServer = nil
+        }
+        logger.info("control socket listening", metadata: ["path": "\(unix.path)"])
+        await onListening()
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { try await accept(unixServer, limits: unix.limits, tcp: false) }
+            if let tcpServer, let tcp {
+                group.addTask { try await accept(tcpServer, limits: tcp.limits, tcp: true) }
+            }
+        }
+    }
+
+    private func bind(unix: UnixListener) async throws -> NIOAsyncChannel<NIOAsyncChannel<LineFrame, ByteBuffer>, Never> {
+        let limit = unix.limits.maxLineBytes
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
-            .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true) { channel in
+            .bind(unixDomainSocketPath: unix.path, cleanupExistingSocketFile: true) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLength: limit)))
                     return try NIOAsyncChannel<LineFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
-        guard chmod(path, socketMode) == 0 else {
+        if let group = unix.group, chown(unix.path, uid_t.max, group) != 0 {
+            let reason = String(cString: strerror(errno))
             try? await server.channel.close()
-            throw ControlError("cannot set the mode of \(path): \(String(cString: strerror(errno)))")
+            throw ControlError("cannot give \(unix.path) to group \(group): \(reason)")
         }
-        logger.info("control socket listening", metadata: ["path": "\(path)"])
-        await onListening()
-        defer { unlink(path) }
+        guard chmod(unix.path, unix.mode) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? await server.channel.close()
+            throw ControlError("cannot set the mode of \(unix.path): \(reason)")
+        }
+        return server
+    }
+
+    private func bind(tcp: TCPListener, tls: NIOSSLContext) async throws -> NIOAsyncChannel<NIOAsyncChannel<LineFrame, ByteBuffer>, Never> {
+        let limit = tcp.limits.maxLineBytes
+        return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .bind(host: tcp.host, port: tcp.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLength: limit)))
+                    return try NIOAsyncChannel<LineFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+    }
+
+    private func accept(
+        _ server: NIOAsyncChannel<NIOAsyncChannel<LineFrame, ByteBuffer>, Never>, limits: Limits, tcp: Bool
+    ) async throws {
+        let open = Counter()
         try await withThrowingDiscardingTaskGroup { group in
             try await server.executeThenClose { connections in
                 for try await connection in connections {
-                    group.addTask { await serve(connection, peer: Peer(address: "unix")) }
+                    let count = open.add(1)
+                    group.addTask {
+                        defer { open.add(-1) }
+                        guard count <= limits.maxConnections else {
+                            await refuse(connection, limit: limits.maxConnections)
+                            return
+                        }
+                        let peer = tcp ? Peer(address: Self.address(of: connection.channel)) : await unixPeer(connection.channel)
+                        guard let peer else {
+                            await refuse(connection, WireError(.permissionDenied, "your account has no role here"))
+                            return
+                        }
+                        await serve(connection, peer: peer, limits: limits)
+                    }
                 }
             }
+        }
+    }
+
+    private func unixPeer(_ channel: any Channel) async -> Peer? {
+        guard let credentials = await PeerCredentials.of(channel) else { return nil }
+        let identity = access.policy.identify(uid: credentials.uid, gids: credentials.groups, userName: credentials.userName)
+        return identity.map { Peer(address: "unix", identity: $0) }
+    }
+
+    private static func address(of channel: any Channel) -> String {
+        guard let remote = channel.remoteAddress, let ip = remote.ipAddress, let port = remote.port else { return "tcp" }
+        return ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
+    }
+
+    private func refuse(_ connection: NIOAsyncChannel<LineFrame, ByteBuffer>, limit: Int) async {
+        logger.warning("control connection refused: at the limit", metadata: ["limit": "\(limit)"])
+        await refuse(connection, WireError(.tooManyConnections, "the daemon serves \(limit) connections at most; try again later"))
+    }
+
+    private func refuse(_ connection: NIOAsyncChannel<LineFrame, ByteBuffer>, _ error: WireError) async {
+        try? await connection.executeThenClose { _, outbound in
+            var buffer = ByteBuffer(bytes: Dispatcher.encode(.failure(nil, error)))
+            buffer.writeInteger(UInt8(ascii: "\n"))
+            try await outbound.write(buffer)
         }
     }
 
@@ -74,26 +238,137 @@ public struct ControlServer: Sendable {
         }
     }
 
-    private func serve(_ connection: NIOAsyncChannel<LineFrame, ByteBuffer>, peer: Peer) async {
+    private func serve(_ connection: NIOAsyncChannel<LineFrame, ByteBuffer>, peer: Peer, limits: Limits) async {
+        let channel = connection.channel
+        let idle = IdleTimer(channel: channel)
         do {
             try await connection.executeThenClose { inbound, outbound in
-                for try await frame in inbound {
-                    let reply: Data
+                let session = ServerSession(peer: peer, inbound: inbound.makeAsyncIterator(), outbound: outbound, channel: channel)
+                // Until `auth`, a TCP client has the login timeout to prove itself; slow bytes never
+                // reset these timers, only whole requests do.
+                func arm() { idle.arm(session.peer.identity == nil ? limits.loginTimeout : limits.idleTimeout) }
+                arm()
+                while let frame = try await session.inbound.next() {
+                    idle.disarm()
+                    let reply: Data?
                     switch frame {
                     case .line(let line):
-                        reply = await dispatcher.respond(to: Data(line.readableBytesView), from: peer)
+                        reply = await dispatcher.respond(to: Data(line.readableBytesView), session: session)
                     case .overlong:
-                        reply = Dispatcher.overlongReply(limit: maxLineBytes)
+                        reply = Dispatcher.overlongReply(limit: limits.maxLineBytes)
                     }
-                    var buffer = ByteBuffer(bytes: reply)
-                    buffer.writeInteger(UInt8(ascii: "\n"))
-                    try await outbound.write(buffer)
+                    if let reply { try await session.writeLine(reply) }
+                    arm()
                 }
             }
         } catch {
             logger.debug("control connection ended", metadata: ["peer": "\(peer)", "error": "\(error)"])
         }
+        idle.disarm()
     }
+}
+
+/// Open connections of one listener.
+final class Counter: Sendable {
+    private let value = Mutex(0)
+    /// Adds `delta`; returns the new count.
+    @discardableResult
+    func add(_ delta: Int) -> Int { value.withLock { $0 += delta; return $0 } }
+}
+
+/// Closes a connection that stays quiet too long. Armed between requests only.
+final class IdleTimer: Sendable {
+    private let channel: any Channel
+    private let scheduled = Mutex<Scheduled<Void>?>(nil)
+
+    init(channel: any Channel) { self.channel = channel }
+
+    func arm(_ timeout: Duration) {
+        let channel = channel
+        let task = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout / .nanoseconds(1)))) {
+            channel.close(promise: nil)
+        }
+        scheduled.withLock {
+            $0?.cancel()
+            $0 = task
+        }
+    }
+
+    func disarm() {
+        scheduled.withLock {
+            $0?.cancel()
+            $0 = nil
+        }
+    }
+}
+
+/// One connection on the server's side: the inbound lines, read by the connection's task only,
+/// and the outbound writer, which any task may use.
+final class ServerSession: ControlSession {
+    var peer: Peer
+    var inbound: NIOAsyncChannelInboundStream<LineFrame>.AsyncIterator
+    private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+    private let channel: any Channel
+    private var currentID: RequestID?
+    private(set) var wasAccepted = false
+
+    init(
+        peer: Peer, inbound: NIOAsyncChannelInboundStream<LineFrame>.AsyncIterator,
+        outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, channel: any Channel
+    ) {
+        self.peer = peer
+        self.inbound = inbound
+        self.outbound = outbound
+        self.channel = channel
+    }
+
+    var writer: LineWriter {
+        let outbound = outbound
+        let channel = channel
+        return LineWriter(
+            write: { line in
+                var buffer = ByteBuffer(bytes: line)
+                buffer.writeInteger(UInt8(ascii: "\n"))
+                try await outbound.write(buffer)
+            },
+            close: { channel.close(promise: nil) })
+    }
+
+    func writeLine(_ line: Data) async throws {
+        var buffer = ByteBuffer(bytes: line)
+        buffer.writeInteger(UInt8(ascii: "\n"))
+        try await outbound.write(buffer)
+    }
+
+    func begin(_ id: RequestID?) {
+        currentID = id
+        wasAccepted = false
+    }
+
+    func accept<R: Encodable & Sendable>(_ result: R) async throws(WireError) {
+        wasAccepted = true
+        do { try await writeLine(Dispatcher.encode(Response.success(currentID, AnyEncodable(result)))) } catch {
+            throw WireError(.internal, "the client went away")
+        }
+    }
+
+    func nextLine() async throws(WireError) -> Data? {
+        let frame: LineFrame?
+        do { frame = try await inbound.next() } catch { return nil }
+        switch frame {
+        case nil: return nil
+        case .line(let line): return Data(line.readableBytesView)
+        case .overlong: throw WireError(.lineTooLong, "a streamed line was over the limit")
+        }
+    }
+}
+
+/// Lets `accept` encode any result inside a `Response`.
+struct AnyEncodable: Codable, Sendable {
+    private let encodeValue: @Sendable (any Encoder) throws -> Void
+    init<T: Encodable & Sendable>(_ value: T) { encodeValue = { try value.encode(to: $0) } }
+    func encode(to encoder: any Encoder) throws { try encodeValue(encoder) }
+    init(from decoder: any Decoder) throws { throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "encode only")) }
 }
 
 /// A control transport failure, with a message for the log.

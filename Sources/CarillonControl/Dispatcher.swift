@@ -1,46 +1,132 @@
 public import CarillonProtocol
 public import Foundation
 
-/// One command of the table: its wire name and its handler, which takes and returns JSON.
+/// One command of the table: its wire name, the role it needs, whether it is audited, and its
+/// handler. Permission, argument decoding and zone limits are checked here, before any handler runs.
 public struct CommandSpec: Sendable {
     public let name: String
-    let run: @Sendable (_ line: Data, _ id: RequestID?, _ peer: Peer) async -> Data
+    /// The least role that may run it; nil for `hello`, which anyone may send, even before `auth`.
+    public let role: Role?
+    /// State-changing commands are written to the audit log, refusals included.
+    public let audited: Bool
+    let run: @Sendable (_ line: Data, _ id: RequestID?, _ session: any ControlSession, _ audit: Auditor) async -> Data?
 
     /// Declares a command whose arguments decode as `A` and whose result encodes as `R`.
     public static func command<A: Codable & Sendable, R: Codable & Sendable>(
-        _ name: CommandName, arguments: A.Type,
+        _ name: CommandName, role: Role?, audited: Bool = false, arguments: A.Type,
         handler: @escaping @Sendable (A, Peer) async throws(WireError) -> R
     ) -> CommandSpec {
-        CommandSpec(name: name.rawValue) { line, id, peer in
-            let request: Request<A>
-            do {
-                request = try Wire.decoder().decode(Request<A>.self, from: line)
-            } catch {
-                return Dispatcher.encode(.failure(id, WireError(.invalidArguments, Dispatcher.explain(error))))
+        CommandSpec(name: name.rawValue, role: role, audited: audited) { line, id, session, audit in
+            let peer = session.peer
+            let args: A
+            switch await admitted(A.self, line: line, id: id, name: name, role: role, audited: audited, peer: peer, audit: audit) {
+            case .success(let admitted): args = admitted
+            case .failure(let refusal): return refusal.reply
             }
-            do throws(WireError) {
-                let result = try await handler(request.args, peer)
-                return Dispatcher.encode(Response.success(id, result))
-            } catch {
-                return Dispatcher.encode(.failure(id, error))
+            let outcome: Result<R, WireError>
+            do throws(WireError) { outcome = .success(try await handler(args, peer)) } catch { outcome = .failure(error) }
+            if audited { await audit(peer, name.rawValue, Dispatcher.json(args), outcome.map { Optional(Dispatcher.json($0)) }) }
+            switch outcome {
+            case .success(let result): return Dispatcher.encode(Response.success(id, result))
+            case .failure(let error): return Dispatcher.encode(.failure(id, error))
             }
         }
     }
+
+    /// Declares a command that takes the connection over, as `events` and `shout` do: the handler
+    /// answers through `session.accept` and then streams; a refusal before that is answered for it.
+    public static func stream<A: Codable & Sendable>(
+        _ name: CommandName, role: Role, audited: Bool = false, arguments: A.Type,
+        handler: @escaping @Sendable (A, any ControlSession) async throws(WireError) -> Void
+    ) -> CommandSpec {
+        CommandSpec(name: name.rawValue, role: role, audited: audited) { line, id, session, audit in
+            let peer = session.peer
+            let args: A
+            switch await admitted(A.self, line: line, id: id, name: name, role: role, audited: audited, peer: peer, audit: audit) {
+            case .success(let admitted): args = admitted
+            case .failure(let refusal): return refusal.reply
+            }
+            session.begin(id)
+            do throws(WireError) {
+                try await handler(args, session)
+                if audited { await audit(peer, name.rawValue, Dispatcher.json(args), .success(nil)) }
+                return nil
+            } catch {
+                if audited { await audit(peer, name.rawValue, Dispatcher.json(args), .failure(error)) }
+                // Refused before it was accepted: the refusal is the answer.
+                return session.wasAccepted ? nil : Dispatcher.encode(.failure(id, error))
+            }
+        }
+    }
+
+    /// A refusal before the handler ran: the response line to send.
+    struct Refusal: Error { let reply: Data }
+
+    /// Runs `admit`, and turns its refusal into the response line, audited when the command is.
+    static func admitted<A: Codable & Sendable>(
+        _ type: A.Type, line: Data, id: RequestID?, name: CommandName, role: Role?, audited: Bool, peer: Peer,
+        audit: Auditor
+    ) async -> Result<A, Refusal> {
+        do throws(WireError) {
+            return .success(try admit(A.self, line: line, command: name.rawValue, role: role, peer: peer))
+        } catch {
+            if audited { await audit(peer, name.rawValue, "{}", .failure(error)) }
+            return .failure(Refusal(reply: Dispatcher.encode(.failure(id, error))))
+        }
+    }
+
+    /// The checks every command passes, in this order: who may run it, its arguments, its zones.
+    static func admit<A: Codable & Sendable>(_ type: A.Type, line: Data, command: String, role: Role?, peer: Peer) throws(WireError) -> A {
+        if let role {
+            guard let identity = peer.identity else {
+                throw WireError(.unauthenticated, "send `auth` with your token first")
+            }
+            guard identity.role.permits(role) else {
+                throw WireError(.permissionDenied, "`\(command)` needs the \(role) role; \(identity.name) is \(identity.role)")
+            }
+        }
+        var args: A
+        do { args = try Wire.decoder().decode(Request<A>.self, from: line).args } catch {
+            throw WireError(.invalidArguments, Dispatcher.explain(error))
+        }
+        if let allowed = peer.identity?.zones, var scoped = args as? any ZoneTargeting {
+            let asked = scoped.zones ?? ["all"]
+            if asked == ["all"] {
+                scoped.zones = allowed
+            } else if let outside = asked.first(where: { !allowed.contains($0) }) {
+                throw WireError(
+                    .permissionDenied,
+                    "\(peer.name) may use zones \(allowed.joined(separator: ", ")) only, not `\(outside)`")
+            }
+            // The cast back cannot fail: `scoped` is `args` with its zones narrowed.
+            if let narrowed = scoped as? A { args = narrowed }
+        }
+        return args
+    }
 }
+
+/// Writes one audit entry: who, the command, its arguments as JSON, and its result as JSON or its error.
+public typealias Auditor = @Sendable (Peer, String, String, Result<String?, WireError>) async -> Void
 
 /// Turns request lines into response lines through the command table. Knows no transport.
 public struct Dispatcher: Sendable {
     private let commands: [String: CommandSpec]
+    private let audit: Auditor
 
-    public init(_ commands: [CommandSpec]) {
+    /// - Parameter audit: receives every audited command, after its handler ran.
+    public init(_ commands: [CommandSpec], audit: @escaping Auditor = { _, _, _, _ in }) {
         self.commands = Dictionary(commands.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        self.audit = audit
     }
 
     /// The command names, for docs checks.
     public var names: [String] { commands.keys.sorted() }
 
-    /// Answers one request line with one response line (without its newline).
-    public func respond(to line: Data, from peer: Peer) async -> Data {
+    /// Each command's required role (nil: anyone), for docs checks and the permission matrix.
+    public var roles: [String: Role?] { commands.mapValues(\.role) }
+
+    /// Answers one request line; nil when a streaming command wrote its own replies.
+    public func respond(to line: Data, session: any ControlSession) async -> Data? {
         let head: RequestHead
         do {
             head = try Wire.decoder().decode(RequestHead.self, from: line)
@@ -49,9 +135,19 @@ public struct Dispatcher: Sendable {
             return Self.encode(.failure(id, WireError(.malformedRequest, "not a request: \(Self.explain(error))")))
         }
         guard let command = commands[head.cmd] else {
+            // Before `auth`, a TCP client learns nothing, not even which commands exist.
+            if session.peer.identity == nil {
+                return Self.encode(.failure(head.id, WireError(.unauthenticated, "send `auth` with your token first")))
+            }
             return Self.encode(.failure(head.id, WireError(.unknownCommand, "unknown command `\(head.cmd)`")))
         }
-        return await command.run(line, head.id, peer)
+        return await command.run(line, head.id, session, audit)
+    }
+
+    /// Answers one line for a peer that cannot stream: for tests and tools.
+    public func respond(to line: Data, from peer: Peer) async -> Data {
+        await respond(to: line, session: DetachedSession(peer: peer))
+            ?? Self.encode(.failure(nil, WireError(.internal, "a streaming command needs a connection")))
     }
 
     /// The reply to a line over the limit.
@@ -59,10 +155,15 @@ public struct Dispatcher: Sendable {
         encode(.failure(nil, WireError(.lineTooLong, "request line longer than \(limit) bytes; discarded")))
     }
 
-    static func encode<R>(_ response: Response<R>) -> Data {
+    /// One response line, without its newline.
+    public static func encode<R>(_ response: Response<R>) -> Data {
         // Encoding our own Codable values cannot fail; fall back to a fixed line rather than crash.
         (try? Wire.encoder().encode(response))
             ?? Data(#"{"ok":false,"error":{"code":"internal","message":"cannot encode the response"}}"#.utf8)
+    }
+
+    static func json<T: Encodable>(_ value: T) -> String {
+        (try? Wire.encoder().encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 
     /// A short, human explanation of a JSON decoding failure.
@@ -98,4 +199,50 @@ public struct Dispatcher: Sendable {
     }
 
     private struct IDOnly: Decodable { var id: RequestID? }
+}
+
+/// The connection as a command sees it: who is there, and, for streaming commands, the lines in
+/// both directions. One task drives a session at a time; `writer` may be used from any task.
+public protocol ControlSession: AnyObject {
+    var peer: Peer { get set }
+    /// Writes lines from any task, in order with the session's own writes.
+    var writer: LineWriter { get }
+    /// Marks the start of a streaming command answering request `id`.
+    func begin(_ id: RequestID?)
+    /// Whether `accept` was called for the current streaming command.
+    var wasAccepted: Bool { get }
+    /// Answers the streaming command's request with success; its stream follows.
+    func accept<R: Encodable & Sendable>(_ result: R) async throws(WireError)
+    /// The next line the client sent, nil once it closed; an over-long line is an error.
+    func nextLine() async throws(WireError) -> Data?
+}
+
+/// Writes whole lines to one connection; safe from any task.
+public struct LineWriter: Sendable {
+    let write: @Sendable (Data) async throws -> Void
+    /// Closes the connection, e.g. when a shout's stream times out.
+    public let close: @Sendable () -> Void
+
+    public init(write: @escaping @Sendable (Data) async throws -> Void, close: @escaping @Sendable () -> Void) {
+        self.write = write
+        self.close = close
+    }
+
+    /// Writes one value as one JSON line.
+    public func send<T: Encodable>(_ value: T) async throws {
+        try await write(try Wire.encoder().encode(value))
+    }
+}
+
+/// A session with no connection behind it: streaming commands are refused.
+final class DetachedSession: ControlSession {
+    var peer: Peer
+    init(peer: Peer) { self.peer = peer }
+    var writer: LineWriter { LineWriter(write: { _ in throw WireError(.internal, "no connection") }, close: {}) }
+    func begin(_ id: RequestID?) {}
+    var wasAccepted: Bool { false }
+    func accept<R: Encodable & Sendable>(_ result: R) async throws(WireError) {
+        throw WireError(.internal, "a streaming command needs a connection")
+    }
+    func nextLine() async throws(WireError) -> Data? { nil }
 }

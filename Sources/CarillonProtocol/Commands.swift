@@ -2,7 +2,7 @@ public import Foundation
 
 /// The commands of protocol version 1, by wire name.
 public enum CommandName: String, Sendable, CaseIterable {
-    case hello, status, metrics, play, stop, wait, say
+    case hello, auth, status, metrics, play, stop, wait, say, events, shout
     case libraryList = "library.list"
     case libraryShow = "library.show"
     case libraryRender = "library.render"
@@ -15,6 +15,8 @@ public enum CommandName: String, Sendable, CaseIterable {
     case scheduleApply = "schedule.apply"
     case adminBackup = "admin.backup"
     case adminRestore = "admin.restore"
+    case logPlays = "log.plays"
+    case logAudit = "log.audit"
 }
 
 /// `hello`: negotiates the protocol version. Optional on the UNIX socket.

@@ -14,8 +14,14 @@ public enum ErrorCode: String, Sendable, Hashable, Codable, CaseIterable {
     case unknownZone = "unknown-zone"
     /// No play, plan or other object with that id.
     case notFound = "not-found"
-    /// The caller's role does not allow the command.
+    /// The caller's role does not allow the command, or the zones asked for are not theirs.
     case permissionDenied = "permission-denied"
+    /// On TCP: no `auth` yet, or a wrong token. Only `hello` and `auth` are answered before it.
+    case unauthenticated = "unauthenticated"
+    /// Too many failed logins from this address; wait the seconds the message names.
+    case rateLimited = "rate-limited"
+    /// The daemon serves as many connections as it allows; try again later.
+    case tooManyConnections = "too-many-connections"
     /// The clip's audio cannot be read or decoded.
     case badAudio = "bad-audio"
     /// Every zone asked for is held at the same level by a play that may not be queued behind: a shout.

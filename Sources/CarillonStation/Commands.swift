@@ -1,56 +1,75 @@
 import CarillonControl
 import CarillonProtocol
+import Foundation
 
-/// The command table: every command the daemon answers, in one place.
+/// The command table: every command the daemon answers, with the role it needs and whether it is
+/// audited, in one place. `auth` is the server's own (see `CommandSpec.auth`).
 enum Commands {
-    static func table(station: Station) -> Dispatcher {
-        Dispatcher([
-            .command(.hello, arguments: HelloArgs.self) { args, _ throws(WireError) in
+    static func table(station: Station) -> [CommandSpec] {
+        [
+            .command(.hello, role: nil, arguments: HelloArgs.self) { args, _ throws(WireError) in
                 guard args.protocols.contains(protocolVersion) else {
                     throw WireError(.unsupportedProtocol, "this daemon speaks protocol \(protocolVersion) only")
                 }
                 return HelloResult(protocolVersion: protocolVersion, server: "carillond", version: Station.version)
             },
-            .command(.status, arguments: Empty.self) { _, _ in await station.status() },
-            .command(.metrics, arguments: Empty.self) { _, _ in await station.metricsText() },
-            .command(.adminBackup, arguments: Empty.self) { _, _ throws(WireError) in try await station.backup() },
-            .command(.adminRestore, arguments: RestoreArgs.self) { args, _ throws(WireError) in
-                try await station.restore(args)
+            .command(.status, role: .viewer, arguments: Empty.self) { _, _ in await station.status() },
+            .command(.metrics, role: .viewer, arguments: Empty.self) { _, _ in await station.metricsText() },
+            .stream(.events, role: .viewer, arguments: EventsArgs.self) { args, session throws(WireError) in
+                try await station.streamEvents(args, to: session)
             },
-            .command(.play, arguments: PlayArgs.self) { args, peer throws(WireError) in
-                try await station.play(args, by: peer.address)
+            .command(.play, role: .teacher, audited: true, arguments: PlayArgs.self) { args, peer throws(WireError) in
+                try await station.play(args, by: peer.description, role: peer.identity?.role ?? .viewer)
             },
-            .command(.stop, arguments: StopArgs.self) { args, peer throws(WireError) in
-                try await station.stop(args, by: peer.address)
+            .command(.stop, role: .teacher, audited: true, arguments: StopArgs.self) { args, peer throws(WireError) in
+                try await station.stop(args, by: peer.description, identity: peer.identity)
             },
-            .command(.wait, arguments: WaitArgs.self) { args, _ throws(WireError) in try await station.wait(args) },
-            .command(.say, arguments: SayArgs.self) { args, peer throws(WireError) in
-                try await station.say(args, by: peer.address)
+            .stream(.shout, role: .teacher, audited: true, arguments: ShoutArgs.self) { args, session throws(WireError) in
+                try await station.shout(args, session: session)
             },
-            .command(.libraryList, arguments: LibraryListArgs.self) { args, _ throws(WireError) in
+            .command(.wait, role: .viewer, arguments: WaitArgs.self) { args, _ throws(WireError) in try await station.wait(args) },
+            .command(.say, role: .teacher, audited: true, arguments: SayArgs.self) { args, peer throws(WireError) in
+                try await station.say(args, by: peer.description)
+            },
+            .command(.libraryList, role: .viewer, arguments: LibraryListArgs.self) { args, _ throws(WireError) in
                 try await station.libraryList(args)
             },
-            .command(.libraryShow, arguments: LibraryShowArgs.self) { args, _ throws(WireError) in
+            .command(.libraryShow, role: .viewer, arguments: LibraryShowArgs.self) { args, _ throws(WireError) in
                 try await station.libraryShow(args)
             },
-            .command(.libraryRender, arguments: RenderArgs.self) { args, _ in await station.libraryRender(args) },
-            .command(.libraryProgress, arguments: Empty.self) { _, _ in await station.libraryProgress() },
-            .command(.libraryUpload, arguments: UploadArgs.self) { args, _ throws(WireError) in
+            .command(.libraryRender, role: .admin, audited: true, arguments: RenderArgs.self) { args, _ in
+                await station.libraryRender(args)
+            },
+            .command(.libraryProgress, role: .viewer, arguments: Empty.self) { _, _ in await station.libraryProgress() },
+            // Uploads are audited once, at `library.import`; their chunks would only flood the log.
+            .command(.libraryUpload, role: .admin, arguments: UploadArgs.self) { args, _ throws(WireError) in
                 try await station.upload(args)
             },
-            .command(.libraryChunk, arguments: ChunkArgs.self) { args, _ throws(WireError) in
+            .command(.libraryChunk, role: .admin, arguments: ChunkArgs.self) { args, _ throws(WireError) in
                 try await station.chunk(args)
             },
-            .command(.libraryImport, arguments: ImportArgs.self) { args, peer throws(WireError) in
-                try await station.importClip(args, by: peer.address)
+            .command(.libraryImport, role: .admin, audited: true, arguments: ImportArgs.self) { args, peer throws(WireError) in
+                try await station.importClip(args, by: peer.description)
             },
-            .command(.scheduleShow, arguments: Empty.self) { _, _ throws(WireError) in try await station.scheduleShow() },
-            .command(.scheduleNext, arguments: ScheduleNextArgs.self) { args, _ throws(WireError) in
+            .command(.scheduleShow, role: .viewer, arguments: Empty.self) { _, _ throws(WireError) in try await station.scheduleShow() },
+            .command(.scheduleNext, role: .viewer, arguments: ScheduleNextArgs.self) { args, _ throws(WireError) in
                 try await station.scheduleNext(args)
             },
-            .command(.scheduleApply, arguments: ScheduleApplyArgs.self) { args, peer throws(WireError) in
-                try await station.scheduleApply(args, by: peer.address)
+            .command(.scheduleApply, role: .admin, audited: true, arguments: ScheduleApplyArgs.self) { args, peer throws(WireError) in
+                try await station.scheduleApply(args, by: peer.description)
             },
-        ])
+            .command(.logPlays, role: .viewer, arguments: LogArgs.self) { args, _ throws(WireError) in
+                try await station.logPlays(args)
+            },
+            .command(.logAudit, role: .admin, arguments: AuditArgs.self) { args, _ throws(WireError) in
+                try await station.logAudit(args)
+            },
+            .command(.adminBackup, role: .admin, audited: true, arguments: Empty.self) { _, _ throws(WireError) in
+                try await station.backup()
+            },
+            .command(.adminRestore, role: .admin, audited: true, arguments: RestoreArgs.self) { args, _ throws(WireError) in
+                try await station.restore(args)
+            },
+        ]
     }
 }

@@ -15,6 +15,9 @@ public enum Daemon {
     public static func check(configPath: String) -> [String] {
         let config: StationConfig
         do { config = try StationConfig.load(path: configPath) } catch { return error.errors.map(\.description) }
+        if let tcp = config.control.tcp {
+            do { try ControlServer.checkTLS(tcp) } catch { return ["\(config.file): \(error)"] }
+        }
         let library: Library
         do { library = try Library.load(directory: config.libraryDirectory) } catch { return error.errors.map(\.description) }
         do { _ = try loadScheduleFile(config: config, library: library) } catch { return error.errors.map(\.description) }
@@ -118,9 +121,15 @@ public enum Daemon {
                 "carillond ready",
                 metadata: ["version": "\(Station.version)", "clips": "\(library.clips.count)", "socket": "\(config.controlSocket)"])
         }
+        let access = AccessControl(config.control.access)
         let server = ControlServer(
-            address: .unixDomainSocket(path: config.controlSocket), dispatcher: Commands.table(station: station),
-            maxLineBytes: config.maxLineBytes, socketMode: config.socketMode, logger: logger)
+            unix: config.control.unix, tcp: config.control.tcp, commands: Commands.table(station: station),
+            audit: { peer, command, arguments, result in
+                await station.audit(peer, command: command, arguments: arguments, result: result)
+            },
+            access: access,
+            limiter: LoginLimiter(maxFailures: config.control.maxFailedLogins, window: config.control.failedLoginWindow),
+            logger: logger)
         let (warmups, warm) = AsyncStream.makeStream(of: Library.self, bufferingPolicy: .bufferingNewest(1))
         warm.yield(library)
         let reload: @Sendable () async -> Void = {
@@ -130,6 +139,8 @@ public enum Daemon {
                 // The schedule file is checked against the new config and library before anything changes.
                 let newSchedule = try loadScheduleFile(config: new, library: newLibrary)
                 await station.reload(new, library: newLibrary)
+                // Roles and tokens change at once; a connection already authenticated keeps its identity.
+                access.update(new.control.access)
                 warm.yield(newLibrary)
                 if let (schedule, text) = newSchedule {
                     await station.adoptScheduleFile(schedule, text: text, source: new.scheduleFile ?? "")

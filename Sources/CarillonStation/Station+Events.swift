@@ -1,4 +1,5 @@
 public import CarillonAudio
+import CarillonControl
 import CarillonProtocol
 import CarillonCore
 import CarillonStore
@@ -21,6 +22,10 @@ extension Station {
                 let rate = config.outputs.first { $0.name == output }?.format.sampleRate ?? 48000
                 let written = Date(timeIntervalSince1970: Double(wall) / 1e9)
                 let audible = written.addingTimeInterval(Double(queued) / Double(rate))
+                events.publish(
+                    Event(
+                        event: entry.live != nil ? "shout.started" : "play.started", at: written, play: id,
+                        clip: entry.clip.id, zones: entry.info.zones, level: entry.level.rawValue, by: entry.requestedBy))
                 await log { () throws(StoreError) in
                     try await self.store.recordStarted(id: id, firstSampleAt: written, audibleAt: audible, latency: latency)
                 }
@@ -44,10 +49,39 @@ extension Station {
         case .fault(let output, let message):
             metrics.faults[output, default: 0] += 1
             logger.error("output fault", metadata: ["output": "\(output)", "reason": "\(message)"])
+            events.publish(Event(event: "output.fault", detail: message, output: output))
         case .recovered(let output):
             logger.notice("output recovered", metadata: ["output": "\(output)"])
+            events.publish(Event(event: "output.recovered", output: output))
         case .xrun(let output):
             logger.warning("underrun recovered", metadata: ["output": "\(output)"])
+        }
+    }
+}
+
+extension Station {
+    /// `events`: streams events to the session until the client closes, or falls too far behind.
+    nonisolated func streamEvents(_ args: EventsArgs, to session: any ControlSession) async throws(WireError) {
+        let kinds = args.kinds ?? []
+        let writer = session.writer
+        let (id, stream) = events.subscribe(kinds: kinds) {
+            // Never waited for: a subscriber that cannot keep up loses its connection.
+            Task {
+                try? await writer.send(Event(event: "events.dropped", detail: "fell \(EventHub.queueLimit) events behind"))
+                writer.close()
+            }
+        }
+        defer { events.unsubscribe(id) }
+        try await session.accept(EventsSubscribed(kinds: kinds, queueLimit: EventHub.queueLimit))
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await event in stream {
+                    do { try await writer.send(event) } catch { return }
+                }
+            }
+            // The client sends nothing more; its close (or any line) ends the subscription.
+            _ = try? await session.nextLine()
+            group.cancelAll()
         }
     }
 }

@@ -273,6 +273,7 @@ extension Station {
         logger.info(
             "clip imported",
             metadata: ["clip": "\(id)", "file": "\(name)", "lufs": "\(loudness.integratedLoudness)", "by": "\(peer)"])
+        events.publish(Event(event: "library.changed", clip: id, detail: "imported", by: peer))
         return ImportResult(clip: info(clip), loudness: loudness.integratedLoudness, sha256: hash)
     }
 

@@ -7,7 +7,8 @@ import Logging
 
 extension Station {
     /// `play`: asks the Arbiter for the requested zones and starts the clip where it may sound.
-    public func play(_ args: PlayArgs, by peer: String, source: String = "manual") async throws(WireError) -> PlayInfo {
+    /// - Parameter role: the caller's role: an emergency-level play needs a leader.
+    public func play(_ args: PlayArgs, by peer: String, role: Role = .admin, source: String = "manual") async throws(WireError) -> PlayInfo {
         guard let clip = library.clips[args.clip] else {
             throw WireError(.unknownClip, "no clip `\(args.clip)` in the library")
         }
@@ -19,6 +20,9 @@ extension Station {
                     "unknown level `\(name)`; expected one of " + Level.allCases.map(\.rawValue).joined(separator: ", "))
             }
             level = parsed
+        }
+        if level == .emergency && !role.permits(.leader) {
+            throw WireError(.permissionDenied, "playing at the emergency level needs the leader role; \(peer) is \(role)")
         }
         let audio: AudioInput
         if clip.category == .alarm {
@@ -40,7 +44,8 @@ extension Station {
 
     /// Places a play with the Arbiter and starts it where it may sound; the common path of `play` and `say`.
     func start(
-        clip: Clip, audio: AudioInput, level: Level, zones requestedZones: [String]?, source: String, by peer: String
+        clip: Clip, audio: AudioInput, level: Level, zones requestedZones: [String]?, source: String, by peer: String,
+        live: ShoutFeed? = nil
     ) async throws(WireError) -> PlayInfo {
         let requested = monotonicNow()
         let zones: [ZoneName]
@@ -57,7 +62,7 @@ extension Station {
         let names = zones.map(\.rawValue)
         var entry = ActivePlay(
             info: PlayInfo(play: id, clip: clip.id, zones: names, level: level.rawValue, requestedAt: Date()),
-            clip: clip, level: level, audio: audio, requestedAt: requested, zones: [:], open: Set(names))
+            clip: clip, level: level, audio: audio, requestedAt: requested, zones: [:], open: Set(names), requestedBy: peer, live: live)
         for zone in names {
             entry.zones[zone] = ZoneOutcome(zone: zone, output: engine.output(of: zone) ?? zone, outcome: "pending")
         }
@@ -91,13 +96,26 @@ extension Station {
     }
 
     /// `stop`: one play, or all of them, wherever they sound or wait.
-    public func stop(_ args: StopArgs, by peer: String) async throws(WireError) -> StopResult {
+    ///
+    /// A leader stops anything. A teacher stops what is below the emergency level, within the
+    /// zones they are allowed; "all" from a teacher means all of those.
+    public func stop(_ args: StopArgs, by peer: String, identity: Identity? = nil) async throws(WireError) -> StopResult {
+        func mayStop(_ play: ActivePlay) -> Bool {
+            guard let identity, !identity.role.permits(.leader) else { return true }
+            guard play.level < .emergency else { return false }
+            return identity.zones.map { Set(play.info.zones).isSubset(of: $0) } ?? true
+        }
         let targets: [PlayID]
         if let play = args.play {
-            guard plays[play] != nil else { throw WireError(.notFound, "play \(play) is not sounding or waiting") }
+            guard let entry = plays[play] else { throw WireError(.notFound, "play \(play) is not sounding or waiting") }
+            guard mayStop(entry) else {
+                throw WireError(
+                    .permissionDenied,
+                    "play \(play) (\(entry.level.rawValue) in \(entry.info.zones.joined(separator: ", "))) is not \(peer)'s to stop")
+            }
             targets = [play]
         } else {
-            targets = plays.keys.sorted()
+            targets = plays.filter { mayStop($0.value) }.keys.sorted()
         }
         for id in targets {
             plays[id]?.stoppedBy = peer
@@ -128,7 +146,14 @@ extension Station {
             case .start(let id, let zone, let gainDB):
                 guard let play = plays[id] else { continue }
                 do {
-                    try engine.start(play.audio, play: UInt64(id), zone: zone.rawValue, gainDB: gainDB + play.clip.gainDB)
+                    if let feed = play.live {
+                        let input = try engine.startLive(
+                            play: UInt64(id), zone: zone.rawValue, format: AudioFormat(sampleRate: opusSampleRate, channels: 1),
+                            gainDB: gainDB, maxBufferedMilliseconds: Self.shoutBufferMilliseconds)
+                        feed.attach(zone: zone.rawValue, input: input)
+                    } else {
+                        try engine.start(play.audio, play: UInt64(id), zone: zone.rawValue, gainDB: gainDB + play.clip.gainDB)
+                    }
                     plays[id]?.zones[zone.rawValue]?.outcome = "sounding"
                     plays[id]?.info.queued.removeAll { $0 == zone.rawValue }
                 } catch {
@@ -190,14 +215,24 @@ extension Station {
         // The play's outcome is the worst of its zones'.
         let order = ["failed", "cut", "stopped", "missed", "refused", "finished"]
         let worst = zones.min { (order.firstIndex(of: $0.outcome) ?? 99) < (order.firstIndex(of: $1.outcome) ?? 99) }
-        let result = PlayOutcome(
+        var result = PlayOutcome(
             play: id, clip: play.clip.id, level: play.level.rawValue, outcome: worst?.outcome ?? "finished",
             detail: worst?.detail, zones: zones)
+        // A shout that ran out of voice says why: a timeout or a broken stream, not "finished".
+        if let reason = play.live?.reason, result.outcome == "finished" || result.outcome == "stopped" {
+            result.outcome = reason.outcome
+            result.detail = reason.detail
+        }
         recent[id] = result
         metrics.plays[Metrics.PlayKey(category: play.clip.category.rawValue, level: play.level.rawValue, outcome: result.outcome), default: 0] += 1
         recentOrder.append(id)
         if recentOrder.count > 256 { recent[recentOrder.removeFirst()] = nil }
         for waiter in play.waiters { waiter.resume(returning: result) }
+        let event = Event(
+            event: play.live != nil ? "shout.ended" : "play.ended", play: id, clip: play.clip.id, zones: play.info.zones,
+            level: play.level.rawValue, outcome: result.outcome, detail: result.detail, by: play.requestedBy)
+        events.publish(event)
+        play.live?.ended(event)
         if result.outcome == "failed" || result.outcome == "missed" {
             logger.warning(
                 "play \(result.outcome)", metadata: ["play": "\(id)", "clip": "\(play.clip.id)", "reason": "\(result.detail ?? "")"])

@@ -30,6 +30,7 @@ extension Station {
     func activate(_ schedule: Schedule, text: String, source: String) {
         active = ActiveSchedule(schedule: schedule, text: text, source: source, policy: SchedulePolicy(schedule: schedule))
         logger.info("schedule in force", metadata: ["version": "\(schedule.version)", "source": "\(source)"])
+        events.publish(Event(event: "schedule.changed", detail: source, version: schedule.version))
         wakeTimer?.poke()
     }
 

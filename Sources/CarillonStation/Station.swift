@@ -39,6 +39,8 @@ public actor Station {
     /// Outcomes of plays that ended recently, so a `wait` that arrives late still gets its answer.
     var recent: [PlayID: PlayOutcome] = [:]
     var recentOrder: [PlayID] = []
+    /// Subscribers of `events`.
+    let events = EventHub()
 
     /// A play that has not ended in every zone.
     struct ActivePlay {
@@ -53,6 +55,10 @@ public actor Station {
         /// In zones where it was cut: by what.
         var cutBy: [String: String] = [:]
         var stoppedBy: String?
+        /// Who asked: an identity, `schedule` or `plan`.
+        var requestedBy: String = ""
+        /// A shout's live voice.
+        var live: ShoutFeed?
         var waiters: [CheckedContinuation<PlayOutcome, Never>] = []
     }
 
@@ -164,15 +170,18 @@ public actor Station {
     /// Applies a re-read config: what can change live does; the rest is logged as needing a restart.
     public func reload(_ new: StationConfig, library newLibrary: Library) {
         if new.outputs != config.outputs || new.declaredZones != config.declaredZones
-            || new.controlSocket != config.controlSocket || new.dataDirectory != config.dataDirectory
+            || new.control.unix != config.control.unix || new.control.tcp != config.control.tcp
+            || new.dataDirectory != config.dataDirectory
             || new.logLevel != config.logLevel
         {
-            logger.warning("outputs, zones, the control socket, the data directory and the log level change only on restart")
+            logger.warning(
+                "outputs, zones, the control listeners, the data directory and the log level change only on restart")
         }
         var applied = new
         applied.outputs = config.outputs
         applied.declaredZones = config.declaredZones
-        applied.controlSocket = config.controlSocket
+        applied.control.unix = config.control.unix
+        applied.control.tcp = config.control.tcp
         applied.dataDirectory = config.dataDirectory
         applied.logLevel = config.logLevel
         if applied.levels != config.levels {
@@ -182,6 +191,7 @@ public actor Station {
         config = applied
         library = newLibrary
         logger.info("config reloaded", metadata: ["clips": "\(library.clips.count)"])
+        events.publish(Event(event: "config.reloaded"))
     }
 
     /// The play log must not take playback down with it: a failed write is logged, and play goes on.

@@ -1,7 +1,8 @@
 public import CarillonAudio
+import CarillonControl
 public import CarillonCore
 public import CarillonTOML
-public import Foundation
+import Foundation
 public import Logging
 
 /// The daemon's configuration, from `carillon.toml`. Relative paths are resolved against the file's directory.
@@ -13,11 +14,13 @@ public struct StationConfig: Sendable {
     /// Database, caches and recordings.
     public var dataDirectory: String
     public var logLevel: Logger.Level
+    /// The control listeners and who may do what on them.
+    public var control = ControlSettings.standard()
     /// The UNIX control socket.
-    public var controlSocket: String
-    /// The socket file's mode; teachers reach it through its group.
-    public var socketMode: mode_t
-    public var maxLineBytes: Int
+    public var controlSocket: String {
+        get { control.unix.path }
+        set { control.unix.path = newValue }
+    }
     /// The audio library: `catalog.toml` and the files it names.
     public var libraryDirectory: String
     /// The school's `schedule.toml`, if it has one; a schedule applied later with a higher version wins.
@@ -94,7 +97,6 @@ extension StationConfig {
 
         var config = StationConfig(
             file: file, name: "Carillon", dataDirectory: resolve("/var/lib/carillon", base), logLevel: .info,
-            controlSocket: "/run/carillon/control.sock", socketMode: 0o660, maxLineBytes: 64 * 1024,
             libraryDirectory: "/usr/share/carillon/audio-library", outputs: [])
 
         if var station = errors.run({ () throws(TOMLError) in try root.table("station") }) ?? nil {
@@ -117,25 +119,7 @@ extension StationConfig {
             errors.run { () throws(TOMLError) in try station.finish() }
         }
         if var control = errors.run({ () throws(TOMLError) in try root.table("control") }) ?? nil {
-            errors.run { () throws(TOMLError) in
-                if let socket = try control.string("socket") { config.controlSocket = resolve(socket, base) }
-            }
-            errors.run { () throws(TOMLError) in
-                if let mode = try control.string("socket_mode") {
-                    guard mode.count == 4, let value = mode_t(mode, radix: 8), value & 0o7000 == 0 else {
-                        throw control.error("`control.socket_mode` must be four octal digits such as \"0660\"", at: "socket_mode")
-                    }
-                    config.socketMode = value
-                }
-            }
-            errors.run { () throws(TOMLError) in
-                if let limit = try control.integer("max_line_bytes") {
-                    guard (1024...16 * 1024 * 1024).contains(limit) else {
-                        throw control.error("`control.max_line_bytes` must be between 1024 and 16777216", at: "max_line_bytes")
-                    }
-                    config.maxLineBytes = limit
-                }
-            }
+            parseControl(&control, into: &config.control, base: base, errors: &errors)
             errors.run { () throws(TOMLError) in try control.finish() }
         }
         if var library = errors.run({ () throws(TOMLError) in try root.table("library") }) ?? nil {
@@ -180,6 +164,13 @@ extension StationConfig {
             if errors.list.count == before { errors.run { () throws(TOMLError) in try zone.finish() } }
         }
         checkZones(config, errors: &errors, root: root)
+        let zoneNames = config.zoneNames
+        parseAccess(
+            errors.run { () throws(TOMLError) in try root.tableArray("access") } ?? [], zones: zoneNames,
+            into: &config.control.access, errors: &errors)
+        parseTokens(
+            errors.run { () throws(TOMLError) in try root.tableArray("token") } ?? [], zones: zoneNames,
+            into: &config.control.access, errors: &errors)
         if var levels = errors.run({ () throws(TOMLError) in try root.table("levels") }) ?? nil {
             for name in levels.keys {
                 guard let level = Level(rawValue: name) else {
@@ -358,7 +349,7 @@ extension StationConfig {
         return settings
     }
 
-    private static func resolve(_ path: String, _ base: String) -> String {
+    static func resolve(_ path: String, _ base: String) -> String {
         let absolute = path.hasPrefix("/") ? path : base + "/" + path
         return URL(fileURLWithPath: absolute).standardizedFileURL.path
     }

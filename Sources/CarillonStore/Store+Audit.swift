@@ -91,28 +91,17 @@ extension Store {
     /// - Throws: `StoreError` for a negative limit or a database failure.
     public func audit(_ query: AuditQuery) async throws(StoreError) -> [AuditRecord] {
         let limit = try Self.checkedLimit(query.limit)
-        var clauses: [String] = []
-        var arguments = StatementArguments()
-        if let from = query.from {
-            clauses.append("at >= ?")
-            arguments += [from.microseconds]
-        }
-        if let to = query.to {
-            clauses.append("at < ?")
-            arguments += [to.microseconds]
-        }
-        if let actor = query.actor {
-            clauses.append("actor = ?")
-            arguments += [actor]
-        }
+        var filter = QueryFilter()
+        filter.during(column: "at", from: query.from, to: query.to)
+        filter.add("actor = ?", query.actor)
         if let command = query.command {
             // By characters, not LIKE: a `_` or `%` in the name must not act as a wildcard.
-            clauses.append("(command = ? OR substr(command, 1, length(?) + 1) = ? || '.')")
-            arguments += [command, command, command]
+            filter.add("(command = ? OR substr(command, 1, length(?) + 1) = ? || '.')", values: [command, command, command])
         }
+        var arguments = filter.arguments
         arguments += [limit]
         // Only the fixed clauses above are spliced into the SQL; every value is bound.
-        let sql = "SELECT * FROM audit \(Self.whereClause(clauses)) ORDER BY at DESC, id DESC LIMIT ?"
+        let sql = "SELECT * FROM audit \(filter.whereClause) ORDER BY at DESC, id DESC LIMIT ?"
         do {
             return try await writer.read { [arguments] db in
                 try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in

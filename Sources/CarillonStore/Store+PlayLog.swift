@@ -86,41 +86,24 @@ extension Store {
     /// - Throws: `StoreError` for a negative limit, a zone that cannot be one name, or a database failure.
     public func plays(_ query: PlayQuery) async throws(StoreError) -> [PlayRecord] {
         let limit = try Self.checkedLimit(query.limit)
-        var clauses: [String] = []
-        var arguments = StatementArguments()
-        if let from = query.from {
-            clauses.append("play.requested_at >= ?")
-            arguments += [from.microseconds]
-        }
-        if let to = query.to {
-            clauses.append("play.requested_at < ?")
-            arguments += [to.microseconds]
-        }
-        if let category = query.category {
-            clauses.append("clip.category = ?")
-            arguments += [category]
-        }
+        var filter = QueryFilter()
+        filter.during(column: "play.requested_at", from: query.from, to: query.to)
+        filter.add("clip.category = ?", query.category)
         if let zone = query.zone {
             // The column is comma-separated, so a comma or an empty name would match across names.
             guard !zone.isEmpty, !zone.contains(",") else { throw StoreError("`\(zone)` is not a zone name") }
             // Commas on both sides make the match whole-name: ",a," is not inside ",ab,".
-            clauses.append("instr(',' || play.zones || ',', ',' || ? || ',') > 0")
-            arguments += [zone]
+            filter.add("instr(',' || play.zones || ',', ',' || ? || ',') > 0", zone)
         }
-        if let source = query.source {
-            clauses.append("play.source = ?")
-            arguments += [source]
-        }
-        if let level = query.level {
-            clauses.append("play.level = ?")
-            arguments += [level]
-        }
+        filter.add("play.source = ?", query.source)
+        filter.add("play.level = ?", query.level)
+        var arguments = filter.arguments
         arguments += [limit]
         // Only the fixed clauses above are spliced into the SQL; every value is bound.
         let sql = """
             SELECT play.*, clip.category AS category
             FROM play LEFT JOIN clip ON clip.id = play.clip
-            \(Self.whereClause(clauses))
+            \(filter.whereClause)
             ORDER BY play.requested_at DESC, play.id DESC
             LIMIT ?
             """
@@ -133,10 +116,6 @@ extension Store {
         }
     }
 
-    /// `WHERE` and the clauses joined by `AND`, or nothing.
-    static func whereClause(_ clauses: [String]) -> String {
-        clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
-    }
 
     /// The most rows one query returns, so that one request cannot pull a whole log into memory.
     static let maximumLimit = 10_000
@@ -146,4 +125,38 @@ extension Store {
         guard limit >= 0 else { throw StoreError("the limit cannot be negative (\(limit))") }
         return min(limit, maximumLimit)
     }
+}
+
+/// The `WHERE` of a log query: fixed clauses, each with its values bound, never spliced in.
+struct QueryFilter {
+    private var clauses: [String] = []
+    private(set) var arguments = StatementArguments()
+
+    /// Adds `clause` with its `?` bound to `value`, when there is a value.
+    mutating func add(_ clause: String, _ value: String?) {
+        guard let value else { return }
+        clauses.append(clause)
+        arguments += [value]
+    }
+
+    /// Rows whose `column` (microseconds) is at or after `from` and before `to`.
+    mutating func during(column: String, from: Date?, to: Date?) {
+        if let from {
+            clauses.append("\(column) >= ?")
+            arguments += [from.microseconds]
+        }
+        if let to {
+            clauses.append("\(column) < ?")
+            arguments += [to.microseconds]
+        }
+    }
+
+    /// Appends a clause that binds several values.
+    mutating func add(_ clause: String, values: [String]) {
+        clauses.append(clause)
+        for value in values { arguments += [value] }
+    }
+
+    /// `WHERE` and the clauses joined by `AND`, or nothing.
+    var whereClause: String { clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ") }
 }

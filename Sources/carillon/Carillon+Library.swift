@@ -115,7 +115,7 @@ extension Carillon.Library {
                         guard case .refused = error else { throw error }
                         failed += 1
                         FileHandle.standardError.write(Data("carillon: \(error)\n".utf8))
-                    } catch let error as ImportFileError {
+                    } catch let error as LocalFailure {
                         failed += 1
                         FileHandle.standardError.write(Data("carillon: \(error.message)\n".utf8))
                     }
@@ -130,11 +130,11 @@ extension Carillon.Library {
         ) async throws -> ImportResult {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                throw ImportFileError(message: "\(path): no such file")
+                throw LocalFailure(message: "\(path): no such file")
             }
-            guard !isDirectory.boolValue else { throw ImportFileError(message: "\(path) is a directory, not an audio file") }
+            guard !isDirectory.boolValue else { throw LocalFailure(message: "\(path) is a directory, not an audio file") }
             guard let data = FileManager.default.contents(atPath: path) else {
-                throw ImportFileError(message: "\(path): cannot read it")
+                throw LocalFailure(message: "\(path): cannot read it")
             }
             let name = (path as NSString).lastPathComponent
             let upload = try await control.call(
@@ -185,6 +185,8 @@ extension Carillon.Library {
 }
 
 /// A file the client cannot send.
-struct ImportFileError: Error {
+/// A failure on the client's side (a file it cannot read, a microphone it cannot open): exit 1.
+struct LocalFailure: Error, CustomStringConvertible {
     let message: String
+    var description: String { message }
 }

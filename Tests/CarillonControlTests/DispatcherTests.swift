@@ -6,7 +6,7 @@ import Testing
 @Suite("The command table")
 struct DispatcherTests {
     let dispatcher = Dispatcher([
-        .command(.stop, arguments: StopArgs.self) { args, _ throws(WireError) in
+        .command(.stop, role: .teacher, arguments: StopArgs.self) { args, _ throws(WireError) in
             guard let play = args.play else { return StopResult(stopped: []) }
             guard play > 0 else { throw WireError(.notFound, "play \(play) is not sounding") }
             return StopResult(stopped: [play])
@@ -14,7 +14,7 @@ struct DispatcherTests {
     ])
 
     private func ask(_ line: String) async throws -> (ResponseHead, Data) {
-        let reply = await dispatcher.respond(to: Data(line.utf8), from: Peer(address: "test"))
+        let reply = await dispatcher.respond(to: Data(line.utf8), from: Peer(address: "unix", identity: Identity(name: "test", role: .teacher)))
         return (try Wire.decoder().decode(ResponseHead.self, from: reply), reply)
     }
 

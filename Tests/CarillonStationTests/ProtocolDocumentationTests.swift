@@ -25,12 +25,34 @@ struct ProtocolDocumentationTests {
             config: StationConfig.parse([], file: "/tmp/carillon.toml"), library: Library.load(directory: directory.path),
             engine: AudioEngine(outputs: [], onEvent: { _ in }), store: Store.inMemory(),
             renderer: Renderer(cacheDirectory: directory.file("cache"), loudnessTarget: -18), logger: Logger(label: "test"))
-        let table = Commands.table(station: station)
-        #expect(table.names == CommandName.allCases.map(\.rawValue).sorted())
-        let headings = protocolDoc.split(separator: "\n").filter { $0.hasPrefix("### ") }
-        for name in table.names {
-            #expect(headings.contains { $0.contains("`\(name)`") }, "PROTOCOL.md has no section for `\(name)`")
+        // The server adds `auth`, as the daemon does.
+        let table = Commands.table(station: station) + [.auth(access: AccessControl(AccessPolicy()), limiter: LoginLimiter())]
+        #expect(table.map(\.name).sorted() == CommandName.allCases.map(\.rawValue).sorted())
+        let sections = Self.sections(of: protocolDoc)
+        for command in table {
+            guard let section = sections.first(where: { $0.heading.contains("`\(command.name)`") }) else {
+                Issue.record("PROTOCOL.md has no section for `\(command.name)`")
+                continue
+            }
+            // Each section states the role the table requires, so the doc cannot drift from the code.
+            let role = command.role.map { "`\($0.rawValue)`" } ?? "anyone"
+            #expect(section.body.contains("Role: \(role)"), "the section of `\(command.name)` must say `Role: \(role)`")
         }
+    }
+
+    /// `### ` headings and the text under each, to the next heading.
+    static func sections(of document: String) -> [(heading: String, body: String)] {
+        var result: [(heading: String, body: String)] = []
+        for line in document.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("### ") {
+                result.append((String(line), ""))
+            } else if line.hasPrefix("## ") {
+                result.append(("", ""))
+            } else if !result.isEmpty {
+                result[result.count - 1].body += line + "\n"
+            }
+        }
+        return result
     }
 
     @Test("every error code is in the table of error codes", arguments: ErrorCode.allCases)

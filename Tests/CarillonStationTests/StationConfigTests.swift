@@ -1,5 +1,7 @@
 import CarillonAudio
+import CarillonControl
 import CarillonCore
+import CarillonProtocol
 import CarillonStation
 import CarillonTOML
 import Foundation
@@ -39,7 +41,9 @@ struct StationConfigTests {
         #expect(config.outputs == [OutputConfig(name: "main", device: "default")])
         #expect(config.outputs[0].format == AudioFormat(sampleRate: 48000, channels: 2))
         #expect(config.zoneNames == ["main"])
-        #expect(config.socketMode == 0o660)
+        #expect(config.control.unix.mode == 0o660)
+        #expect(config.control.tcp == nil, "TCP is off by default")
+        #expect(config.control.access.defaultRole == .viewer)
         #expect(config.libraryDirectory == "/usr/share/carillon/audio-library")
     }
 
@@ -123,5 +127,84 @@ struct StationConfigTests {
             let library = try Library.load(directory: config.libraryDirectory)
             #expect(library.clips["bell.start"] != nil)
         }
+    }
+
+    @Test("access rules and tokens: roles by user and group, zone limits, hashes only")
+    func accessAndTokens() throws {
+        let hash = AccessPolicy.hash(token: "crl_x")
+        let config = try parse(
+            """
+            [control]
+            default_role = "none"
+            socket_group = 0
+            [[output]]
+            name = "main"
+            device = "hw:0"
+            [[access]]
+            users = ["root", 1234]
+            role = "teacher"
+            zones = ["main"]
+            [[access]]
+            groups = ["root"]
+            role = "leader"
+            [[token]]
+            name = "phone"
+            sha256 = "\(hash)"
+            role = "bureau"
+            """)
+        #expect(config.control.access.defaultRole == nil)
+        #expect(config.control.unix.group == 0)
+        #expect(config.control.access.unixRules.map(\.uids) == [[0, 1234], []])
+        #expect(config.control.access.unixRules.map(\.gids) == [[], [0]])
+        #expect(config.control.access.unixRules.first?.zones == ["main"])
+        #expect(config.control.access.authenticate(token: "crl_x") == Identity(name: "phone", role: .bureau))
+    }
+
+    @Test("bad access rules, tokens and TCP settings are each reported with their line")
+    func accessErrors() {
+        let found = errors(
+            """
+            [control]
+            default_role = "owner"
+            [control.tcp]
+            listen = "0.0.0.0:7443"
+            [[access]]
+            users = ["no-such-user-here"]
+            role = "teacher"
+            [[access]]
+            role = "teacher"
+            [[token]]
+            name = "phone"
+            sha256 = "abc"
+            role = "teacher"
+            zones = ["nowhere"]
+            """)
+        #expect(found.count == 6, "\(found)")
+        #expect(found.contains { $0.contains(":2:") && $0.contains("default_role") })
+        #expect(found.contains { $0.contains("TLS only") })
+        #expect(found.contains { $0.contains(":6:") && $0.contains("no-such-user-here") })
+        #expect(found.contains { $0.contains("needs `users` or `groups`") })
+        #expect(found.contains { $0.contains(":12:") && $0.contains("64 hex digits") })
+        #expect(found.contains { $0.contains(":14:") && $0.contains("unknown zone `nowhere`") })
+    }
+
+    @Test("TCP with a certificate and key is on; its limits are read")
+    func tcpListener() throws {
+        let config = try parse(
+            """
+            [control.tcp]
+            listen = "[::]:7443"
+            certificate = "tls/cert.pem"
+            key = "tls/key.pem"
+            max_connections = 10
+            idle_timeout = 30
+            login_timeout = 5
+            """)
+        let tcp = try #require(config.control.tcp)
+        #expect(tcp.host == "::" && tcp.port == 7443)
+        #expect(tcp.certificate == "/etc/carillon/tls/cert.pem")
+        #expect(tcp.limits.maxConnections == 10)
+        #expect(tcp.limits.idleTimeout == .seconds(30))
+        #expect(tcp.limits.loginTimeout == .seconds(5))
     }
 }

@@ -21,7 +21,9 @@ public struct CommandResult: Sendable {
 }
 
 /// Runs a program to completion and captures its output.
-public func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
+public func run(
+    _ executable: String, _ arguments: [String], environment: [String: String] = [:], input: String? = nil
+) throws -> CommandResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
@@ -30,8 +32,14 @@ public func run(_ executable: String, _ arguments: [String], environment: [Strin
     let err = Pipe()
     process.standardOutput = out
     process.standardError = err
-    process.standardInput = FileHandle.nullDevice
+    let stdin = Pipe()
+    process.standardInput = input == nil ? FileHandle.nullDevice : stdin
     try process.run()
+    if let input {
+        // Small inputs only: written whole before the output is read.
+        stdin.fileHandleForWriting.write(Data(input.utf8))
+        try? stdin.fileHandleForWriting.close()
+    }
     // Read both pipes to the end before waiting, so a chatty child never blocks on a full pipe.
     let group = DispatchGroup()
     nonisolated(unsafe) var errData = Data()
@@ -130,8 +138,8 @@ public final class DaemonProcess: @unchecked Sendable {
     }
 
     /// Runs the real `carillon` client against this daemon.
-    public func client(_ arguments: [String]) throws -> CommandResult {
-        try run(Binaries.client, ["--socket", socketPath] + arguments)
+    public func client(_ arguments: [String], input: String? = nil) throws -> CommandResult {
+        try run(Binaries.client, ["--socket", socketPath] + arguments, input: input)
     }
 
     /// Sends SIGTERM and waits for the exit; returns the exit status.

@@ -13,7 +13,8 @@ struct Rig {
 
     /// Starts carillond with one output `main` captured to `capture.raw`.
     static func start(
-        extraOutputs: String = "", clipSeconds: Double = 0.5, environment: [String: String] = [:]
+        extraOutputs: String = "", clipSeconds: Double = 0.5, environment: [String: String] = [:], control: String = "",
+        extra: String = ""
     ) throws -> Rig {
         let directory = try TemporaryDirectory("carillon-e2e")
         let capture = CapturePCM(path: directory.file("capture.raw"))
@@ -52,6 +53,7 @@ struct Rig {
             data_dir = "@DIR@/data"
             [control]
             socket = "@DIR@/control.sock"
+            \(control)
             [library]
             dir = "@DIR@/library"
             [[output]]
@@ -61,6 +63,7 @@ struct Rig {
             \(capture.alsaConfig)
             '''
             \(extraOutputs)
+            \(extra)
             """
         let daemon = try DaemonProcess(config: config, in: directory, environment: environment)
         return Rig(directory: directory, capture: capture, daemon: daemon, clip: clip)

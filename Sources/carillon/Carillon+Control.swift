@@ -1,0 +1,206 @@
+import ArgumentParser
+import CarillonControl
+import CarillonProtocol
+import Foundation
+
+extension Carillon {
+    struct Events: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Stream the daemon's events: plays, shouts, plans, faults, schedule and library changes.",
+            discussion: "Runs until interrupted. A client that cannot keep up is dropped by the daemon.")
+        @ParentCommand var root: Carillon
+        @Flag(help: "Print each event as one JSON object.") var json = false
+        @Option(name: .long, parsing: .upToNextOption, help: "Only events whose names start with these, e.g. play output.")
+        var kinds: [String] = []
+
+        func run() async throws {
+            try await root.connection.with { connection in
+                let accepted = try await connection.call(
+                    .events, EventsArgs(kinds: kinds.isEmpty ? nil : kinds), returning: EventsSubscribed.self)
+                if !json {
+                    let what = accepted.kinds.isEmpty ? "all events" : accepted.kinds.joined(separator: ", ")
+                    FileHandle.standardError.write(Data("listening for \(what); ^C to stop\n".utf8))
+                }
+                while let line = try await connection.nextLine() {
+                    if json {
+                        FileHandle.standardOutput.write(line + Data("\n".utf8))
+                        continue
+                    }
+                    guard let event = try? Wire.decoder().decode(Event.self, from: line) else { continue }
+                    FileHandle.standardOutput.write(Data((Self.describe(event) + "\n").utf8))
+                }
+            }
+        }
+
+        static func describe(_ event: Event) -> String {
+            var parts = [localTime(event.at), event.event]
+            if let play = event.play { parts.append("#\(play)") }
+            if let clip = event.clip { parts.append(clip) }
+            if let level = event.level { parts.append(level) }
+            if let zones = event.zones { parts.append(zones.joined(separator: ",")) }
+            if let output = event.output { parts.append("output \(output)") }
+            if let version = event.version { parts.append("version \(version)") }
+            if let outcome = event.outcome { parts.append(outcome) }
+            if let detail = event.detail { parts.append("(\(detail))") }
+            if let by = event.by { parts.append("by \(by)") }
+            return parts.joined(separator: "  ")
+        }
+    }
+
+    struct Log: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show the play log, or with --audit the audit log of state-changing commands.")
+        @ParentCommand var root: Carillon
+        @Flag(help: "Show who changed what instead of what played (admin).") var audit = false
+        @Option(help: "From this date (YYYY-MM-DD, local) or instant (ISO 8601).") var from: String?
+        @Option(help: "Before this date or instant; a date means up to the end of that day.") var to: String?
+        @Option(help: "Plays of this clip category: bell, tip, culture, emergency, …") var category: String?
+        @Option(help: "Plays in this zone.") var zone: String?
+        @Option(help: "Plays from this source: manual, schedule, plan, shout, tts.") var source: String?
+        @Option(help: "Plays at this level.") var level: String?
+        @Option(help: "Audit entries by this identity.") var actor: String?
+        @Option(help: "Audit entries of this command, or of a group such as library.") var command: String?
+        @Option(help: "At most this many rows (1 to 10000).") var limit = 100
+        @Flag(help: "Print one JSON object per line.") var json = false
+
+        func validate() throws {
+            if audit && (category != nil || zone != nil || source != nil || level != nil) {
+                throw ValidationError("--category, --zone, --source and --level filter the play log, not --audit")
+            }
+            if !audit && (actor != nil || command != nil) { throw ValidationError("--actor and --command go with --audit") }
+            if let from, Self.instant(from, endOfDay: false) == nil { throw ValidationError("--from: not a date: \(from)") }
+            if let to, Self.instant(to, endOfDay: true) == nil { throw ValidationError("--to: not a date: \(to)") }
+        }
+
+        func run() async throws {
+            let from = self.from.flatMap { Self.instant($0, endOfDay: false) }
+            let to = self.to.flatMap { Self.instant($0, endOfDay: true) }
+            if audit {
+                let result = try await root.connection.with {
+                    try await $0.call(
+                        .logAudit, AuditArgs(from: from, to: to, actor: actor, command: command, limit: limit),
+                        returning: AuditResult.self)
+                }
+                if json { return try result.entries.forEach(printJSON) }
+                for entry in result.entries {
+                    let verdict = entry.ok ? "ok" : "refused \(entry.errorCode ?? "")"
+                    print("\(localTime(entry.at))  \(entry.actor) (\(entry.role)) from \(entry.source)  \(entry.command) \(entry.arguments)  \(verdict)"
+                        + (entry.ok ? "" : ": \(entry.message ?? "")"))
+                }
+                return
+            }
+            let result = try await root.connection.with {
+                try await $0.call(
+                    .logPlays,
+                    LogArgs(from: from, to: to, category: category, zone: zone, source: source, level: level, limit: limit),
+                    returning: LogResult.self)
+            }
+            if json { return try result.plays.forEach(printJSON) }
+            for play in result.plays {
+                let latency = play.latencyMs.map { String(format: "%.1f ms", $0) } ?? "-"
+                print("\(localTime(play.requestedAt))  #\(play.play)  \(play.clip)  \(play.category ?? "-")  \(play.level)  "
+                    + "\(play.zones.joined(separator: ","))  \(play.source) by \(play.requestedBy)  \(play.outcome ?? "sounding")  \(latency)")
+            }
+        }
+
+        /// A local date means its midnight (or the next midnight, for `--to`); anything else must be ISO 8601.
+        static func instant(_ text: String, endOfDay: Bool) -> Date? {
+            let parts = text.split(separator: "-").compactMap { Int($0) }
+            if parts.count == 3, text.count == 10 {
+                var calendar = Calendar(identifier: .gregorian)
+                calendar.timeZone = .current
+                guard let day = calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2])) else {
+                    return nil
+                }
+                return endOfDay ? calendar.date(byAdding: .day, value: 1, to: day) : day
+            }
+            return try? Date(text, strategy: .iso8601)
+        }
+    }
+
+    struct Token: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make tokens for TCP clients.", subcommands: [New.self])
+
+        struct New: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Make a token: the client keeps the token, carillon.toml keeps only its SHA-256.",
+                discussion: "Prints the [[token]] entry to add to carillon.toml; reload the daemon (SIGHUP) to accept it.")
+            @Argument(help: "The client's name, e.g. principal-phone; the logs show it.") var name: String
+            @Option(help: "viewer, teacher, leader, admin or bureau.") var role: String
+            @Option(parsing: .upToNextOption, help: "Limit the client to these zones.") var zones: [String] = []
+            @Option(name: .shortAndLong, help: "Write the token to this file (mode 0600) instead of printing it.")
+            var output: String?
+
+            func validate() throws {
+                guard Role(rawValue: role) != nil else {
+                    throw ValidationError("--role must be one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                guard !name.isEmpty, name.count <= 64, !name.contains("\"") else { throw ValidationError("the name must be 1 to 64 characters, without quotes") }
+            }
+
+            func run() throws {
+                var bytes = [UInt8](repeating: 0, count: 32)
+                guard getentropy(&bytes, bytes.count) == 0 else { throw ValidationError("no entropy: \(String(cString: strerror(errno)))") }
+                let token = "crl_" + Data(bytes).base64EncodedString()
+                    .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+                    .replacingOccurrences(of: "=", with: "")
+                if let output {
+                    let fd = open(output, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+                    guard fd >= 0 else { throw ValidationError("cannot create \(output): \(String(cString: strerror(errno)))") }
+                    defer { close(fd) }
+                    let line = Array((token + "\n").utf8)
+                    guard write(fd, line, line.count) == line.count else { throw ValidationError("cannot write \(output)") }
+                    FileHandle.standardError.write(Data("token written to \(output)\n".utf8))
+                } else {
+                    print(token)
+                }
+                let zoneLine = zones.isEmpty ? "" : "zones = [" + zones.map { "\"\($0)\"" }.joined(separator: ", ") + "]\n"
+                let entry = "[[token]]\nname = \"\(name)\"\nrole = \"\(role)\"\nsha256 = \"\(AccessPolicy.hash(token: token))\"\n\(zoneLine)"
+                FileHandle.standardError.write(Data("add to carillon.toml:\n\n\(entry)\n".utf8))
+            }
+        }
+    }
+
+    struct RawRequest: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "request",
+            abstract: "Send raw protocol requests and print the raw replies: for scripts and debugging.",
+            discussion: "With a command, sends {\"cmd\":COMMAND,\"args\":ARGS}; with --stdin, sends each line of standard input as it is.")
+        @ParentCommand var root: Carillon
+        @Argument(help: "A command name, e.g. status.") var command: String?
+        @Argument(help: "Its arguments as a JSON object.") var args: String?
+        @Flag(help: "Send each line of standard input and print each reply.") var stdin = false
+
+        func validate() throws {
+            if stdin == (command != nil) { throw ValidationError("give a command, or --stdin") }
+        }
+
+        func run() async throws {
+            var failed = false
+            try await root.connection.with { connection in
+                if let command {
+                    let line = Data(#"{"id":1,"cmd":"#.utf8) + (try Wire.encoder().encode(command)) + Data(#","args":"#.utf8)
+                        + Data((args ?? "{}").utf8) + Data("}".utf8)
+                    let reply = try await connection.send(line)
+                    FileHandle.standardOutput.write(reply + Data("\n".utf8))
+                    failed = (try? Wire.decoder().decode(ResponseHead.self, from: reply))?.ok != true
+                    return
+                }
+                while let line = readLine(strippingNewline: true) {
+                    let reply = try await connection.send(Data(line.utf8))
+                    FileHandle.standardOutput.write(reply + Data("\n".utf8))
+                }
+            }
+            if failed { throw ExitCode(1) }
+        }
+    }
+}
+
+/// A date in the local time zone, to the second.
+func localTime(_ date: Date) -> String {
+    let formatter = DateFormatter()
+    formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+    formatter.timeZone = .current
+    return formatter.string(from: date)
+}
