@@ -98,6 +98,13 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // The benchmark harness: measures a real daemon from outside (make bench).
+        .executableTarget(
+            name: "carillon-bench",
+            dependencies: ["CarillonTesting", "CarillonAudio", "CarillonControl", "CarillonProtocol"],
+            path: "benchmarks/Sources/CarillonBench",
+            swiftSettings: strict),
+
         // Shared harnesses for the tests: capture PCMs, a daemon runner, signal analysis.
         .target(name: "CarillonTesting", dependencies: ["CarillonCore"], path: "Tests/CarillonTesting", swiftSettings: strict),
         .testTarget(name: "CarillonTOMLTests", dependencies: ["CarillonTOML"], swiftSettings: strict),
