@@ -51,8 +51,8 @@ clean:
 	rm -rf .build
 
 # Install: `make install` (PREFIX=/usr/local, DESTDIR for staging). Release binaries, the systemd
-# unit, sysusers and tmpfiles snippets, the default library and the docs; the config and the
-# example schedule only where there are none yet. Config and data are never overwritten.
+# unit, sysusers and tmpfiles snippets, the default library, the example notifier and the docs; the
+# config, the example schedule and the shipped plans only where there are none yet. Config and data are never overwritten.
 PREFIX        ?= /usr/local
 CONFIGURATION ?= release
 BINDIR        := $(PREFIX)/bin
@@ -83,6 +83,9 @@ endif
 	install -d -m 0750 $(DESTDIR)$(CONFDIR)
 	[ -e $(DESTDIR)$(CONFDIR)/carillon.toml ] || sed -e 's|@SHAREDIR@|$(SHAREDIR)|g' -e 's|@CONFDIR@|$(CONFDIR)|g' systemd/carillon.toml.in > $(DESTDIR)$(CONFDIR)/carillon.toml
 	[ -e $(DESTDIR)$(CONFDIR)/schedule.toml ] || install -m 0644 config/schedule.toml $(DESTDIR)$(CONFDIR)/schedule.toml
+	install -d -m 0750 $(DESTDIR)$(CONFDIR)/plans
+	for f in config/plans/*.toml; do [ -e $(DESTDIR)$(CONFDIR)/plans/$$(basename $$f) ] || install -m 0644 $$f $(DESTDIR)$(CONFDIR)/plans/; done
+	install -D -m 0755 contrib/notify-webhook $(DESTDIR)$(SHAREDIR)/contrib/notify-webhook
 
 ## uninstall: remove what install put in place, except the config and the data
 uninstall:

@@ -17,6 +17,11 @@ public enum CommandName: String, Sendable, CaseIterable {
     case adminRestore = "admin.restore"
     case logPlays = "log.plays"
     case logAudit = "log.audit"
+    case logPlans = "log.plans"
+    case planList = "plan.list"
+    case planStatus = "plan.status"
+    case planStart = "plan.start"
+    case planStop = "plan.stop"
 }
 
 /// `hello`: negotiates the protocol version. Optional on the UNIX socket.

@@ -69,11 +69,18 @@ public struct Event: Sendable, Codable, Hashable {
     public var by: String?
     /// A schedule's version, for `schedule.changed`.
     public var version: Int?
+    /// For `plan.*` events: the plan, its title, whether it is a drill, and every task.
+    public var plan: String?
+    public var title: String?
+    public var drill: Bool?
+    public var tasks: [PlanTask]?
+    /// For `plan.started`: the task of the subscriber's own role, when the plan has one for it.
+    public var task: String?
 
     public init(
         event: String, at: Date = Date(), play: Int64? = nil, clip: String? = nil, zones: [String]? = nil,
         level: String? = nil, outcome: String? = nil, detail: String? = nil, output: String? = nil, by: String? = nil,
-        version: Int? = nil
+        version: Int? = nil, plan: String? = nil, title: String? = nil, drill: Bool? = nil, tasks: [PlanTask]? = nil
     ) {
         self.event = event
         self.at = at
@@ -86,6 +93,10 @@ public struct Event: Sendable, Codable, Hashable {
         self.output = output
         self.by = by
         self.version = version
+        self.plan = plan
+        self.title = title
+        self.drill = drill
+        self.tasks = tasks
     }
 }
 

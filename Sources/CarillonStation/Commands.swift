@@ -64,6 +64,17 @@ enum Commands {
             .command(.logAudit, role: .admin, arguments: AuditArgs.self) { args, _ throws(WireError) in
                 try await station.logAudit(args)
             },
+            .command(.planList, role: .viewer, arguments: Empty.self) { _, _ in await station.planList() },
+            .command(.planStatus, role: .viewer, arguments: Empty.self) { _, _ in await station.planStatus() },
+            .command(.planStart, role: .leader, audited: true, arguments: PlanStartArgs.self) { args, peer throws(WireError) in
+                try await station.planStart(args, by: peer.description)
+            },
+            .command(.planStop, role: .leader, audited: true, arguments: PlanStopArgs.self) { args, peer throws(WireError) in
+                try await station.planStop(args, by: peer.description)
+            },
+            .command(.logPlans, role: .viewer, arguments: PlanLogArgs.self) { args, _ throws(WireError) in
+                try await station.planLog(args)
+            },
             .command(.adminBackup, role: .admin, audited: true, arguments: Empty.self) { _, _ throws(WireError) in
                 try await station.backup()
             },

@@ -20,8 +20,36 @@ public enum Daemon {
         }
         let library: Library
         do { library = try Library.load(directory: config.libraryDirectory) } catch { return error.errors.map(\.description) }
-        do { _ = try loadScheduleFile(config: config, library: library) } catch { return error.errors.map(\.description) }
-        return []
+        var problems: [String] = []
+        do { _ = try loadScheduleFile(config: config, library: library) } catch { problems += error.errors.map(\.description) }
+        do { _ = try loadPlans(config: config, library: library) } catch { problems += error.errors.map(\.description) }
+        return problems
+    }
+
+    /// Every plan of the plans directory, checked against the school's zones and library; a
+    /// missing directory means no plans.
+    static func loadPlans(config: StationConfig, library: Library) throws(ConfigError) -> [String: Plan] {
+        let directory = config.plansDirectory
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [:] }
+        let clips = library.clips
+        let context = PlanContext(zones: config.zoneNames, clipCategory: { clips[$0]?.category })
+        var plans: [String: Plan] = [:]
+        var errors: [TOMLError] = []
+        for name in names.sorted() where name.hasSuffix(".toml") {
+            let file = directory + "/" + name
+            guard let data = FileManager.default.contents(atPath: file) else {
+                errors.append(TOMLError(file: file, position: .start, message: "cannot read the plan"))
+                continue
+            }
+            do {
+                let plan = try Plan.parse(Array(data), file: file, name: String(name.dropLast(5)), context: context)
+                plans[plan.name] = plan
+            } catch {
+                errors += error.errors
+            }
+        }
+        guard errors.isEmpty else { throw ConfigError(errors) }
+        return plans
     }
 
     /// The config's schedule file, parsed and checked against the school, or nil when there is none.
@@ -81,6 +109,7 @@ public enum Daemon {
         let store = try Store.open(path: config.databasePath)
         let library = try await catalog(shipped: shipped, store: store)
         let fromFile = try loadScheduleFile(config: config, library: library)
+        let plans = try loadPlans(config: config, library: library)
 
         let notifier = SystemdNotifier.fromEnvironment()
         let (events, sink) = AsyncStream.makeStream(of: AudioEvent.self, bufferingPolicy: .unbounded)
@@ -90,6 +119,7 @@ public enum Daemon {
         let renderer = Renderer(cacheDirectory: config.dataDirectory + "/cache", loudnessTarget: config.loudnessTarget)
         let station = try Station(
             config: config, library: library, engine: engine, store: store, renderer: renderer, logger: logger)
+        await station.setPlans(plans)
 
         // The schedule in force: the higher version of the config's file and the last one applied.
         var schedule = fromFile?.0
@@ -138,7 +168,9 @@ public enum Daemon {
                 let newLibrary = try await catalog(shipped: Library.load(directory: new.libraryDirectory), store: store)
                 // The schedule file is checked against the new config and library before anything changes.
                 let newSchedule = try loadScheduleFile(config: new, library: newLibrary)
+                let newPlans = try loadPlans(config: new, library: newLibrary)
                 await station.reload(new, library: newLibrary)
+                await station.setPlans(newPlans)
                 // Roles and tokens change at once; a connection already authenticated keeps its identity.
                 access.update(new.control.access)
                 warm.yield(newLibrary)

@@ -9,6 +9,8 @@ final class EventHub: Sendable {
 
     private struct Subscriber {
         var kinds: [String]
+        /// The subscriber's role, to pick its own task out of a plan event.
+        var audience: String?
         var continuation: AsyncStream<Event>.Continuation
         var onDrop: @Sendable () -> Void
     }
@@ -17,11 +19,11 @@ final class EventHub: Sendable {
 
     /// Subscribes to events whose name starts with one of `kinds` (all when empty).
     /// - Parameter onDrop: called, once, if the subscriber falls `queueLimit` events behind.
-    func subscribe(kinds: [String], onDrop: @escaping @Sendable () -> Void) -> (id: Int, events: AsyncStream<Event>) {
+    func subscribe(kinds: [String], audience: String? = nil, onDrop: @escaping @Sendable () -> Void) -> (id: Int, events: AsyncStream<Event>) {
         let (stream, continuation) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .bufferingOldest(Self.queueLimit))
         let id = subscribers.withLock { state in
             state.next += 1
-            state.all[state.next] = Subscriber(kinds: kinds, continuation: continuation, onDrop: onDrop)
+            state.all[state.next] = Subscriber(kinds: kinds, audience: audience, continuation: continuation, onDrop: onDrop)
             return state.next
         }
         return (id, stream)
@@ -39,6 +41,8 @@ final class EventHub: Sendable {
             var dropped: [Subscriber] = []
             for (id, subscriber) in state.all
             where subscriber.kinds.isEmpty || subscriber.kinds.contains(where: { event.event.hasPrefix($0) }) {
+                var event = event
+                event.task = event.tasks?.first { $0.audience == subscriber.audience }?.task
                 if case .dropped = subscriber.continuation.yield(event) {
                     state.all[id] = nil
                     dropped.append(subscriber)

@@ -76,10 +76,17 @@ struct CacheWarmer: Service {
     let logger: Logger
 
     func run() async throws {
+        var first = true
         for await library in requests.cancelOnGracefulShutdown() {
             // Alarms first: an emergency must not wait for six hundred tips to render.
             let alarms = await offPool { library.decodeAlarms(sampleRate: 48000, renderer: renderer) }
             await station.setEmergencyAudio(alarms.audio, failures: alarms.failures)
+            if first {
+                // A plan that ran when the daemon died sounds again now, its alarm from memory.
+                await station.resumePlan()
+                first = false
+            }
+            await station.preparePlans()
             let failures = await offPool { library.renderAll(renderer: renderer) }
             for failure in failures {
                 logger.error("cannot render clip", metadata: ["clip": "\(failure.clip)", "error": "\(failure.error)"])

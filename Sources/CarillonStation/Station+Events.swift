@@ -64,7 +64,7 @@ extension Station {
     nonisolated func streamEvents(_ args: EventsArgs, to session: any ControlSession) async throws(WireError) {
         let kinds = args.kinds ?? []
         let writer = session.writer
-        let (id, stream) = events.subscribe(kinds: kinds) {
+        let (id, stream) = events.subscribe(kinds: kinds, audience: session.peer.identity?.role.rawValue) {
             // Never waited for: a subscriber that cannot keep up loses its connection.
             Task {
                 try? await writer.send(Event(event: "events.dropped", detail: "fell \(EventHub.queueLimit) events behind"))

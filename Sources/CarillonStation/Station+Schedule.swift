@@ -55,30 +55,36 @@ extension Station {
     /// Sounds one scheduled event.
     func fire(_ event: ScheduledEvent, lateness: Double) async {
         let by = "schedule \(event.timetable)"
-        let zones = event.zones.map(\.rawValue)
+        // A running plan suspends the schedule in its zones: the event sounds only elsewhere.
+        let resolved = (try? event.zones.resolved(against: config.zoneNames).map(\.rawValue)) ?? event.zones.map(\.rawValue)
+        let zones = resolved.filter { !planHolds($0) }
+        guard !zones.isEmpty else {
+            logger.notice("scheduled event suspended by the running plan", metadata: ["event": "\(event.key)"])
+            return
+        }
         do throws(WireError) {
             switch event.action {
             case .say(let text):
                 _ = try await say(SayArgs(text: text, zones: zones), by: by)
             case .play(let id):
-                try await playScheduled(id, event: event, by: by)
+                try await playScheduled(id, event: event, zones: zones, by: by)
             case .tipToday, .tipNext:
                 guard let id = pickTip(for: event) else {
                     logger.warning("no tip to play", metadata: ["event": "\(event.key)", "theme": "\(active?.schedule.theme(on: event.localDate) ?? "none")"])
                     return
                 }
                 await log { () throws(StoreError) in try await self.store.saveState(Self.rotationStateKey, self.rotation) }
-                try await playScheduled(id, event: event, by: by)
+                try await playScheduled(id, event: event, zones: zones, by: by)
             }
         } catch {
             logger.error("scheduled event failed", metadata: ["event": "\(event.key)", "error": "\(error.message)"])
         }
     }
 
-    private func playScheduled(_ id: String, event: ScheduledEvent, by: String) async throws(WireError) {
+    private func playScheduled(_ id: String, event: ScheduledEvent, zones: [String], by: String) async throws(WireError) {
         guard let clip = library.clips[id] else { throw WireError(.unknownClip, "no clip `\(id)` in the library") }
         let level = event.level ?? (clip.category == .bell ? .bell : .announcement)
-        _ = try await play(PlayArgs(clip: id, zones: event.zones.map(\.rawValue), level: level.rawValue), by: by, source: "schedule")
+        _ = try await play(PlayArgs(clip: id, zones: zones, level: level.rawValue), by: by, source: "schedule")
     }
 
     /// The tip for a `tip:today` or `tip:next` slot, from the week's theme, in season.

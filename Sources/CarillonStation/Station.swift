@@ -41,6 +41,10 @@ public actor Station {
     var recentOrder: [PlayID] = []
     /// Subscribers of `events`.
     let events = EventHub()
+    /// The emergency plans, by name; their cycles decoded into memory; the one that runs.
+    var plans: [String: Plan] = [:]
+    var planAudio: [String: PlanAudio] = [:]
+    var runningPlan: RunningPlan?
 
     /// A play that has not ended in every zone.
     struct ActivePlay {

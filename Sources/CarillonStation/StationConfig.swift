@@ -25,6 +25,10 @@ public struct StationConfig: Sendable {
     public var libraryDirectory: String
     /// The school's `schedule.toml`, if it has one; a schedule applied later with a higher version wins.
     public var scheduleFile: String?
+    /// The emergency plans, one `NAME.toml` each; `plans/` beside the config by default.
+    public var plansDirectory: String = ""
+    /// Run with each plan event as JSON on stdin: how a school reaches staff phones.
+    public var notifier: NotifierConfig?
     /// Integrated loudness that rendered and imported clips are brought to, in LUFS.
     public var loudnessTarget: Double = -18
     public var outputs: [OutputConfig]
@@ -99,6 +103,7 @@ extension StationConfig {
             file: file, name: "Carillon", dataDirectory: resolve("/var/lib/carillon", base), logLevel: .info,
             libraryDirectory: "/usr/share/carillon/audio-library", outputs: [])
 
+        config.plansDirectory = resolve("plans", base)
         if var station = errors.run({ () throws(TOMLError) in try root.table("station") }) ?? nil {
             errors.run { () throws(TOMLError) in
                 if let name = try station.string("name") { config.name = name }
@@ -141,6 +146,16 @@ extension StationConfig {
                 if let file = try schedule.string("file") { config.scheduleFile = resolve(file, base) }
             }
             errors.run { () throws(TOMLError) in try schedule.finish() }
+        }
+        if var plans = errors.run({ () throws(TOMLError) in try root.table("plans") }) ?? nil {
+            errors.run { () throws(TOMLError) in
+                if let dir = try plans.string("dir") { config.plansDirectory = resolve(dir, base) }
+            }
+            errors.run { () throws(TOMLError) in try plans.finish() }
+        }
+        if var notify = errors.run({ () throws(TOMLError) in try root.table("notify") }) ?? nil {
+            config.notifier = parseNotifier(&notify, base: base, errors: &errors)
+            errors.run { () throws(TOMLError) in try notify.finish() }
         }
         let outputs = errors.run { () throws(TOMLError) in try root.tableArray("output") } ?? []
         for var output in outputs {
@@ -189,6 +204,30 @@ extension StationConfig {
         errors.run { () throws(TOMLError) in try root.finish() }
         guard errors.list.isEmpty else { throw ConfigError(errors.list.sorted { $0.position < $1.position }) }
         return config
+    }
+
+    /// Reads `[notify]`: the command, its timeout and its retries.
+    private static func parseNotifier(_ table: inout TOMLReader, base: String, errors: inout Errors) -> NotifierConfig? {
+        let before = errors.list.count
+        let command = errors.run { () throws(TOMLError) in
+            let command = try table.stringArray("command") ?? []
+            guard let program = command.first, !program.isEmpty else {
+                throw table.error("`notify.command` must list the program and its arguments, e.g. [\"/usr/local/bin/notify\", \"https://…\"]", at: "command")
+            }
+            return [resolve(program, base)] + command.dropFirst()
+        }
+        let timeout = errors.run { () throws(TOMLError) in
+            let seconds = try table.double("timeout") ?? 10
+            guard (1...300).contains(seconds) else { throw table.error("`notify.timeout` must be 1 to 300 seconds", at: "timeout") }
+            return seconds
+        }
+        let retries = errors.run { () throws(TOMLError) in
+            let retries = try table.integer("retries") ?? 3
+            guard (0...10).contains(retries) else { throw table.error("`notify.retries` must be 0 to 10", at: "retries") }
+            return retries
+        }
+        guard errors.list.count == before, let command, let timeout, let retries else { return nil }
+        return NotifierConfig(command: command, timeout: .milliseconds(Int64(timeout * 1000)), retries: retries)
     }
 
     /// Reads one `[[output]]`, every key on its own, so that one bad value hides no other error.

@@ -130,6 +130,25 @@ public final class Store: Sendable {
                     CREATE INDEX play_source ON play(source, requested_at);
                     """)
         }
+        migrator.registerMigration("v5-plan-runs") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE plan_run (
+                        id INTEGER PRIMARY KEY,
+                        plan TEXT NOT NULL,
+                        title TEXT NOT NULL,
+                        drill INTEGER NOT NULL,
+                        zones TEXT NOT NULL,             -- comma-separated
+                        started_at INTEGER NOT NULL,     -- microseconds since the Unix epoch
+                        started_by TEXT NOT NULL,
+                        stopped_at INTEGER,
+                        stopped_by TEXT,
+                        outcome TEXT NOT NULL,           -- running, stopped, completed, superseded, interrupted
+                        timeline TEXT NOT NULL           -- JSON: [{"at": µs, "step": "…"}]
+                    );
+                    CREATE INDEX plan_run_started_at ON plan_run(started_at);
+                    """)
+        }
         return migrator
     }
 

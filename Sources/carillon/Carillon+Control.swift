@@ -34,6 +34,7 @@ extension Carillon {
 
         static func describe(_ event: Event) -> String {
             var parts = [localTime(event.at), event.event]
+            if let plan = event.plan { parts.append("\(event.drill == true ? "drill " : "")\(plan) \(event.title ?? "")") }
             if let play = event.play { parts.append("#\(play)") }
             if let clip = event.clip { parts.append(clip) }
             if let level = event.level { parts.append(level) }
@@ -43,6 +44,7 @@ extension Carillon {
             if let outcome = event.outcome { parts.append(outcome) }
             if let detail = event.detail { parts.append("(\(detail))") }
             if let by = event.by { parts.append("by \(by)") }
+            if let task = event.task { parts.append("\nyour task: \(task)") }
             return parts.joined(separator: "  ")
         }
     }
@@ -52,6 +54,7 @@ extension Carillon {
             abstract: "Show the play log, or with --audit the audit log of state-changing commands.")
         @ParentCommand var root: Carillon
         @Flag(help: "Show who changed what instead of what played (admin).") var audit = false
+        @Flag(help: "Show emergency plan runs and drills, with their timelines.") var plans = false
         @Option(help: "From this date (YYYY-MM-DD, local) or instant (ISO 8601).") var from: String?
         @Option(help: "Before this date or instant; a date means up to the end of that day.") var to: String?
         @Option(help: "Plays of this clip category: bell, tip, culture, emergency, …") var category: String?
@@ -73,6 +76,16 @@ extension Carillon {
         }
 
         func run() async throws {
+            if plans {
+                let log = try await root.connection.with { try await $0.call(.logPlans, PlanLogArgs(limit: limit), returning: PlanLog.self) }
+                if json { return try log.runs.forEach(printJSON) }
+                for run in log.runs {
+                    print("\(localTime(run.startedAt))  run \(run.run)  \(run.drill ? "drill" : "plan") \(run.plan) (\(run.title))  "
+                        + "\(run.zones.joined(separator: ","))  by \(run.startedBy)  \(run.outcome)")
+                    for step in run.timeline { print("    \(localTime(step.at))  \(step.step)") }
+                }
+                return
+            }
             let from = self.from.flatMap { Self.instant($0, endOfDay: false) }
             let to = self.to.flatMap { Self.instant($0, endOfDay: true) }
             if audit {

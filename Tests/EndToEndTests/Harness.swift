@@ -14,7 +14,7 @@ struct Rig {
     /// Starts carillond with one output `main` captured to `capture.raw`.
     static func start(
         extraOutputs: String = "", clipSeconds: Double = 0.5, environment: [String: String] = [:], control: String = "",
-        extra: String = ""
+        extra: String = "", catalog: String = "", prepare: (TemporaryDirectory) throws -> Void = { _ in }
     ) throws -> Rig {
         let directory = try TemporaryDirectory("carillon-e2e")
         let capture = CapturePCM(path: directory.file("capture.raw"))
@@ -45,6 +45,8 @@ struct Rig {
             category = "bell"
             title = "广播提示音"
             synth = "pre-announce"
+
+            \(catalog)
             """)
         try WAVFile.write(path: directory.file("library/noise.wav"), sampleRate: rate, channels: 2, samples: clip)
         try directory.write("library/corrupt.wav", "RIFF\u{0}\u{0}\u{0}\u{0}WAVEnot really audio")
@@ -65,6 +67,7 @@ struct Rig {
             \(extraOutputs)
             \(extra)
             """
+        try prepare(directory)
         let daemon = try DaemonProcess(config: config, in: directory, environment: environment)
         return Rig(directory: directory, capture: capture, daemon: daemon, clip: clip)
     }

@@ -79,11 +79,27 @@ func percentile(_ values: [Double], _ p: Double) -> Double {
     return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * p).rounded()))]
 }
 
-/// A daemon with one stereo output captured to a raw file.
+/// A daemon with one stereo output captured to a raw file, an alarm clip, and a plan `bench`.
 func startDaemon() throws -> (DaemonProcess, String) {
     let directory = try TemporaryDirectory("carillon-bench")
     let capture = CapturePCM(path: directory.file("capture.raw"))
-    try directory.write("library/catalog.toml", "")
+    try directory.write(
+        "library/catalog.toml",
+        """
+        [[clip]]
+        id = "alarm.evacuation"
+        category = "alarm"
+        title = "evacuation alarm"
+        synth = "evacuation-alarm"
+        """)
+    try directory.write(
+        "plans/bench.toml",
+        """
+        title = "bench"
+        [[step]]
+        alarm = "alarm.evacuation"
+        seconds = 10
+        """)
     let daemon = try DaemonProcess(
         config: """
             [station]
@@ -92,6 +108,8 @@ func startDaemon() throws -> (DaemonProcess, String) {
             socket = "@DIR@/control.sock"
             [library]
             dir = "@DIR@/library"
+            [plans]
+            dir = "@DIR@/plans"
             [[output]]
             name = "main"
             device = "cap"
@@ -135,21 +153,76 @@ func shoutLatency(runs: Int) async throws -> [Double] {
     return latencies
 }
 
+/// Plan start: the request sent → the first alarm sample written, idle or over a quiet shout.
+func planLatency(runs: Int, duringShout: Bool) async throws -> [Double] {
+    let (daemon, capture) = try startDaemon()
+    defer { daemon.stop(); daemon.directory.remove() }
+    let socket = ControlAddress.unixDomainSocket(path: daemon.socketPath)
+    // Until the alarm is decoded into memory, the plan would use the stand-in; wait for the real one.
+    for _ in 0..<200 {
+        let list = try await ControlConnection.with(socket) { try await $0.call(.planList, Empty(), returning: PlanList.self) }
+        if list.plans.first?.ready == true { break }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    let watcher = try OnsetWatcher(path: capture)
+    // A shout too quiet for the onset detector, so that the alarm has to cut a live voice.
+    let encoder = try OpusVoiceEncoder()
+    let whisper = try Data(Data(encoder.encode((0..<opusFrameSamples).map { Float(0.003 * sin(Double($0) / 10)) })).base64EncodedString().utf8)
+    var latencies: [Double] = []
+    for run in 0..<(runs + 3) {
+        let shout: Task<Void, any Error>? =
+            duringShout
+            ? Task {
+                try await ControlConnection.with(socket) { connection in
+                    _ = try await connection.call(.shout, ShoutArgs(), returning: ShoutAccepted.self)
+                    while !Task.isCancelled {
+                        try await connection.writeLine(whisper)
+                        try await Task.sleep(for: .milliseconds(20))
+                    }
+                }
+            } : nil
+        if duringShout { try await Task.sleep(for: .milliseconds(300)) }
+        let sent: UInt64 = try await ControlConnection.with(socket) { connection in
+            watcher.arm()
+            let t0 = monotonic()
+            _ = try await connection.call(.planStart, PlanStartArgs(plan: "bench"), returning: ActivePlanInfo.self)
+            return t0
+        }
+        guard let onset = watcher.onset() else { throw HarnessError("run \(run): no alarm reached the capture") }
+        if run >= 3 { latencies.append(Double(onset - sent) / 1e6) }
+        _ = try await ControlConnection.with(socket) { try await $0.call(.planStop, PlanStopArgs(), returning: PlanStatus.self) }
+        shout?.cancel()
+        _ = await shout?.result
+        try await Task.sleep(for: .milliseconds(100))
+    }
+    if ProcessInfo.processInfo.environment["BENCH_DEBUG"] != nil {
+        let log = try await ControlConnection.with(socket) { try await $0.call(.logPlays, LogArgs(source: "plan", limit: 10), returning: LogResult.self) }
+        FileHandle.standardError.write(Data("daemon-side: \(log.plays.map { $0.latencyMs ?? -1 })\n".utf8))
+    }
+    return latencies
+}
+
+func report(_ values: [Double]) throws {
+    let summary: [String: Double] = [
+        "runs": Double(values.count), "p50_ms": percentile(values, 0.5), "p95_ms": percentile(values, 0.95),
+        "p99_ms": percentile(values, 0.99), "max_ms": values.max() ?? .nan, "min_ms": values.min() ?? .nan,
+    ]
+    let json = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
+    print(String(decoding: json, as: UTF8.self))
+}
+
 let arguments = CommandLine.arguments.dropFirst()
 guard let command = arguments.first else {
-    print("usage: carillon-bench shout-latency [RUNS]")
+    print("usage: carillon-bench shout-latency|plan-latency|plan-latency-during-shout [RUNS]")
     exit(2)
 }
 switch command {
 case "shout-latency":
-    let runs = arguments.dropFirst().first.flatMap { Int($0) } ?? 50
-    let values = try await shoutLatency(runs: runs)
-    let summary: [String: Double] = [
-        "runs": Double(values.count), "p50_ms": percentile(values, 0.5), "p95_ms": percentile(values, 0.95),
-        "max_ms": values.max() ?? .nan, "min_ms": values.min() ?? .nan,
-    ]
-    let json = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
-    print(String(decoding: json, as: UTF8.self))
+    try report(try await shoutLatency(runs: arguments.dropFirst().first.flatMap { Int($0) } ?? 50))
+case "plan-latency":
+    try report(try await planLatency(runs: arguments.dropFirst().first.flatMap { Int($0) } ?? 50, duringShout: false))
+case "plan-latency-during-shout":
+    try report(try await planLatency(runs: arguments.dropFirst().first.flatMap { Int($0) } ?? 50, duringShout: true))
 default:
     print("unknown measurement \(command)")
     exit(2)

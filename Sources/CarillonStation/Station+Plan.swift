@@ -1,0 +1,332 @@
+import CarillonAudio
+public import CarillonCore
+public import CarillonProtocol
+import CarillonStore
+import Foundation
+import Logging
+
+/// A plan's audio, one cycle, decoded into memory: nothing on the emergency path waits on a disk.
+struct PlanAudio: Sendable {
+    var normal: PCMBuffer
+    /// Every message prefixed with "this is a drill".
+    var drill: PCMBuffer
+}
+
+/// The plan that runs, as saved: after a crash it runs again.
+struct RunningPlan: Sendable, Codable, Hashable {
+    var name: String
+    var drill: Bool
+    var zones: [String]
+    var by: String
+    var startedAt: Date
+    var run: Int64
+    var cycle: Int
+    var play: Int64?
+}
+
+/// The saved form: a wrapper, so that "no plan" is stored too.
+struct SavedPlan: Codable, Sendable { var running: RunningPlan? }
+
+extension Station {
+    static let planStateKey = "plan.active"
+    static let planFormat = AudioFormat(sampleRate: 48000, channels: 1)
+
+    /// Takes the plans of the config; their audio is decoded again by `preparePlans`. A running
+    /// plan whose file is gone runs on until stopped.
+    public func setPlans(_ new: [String: Plan]) {
+        plans = new
+        planAudio = planAudio.filter { new[$0.key] != nil }
+    }
+
+    // MARK: - Commands
+
+    /// `plan.list`.
+    public func planList() -> PlanList {
+        PlanList(
+            plans: plans.values.sorted { $0.name < $1.name }.map { plan in
+                let audio = planAudio[plan.name]
+                return PlanInfo(
+                    name: plan.name, title: plan.title, zones: plan.zones.map(\.rawValue), cycles: plan.cycles,
+                    cycleSeconds: audio.map { Double($0.normal.frameCount) / Double($0.normal.format.sampleRate) },
+                    ready: audio != nil, tasks: plan.notifications.map { PlanTask(audience: $0.audience, task: $0.task) })
+            })
+    }
+
+    /// `plan.status`.
+    public func planStatus() -> PlanStatus {
+        PlanStatus(active: runningPlan.map(info))
+    }
+
+    /// `plan.start`: the alarm first, everything else after it. The plan's audio is in memory, the
+    /// play goes straight to the engine, and the log, the saved state and the notifier follow.
+    public func planStart(_ args: PlanStartArgs, by: String) async throws(WireError) -> ActivePlanInfo {
+        guard let plan = plans[args.plan] else {
+            throw WireError(.notFound, "no plan `\(args.plan)`; the plans are \(plans.keys.sorted().joined(separator: ", "))")
+        }
+        let drill = args.drill ?? false
+        let zones = args.zones ?? plan.zones.map(\.rawValue)
+        let superseded = runningPlan
+        let info = try await startCycle(plan, drill: drill, zones: zones, by: by)
+        if let superseded {
+            // The newest emergency wins; the old one's play was cut by the new one.
+            await finishRun(superseded, outcome: "superseded", by: by, step: "superseded by \(plan.name)")
+        }
+        var running = RunningPlan(name: plan.name, drill: drill, zones: info.zones, by: by, startedAt: Date(), run: 0, cycle: 1, play: info.play)
+        let record = PlanRunRecord(
+            plan: plan.name, title: plan.title, drill: drill, zones: info.zones, startedAt: running.startedAt, startedBy: by,
+            timeline: [.init(at: running.startedAt, step: drill ? "drill started" : "started")])
+        do { running.run = try await store.savePlanRun(record) } catch {
+            logger.error("plan run not recorded", metadata: ["error": "\(error)"])
+        }
+        runningPlan = running
+        await savePlanState()
+        logger.critical(
+            drill ? "drill started" : "emergency plan started",
+            metadata: ["plan": "\(plan.name)", "zones": "\(info.zones)", "by": "\(by)"])
+        announce(plan, running: running, event: "plan.started")
+        return self.info(running)
+    }
+
+    /// `plan.stop`: stops the running plan; its zones go back to the schedule, and the all-clear sounds.
+    public func planStop(_ args: PlanStopArgs, by: String) async throws(WireError) -> PlanStatus {
+        guard let running = runningPlan else { throw WireError(.notFound, "no plan is running") }
+        if let name = args.plan, name != running.name {
+            throw WireError(.notFound, "plan `\(name)` is not running; `\(running.name)` is")
+        }
+        runningPlan = nil
+        if let play = running.play {
+            plays[play]?.stoppedBy = by
+            engine.stop(play: UInt64(play))
+            await apply(arbiter.withdraw(play, now: clock.now))
+        }
+        await savePlanState()
+        await finishRun(running, outcome: "stopped", by: by, step: "stopped by \(by)")
+        logger.critical("emergency plan stopped", metadata: ["plan": "\(running.name)", "by": "\(by)"])
+        if let plan = plans[running.name] {
+            announce(plan, running: running, event: "plan.stopped")
+            if let clip = plan.allClear, !running.drill || library.clips["msg.drill.end"] == nil {
+                _ = try? await play(PlayArgs(clip: clip, zones: running.zones, level: Level.announcement.rawValue), by: by, source: "plan")
+            } else if running.drill {
+                _ = try? await play(PlayArgs(clip: "msg.drill.end", zones: running.zones, level: Level.announcement.rawValue), by: by, source: "drill")
+            }
+        }
+        return PlanStatus(active: nil)
+    }
+
+    /// `log.plans`.
+    public func planLog(_ args: PlanLogArgs) async throws(WireError) -> PlanLog {
+        let limit = args.limit ?? 100
+        guard (1...10_000).contains(limit) else { throw WireError(.invalidArguments, "`limit` must be 1 to 10000") }
+        do {
+            return PlanLog(
+                runs: try await store.planRuns(limit: limit).map { run in
+                    PlanRunInfo(
+                        run: run.id, plan: run.plan, title: run.title, drill: run.drill, zones: run.zones,
+                        startedAt: run.startedAt, startedBy: run.startedBy, stoppedAt: run.stoppedAt, stoppedBy: run.stoppedBy,
+                        outcome: run.outcome, timeline: run.timeline.map { PlanRunStep(at: $0.at, step: $0.step) })
+                })
+        } catch {
+            throw WireError(.internal, error.description)
+        }
+    }
+
+    // MARK: - Running
+
+    /// Starts one cycle at the emergency level: from memory, the alarm alone if the full audio is not ready.
+    private func startCycle(_ plan: Plan, drill: Bool, zones: [String], by: String) async throws(WireError) -> PlayInfo {
+        let audio = planAudio[plan.name].map { drill ? $0.drill : $0.normal } ?? alarmOnly(plan)
+        let clip = Clip(id: "plan.\(plan.name)", category: .alarm, title: plan.title, source: .file("plan"))
+        return try await start(
+            clip: clip, audio: .buffer(audio), level: .emergency, zones: zones, source: drill ? "drill" : "plan", by: by)
+    }
+
+    /// Called when a play ends: a plan's cycle that finished starts the next; one that was cut or
+    /// stopped ends the plan.
+    func planPlayEnded(_ id: PlayID, outcome: String) async {
+        guard var running = runningPlan, running.play == id else { return }
+        guard let plan = plans[running.name] else {
+            runningPlan = nil
+            await savePlanState()
+            return
+        }
+        if outcome == "finished", plan.cycles.map({ running.cycle < $0 }) ?? true {
+            do {
+                let info = try await startCycle(plan, drill: running.drill, zones: running.zones, by: running.by)
+                running.cycle += 1
+                running.play = info.play
+                runningPlan = running
+                await savePlanState()
+                await addStep(running, "cycle \(running.cycle)")
+                return
+            } catch {
+                logger.error("plan cycle could not start", metadata: ["plan": "\(plan.name)", "error": "\(error.message)"])
+            }
+        }
+        runningPlan = nil
+        await savePlanState()
+        let ending = outcome == "finished" ? "completed" : outcome
+        await finishRun(running, outcome: ending == "completed" ? "completed" : "stopped", by: running.by, step: ending)
+        announce(plan, running: running, event: "plan.stopped")
+    }
+
+    /// After a restart: the plan that was running runs again, at once, with its alarm.
+    func resumePlan() async {
+        guard let saved = try? store.state(Self.planStateKey, as: SavedPlan.self), let running = saved.running else { return }
+        guard let plan = plans[running.name] else {
+            logger.error("the running plan is gone from the config; not resumed", metadata: ["plan": "\(running.name)"])
+            return
+        }
+        do {
+            let info = try await startCycle(plan, drill: running.drill, zones: running.zones, by: running.by)
+            var resumed = running
+            resumed.play = info.play
+            runningPlan = resumed
+            await savePlanState()
+            await addStep(resumed, "resumed after restart")
+            logger.critical("emergency plan resumed after restart", metadata: ["plan": "\(plan.name)"])
+            events.publish(planEvent(plan, running: resumed, event: "plan.resumed"))
+        } catch {
+            logger.critical("the running plan could not be resumed", metadata: ["plan": "\(plan.name)", "error": "\(error.message)"])
+        }
+    }
+
+    /// Whether a running plan holds `zone`: the schedule is suspended there.
+    func planHolds(_ zone: String) -> Bool {
+        guard let running = runningPlan else { return false }
+        return running.zones.contains(zone) || running.zones.contains(ZoneName.all.rawValue)
+    }
+
+    private func savePlanState() async {
+        await log { () throws(StoreError) in try await self.store.saveState(Self.planStateKey, SavedPlan(running: self.runningPlan)) }
+    }
+
+    private func addStep(_ running: RunningPlan, _ step: String) async {
+        guard running.run > 0 else { return }
+        await updateRun(running.run) { $0.timeline.append(.init(at: Date(), step: step)) }
+    }
+
+    private func finishRun(_ running: RunningPlan, outcome: String, by: String, step: String) async {
+        guard running.run > 0 else { return }
+        await updateRun(running.run) { run in
+            run.outcome = outcome
+            run.stoppedAt = Date()
+            run.stoppedBy = by
+            run.timeline.append(.init(at: Date(), step: step))
+        }
+    }
+
+    private func updateRun(_ id: Int64, _ change: (inout PlanRunRecord) -> Void) async {
+        do {
+            guard var run = try await store.planRuns(limit: 10_000).first(where: { $0.id == id }) else { return }
+            change(&run)
+            try await store.savePlanRun(run)
+        } catch {
+            logger.error("plan run not updated", metadata: ["error": "\(error)"])
+        }
+    }
+
+    // MARK: - Telling people
+
+    private func planEvent(_ plan: Plan, running: RunningPlan, event: String) -> Event {
+        Event(
+            event: event, zones: running.zones, by: running.by, plan: plan.name, title: plan.title, drill: running.drill,
+            tasks: plan.notifications.map { PlanTask(audience: $0.audience, task: $0.task) })
+    }
+
+    /// To subscribers (each with its own task) and to the notifier command, off the audio path.
+    private func announce(_ plan: Plan, running: RunningPlan, event name: String) {
+        let event = planEvent(plan, running: running, event: name)
+        events.publish(event)
+        if let config = config.notifier { Notifier(config: config, logger: logger).send(event) }
+    }
+
+    private func info(_ running: RunningPlan) -> ActivePlanInfo {
+        ActivePlanInfo(
+            plan: running.name, title: plans[running.name]?.title ?? running.name, drill: running.drill, zones: running.zones,
+            by: running.by, startedAt: running.startedAt, cycle: running.cycle, play: running.play, run: running.run)
+    }
+
+    // MARK: - Audio
+
+    /// The alarm steps alone, from memory: what sounds until the full cycle is decoded.
+    func alarmOnly(_ plan: Plan) -> PCMBuffer {
+        var samples: [Float] = []
+        for case .alarm(let clip, let seconds) in plan.steps {
+            samples += Self.fit(emergencyAudio[clip] ?? fallbackAlarm, seconds: seconds).samples
+        }
+        return samples.isEmpty ? fallbackAlarm : PCMBuffer(format: Self.planFormat, samples: samples)
+    }
+
+    /// Decodes every plan's cycle into memory, off the pool. Called after the alarms are decoded,
+    /// at start and after each reload.
+    func preparePlans() async {
+        let plans = self.plans
+        let alarms = emergencyAudio
+        let fallback = fallbackAlarm
+        let library = self.library
+        let renderer = self.renderer
+        let logger = self.logger
+        let prepared = await offPool { () -> [String: PlanAudio] in
+            var result: [String: PlanAudio] = [:]
+            for plan in plans.values {
+                do throws(AudioError) {
+                    result[plan.name] = try Self.render(plan, alarms: alarms, fallback: fallback, library: library, renderer: renderer)
+                } catch {
+                    logger.error("plan audio could not be prepared; its alarm alone will sound", metadata: ["plan": "\(plan.name)", "error": "\(error.message)"])
+                }
+            }
+            return result
+        }
+        planAudio = prepared
+        logger.info("plans ready", metadata: ["plans": "\(prepared.keys.sorted())"])
+    }
+
+    private static func render(
+        _ plan: Plan, alarms: [String: PCMBuffer], fallback: PCMBuffer, library: Library, renderer: Renderer
+    ) throws(AudioError) -> PlanAudio {
+        func clipAudio(_ id: String) throws(AudioError) -> PCMBuffer {
+            guard let clip = library.clips[id] else { throw AudioError("no clip `\(id)`") }
+            guard case .file(let path) = try library.audio(for: clip, renderer: renderer) else { throw AudioError("`\(id)` has no file") }
+            return try PCMBuffer.decode(path: path, to: planFormat, maxSeconds: 300)
+        }
+        let gap = PCMBuffer.silence(seconds: 0.6, format: planFormat)
+        let prefix = library.clips["msg.drill.prefix"] != nil ? try clipAudio("msg.drill.prefix") : nil
+        var normal: [Float] = []
+        var drill: [Float] = []
+        for step in plan.steps {
+            switch step {
+            case .alarm(let clip, let seconds):
+                let audio = fit(alarms[clip] ?? fallback, seconds: seconds).samples + gap.samples
+                normal += audio
+                drill += audio
+            case .message(let clip, let times):
+                let message = try clipAudio(clip)
+                for _ in 0..<times {
+                    normal += message.samples + gap.samples
+                    drill += (prefix.map { $0.samples + gap.samples } ?? []) + message.samples + gap.samples
+                }
+            case .say(let text, let times):
+                let speech = try renderer.speak(text, voice: "zh").converted(to: planFormat)
+                for _ in 0..<times {
+                    normal += speech.samples + gap.samples
+                    drill += (prefix.map { $0.samples + gap.samples } ?? []) + speech.samples + gap.samples
+                }
+            case .pause(let seconds):
+                let silence = PCMBuffer.silence(seconds: seconds, format: planFormat).samples
+                normal += silence
+                drill += silence
+            }
+        }
+        return PlanAudio(normal: PCMBuffer(format: planFormat, samples: normal), drill: PCMBuffer(format: planFormat, samples: drill))
+    }
+
+    /// `audio` looped or cut to `seconds`.
+    static func fit(_ audio: PCMBuffer, seconds: Double) -> PCMBuffer {
+        let wanted = Int(seconds * Double(audio.format.sampleRate)) * audio.format.channels
+        guard !audio.samples.isEmpty else { return PCMBuffer.silence(seconds: seconds, format: audio.format) }
+        var samples: [Float] = []
+        samples.reserveCapacity(wanted)
+        while samples.count < wanted { samples += audio.samples.prefix(wanted - samples.count) }
+        return PCMBuffer(format: audio.format, samples: samples)
+    }
+}

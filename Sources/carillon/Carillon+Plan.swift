@@ -1,0 +1,80 @@
+import ArgumentParser
+import CarillonControl
+import CarillonProtocol
+import Foundation
+
+extension Carillon {
+    struct PlanCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "plan", abstract: "Emergency plans and drills.",
+            subcommands: [List.self, Status.self, Start.self, Stop.self])
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "The school's plans.")
+            @ParentCommand var root: Carillon
+            @Flag(help: "Print one JSON object per plan.") var json = false
+
+            func run() async throws {
+                let list = try await root.connection.with { try await $0.call(.planList, Empty(), returning: PlanList.self) }
+                if json { return try list.plans.forEach(printJSON) }
+                for plan in list.plans {
+                    let length = plan.cycleSeconds.map { "cycle \(formatDuration($0))" } ?? "alarm only until decoded"
+                    let runs = plan.cycles.map { "\($0) cycles" } ?? "until stopped"
+                    print("\(plan.name)  \(plan.title)  \(plan.zones.joined(separator: ","))  \(length), \(runs)")
+                }
+            }
+        }
+
+        struct Status: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "The plan that runs, if any.")
+            @ParentCommand var root: Carillon
+            @Flag(help: "Print one JSON object.") var json = false
+
+            func run() async throws {
+                let status = try await root.connection.with { try await $0.call(.planStatus, Empty(), returning: PlanStatus.self) }
+                if json { return try printJSON(status) }
+                guard let active = status.active else { return print("no plan is running") }
+                print("\(active.drill ? "DRILL" : "EMERGENCY")  \(active.plan)  \(active.title)  in \(active.zones.joined(separator: ","))"
+                    + "  since \(localTime(active.startedAt))  cycle \(active.cycle)  by \(active.by)")
+            }
+        }
+
+        struct Start: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Start a plan: the alarm sounds at once (leader or higher).",
+                discussion: "On a terminal it asks first, unless --yes; the daemon itself never asks.")
+            @ParentCommand var root: Carillon
+            @Argument(help: "The plan's name, e.g. fire.") var name: String
+            @Option(parsing: .upToNextOption, help: "Only these zones (default: the plan's).") var zones: [String] = []
+            @Flag(help: "A drill: every message says it is a drill, and it is logged as one.") var drill = false
+            @Flag(name: .shortAndLong, help: "Do not ask.") var yes = false
+
+            func run() async throws {
+                if !yes && isatty(STDIN_FILENO) != 0 {
+                    let what = drill ? "Start the DRILL `\(name)`" : "Start the EMERGENCY plan `\(name)`"
+                    FileHandle.standardError.write(Data("\(what)? The alarm sounds at once. [y/N] ".utf8))
+                    guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else {
+                        throw LocalFailure(message: "not started")
+                    }
+                }
+                let active = try await root.connection.with {
+                    try await $0.call(
+                        .planStart, PlanStartArgs(plan: name, zones: zones.isEmpty ? nil : zones, drill: drill),
+                        returning: ActivePlanInfo.self)
+                }
+                print("\(active.drill ? "drill" : "plan") \(active.plan) started in \(active.zones.joined(separator: ",")) (run \(active.run))")
+            }
+        }
+
+        struct Stop: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Stop the running plan; its zones go back to the schedule.")
+            @ParentCommand var root: Carillon
+            @Argument(help: "The plan's name, to be sure the right one stops.") var name: String?
+
+            func run() async throws {
+                _ = try await root.connection.with { try await $0.call(.planStop, PlanStopArgs(plan: name), returning: PlanStatus.self) }
+                print("stopped")
+            }
+        }
+    }
+}

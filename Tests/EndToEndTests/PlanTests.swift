@@ -1,0 +1,209 @@
+import CarillonProtocol
+import CarillonTesting
+import Foundation
+import Testing
+
+/// Emergency plans against a captured PCM. The test library's alarm is a 1 kHz tone, its message
+/// a 500 Hz tone and its drill prefix a 2 kHz tone, so the capture's order can be read back.
+@Suite("Emergency plans", .serialized)
+struct PlanTests {
+    static let catalog = """
+        [[clip]]
+        id = "alarm.test"
+        category = "alarm"
+        title = "test alarm"
+        file = "alarm1k.wav"
+
+        [[clip]]
+        id = "alarm.broken"
+        category = "alarm"
+        title = "an alarm whose file is damaged"
+        file = "corrupt.wav"
+
+        [[clip]]
+        id = "msg.test"
+        category = "message"
+        title = "test message"
+        file = "msg500.wav"
+
+        [[clip]]
+        id = "msg.drill.prefix"
+        category = "message"
+        title = "this is a drill"
+        file = "drill2k.wav"
+        """
+
+    static func start() throws -> Rig {
+        try Rig.start(
+            extra: """
+                [plans]
+                dir = "@DIR@/plans"
+                [notify]
+                command = ["/bin/sh", "-c", "cat >> @DIR@/notified.jsonl; echo >> @DIR@/notified.jsonl"]
+                timeout = 5
+                """,
+            catalog: catalog,
+            prepare: { directory in
+                for (name, frequency, seconds) in [("alarm1k", 1000.0, 1.0), ("msg500", 500.0, 1.0), ("drill2k", 2000.0, 0.5)] {
+                    try WAVFile.write(
+                        path: directory.file("library/\(name).wav"), sampleRate: 48000, channels: 1,
+                        samples: WAVFile.tone(frequency: frequency, seconds: seconds, sampleRate: 48000, channels: 1))
+                }
+                try directory.write(
+                    "plans/test.toml",
+                    """
+                    title = "测试预案"
+                    [[step]]
+                    alarm = "alarm.test"
+                    seconds = 1
+                    [[step]]
+                    message = "msg.test"
+                    [[notify]]
+                    role = "leader"
+                    task = "指挥疏散"
+                    [[notify]]
+                    group = "class-teachers"
+                    task = "带领学生撤离"
+                    """)
+                try directory.write(
+                    "plans/broken.toml",
+                    """
+                    title = "损坏的警报"
+                    [[step]]
+                    alarm = "alarm.broken"
+                    seconds = 2
+                    """)
+            })
+    }
+
+    /// The capture read as 0.1 s windows labelled by their loudest test tone, runs and silences collapsed.
+    static func tones(_ rig: Rig, from frame: Int = 0) -> [String] {
+        let samples = rig.capture.samples()
+        let frames = samples.count / 2
+        var labels: [String] = []
+        var start = frame
+        while start + 4800 <= frames {
+            let window = Signal.channel(samples, 0, of: 2, frames: start..<(start + 4800))
+            let amplitudes = [("1k", 1000.0), ("500", 500.0), ("2k", 2000.0)].map {
+                ($0.0, Signal.amplitude(of: $0.1, in: window, sampleRate: 48000))
+            }
+            let best = amplitudes.max { $0.1 < $1.1 }!
+            let label = best.1 > 0.05 ? best.0 : "-"
+            if label != "-" && labels.last != label { labels.append(label) }
+            start += 4800
+        }
+        return labels
+    }
+
+    /// Waits until the capture holds `seconds` more audio than now.
+    static func waitFor(_ rig: Rig, seconds: Double) throws {
+        try rig.capture.waitForSize(rig.capture.size + Int(seconds * 48000) * 4, timeout: .seconds(60))
+    }
+
+    @Test("a plan started while a bell plays cuts the bell, then alternates alarm and message; stop frees the zone")
+    func fireCutsBell() throws {
+        let rig = try Self.start()
+        defer { rig.stop() }
+        let bell = try rig.daemon.client(["play", "bell.start", "--json"])
+        let bellID = try Wire.decoder().decode(PlayInfo.self, from: Data(bell.stdout.utf8)).play
+        try Self.waitFor(rig, seconds: 0.3)
+        let startFrame = rig.capture.samples().count / 2
+        let started = try rig.daemon.client(["plan", "start", "test", "--yes"])
+        #expect(started.status == 0, "\(started.stderr)")
+        let outcome = try rig.daemon.client(["request", "wait", #"{"play":\#(bellID)}"#])
+        #expect(outcome.stdout.contains("\"outcome\":\"cut\""), "\(outcome.stdout)")
+        try Self.waitFor(rig, seconds: 7)
+        let order = Self.tones(rig, from: startFrame)
+        #expect(Array(order.prefix(4)) == ["1k", "500", "1k", "500"], "\(order)")
+        let stopped = try rig.daemon.client(["plan", "stop", "test"])
+        #expect(stopped.status == 0, "\(stopped.stderr)")
+        // The zone is the schedule's again: an ordinary play sounds to its end.
+        let after = try rig.daemon.client(["play", "test.noise", "--wait"])
+        #expect(after.status == 0 && after.stdout.contains("finished"), "\(after.stdout) \(after.stderr)")
+        let log = try rig.daemon.client(["log", "--plans", "--json"])
+        #expect(log.stdout.contains("\"outcome\":\"stopped\"") && log.stdout.contains("\"drill\":false"), "\(log.stdout)")
+        let plays = try rig.daemon.client(["log", "--json", "--source", "plan"])
+        #expect(plays.stdout.contains("plan.test"), "\(plays.stdout)")
+    }
+
+    @Test("a drill prefixes each message with the drill announcement, and is logged as a drill")
+    func drill() throws {
+        let rig = try Self.start()
+        defer { rig.stop() }
+        let startFrame = rig.capture.samples().count / 2
+        let started = try rig.daemon.client(["plan", "start", "test", "--drill", "--yes"])
+        #expect(started.status == 0, "\(started.stderr)")
+        try Self.waitFor(rig, seconds: 8)
+        _ = try rig.daemon.client(["plan", "stop"])
+        let order = Self.tones(rig, from: startFrame)
+        #expect(Array(order.prefix(6)) == ["1k", "2k", "500", "1k", "2k", "500"], "\(order)")
+        let log = try rig.daemon.client(["log", "--plans", "--json"])
+        #expect(log.stdout.contains("\"drill\":true"), "\(log.stdout)")
+        let plays = try rig.daemon.client(["log", "--json", "--source", "drill"])
+        #expect(plays.stdout.contains("plan.test"), "\(plays.stdout)")
+    }
+
+    @Test("the notifier command receives the plan event as JSON, with every task")
+    func notifier() throws {
+        let rig = try Self.start()
+        defer { rig.stop() }
+        #expect(try rig.daemon.client(["plan", "start", "test", "--yes"]).status == 0)
+        let file = rig.directory.file("notified.jsonl")
+        try FileWatch.wait(for: file, timeout: .seconds(30)) {
+            (try? String(contentsOfFile: file, encoding: .utf8))?.contains("\n") == true
+        }
+        let line = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n")[0]
+        let event = try Wire.decoder().decode(Event.self, from: Data(line.utf8))
+        #expect(event.event == "plan.started" && event.plan == "test" && event.drill == false)
+        #expect(event.tasks == [PlanTask(audience: "leader", task: "指挥疏散"), PlanTask(audience: "class-teachers", task: "带领学生撤离")])
+        #expect(event.zones == ["main"] && event.by?.contains("uid 0") == true)
+    }
+
+    @Test("after kill -9 during a plan, the restarted daemon sounds the plan again")
+    func resumesAfterCrash() throws {
+        let rig = try Self.start()
+        defer { rig.stop() }
+        #expect(try rig.daemon.client(["plan", "start", "test", "--yes"]).status == 0)
+        try Self.waitFor(rig, seconds: 0.5)
+        kill(rig.daemon.process.processIdentifier, SIGKILL)
+        rig.daemon.process.waitUntilExit()
+        let config = try String(contentsOfFile: rig.daemon.configPath, encoding: .utf8)
+        let restarted = try DaemonProcess(config: config, in: rig.directory)
+        defer { restarted.stop() }
+        let status = try restarted.client(["plan", "status", "--json"])
+        #expect(status.stdout.contains("\"plan\":\"test\""), "\(status.stdout)")
+        let before = rig.capture.samples().count / 2
+        try Self.waitFor(rig, seconds: 1.5)
+        #expect(Self.tones(rig, from: before).contains("1k"), "the alarm did not sound after the restart")
+        let log = try restarted.client(["log", "--plans", "--json"])
+        #expect(log.stdout.contains("resumed after restart"), "\(log.stdout)")
+    }
+
+    @Test("a plan whose alarm clip cannot be decoded still sounds the synthesized alarm")
+    func brokenAlarm() throws {
+        let rig = try Self.start()
+        defer { rig.stop() }
+        try Self.waitFor(rig, seconds: 0.1)
+        let startFrame = rig.capture.samples().count / 2
+        #expect(try rig.daemon.client(["plan", "start", "broken", "--yes"]).status == 0)
+        try Self.waitFor(rig, seconds: 1.5)
+        let samples = rig.capture.samples()
+        let left = Signal.channel(samples, 0, of: 2, frames: startFrame..<(samples.count / 2))
+        #expect(Signal.rms(left) > 0.05, "silence where the alarm should sound")
+    }
+
+    @Test("an unknown plan is not found; only a leader may start one")
+    func refusals() throws {
+        let rig = try Self.start()
+        defer { rig.stop() }
+        let unknown = try rig.daemon.client(["plan", "start", "nope", "--yes"])
+        #expect(unknown.status == 1 && unknown.stderr.contains("no plan"), "\(unknown.stderr)")
+        guard getuid() == 0 else { return }
+        chmod(rig.directory.path, 0o755)
+        chmod(rig.daemon.socketPath, 0o666)
+        let teacher = try run(
+            "/usr/bin/setpriv",
+            ["--reuid=52000", "--regid=52000", "--clear-groups", Binaries.client, "--socket", rig.daemon.socketPath, "plan", "start", "test", "--yes"])
+        #expect(teacher.status == 4, "a viewer's plan start must be refused: \(teacher.stderr)")
+    }
+}
