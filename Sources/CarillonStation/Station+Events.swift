@@ -13,12 +13,14 @@ extension Station {
         case .started(let play, let zone, let output, let frame, let wall, let mono, let queued):
             let id = PlayID(play)
             guard let entry = plays[id] else { return }
-            let latency = Duration.nanoseconds(Int64(mono &- entry.requestedAt))
+            // A shout's latency runs from its first voice packet, not from the request that opened it.
+            let origin = entry.live?.firstPacket ?? entry.requestedAt
+            let latency = Duration.nanoseconds(Int64(mono &- origin))
             let first = !entry.zones.values.contains { $0.firstFrame != nil }
             plays[id]?.zones[zone]?.firstFrame = frame
-            plays[id]?.zones[zone]?.latencyMs = Double(mono &- entry.requestedAt) / 1e6
+            plays[id]?.zones[zone]?.latencyMs = Double(mono &- origin) / 1e6
             if first {
-                metrics.recordLatency(seconds: Double(mono &- entry.requestedAt) / 1e9)
+                metrics.recordLatency(seconds: Double(mono &- origin) / 1e9)
                 let rate = config.outputs.first { $0.name == output }?.format.sampleRate ?? 48000
                 let written = Date(timeIntervalSince1970: Double(wall) / 1e9)
                 let audible = written.addingTimeInterval(Double(queued) / Double(rate))

@@ -122,6 +122,8 @@ final class ShoutFeed: Sendable {
         var waiters: [CheckedContinuation<Event, Never>] = []
         /// Sending `shout.ended` to the shouting client.
         var delivery: Task<Void, Never>?
+        /// When the first voice packet was decoded, on CLOCK_MONOTONIC: a shout's latency runs from it.
+        var firstPacket: UInt64?
     }
 
     private let state = Mutex(State())
@@ -139,8 +141,19 @@ final class ShoutFeed: Sendable {
     }
 
     func push(_ samples: [Float]) {
-        for input in state.withLock({ Array($0.inputs.values) }) { _ = input.push(samples) }
+        let inputs = state.withLock { state in
+            if state.firstPacket == nil {
+                var ts = timespec()
+                clock_gettime(CLOCK_MONOTONIC, &ts)
+                state.firstPacket = UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+            }
+            return Array(state.inputs.values)
+        }
+        for input in inputs { _ = input.push(samples) }
     }
+
+    /// When the first voice packet arrived, on CLOCK_MONOTONIC nanoseconds.
+    var firstPacket: UInt64? { state.withLock { $0.firstPacket } }
 
     var isFinished: Bool { state.withLock { $0.finished } }
 
