@@ -206,4 +206,20 @@ struct PlanTests {
             ["--reuid=52000", "--regid=52000", "--clear-groups", Binaries.client, "--socket", rig.daemon.socketPath, "plan", "start", "test", "--yes"])
         #expect(teacher.status == 4, "a viewer's plan start must be refused: \(teacher.stderr)")
     }
+
+    @Test("a running plan suspends the schedule in its zones: a bell due meanwhile does not ring")
+    func suspendsSchedule() throws {
+        let rig = try Self.start()
+        defer { rig.stop() }
+        #expect(try rig.daemon.client(["plan", "start", "test", "--yes"]).status == 0)
+        let due = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.up) + 2)
+        try rig.directory.write("schedule.toml", SchedulerTests.schedule(version: 5, at: [due]))
+        let applied = try rig.daemon.client(["schedule", "apply", rig.directory.file("schedule.toml")])
+        #expect(applied.status == 0, "\(applied.stderr)")
+        let logFile = rig.directory.file("daemon.log")
+        try FileWatch.wait(for: logFile, timeout: .seconds(30)) { rig.daemon.log_.contains("suspended by the running plan") }
+        #expect(SchedulerTests.scheduledPlays(rig.daemon) == 0, "a scheduled play sounded under the plan")
+        let status = try rig.daemon.client(["plan", "status", "--json"])
+        #expect(status.stdout.contains("\"plan\":\"test\""))
+    }
 }
