@@ -10,6 +10,9 @@ struct PlanAudio: Sendable {
     var normal: PCMBuffer
     /// Every message prefixed with "this is a drill".
     var drill: PCMBuffer
+    /// The intro, played once before the first cycle; empty when the plan has none.
+    var intro: PCMBuffer
+    var drillIntro: PCMBuffer
 }
 
 /// The plan that runs, as saved: after a crash it runs again.
@@ -66,7 +69,7 @@ extension Station {
         let drill = args.drill ?? false
         let zones = args.zones ?? plan.zones.map(\.rawValue)
         let superseded = runningPlan
-        let info = try await startCycle(plan, drill: drill, zones: zones, by: by)
+        let info = try await startCycle(plan, drill: drill, zones: zones, by: by, first: true)
         if let superseded {
             // The newest emergency wins; the old one's play was cut by the new one.
             await finishRun(superseded, outcome: "superseded", by: by, step: "superseded by \(plan.name)")
@@ -132,9 +135,16 @@ extension Station {
 
     // MARK: - Running
 
-    /// Starts one cycle at the emergency level: from memory, the alarm alone if the full audio is not ready.
-    private func startCycle(_ plan: Plan, drill: Bool, zones: [String], by: String) async throws(WireError) -> PlayInfo {
-        let audio = planAudio[plan.name].map { drill ? $0.drill : $0.normal } ?? alarmOnly(plan)
+    /// Starts one cycle at the emergency level, the first with the plan's intro before it: from
+    /// memory, the alarm alone if the full audio is not ready.
+    private func startCycle(
+        _ plan: Plan, drill: Bool, zones: [String], by: String, first: Bool = false
+    ) async throws(WireError) -> PlayInfo {
+        let audio =
+            planAudio[plan.name].map { audio in
+                let cycle = drill ? audio.drill : audio.normal
+                return first ? (drill ? audio.drillIntro : audio.intro).appending(cycle) : cycle
+            } ?? alarmOnly(plan)
         let clip = Clip(id: "plan.\(plan.name)", category: .alarm, title: plan.title, source: .file("plan"))
         return try await start(
             clip: clip, audio: .buffer(audio), level: .emergency, zones: zones, source: drill ? "drill" : "plan", by: by)
@@ -251,7 +261,7 @@ extension Station {
     /// The alarm steps alone, from memory: what sounds until the full cycle is decoded.
     func alarmOnly(_ plan: Plan) -> PCMBuffer {
         var samples: [Float] = []
-        for case .alarm(let clip, let seconds) in plan.steps {
+        for case .alarm(let clip, let seconds) in plan.intro + plan.steps {
             samples += Self.fit(emergencyAudio[clip] ?? fallbackAlarm, seconds: seconds).samples
         }
         return samples.isEmpty ? fallbackAlarm : PCMBuffer(format: Self.planFormat, samples: samples)
@@ -291,33 +301,39 @@ extension Station {
         }
         let gap = PCMBuffer.silence(seconds: 0.6, format: planFormat)
         let prefix = library.clips["msg.drill.prefix"] != nil ? try clipAudio("msg.drill.prefix") : nil
-        var normal: [Float] = []
-        var drill: [Float] = []
-        for step in plan.steps {
-            switch step {
-            case .alarm(let clip, let seconds):
-                let audio = fit(alarms[clip] ?? fallback, seconds: seconds).samples + gap.samples
-                normal += audio
-                drill += audio
-            case .message(let clip, let times):
-                let message = try clipAudio(clip)
-                for _ in 0..<times {
-                    normal += message.samples + gap.samples
-                    drill += (prefix.map { $0.samples + gap.samples } ?? []) + message.samples + gap.samples
+        /// The steps as heard, and as heard in a drill.
+        func sound(_ steps: [PlanStep]) throws(AudioError) -> (normal: PCMBuffer, drill: PCMBuffer) {
+            var normal: [Float] = []
+            var drill: [Float] = []
+            for step in steps {
+                switch step {
+                case .alarm(let clip, let seconds):
+                    let audio = fit(alarms[clip] ?? fallback, seconds: seconds).samples + gap.samples
+                    normal += audio
+                    drill += audio
+                case .message(let clip, let times):
+                    let message = try clipAudio(clip)
+                    for _ in 0..<times {
+                        normal += message.samples + gap.samples
+                        drill += (prefix.map { $0.samples + gap.samples } ?? []) + message.samples + gap.samples
+                    }
+                case .say(let text, let times):
+                    let speech = try renderer.speak(text, voice: "zh").converted(to: planFormat)
+                    for _ in 0..<times {
+                        normal += speech.samples + gap.samples
+                        drill += (prefix.map { $0.samples + gap.samples } ?? []) + speech.samples + gap.samples
+                    }
+                case .pause(let seconds):
+                    let silence = PCMBuffer.silence(seconds: seconds, format: planFormat).samples
+                    normal += silence
+                    drill += silence
                 }
-            case .say(let text, let times):
-                let speech = try renderer.speak(text, voice: "zh").converted(to: planFormat)
-                for _ in 0..<times {
-                    normal += speech.samples + gap.samples
-                    drill += (prefix.map { $0.samples + gap.samples } ?? []) + speech.samples + gap.samples
-                }
-            case .pause(let seconds):
-                let silence = PCMBuffer.silence(seconds: seconds, format: planFormat).samples
-                normal += silence
-                drill += silence
             }
+            return (PCMBuffer(format: planFormat, samples: normal), PCMBuffer(format: planFormat, samples: drill))
         }
-        return PlanAudio(normal: PCMBuffer(format: planFormat, samples: normal), drill: PCMBuffer(format: planFormat, samples: drill))
+        let intro = try sound(plan.intro)
+        let cycle = try sound(plan.steps)
+        return PlanAudio(normal: cycle.normal, drill: cycle.drill, intro: intro.normal, drillIntro: intro.drill)
     }
 
     /// `audio` looped or cut to `seconds`.

@@ -109,19 +109,32 @@ struct PlanShippedTests {
         #expect(messages.allSatisfy { (1...2).contains($0.1) })
     }
 
-    @Test func earthquakeTakesCoverBeforeItEvacuatesAndDoesNotLoopBackToCover() throws {
+    @Test func earthquakeTakesCoverOnceThenLoopsTheEvacuationUntilStopped() throws {
         let plan = try shippedPlan("earthquake")
-        #expect(plan.cycles == 1)
-        guard case .alarm(let clip, let seconds) = plan.steps.first else {
-            Issue.record("the earthquake plan does not start with an alarm: \(plan.steps)")
+        #expect(plan.cycles == nil)
+        guard case .alarm(let clip, let seconds) = plan.intro.first else {
+            Issue.record("the earthquake plan's intro does not start with an alarm: \(plan.intro)")
             return
         }
         #expect(clip == "alarm.earthquake")
         #expect((8...20).contains(seconds))
-        let clips = plan.steps.compactMap { step -> String? in
-            if case .message(let clip, _) = step { clip } else { nil }
+        func messages(_ steps: [PlanStep]) -> [String] {
+            steps.compactMap { step -> String? in if case .message(let clip, _) = step { clip } else { nil } }
         }
-        #expect(clips == ["msg.earthquake.shaking", "msg.earthquake.evacuate"])
+        // Take cover once, while it shakes; the loop never comes back to it.
+        #expect(messages(plan.intro) == ["msg.earthquake.shaking"])
+        #expect(messages(plan.steps) == ["msg.earthquake.evacuate"])
+    }
+
+    @Test func anIntroPlaysOnceAndIsChecked() throws {
+        let plan = try Plan.parse(
+            Array("title = \"t\"\n[[intro]]\nmessage = \"msg.x\"\n[[step]]\npause = 1\n[[step]]\nsay = \"走\"\n".utf8),
+            file: "p.toml", name: "p")
+        #expect(plan.intro == [.message(clip: "msg.x", times: 1)])
+        #expect(plan.steps == [.pause(seconds: 1), .say(text: "走", times: 1)])
+        #expect(throws: PlanError.self) {
+            try Plan.parse(Array("title = \"t\"\n[[intro]]\nbogus = 1\n[[step]]\npause = 1\n".utf8), file: "p.toml", name: "p")
+        }
     }
 
     @Test func lockdownSoundsNoEvacuationAlarm() throws {
@@ -315,7 +328,7 @@ struct PlanValidationTests {
             name: "unknown top-level key", text: "cycle = 2\n" + head,
             errors: [
                 "fire.toml:1:1: unknown key `cycle` in the top-level table; expected one of `title`, `zones`, "
-                    + "`cycles`, `all_clear`, `step`, `notify`"
+                    + "`cycles`, `all_clear`, `intro`, `step`, `notify`"
             ]),
         InvalidPlan(
             name: "a key of another kind of step", text: head + "[[step]]\nmessage = \"msg.fire.evacuate\"\nseconds = 5\n",
@@ -527,7 +540,7 @@ struct PlanValidationTests {
                 "fire.toml:3:10: `cycles` must be 0 (until stopped) or 1 to 1000, found -3",
                 "fire.toml:4:13: clip `msg.nothing` does not exist in the library (`all_clear`)",
                 "fire.toml:5:1: unknown key `colour` in the top-level table; expected one of `title`, `zones`, "
-                    + "`cycles`, `all_clear`, `step`, `notify`",
+                    + "`cycles`, `all_clear`, `intro`, `step`, `notify`",
                 "fire.toml:8:9: clip `msg.fire.evacuate` is a message clip, not an alarm; an `alarm` step plays a "
                     + "clip of category `alarm` (play others with `message`)",
                 "fire.toml:9:11: an alarm's `seconds` must be 1 to 600, found 0",

@@ -66,6 +66,18 @@ struct PlanTests {
                     task = "带领学生撤离"
                     """)
                 try directory.write(
+                    "plans/intro.toml",
+                    """
+                    title = "先避险后疏散"
+                    [[intro]]
+                    message = "msg.drill.prefix"
+                    [[step]]
+                    alarm = "alarm.test"
+                    seconds = 1
+                    [[step]]
+                    message = "msg.test"
+                    """)
+                try directory.write(
                     "plans/broken.toml",
                     """
                     title = "损坏的警报"
@@ -221,5 +233,18 @@ struct PlanTests {
         #expect(SchedulerTests.scheduledPlays(rig.daemon) == 0, "a scheduled play sounded under the plan")
         let status = try rig.daemon.client(["plan", "status", "--json"])
         #expect(status.stdout.contains("\"plan\":\"test\""))
+    }
+
+    @Test("a plan's intro plays once, before the first cycle, and the cycle alone repeats")
+    func introOnce() throws {
+        let rig = try Self.start()
+        defer { rig.stop() }
+        let startFrame = rig.capture.samples().count / 2
+        #expect(try rig.daemon.client(["plan", "start", "intro", "--yes"]).status == 0)
+        try Self.waitFor(rig, seconds: 8)
+        _ = try rig.daemon.client(["plan", "stop"])
+        let order = Self.tones(rig, from: startFrame)
+        #expect(Array(order.prefix(5)) == ["2k", "1k", "500", "1k", "500"], "\(order)")
+        #expect(order.filter { $0 == "2k" }.count == 1, "the intro came back: \(order)")
     }
 }

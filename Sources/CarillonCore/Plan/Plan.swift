@@ -7,6 +7,8 @@ public struct Plan: Sendable, Hashable {
     public var title: String
     /// Where it sounds unless `plan start --zones` says otherwise; `[all]` by default.
     public var zones: [ZoneName]
+    /// Played once, before the first cycle: an earthquake's "take cover" before the evacuation loop.
+    public var intro: [PlanStep]
     /// One cycle, in order; the cycle repeats until the plan is stopped or `cycles` have run.
     public var steps: [PlanStep]
     /// How many cycles run; nil means until stopped.
@@ -19,12 +21,13 @@ public struct Plan: Sendable, Hashable {
     public var file: String
 
     public init(
-        name: String, title: String, zones: [ZoneName] = [.all], steps: [PlanStep], cycles: Int? = nil,
+        name: String, title: String, zones: [ZoneName] = [.all], intro: [PlanStep] = [], steps: [PlanStep], cycles: Int? = nil,
         allClear: String? = nil, notifications: [PlanNotification] = [], file: String = ""
     ) {
         self.name = name
         self.title = title
         self.zones = zones
+        self.intro = intro
         self.steps = steps
         self.cycles = cycles
         self.allClear = allClear

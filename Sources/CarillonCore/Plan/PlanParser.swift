@@ -87,17 +87,18 @@ private final class PlanDecoder {
 
     func decode(_ table: TOMLTable, name: String) -> Plan? {
         var root = TOMLReader(table, file: file)
-        rejectUnknownKeys(root, known: ["title", "zones", "cycles", "all_clear", "step", "notify"], kind: nil)
+        rejectUnknownKeys(root, known: ["title", "zones", "cycles", "all_clear", "intro", "step", "notify"], kind: nil)
         let title = readTitle(&root)
         let zones = readZones(&root)
         let cycles = readCycles(&root)
         let allClear = readAllClear(&root)
+        let intro = readIntro(&root)
         let steps = readSteps(&root)
         let notifications = readNotifications(&root)
-        guard let title, let zones, cycles.valid, allClear.valid, let steps, let notifications else { return nil }
+        guard let title, let zones, cycles.valid, allClear.valid, let intro, let steps, let notifications else { return nil }
         return Plan(
-            name: name, title: title, zones: zones, steps: steps, cycles: cycles.count, allClear: allClear.clip,
-            notifications: notifications, file: file)
+            name: name, title: title, zones: zones, intro: intro, steps: steps, cycles: cycles.count,
+            allClear: allClear.clip, notifications: notifications, file: file)
     }
 
     // MARK: Top-level keys
@@ -181,6 +182,29 @@ private final class PlanDecoder {
     }
 
     // MARK: Steps
+
+    /// `[[intro]]`: steps played once, before the first cycle; none is fine.
+    private func readIntro(_ root: inout TOMLReader) -> [PlanStep]? {
+        guard root.contains("intro") else { return [] }
+        guard let readers = attempt({ () throws(TOMLError) in try root.tableArray("intro") }) else { return nil }
+        var steps: [PlanStep] = []
+        var valid = true
+        var seconds = 0.0
+        for var reader in readers {
+            guard let step = readStep(&reader) else {
+                valid = false
+                continue
+            }
+            steps.append(step)
+            if case .alarm(_, let s) = step { seconds += s }
+            if case .pause(let s) = step { seconds += s }
+        }
+        if seconds > Self.maxCycleSeconds {
+            report("the intro's alarms and pauses may hold at most \(Self.format(Self.maxCycleSeconds)) s", at: readers[0].table.position)
+            valid = false
+        }
+        return valid ? steps : nil
+    }
 
     private func readSteps(_ root: inout TOMLReader) -> [PlanStep]? {
         guard root.contains("step") else {
