@@ -76,16 +76,13 @@ struct CacheWarmer: Service {
     let logger: Logger
 
     func run() async throws {
-        var first = true
+        // A plan that ran when the daemon died sounds again first of all: with the synthesized
+        // alarm, which is in memory from the start, until its own audio is decoded.
+        await station.resumePlan()
         for await library in requests.cancelOnGracefulShutdown() {
             // Alarms first: an emergency must not wait for six hundred tips to render.
             let alarms = await offPool { library.decodeAlarms(sampleRate: 48000, renderer: renderer) }
             await station.setEmergencyAudio(alarms.audio, failures: alarms.failures)
-            if first {
-                // A plan that ran when the daemon died sounds again now, its alarm from memory.
-                await station.resumePlan()
-                first = false
-            }
             await station.preparePlans()
             let failures = await offPool { library.renderAll(renderer: renderer) }
             for failure in failures {
