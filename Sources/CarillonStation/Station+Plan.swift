@@ -97,11 +97,7 @@ extension Station {
             throw WireError(.notFound, "plan `\(name)` is not running; `\(running.name)` is")
         }
         runningPlan = nil
-        if let play = running.play {
-            plays[play]?.stoppedBy = by
-            engine.stop(play: UInt64(play))
-            await apply(arbiter.withdraw(play, now: clock.now))
-        }
+        if let play = running.play, plays[play] != nil { _ = try? await stop(StopArgs(play: play), by: by) }
         await savePlanState()
         await finishRun(running, outcome: "stopped", by: by, step: "stopped by \(by)")
         logger.critical("emergency plan stopped", metadata: ["plan": "\(running.name)", "by": "\(by)"])
@@ -227,7 +223,7 @@ extension Station {
 
     private func updateRun(_ id: Int64, _ change: (inout PlanRunRecord) -> Void) async {
         do {
-            guard var run = try await store.planRuns(limit: 10_000).first(where: { $0.id == id }) else { return }
+            guard var run = try await store.planRun(id: id) else { return }
             change(&run)
             try await store.savePlanRun(run)
         } catch {

@@ -75,10 +75,18 @@ extension Store {
 
     /// Plan runs, newest first.
     public func planRuns(limit: Int) async throws(StoreError) -> [PlanRunRecord] {
-        let limit = try Self.checkedLimit(limit)
+        try await planRuns(sql: "SELECT * FROM plan_run ORDER BY started_at DESC, id DESC LIMIT ?", [Self.checkedLimit(limit)])
+    }
+
+    /// One plan run, by its id.
+    public func planRun(id: Int64) async throws(StoreError) -> PlanRunRecord? {
+        try await planRuns(sql: "SELECT * FROM plan_run WHERE id = ?", [id]).first
+    }
+
+    private func planRuns(sql: String, _ arguments: StatementArguments) async throws(StoreError) -> [PlanRunRecord] {
         do {
             return try await writer.read { db in
-                try Row.fetchAll(db, sql: "SELECT * FROM plan_run ORDER BY started_at DESC, id DESC LIMIT ?", arguments: [limit]).map { row in
+                try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
                     let text: String = row["timeline"]
                     let zones: String = row["zones"]
                     return PlanRunRecord(
