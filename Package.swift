@@ -92,7 +92,7 @@ let package = Package(
             name: "carillon",
             dependencies: [
                 "CarillonProtocol", "CarillonControl", "CarillonCore", "CarillonCalendar", "CarillonAudio",
-                "CarillonSpeech",
+                "CarillonSpeech", "CarillonTOML",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -111,8 +111,8 @@ let package = Package(
         .testTarget(name: "CarillonSynthTests", dependencies: ["CarillonSynth"], swiftSettings: strict),
         .testTarget(name: "CarillonSpeechTests", dependencies: ["CarillonSpeech"], swiftSettings: strict),
         .testTarget(name: "CarillonLoudnessTests", dependencies: ["CarillonLoudness"], swiftSettings: strict),
-        .testTarget(name: "CarillonCalendarTests", dependencies: ["CarillonCalendar", "CarillonCore"], swiftSettings: strict),
-        .testTarget(name: "CarillonCoreTests", dependencies: ["CarillonCore"], swiftSettings: strict),
+        .testTarget(name: "CarillonCalendarTests", dependencies: ["CarillonCalendar", "CarillonCore", "CarillonTOML"], swiftSettings: strict),
+        .testTarget(name: "CarillonCoreTests", dependencies: ["CarillonCore", "CarillonTOML"], swiftSettings: strict),
         .testTarget(
             name: "CarillonAudioTests", dependencies: ["CarillonAudio", "CarillonTesting", "CSndFile", "COpus"], swiftSettings: strict),
         .testTarget(

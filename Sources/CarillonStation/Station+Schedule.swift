@@ -1,6 +1,7 @@
 import CarillonAudio
 import CarillonCalendar
 import CarillonCore
+import CarillonTOML
 public import CarillonProtocol
 import CarillonStore
 public import Foundation

@@ -42,3 +42,20 @@ public struct TOMLError: Error, Sendable, Equatable, CustomStringConvertible {
     /// `file:line:column: message`, the form editors and compilers use.
     public var description: String { "\(file):\(position.line):\(position.column): \(message)" }
 }
+
+/// Every problem found in a file that parsed as TOML but says something wrong (a schedule, a
+/// plan), each with its file, line and column, in document order.
+public struct TOMLErrors: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The problems; never empty.
+    public let errors: [TOMLError]
+
+    /// Wraps problems, ordering them by position so that reports read top to bottom.
+    public init(_ errors: [TOMLError]) {
+        self.errors = errors.enumerated()
+            .sorted { ($0.element.position, $0.offset) < ($1.element.position, $1.offset) }
+            .map(\.element)
+    }
+
+    /// One `file:line:column: message` line per problem.
+    public var description: String { errors.map(\.description).joined(separator: "\n") }
+}

@@ -2,6 +2,7 @@ import ArgumentParser
 import CarillonCalendar
 import CarillonControl
 import CarillonCore
+import CarillonTOML
 import CarillonProtocol
 import Foundation
 

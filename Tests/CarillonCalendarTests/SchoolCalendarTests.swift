@@ -1,5 +1,6 @@
 import CarillonCalendar
 import CarillonCore
+import CarillonTOML
 import Foundation
 import Testing
 

@@ -1,4 +1,5 @@
 import CarillonCore
+import CarillonTOML
 import Testing
 
 /// One invalid schedule and the exact error lines it must produce.

@@ -1,20 +1,7 @@
 public import CarillonTOML
 
 /// Every problem found in a plan file, each with its file, line and column, in document order.
-public struct PlanError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The problems; never empty.
-    public var errors: [TOMLError]
-
-    /// Wraps problems, ordering them by position so that reports read top to bottom.
-    public init(_ errors: [TOMLError]) {
-        self.errors = errors.enumerated()
-            .sorted { ($0.element.position, $0.offset) < ($1.element.position, $1.offset) }
-            .map(\.element)
-    }
-
-    /// One `file:line:column: message` line per problem.
-    public var description: String { errors.map(\.description).joined(separator: "\n") }
-}
+public typealias PlanError = TOMLErrors
 
 extension Plan {
     /// The roles a `[[notify]]` table may name, as in the control protocol (CarillonCore cannot see its `Role`).

@@ -26,20 +26,7 @@ public struct ScheduleContext: Sendable {
 }
 
 /// Every problem found in a schedule file, each with its file, line and column, in document order.
-public struct ScheduleError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The problems; never empty.
-    public let errors: [TOMLError]
-
-    /// Wraps problems, ordering them by position so that reports read top to bottom.
-    public init(_ errors: [TOMLError]) {
-        self.errors = errors.enumerated()
-            .sorted { ($0.element.position, $0.offset) < ($1.element.position, $1.offset) }
-            .map(\.element)
-    }
-
-    /// One `file:line:column: message` line per problem.
-    public var description: String { errors.map(\.description).joined(separator: "\n") }
-}
+public typealias ScheduleError = TOMLErrors
 
 extension Schedule {
     /// Parses and validates a `schedule.toml`, reporting every problem at once rather than only the first.
