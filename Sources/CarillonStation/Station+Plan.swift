@@ -68,8 +68,15 @@ extension Station {
         }
         let drill = args.drill ?? false
         let zones = args.zones ?? plan.zones.map(\.rawValue)
+        // The running plan, if any, is superseded: it no longer owns its play, so the end of
+        // that play (cut by this one) cannot be taken for the end of a plan.
         let superseded = runningPlan
-        let info = try await startCycle(plan, drill: drill, zones: zones, by: by, first: true)
+        runningPlan = nil
+        let info: PlayInfo
+        do { info = try await startCycle(plan, drill: drill, zones: zones, by: by, first: true) } catch {
+            runningPlan = superseded
+            throw error
+        }
         if let superseded {
             // The newest emergency wins; the old one's play was cut by the new one.
             await finishRun(superseded, outcome: "superseded", by: by, step: "superseded by \(plan.name)")

@@ -247,4 +247,23 @@ struct PlanTests {
         #expect(Array(order.prefix(5)) == ["2k", "1k", "500", "1k", "500"], "\(order)")
         #expect(order.filter { $0 == "2k" }.count == 1, "the intro came back: \(order)")
     }
+
+    @Test("a second plan supersedes the first: the newest emergency wins, and the first run says so")
+    func supersedes() throws {
+        let rig = try Self.start()
+        defer { rig.stop() }
+        #expect(try rig.daemon.client(["plan", "start", "test", "--yes"]).status == 0)
+        try Self.waitFor(rig, seconds: 0.3)
+        #expect(try rig.daemon.client(["plan", "start", "broken", "--yes"]).status == 0)
+        // The first plan's cut play has ended by the time the second's alarm is heard for a while.
+        try Self.waitFor(rig, seconds: 0.5)
+        let status = try rig.daemon.client(["plan", "status", "--json"])
+        #expect(status.stdout.contains("\"plan\":\"broken\""), "\(status.stdout)")
+        let runs = try rig.daemon.client(["log", "--plans", "--json"]).stdout.split(separator: "\n")
+        let first = try #require(runs.first { $0.contains("\"plan\":\"test\"") })
+        #expect(first.contains("\"outcome\":\"superseded\""), "\(first)")
+        #expect(!first.contains("\"step\":\"cut\""), "the superseded run was ended twice: \(first)")
+        let second = try #require(runs.first { $0.contains("\"plan\":\"broken\"") })
+        #expect(second.contains("\"outcome\":\"running\""), "\(second)")
+    }
 }
