@@ -155,7 +155,7 @@ extension Station {
 
     /// Called when a play ends: a plan's cycle that finished starts the next; one that was cut or
     /// stopped ends the plan.
-    func planPlayEnded(_ id: PlayID, outcome: String) async {
+    func planPlayEnded(_ id: PlayID, outcome: String, stoppedBy: String? = nil) async {
         guard var running = runningPlan, running.play == id else { return }
         guard let plan = plans[running.name] else {
             runningPlan = nil
@@ -178,7 +178,10 @@ extension Station {
         runningPlan = nil
         await savePlanState()
         let ending = outcome == "finished" ? "completed" : outcome
-        await finishRun(running, outcome: ending == "completed" ? "completed" : "stopped", by: running.by, step: ending)
+        let by = stoppedBy ?? running.by
+        await finishRun(
+            running, outcome: ending == "completed" ? "completed" : "stopped", by: by,
+            step: stoppedBy.map { "\(ending) by \($0)" } ?? ending)
         announce(plan, running: running, event: "plan.stopped")
     }
 

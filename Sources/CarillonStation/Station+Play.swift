@@ -233,7 +233,7 @@ extension Station {
             level: play.level.rawValue, outcome: result.outcome, detail: result.detail, by: play.requestedBy)
         events.publish(event)
         play.live?.ended(event)
-        await planPlayEnded(id, outcome: result.outcome)
+        await planPlayEnded(id, outcome: result.outcome, stoppedBy: play.stoppedBy)
         if result.outcome == "failed" || result.outcome == "missed" {
             logger.warning(
                 "play \(result.outcome)", metadata: ["play": "\(id)", "clip": "\(play.clip.id)", "reason": "\(result.detail ?? "")"])
