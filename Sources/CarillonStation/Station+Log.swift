@@ -58,7 +58,8 @@ extension Station {
         }
     }
 
-    private static func limit(_ limit: Int?) throws(WireError) -> Int {
+    /// A log query's `limit`: 100 by default, 1 to 10000.
+    static func limit(_ limit: Int?) throws(WireError) -> Int {
         let limit = limit ?? 100
         guard (1...10_000).contains(limit) else { throw WireError(.invalidArguments, "`limit` must be 1 to 10000") }
         return limit

@@ -121,8 +121,7 @@ extension Station {
 
     /// `log.plans`.
     public func planLog(_ args: PlanLogArgs) async throws(WireError) -> PlanLog {
-        let limit = args.limit ?? 100
-        guard (1...10_000).contains(limit) else { throw WireError(.invalidArguments, "`limit` must be 1 to 10000") }
+        let limit = try Self.limit(args.limit)
         do {
             return PlanLog(
                 runs: try await store.planRuns(limit: limit).map { run in

@@ -131,19 +131,19 @@ extension ALSACapture: VoiceSource {
 
 /// Set by ^C, so that a shout ends with its end marker rather than a dropped connection.
 final class Interrupt: @unchecked Sendable {
-    private let flag = Mutex(false)
+    private let flag = OnceFlag()
     /// Set once in `init`, never changed: kept only so the handler stays installed.
     private var source: (any DispatchSourceSignal)?
 
     init() {
         signal(SIGINT, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGINT)
-        source.setEventHandler { [weak self] in self?.flag.withLock { $0 = true } }
+        source.setEventHandler { [weak self] in self?.flag.set() }
         source.resume()
         self.source = source
     }
 
-    var fired: Bool { flag.withLock { $0 } }
+    var fired: Bool { flag.isSet }
 }
 
 /// A one-way flag shared between tasks.

@@ -48,10 +48,8 @@ extension Plan {
 }
 
 /// Reads a parsed plan into a `Plan`, collecting every error instead of stopping at the first.
-private final class PlanDecoder {
-    let file: String
+private final class PlanDecoder: TOMLFileDecoder {
     let context: PlanContext
-    var errors: [TOMLError] = []
 
     static let maxTitleCharacters = 100
     static let maxCycles = 1000
@@ -68,13 +66,13 @@ private final class PlanDecoder {
     ]
 
     init(file: String, context: PlanContext) {
-        self.file = file
         self.context = context
+        super.init(file: file)
     }
 
     func decode(_ table: TOMLTable, name: String) -> Plan? {
         var root = TOMLReader(table, file: file)
-        rejectUnknownKeys(root, known: ["title", "zones", "cycles", "all_clear", "intro", "step", "notify"], kind: nil)
+        rejectUnknownKeys(root, known: ["title", "zones", "cycles", "all_clear", "intro", "step", "notify"])
         let title = readTitle(&root)
         let zones = readZones(&root)
         let cycles = readCycles(&root)
@@ -242,7 +240,7 @@ private final class PlanDecoder {
     private func readStep(_ reader: inout TOMLReader) -> PlanStep? {
         let present = Self.stepKinds.filter { reader.contains($0.kind) }
         guard let first = present.first else {
-            rejectUnknownKeys(reader, known: Self.allStepKeys, kind: nil)
+            rejectUnknownKeys(reader, known: Self.allStepKeys)
             report(
                 "a [[step]] needs one of `alarm` (a clip), `message` (a clip), `say` (text) or `pause` (seconds)",
                 at: reader.table.position)
@@ -256,10 +254,10 @@ private final class PlanDecoder {
                     "a [[step]] has both `\(ordered[0].kind)` and `\(extra.kind)`; give each its own [[step]]",
                     at: reader.position(of: extra.kind))
             }
-            rejectUnknownKeys(reader, known: Self.allStepKeys, kind: nil)
+            rejectUnknownKeys(reader, known: Self.allStepKeys)
             return nil
         }
-        rejectUnknownKeys(reader, known: [first.kind] + (first.extra.map { [$0] } ?? []), kind: first.kind)
+        rejectUnknownKeys(reader, known: [first.kind] + (first.extra.map { [$0] } ?? []), in: "this `\(first.kind)` [[step]]")
         switch first.kind {
         case "alarm": return readAlarm(&reader)
         case "message": return readMessage(&reader)
@@ -365,7 +363,7 @@ private final class PlanDecoder {
     }
 
     private func readNotification(_ reader: inout TOMLReader) -> PlanNotification? {
-        rejectUnknownKeys(reader, known: ["role", "group", "task"], kind: nil)
+        rejectUnknownKeys(reader, known: ["role", "group", "task"])
         let role = attempt { () throws(TOMLError) in try reader.string("role") }
         let group = attempt { () throws(TOMLError) in try reader.string("group") }
         var audience: String?
@@ -457,38 +455,9 @@ private final class PlanDecoder {
         return false
     }
 
-    /// Reports every key of the table that is not in `known`, each at its own position.
-    private func rejectUnknownKeys(_ reader: TOMLReader, known: [String], kind: String?) {
-        for entry in reader.table.entries where !known.contains(entry.key) {
-            let expected = known.map { "`\($0)`" }
-            let list =
-                expected.count == 1
-                ? "expected \(expected[0])"
-                : "expected one of \(expected.joined(separator: ", "))"
-            let table = kind.map { "this `\($0)` [[step]]" } ?? reader.tableName
-            report("unknown key `\(TOML.formatKey(entry.key))` in \(table); \(list)", at: entry.keyPosition)
-        }
-    }
-
     /// A number of seconds as written: `12`, not `12.0`.
     static func format(_ seconds: Double) -> String {
         seconds.isFinite && seconds == seconds.rounded() && abs(seconds) < 1e15
             ? String(Int(seconds)) : String(seconds)
-    }
-
-    // MARK: Collecting errors
-
-    /// Runs one read; a thrown error is recorded and the read yields nil, so the next read still runs.
-    private func attempt<T>(_ body: () throws(TOMLError) -> T?) -> T? {
-        do {
-            return try body()
-        } catch {
-            errors.append(error)
-            return nil
-        }
-    }
-
-    private func report(_ message: String, at position: TOMLPosition) {
-        errors.append(TOMLError(file: file, position: position, message: message))
     }
 }

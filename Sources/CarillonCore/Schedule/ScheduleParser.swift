@@ -54,10 +54,8 @@ extension Schedule {
 }
 
 /// Reads a parsed document into a `Schedule`, collecting every error instead of stopping at the first.
-private final class ScheduleDecoder {
-    let file: String
+private final class ScheduleDecoder: TOMLFileDecoder {
     let context: ScheduleContext
-    var errors: [TOMLError] = []
     /// Timetable names declared in `[timetables]`; nil when that table is unreadable, so references go unchecked.
     var timetableNames: Set<String>?
 
@@ -67,8 +65,8 @@ private final class ScheduleDecoder {
     static let ianaNames = Set(TimeZone.knownTimeZoneIdentifiers)
 
     init(file: String, context: ScheduleContext) {
-        self.file = file
         self.context = context
+        super.init(file: file)
     }
 
     func decode(_ table: TOMLTable) -> Schedule? {
@@ -626,38 +624,10 @@ private final class ScheduleDecoder {
         report("timetable `\(name)` does not exist (\(user))", at: position)
     }
 
-    /// Reports every key of the table that is not in `known`, each at its own position.
-    private func rejectUnknownKeys(_ reader: TOMLReader, known: [String]) {
-        for entry in reader.table.entries where !known.contains(entry.key) {
-            let expected = known.map { "`\($0)`" }
-            report(
-                "unknown key `\(TOML.formatKey(entry.key))` in \(reader.tableName); "
-                    + (expected.count == 1
-                        ? "expected \(expected[0])" : "expected one of \(expected.joined(separator: ", "))"),
-                at: entry.keyPosition)
-        }
-    }
-
     /// The month-days a season holds, as indices into a leap year.
     private static func ordinals(_ season: Season) -> Set<Int> {
         let from = season.from.ordinal
         let to = season.to.ordinal
         return from <= to ? Set(from...to) : Set(from...365).union(0...to)
-    }
-
-    // MARK: Collecting errors
-
-    /// Runs one read; a thrown error is recorded and the read yields nil, so the next read still runs.
-    private func attempt<T>(_ body: () throws(TOMLError) -> T?) -> T? {
-        do {
-            return try body()
-        } catch {
-            errors.append(error)
-            return nil
-        }
-    }
-
-    private func report(_ message: String, at position: TOMLPosition) {
-        errors.append(TOMLError(file: file, position: position, message: message))
     }
 }
