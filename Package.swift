@@ -55,6 +55,9 @@ let package = Package(
         ),
         .target(name: "CarillonProtocol", dependencies: ["CarillonCore"], swiftSettings: strict),
         .target(
+            name: "CarillonBundle", dependencies: ["CarillonCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
+        .target(
             name: "CarillonControl",
             dependencies: [
                 "CarillonProtocol",
@@ -71,6 +74,7 @@ let package = Package(
             dependencies: [
                 "CarillonCore", "CarillonAudio", "CarillonStore", "CarillonProtocol", "CarillonControl",
                 "CarillonTOML", "CarillonSynth", "CarillonSpeech", "CarillonLoudness", "CLinux", "CarillonCalendar",
+                "CarillonBundle",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -92,7 +96,8 @@ let package = Package(
             name: "carillon",
             dependencies: [
                 "CarillonProtocol", "CarillonControl", "CarillonCore", "CarillonCalendar", "CarillonAudio",
-                "CarillonSpeech", "CarillonTOML",
+                "CarillonSpeech", "CarillonTOML", "CarillonBundle",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -119,6 +124,9 @@ let package = Package(
             name: "CarillonStoreTests",
             dependencies: ["CarillonStore", "CarillonCore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
+        .testTarget(
+            name: "CarillonBundleTests",
+            dependencies: ["CarillonBundle", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
         .testTarget(name: "CarillonProtocolTests", dependencies: ["CarillonProtocol"], swiftSettings: strict),
         .testTarget(
             name: "CarillonControlTests",
