@@ -6,7 +6,20 @@ import CarillonStore
 import Foundation
 import Logging
 
+/// When a play's first sample was written, and when it is heard.
+struct PlayStart {
+    var written: Date
+    var audible: Date
+    var latency: Duration
+}
+
 extension Station {
+    func logStart(_ id: PlayID, _ start: PlayStart) async {
+        await log { () throws(StoreError) in
+            try await self.store.recordStarted(id: id, firstSampleAt: start.written, audibleAt: start.audible, latency: start.latency)
+        }
+    }
+
     /// Folds one engine report into the plays, the Arbiter and the log.
     public func handle(_ event: AudioEvent) async {
         switch event {
@@ -28,8 +41,11 @@ extension Station {
                     Event(
                         event: entry.live != nil ? "shout.started" : "play.started", at: written, play: id,
                         clip: entry.clip.id, zones: entry.info.zones, level: entry.level.rawValue, by: entry.requestedBy))
-                await log { () throws(StoreError) in
-                    try await self.store.recordStarted(id: id, firstSampleAt: written, audibleAt: audible, latency: latency)
+                let start = PlayStart(written: written, audible: audible, latency: latency)
+                if unlogged[id] != nil {
+                    unlogged[id] = start
+                } else {
+                    await logStart(id, start)
                 }
             }
         case .ended(let play, let zone, let reason, let frames):

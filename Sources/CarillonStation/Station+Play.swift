@@ -77,6 +77,8 @@ extension Station {
             let who = plays[holder].map { "play \(holder) (\($0.clip.id), \($0.level.rawValue))" } ?? "play \(holder)"
             throw WireError(.busy, "\(names.joined(separator: ", ")) held by \(who)")
         }
+        // The audio starts before its request is logged: a write must not delay an alarm.
+        unlogged[id] = .some(nil)
         await apply(actions)
         logger.info(
             "play",
@@ -86,6 +88,7 @@ extension Station {
             id: id, clip: clip.id, zones: names, level: level.rawValue, source: source, requestedBy: peer,
             requestedAt: info.requestedAt)
         await log { () throws(StoreError) in try await self.store.recordRequested(record) }
+        if case .some(.some(let start)) = unlogged.removeValue(forKey: id) { await logStart(id, start) }
         if plays[id] == nil, let outcome = recent[id] {
             // Ended at once (missed or refused everywhere): record that too.
             await log { () throws(StoreError) in

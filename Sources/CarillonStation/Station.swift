@@ -37,6 +37,9 @@ public actor Station {
     /// Stands in for an alarm clip that is unreadable or not decoded yet.
     let fallbackAlarm: PCMBuffer
     /// Outcomes of plays that ended recently, so a `wait` that arrives late still gets its answer.
+    /// Plays whose request row is still being written, and the start each one had meanwhile: a
+    /// start is logged only after its request, or its UPDATE would find no row.
+    var unlogged: [PlayID: PlayStart?] = [:]
     var recent: [PlayID: PlayOutcome] = [:]
     var recentOrder: [PlayID] = []
     /// Subscribers of `events`.
