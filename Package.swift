@@ -147,7 +147,10 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["CarillonTesting", "CarillonProtocol", "CarillonControl", "CarillonLoudness"],
+            dependencies: [
+                "CarillonTesting", "CarillonProtocol", "CarillonControl", "CarillonLoudness", "CarillonBundle",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

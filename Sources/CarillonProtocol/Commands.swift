@@ -13,6 +13,12 @@ public enum CommandName: String, Sendable, CaseIterable {
     case scheduleShow = "schedule.show"
     case scheduleNext = "schedule.next"
     case scheduleApply = "schedule.apply"
+    case scheduleRollback = "schedule.rollback"
+    case scheduleHistory = "schedule.history"
+    case bundleUpload = "bundle.upload"
+    case bundleChunk = "bundle.chunk"
+    case bundleApply = "bundle.apply"
+    case stats
     case adminBackup = "admin.backup"
     case adminRestore = "admin.restore"
     case logPlays = "log.plays"

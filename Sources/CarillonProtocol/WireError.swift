@@ -32,6 +32,11 @@ public enum ErrorCode: String, Sendable, Hashable, Codable, CaseIterable {
     case outputUnavailable = "output-unavailable"
     /// The protocol versions offered in `hello` are not spoken here.
     case unsupportedProtocol = "unsupported-protocol"
+    /// A bundle that is not genuine, current and for this school, or whose content does not check;
+    /// the message says which. Nothing of it was applied.
+    case badBundle = "bad-bundle"
+    /// A bundle or schedule whose version is not above the highest this school has held.
+    case staleVersion = "stale-version"
     /// The daemon failed; the request may not have been carried out.
     case `internal` = "internal"
 }

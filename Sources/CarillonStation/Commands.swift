@@ -58,9 +58,26 @@ enum Commands {
             .command(.scheduleApply, role: .admin, audited: true, arguments: ScheduleApplyArgs.self) { args, peer throws(WireError) in
                 try await station.scheduleApply(args, by: peer.description)
             },
+            .command(.scheduleHistory, role: .viewer, arguments: Empty.self) { _, _ throws(WireError) in
+                try await station.scheduleHistory()
+            },
+            .command(.scheduleRollback, role: .admin, audited: true, arguments: ScheduleRollbackArgs.self) { args, peer throws(WireError) in
+                try await station.scheduleRollback(args, by: peer.description)
+            },
+            // A bundle is uploaded like a clip, under the bureau's role; it is audited once, when applied.
+            .command(.bundleUpload, role: .bureau, arguments: UploadArgs.self) { args, _ throws(WireError) in
+                try await station.upload(args)
+            },
+            .command(.bundleChunk, role: .bureau, arguments: ChunkArgs.self) { args, _ throws(WireError) in
+                try await station.chunk(args)
+            },
+            .command(.bundleApply, role: .bureau, audited: true, arguments: BundleApplyArgs.self) { args, peer throws(WireError) in
+                try await station.bundleApply(args, by: peer.description, role: peer.identity?.role ?? .viewer)
+            },
             .command(.logPlays, role: .viewer, arguments: LogArgs.self) { args, _ throws(WireError) in
                 try await station.logPlays(args)
             },
+            .command(.stats, role: .viewer, arguments: StatsArgs.self) { args, _ throws(WireError) in try await station.stats(args) },
             .command(.logAudit, role: .admin, arguments: AuditArgs.self) { args, _ throws(WireError) in
                 try await station.logAudit(args)
             },

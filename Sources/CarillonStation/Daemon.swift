@@ -27,10 +27,14 @@ public enum Daemon {
     }
 
     /// Every plan of the plans directory, checked against the school's zones and library; a
-    /// missing directory means no plans.
-    static func loadPlans(config: StationConfig, library: Library) throws(ConfigError) -> [String: Plan] {
+    /// missing directory means no plans. With a store, the plans of bundles in force replace the
+    /// directory's of the same name; one that no longer checks is skipped, logged, and the
+    /// directory's plan stays.
+    static func loadPlans(
+        config: StationConfig, library: Library, store: Store? = nil, logger: Logger? = nil
+    ) throws(ConfigError) -> [String: Plan] {
         let directory = config.plansDirectory
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [:] }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         let clips = library.clips
         let context = PlanContext(zones: config.zoneNames, clipCategory: { clips[$0]?.category })
         var plans: [String: Plan] = [:]
@@ -49,6 +53,17 @@ public enum Daemon {
             }
         }
         guard errors.isEmpty else { throw ConfigError(errors) }
+        guard let store else { return plans }
+        let fromBundles: [String: (version: Int, text: String)]
+        do { fromBundles = try store.bundlePlans() } catch {
+            logger?.error("cannot read the bundles' plans", metadata: ["error": "\(error)"])
+            return plans
+        }
+        for (name, (version, text)) in fromBundles {
+            do { plans[name] = try Plan.parse(text, file: "bundle v\(version) plans/\(name).toml", name: name, context: context) } catch {
+                logger?.error("a bundle's plan no longer checks; it is not used", metadata: ["plan": "\(name)", "errors": "\(error)"])
+            }
+        }
         return plans
     }
 
@@ -109,7 +124,7 @@ public enum Daemon {
         let store = try Store.open(path: config.databasePath)
         let library = try await catalog(shipped: shipped, store: store)
         let fromFile = try loadScheduleFile(config: config, library: library)
-        let plans = try loadPlans(config: config, library: library)
+        let plans = try loadPlans(config: config, library: library, store: store, logger: logger)
 
         let notifier = SystemdNotifier.fromEnvironment()
         let (events, sink) = AsyncStream.makeStream(of: AudioEvent.self, bufferingPolicy: .unbounded)
@@ -126,7 +141,8 @@ public enum Daemon {
         var scheduleText = fromFile?.1 ?? ""
         var scheduleSource = config.scheduleFile ?? ""
         if let applied = try store.currentSchedule() {
-            if let file = fromFile, file.0.version > applied.version {
+            // The file wins only above every version held: a rolled-back version is not taken up again.
+            if let file = fromFile, file.0.version > (try store.versionFloor()) {
                 try await store.applySchedule(version: file.0.version, text: file.1, source: scheduleSource)
             } else {
                 do {
@@ -168,7 +184,7 @@ public enum Daemon {
                 let newLibrary = try await catalog(shipped: Library.load(directory: new.libraryDirectory), store: store)
                 // The schedule file is checked against the new config and library before anything changes.
                 let newSchedule = try loadScheduleFile(config: new, library: newLibrary)
-                let newPlans = try loadPlans(config: new, library: newLibrary)
+                let newPlans = try loadPlans(config: new, library: newLibrary, store: store, logger: logger)
                 await station.reload(new, library: newLibrary)
                 await station.setPlans(newPlans)
                 // Roles and tokens change at once; a connection already authenticated keeps its identity.

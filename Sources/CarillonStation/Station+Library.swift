@@ -111,7 +111,8 @@ extension Station {
     // MARK: - Say
 
     /// `say`: reads text aloud at announcement level, after the pre-announce chime.
-    public func say(_ args: SayArgs, by peer: String) async throws(WireError) -> PlayInfo {
+    /// - Parameter source: the play log's source: `tts` for a person's request, `schedule` for the timetable's.
+    public func say(_ args: SayArgs, by peer: String, source: String = "tts") async throws(WireError) -> PlayInfo {
         let text = args.text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !text.isEmpty else { throw WireError(.invalidArguments, "nothing to say: the text is empty") }
         guard text.count <= Self.maxSayCharacters else {
@@ -139,7 +140,7 @@ extension Station {
         }
         let clip = Clip(id: "say", category: .message, title: String(text.prefix(40)), source: .speech(text: text, voice: voice))
         return try await start(
-            clip: clip, audio: .buffer(audio), level: .announcement, zones: args.zones, source: "tts", by: peer)
+            clip: clip, audio: .buffer(audio), level: .announcement, zones: args.zones, source: source, by: peer)
     }
 
     // MARK: - Import
@@ -210,30 +211,7 @@ extension Station {
         let name = upload.name
         let target = config.loudnessTarget
         let (report, loudness, hash): (AudioFileReport, LoudnessReport, String)
-        do {
-            (report, loudness, hash) = try await offPoolThrowing { () throws(AudioError) in
-                var meter: LoudnessMeter?
-                var hasher = SHA256()
-                let report = try AudioFileCheck.scan(path: path, maxSeconds: Station.maxImportSeconds) {
-                    samples, format throws(AudioError) in
-                    do {
-                        if meter == nil { meter = try LoudnessMeter(channels: format.channels, sampleRate: format.sampleRate) }
-                        try meter?.add(samples)
-                    } catch {
-                        throw AudioError("cannot measure loudness: \(error)")
-                    }
-                }
-                // Hashed in chunks: an upload may be 200 MiB.
-                guard let handle = FileHandle(forReadingAtPath: path) else { throw AudioError("cannot read the upload") }
-                defer { try? handle.close() }
-                while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
-                let hash = hasher.finalize().map { String(format: "%02x", $0) }.joined()
-                guard let loudness = try? meter?.report(), !loudness.isSilent else {
-                    throw AudioError("it is silent")
-                }
-                return (report, loudness, hash)
-            }
-        } catch {
+        do { (report, loudness, hash) = try await Self.checkAudio(path: path) } catch {
             throw WireError(.badAudio, "\(name): " + error.message.replacingOccurrences(of: path, with: "the file"))
         }
         let id = args.id ?? "\(category.rawValue).\(hash.prefix(12))"
@@ -275,6 +253,34 @@ extension Station {
             metadata: ["clip": "\(id)", "file": "\(name)", "lufs": "\(loudness.integratedLoudness)", "by": "\(peer)"])
         events.publish(Event(event: "library.changed", clip: id, detail: "imported", by: peer))
         return ImportResult(clip: info(clip), loudness: loudness.integratedLoudness, sha256: hash)
+    }
+
+    /// Decodes a whole file, measures its loudness and hashes it, off the pool: how an import or a
+    /// bundle's clip is checked before it joins the library.
+    /// - Throws: when it does not decode, is longer than `maxImportSeconds`, or is silent.
+    static func checkAudio(path: String) async throws(AudioError) -> (AudioFileReport, LoudnessReport, String) {
+        try await offPoolThrowing { () throws(AudioError) in
+            var meter: LoudnessMeter?
+            var hasher = SHA256()
+            let report = try AudioFileCheck.scan(path: path, maxSeconds: Station.maxImportSeconds) {
+                samples, format throws(AudioError) in
+                do {
+                    if meter == nil { meter = try LoudnessMeter(channels: format.channels, sampleRate: format.sampleRate) }
+                    try meter?.add(samples)
+                } catch {
+                    throw AudioError("cannot measure loudness: \(error)")
+                }
+            }
+            // Hashed in chunks: an upload may be 200 MiB.
+            guard let handle = FileHandle(forReadingAtPath: path) else { throw AudioError("cannot read the upload") }
+            defer { try? handle.close() }
+            while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
+            let hash = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+            guard let loudness = try? meter?.report(), !loudness.isSilent else {
+                throw AudioError("it is silent")
+            }
+            return (report, loudness, hash)
+        }
     }
 
     func discard(_ upload: String) {

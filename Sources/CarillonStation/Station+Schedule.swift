@@ -57,8 +57,7 @@ extension Station {
     func fire(_ event: ScheduledEvent, lateness: Double) async {
         let by = "schedule \(event.timetable)"
         // A running plan suspends the schedule in its zones: the event sounds only elsewhere.
-        let resolved = (try? event.zones.resolved(against: config.zoneNames).map(\.rawValue)) ?? event.zones.map(\.rawValue)
-        let zones = resolved.filter { !planHolds($0) }
+        let zones = resolvedZones(of: event).filter { !planHolds($0) }
         guard !zones.isEmpty else {
             logger.notice("scheduled event suspended by the running plan", metadata: ["event": "\(event.key)"])
             return
@@ -66,7 +65,7 @@ extension Station {
         do throws(WireError) {
             switch event.action {
             case .say(let text):
-                _ = try await say(SayArgs(text: text, zones: zones), by: by)
+                _ = try await say(SayArgs(text: text, zones: zones), by: by, source: "schedule")
             case .play(let id):
                 try await playScheduled(id, event: event, zones: zones, by: by)
             case .tipToday, .tipNext:
@@ -111,6 +110,11 @@ extension Station {
         }
     }
 
+    /// The zones an event names, with `all` spelled out as the school's zones.
+    private func resolvedZones(of event: ScheduledEvent) -> [String] {
+        (try? event.zones.resolved(against: config.zoneNames).map(\.rawValue)) ?? event.zones.map(\.rawValue)
+    }
+
     /// Logs an event the scheduler will not play: past its grace window after a clock jump or a restart.
     func recordMissed(_ event: ScheduledEvent, lateness: Double) async {
         let id = nextPlayID
@@ -124,7 +128,7 @@ extension Station {
             }
         logger.warning("scheduled event missed", metadata: ["event": "\(event.key)", "late": "\(Int(lateness)) s"])
         let record = PlayRecord(
-            id: id, clip: clip, zones: event.zones.map(\.rawValue), level: event.level?.rawValue ?? "bell",
+            id: id, clip: clip, zones: resolvedZones(of: event), level: event.level?.rawValue ?? "bell",
             source: "schedule", requestedBy: "schedule \(event.timetable)", requestedAt: event.at)
         await log { () throws(StoreError) in
             try await self.store.recordRequested(record)
@@ -133,9 +137,9 @@ extension Station {
         }
     }
 
-    /// On a reload: a schedule file with a higher version than the one in force is recorded and put in force.
+    /// On a reload: a schedule file above every version held is recorded and put in force.
     func adoptScheduleFile(_ schedule: Schedule, text: String, source: String) async {
-        guard schedule.version > (active?.schedule.version ?? 0) else { return }
+        guard let floor = try? store.versionFloor(), schedule.version > floor else { return }
         do {
             try await store.applySchedule(version: schedule.version, text: text, source: source)
             activate(schedule, text: text, source: source)
@@ -189,11 +193,8 @@ extension Station {
             throw WireError(.invalidArguments, error.description)
         }
         let current = active?.schedule.version ?? 0
-        guard schedule.version > current else {
-            throw WireError(.invalidArguments, "\(name): version \(schedule.version) must be above the version in force, \(current)")
-        }
         do { try await store.applySchedule(version: schedule.version, text: args.text, source: "applied by \(peer)") } catch {
-            throw WireError(.invalidArguments, error.description)
+            throw WireError(error.kind == .staleVersion ? .staleVersion : .internal, "\(name): \(error.description)")
         }
         activate(schedule, text: args.text, source: "applied by \(peer)")
         return ScheduleApplied(version: schedule.version, previous: current)

@@ -27,6 +27,8 @@ public struct StationConfig: Sendable {
     public var scheduleFile: String?
     /// The emergency plans, one `NAME.toml` each; `plans/` beside the config by default.
     public var plansDirectory: String = ""
+    /// The bureau's keys and this school's id; nil: the school accepts no bundles.
+    public var bureau: BureauConfig?
     /// Run with each plan event as JSON on stdin: how a school reaches staff phones.
     public var notifier: NotifierConfig?
     /// Integrated loudness that rendered and imported clips are brought to, in LUFS.
@@ -156,6 +158,11 @@ extension StationConfig {
         if var notify = errors.run({ () throws(TOMLError) in try root.table("notify") }) ?? nil {
             config.notifier = parseNotifier(&notify, base: base, errors: &errors)
             errors.run { () throws(TOMLError) in try notify.finish() }
+        }
+        if var bureau = errors.run({ () throws(TOMLError) in try root.table("bureau") }) ?? nil {
+            let before = errors.list.count
+            config.bureau = parseBureau(&bureau, base: base, errors: &errors)
+            if errors.list.count == before { errors.run { () throws(TOMLError) in try bureau.finish() } }
         }
         let outputs = errors.run { () throws(TOMLError) in try root.tableArray("output") } ?? []
         for var output in outputs {

@@ -65,11 +65,11 @@ extension Store {
         } catch { throw StoreError(Self.describe(error)) }
     }
 
-    /// Every imported clip.
+    /// Every clip added to the shipped library: imported by the school, or from a bundle.
     public func importedClips() throws(StoreError) -> [CatalogEntry] {
         do {
             return try writer.read { db in
-                try Row.fetchAll(db, sql: "SELECT * FROM clip WHERE origin = 'imported' ORDER BY id").compactMap(Self.entry)
+                try Row.fetchAll(db, sql: "SELECT * FROM clip WHERE origin IN ('imported', 'bundle') ORDER BY id").compactMap(Self.entry)
             }
         } catch { throw StoreError(Self.describe(error)) }
     }
@@ -81,7 +81,7 @@ extension Store {
         }
     }
 
-    private static func upsert(_ entry: CatalogEntry, _ db: Database) throws {
+    static func upsert(_ entry: CatalogEntry, _ db: Database) throws {
         let clip = entry.clip
         let (kind, source): (String, String) =
             switch clip.source {

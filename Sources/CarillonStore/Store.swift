@@ -149,6 +149,32 @@ public final class Store: Sendable {
                     CREATE INDEX plan_run_started_at ON plan_run(started_at);
                     """)
         }
+        migrator.registerMigration("v6-bundles") { db in
+            try db.execute(
+                sql: """
+                    -- Bundles from the bureau as applied: the manifest as signed, and who applied it.
+                    CREATE TABLE bundle (
+                        version INTEGER PRIMARY KEY,     -- shares one sequence with schedule.version
+                        digest TEXT NOT NULL UNIQUE,     -- SHA-256 of the manifest bytes
+                        key TEXT NOT NULL,               -- the signing key's id
+                        issued_at INTEGER NOT NULL,      -- microseconds since the Unix epoch
+                        expires_at INTEGER NOT NULL,
+                        manifest TEXT NOT NULL,          -- JSON, exactly as signed
+                        applied_at INTEGER NOT NULL,
+                        applied_by TEXT NOT NULL,
+                        rolled_back_at INTEGER           -- set when a rollback went below it
+                    );
+                    -- The plans a bundle carried; in force: each name's plan from the newest bundle not rolled back.
+                    CREATE TABLE bundle_plan (
+                        version INTEGER NOT NULL REFERENCES bundle(version),
+                        name TEXT NOT NULL,
+                        text TEXT NOT NULL,
+                        PRIMARY KEY (version, name)
+                    );
+                    -- A rolled-back schedule stays in the history and keeps the version floor up.
+                    ALTER TABLE schedule ADD COLUMN rolled_back_at INTEGER;
+                    """)
+        }
         return migrator
     }
 
@@ -160,8 +186,21 @@ public final class Store: Sendable {
 
 /// A database failure, with a message for the log and the client.
 public struct StoreError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable, Hashable {
+        /// The database could not do it.
+        case failure
+        /// Refused: the version is not above the version floor.
+        case staleVersion
+        /// Refused: it would replace something it may not.
+        case conflict
+    }
+
     public let description: String
-    public init(_ description: String) { self.description = description }
+    public let kind: Kind
+    public init(_ description: String, kind: Kind = .failure) {
+        self.description = description
+        self.kind = kind
+    }
 }
 
 extension Store {

@@ -137,21 +137,9 @@ extension Carillon.Library {
                 throw LocalFailure(message: "\(path): cannot read it")
             }
             let name = (path as NSString).lastPathComponent
-            let upload = try await control.call(
-                .libraryUpload, UploadArgs(name: name, size: data.count), returning: UploadInfo.self)
-            let progress = Progress("uploading \(name)", total: data.count)
-            var offset = 0
-            while offset < data.count {
-                let end = min(data.count, offset + upload.chunkBytes)
-                let chunk = data[offset..<end].base64EncodedString()
-                _ = try await control.call(
-                    .libraryChunk, ChunkArgs(upload: upload.upload, offset: offset, data: chunk), returning: ChunkResult.self)
-                offset = end
-                progress.update(offset)
-            }
-            progress.finish()
+            let id = try await upload(data, name: name, open: .libraryUpload, chunk: .libraryChunk, control: control)
             return try await control.call(
-                .libraryImport, ImportArgs(upload: upload.upload, category: args.category, title: args.title, id: args.id),
+                .libraryImport, ImportArgs(upload: id, category: args.category, title: args.title, id: args.id),
                 returning: ImportResult.self)
         }
     }

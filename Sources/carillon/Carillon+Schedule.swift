@@ -9,13 +9,48 @@ import Foundation
 extension Carillon {
     struct ScheduleCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "schedule", abstract: "The school's timetable: show, next, preview and apply.",
-            subcommands: [Show.self, Next.self, Preview.self, Apply.self])
+            commandName: "schedule", abstract: "The school's timetable: show, next, preview, apply, history and rollback.",
+            subcommands: [Show.self, Next.self, Preview.self, Apply.self, History.self, Rollback.self])
         @ParentCommand var root: Carillon
     }
 }
 
 extension Carillon.ScheduleCommand {
+    struct History: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Every version held, from schedules and bundles, newest first.")
+        @ParentCommand var schedule: Carillon.ScheduleCommand
+        @Flag(help: "Print one JSON object per version.") var json = false
+
+        func run() async throws {
+            let history = try await schedule.root.connection.with {
+                try await $0.call(.scheduleHistory, Empty(), returning: ScheduleHistory.self)
+            }
+            if json { return try history.versions.forEach(printJSON) }
+            print("new versions must be above \(history.floor)")
+            for version in history.versions {
+                let kind = [version.bundle ? "bundle" : nil, version.schedule ? "schedule" : nil].compactMap { $0 }.joined(separator: "+")
+                let state = version.inForce ? "in force" : version.rolledBackAt.map { "rolled back \(localTime($0))" } ?? ""
+                print("v\(version.version)  \(kind.padding(toLength: 15, withPad: " ", startingAt: 0)) \(localTime(version.appliedAt))  \(version.source)  \(state)")
+            }
+        }
+    }
+
+    struct Rollback: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Go back to an earlier version (admin); new bundles must still be above the highest ever held.")
+        @ParentCommand var schedule: Carillon.ScheduleCommand
+        @Option(help: "The version to go back to; by default the one before the version in force.") var to: Int?
+        @Flag(help: "Print one JSON object.") var json = false
+
+        func run() async throws {
+            let result = try await schedule.root.connection.with {
+                try await $0.call(.scheduleRollback, ScheduleRollbackArgs(to: to), returning: ScheduleRolledBack.self)
+            }
+            if json { return try printJSON(result) }
+            print("rolled back from version \(result.from) to \(result.to); schedule version \(result.schedule) in force; new versions must be above \(result.floor)")
+        }
+    }
+
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The schedule in force and today's plan.")
         @ParentCommand var schedule: Carillon.ScheduleCommand

@@ -197,3 +197,39 @@ func refusal(_ body: () throws(BundleError) -> Void) -> BundleError.Code? {
         #expect(BundleKey.id(of: key.publicKey).count == 16)
     }
 }
+
+/// The format is enough to write a bundle with other tools: OpenSSL makes the key and signs the
+/// manifest, the shell assembles the file, and the school accepts it.
+@Suite struct OpenSSLInteropTests {
+    @Test func aBundleMadeWithOpenSSLAndTheShellVerifies() throws {
+        let directory = NSTemporaryDirectory() + "carillon-openssl-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let plan = "title = \"防汛\"\n"
+        try plan.write(toFile: directory + "/flood.toml", atomically: true, encoding: .utf8)
+        let script = """
+            set -e
+            cd "$1"
+            openssl genpkey -algorithm ed25519 -out key.pem
+            openssl pkey -in key.pem -pubout -out pub.pem
+            id=$(openssl pkey -pubin -in pub.pem -outform DER | tail -c 32 | sha256sum | cut -c1-16)
+            size=$(stat -c %s flood.toml)
+            hash=$(sha256sum flood.toml | cut -c1-64)
+            printf '{"format":1,"version":3,"issued_at":"2026-01-01T00:00:00Z","expires_at":"2099-01-01T00:00:00Z","schools":["*"],"key":"%s","parts":[{"kind":"plan","path":"plans/flood.toml","size":%s,"sha256":"%s"}]}' "$id" "$size" "$hash" > manifest.json
+            sig=$(openssl pkeyutl -sign -inkey key.pem -rawin -in manifest.json | base64 -w0)
+            { printf 'carillon-bundle 1\\nmanifest %s\\n' "$(stat -c %s manifest.json)"; cat manifest.json
+              printf '\\nsignature ed25519 %s\\n' "$sig"; cat flood.toml; } > made.bundle
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", script, "sh", directory]
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let key = try BundleKey.publicKey(pem: String(contentsOfFile: directory + "/pub.pem", encoding: .utf8))
+        let archive = try BundleArchive.parse(Data(contentsOf: URL(fileURLWithPath: directory + "/made.bundle")))
+        try archive.verify(trusting: [key], school: "sz-0001", now: Date(), floor: 2)
+        #expect(archive.manifest.parts.first?.planName == "flood")
+        #expect(String(decoding: archive.contents(of: 0), as: UTF8.self) == plan)
+    }
+}

@@ -188,6 +188,31 @@ struct StationConfigTests {
         #expect(found.contains { $0.contains(":14:") && $0.contains("unknown zone `nowhere`") })
     }
 
+    @Test("[bureau] names the school and loads the trusted keys; every problem is reported")
+    func bureau() throws {
+        let directory = NSTemporaryDirectory() + "carillon-bureau-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // An Ed25519 public key as OpenSSL writes it, and a private key that is not one.
+        try "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAuoToKNZadrlr+7QfGl6LdCnVv10Pe7r/Jd6ya2019h0=\n-----END PUBLIC KEY-----\n"
+            .write(toFile: directory + "/bureau.pub", atomically: true, encoding: .utf8)
+        try "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEINTuctv5E1hK1bbY8fdp+K06/nwoy/HU++CXqI9EdVhC\n-----END PRIVATE KEY-----\n"
+            .write(toFile: directory + "/bureau.key", atomically: true, encoding: .utf8)
+        let config = try parse("[bureau]\nschool = \"sz-0421\"\nkeys = [\"bureau.pub\"]\n", file: directory + "/carillon.toml")
+        #expect(config.bureau?.school == "sz-0421")
+        #expect(config.bureau?.keys.count == 1)
+        #expect(config.bureau?.keyFiles == [directory + "/bureau.pub"])
+        #expect(try parse("").bureau == nil, "no [bureau]: no bundle is accepted")
+
+        let found = errors("[bureau]\nschool = \"sz 0421\"\nkeys = [\"\(directory)/bureau.key\"]\n")
+        #expect(found.count == 2, "\(found)")
+        #expect(found.contains { $0.contains(":2:") && $0.contains("bureau.school") })
+        #expect(found.contains { $0.contains(":3:") && $0.contains("not a PEM `PUBLIC KEY` block") })
+        #expect(errors("[bureau]\nschool = \"a\"\nkeys = [\"/nonexistent.pub\"]\n").contains { $0.contains("cannot read the bureau key /nonexistent.pub") })
+        #expect(errors("[bureau]\nschool = \"a\"\nkeys = []\n").contains { $0.contains("lists no key") })
+        #expect(errors("[bureau]\nkeys = []\n").contains { $0.contains("school") })
+    }
+
     @Test("TCP with a certificate and key is on; its limits are read")
     func tcpListener() throws {
         let config = try parse(

@@ -61,7 +61,7 @@ struct ControlAccessTests {
     }
 
     /// A daemon with TCP on, a token per role, and a UNIX rule per role.
-    static func start(control: String = "", tcp: String = "") throws -> Rigged {
+    static func start(control: String = "", tcp: String = "", extra: String = "") throws -> Rigged {
         let scratch = try TemporaryDirectory("carillon-tls")
         let tls = try TLSFiles(in: scratch)
         let port = try freePort()
@@ -86,6 +86,7 @@ struct ControlAccessTests {
                 key = "\(tls.key)"
                 \(tcp)
                 \(entries)
+                \(extra)
                 """)
         // Other accounts must reach the socket through the test's private directory.
         chmod(rig.directory.path, 0o755)

@@ -154,7 +154,7 @@ struct SchedulerTests {
         try dir.write("v2.toml", Self.schedule(version: 2, at: [Date().addingTimeInterval(3600)]))
         let older = try rig.daemon.client(["schedule", "apply", dir.file("v2.toml")])
         #expect(older.status == 1)
-        #expect(older.stderr.contains("version 2 must be above the version in force, 3"))
+        #expect(older.stderr.contains("v2.toml: version 2 is not above 3, the highest this school has held"))
     }
 }
 
