@@ -21,16 +21,10 @@ extension Station {
         do {
             let report = try await store.stats(StatsQuery(from: args.from, to: args.to, by: grouping, timeZone: timeZone))
             return StatsResult(
-                from: args.from, to: args.to, by: args.by, timezone: timeZone.identifier, total: Self.counts(report.total),
-                rows: grouping == nil ? nil : report.groups.map { StatsRow(group: $0.key, counts: Self.counts($0.counters)) })
+                from: args.from, to: args.to, by: args.by, timezone: timeZone.identifier, total: report.total,
+                rows: grouping == nil ? nil : report.groups.map { StatsRow(group: $0.key, counts: $0.counters) })
         } catch {
             throw WireError(.internal, error.description)
         }
-    }
-
-    private static func counts(_ counters: StatsCounters) -> StatsCounts {
-        StatsCounts(
-            broadcasts: counters.broadcasts, instant: counters.instant, safety: counters.safety, bells: counters.bells,
-            plans: counters.plans, drills: counters.drills, missed: counters.missed)
     }
 }

@@ -1,3 +1,4 @@
+public import CarillonCore
 public import Foundation
 import GRDB
 
@@ -32,36 +33,8 @@ public struct StatsQuery: Sendable, Hashable {
     }
 }
 
-/// The counts the city platform reports. The counters overlap: a manual play of a bell is both
-/// `instant` and a `bells`; only `broadcasts` and `missed` are disjoint.
-public struct StatsCounters: Sendable, Hashable {
-    /// Everything that went on the air: plays that sounded, plus one per plan or drill run.
-    public var broadcasts = 0
-    /// Sounded plays asked for by a person: `manual`, `shout`, and `tts` not from the schedule.
-    public var instant = 0
-    /// Sounded plays of safety tips (category `tip`).
-    public var safety = 0
-    /// Sounded plays of bells (category `bell`).
-    public var bells = 0
-    /// Emergency plan runs started, drills excluded.
-    public var plans = 0
-    /// Drill runs started.
-    public var drills = 0
-    /// Plays logged as `missed`: scheduled events past their grace window; they never sounded.
-    public var missed = 0
-
-    public init(
-        broadcasts: Int = 0, instant: Int = 0, safety: Int = 0, bells: Int = 0, plans: Int = 0, drills: Int = 0, missed: Int = 0
-    ) {
-        self.broadcasts = broadcasts
-        self.instant = instant
-        self.safety = safety
-        self.bells = bells
-        self.plans = plans
-        self.drills = drills
-        self.missed = missed
-    }
-}
+/// The counts the city platform reports (see `BroadcastCounts`).
+public typealias StatsCounters = BroadcastCounts
 
 /// One group of a split count.
 public struct StatsGroup: Sendable, Hashable {

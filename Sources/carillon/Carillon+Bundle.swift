@@ -260,10 +260,7 @@ extension Carillon.BundleCommand {
             let elapsed = (ContinuousClock.now - started).seconds
             if json {
                 for result in results {
-                    try printJSON(
-                        PushedSchool(
-                            school: result.school.id, ok: result.ok, attempts: result.attempts, elapsedSeconds: result.elapsed.seconds,
-                            failure: result.failure?.rawValue, error: result.error, applied: result.value))
+                    try printJSON(FleetLine(result))
                 }
                 try printJSON(
                     PushSummary(
@@ -276,17 +273,6 @@ extension Carillon.BundleCommand {
             if results.contains(where: { !$0.ok }) { throw ExitCode(1) }
         }
     }
-}
-
-/// One school's line of `bundle push --json`.
-struct PushedSchool: Encodable {
-    var school: String
-    var ok: Bool
-    var attempts: Int
-    var elapsedSeconds: Double
-    var failure: String?
-    var error: String?
-    var applied: BundleApplied?
 }
 
 /// The last line of `bundle push --json`.

@@ -1,3 +1,4 @@
+import CarillonCore
 import ArgumentParser
 import CarillonControl
 import CarillonProtocol
@@ -92,11 +93,7 @@ extension Carillon {
 
                 if window.json {
                     for result in results {
-                        try printJSON(
-                            SchoolStats(
-                                school: result.school.id, address: result.school.address, ok: result.ok, attempts: result.attempts,
-                                elapsedSeconds: result.elapsed.seconds, failure: result.failure?.rawValue, error: result.error,
-                                total: result.value?.total, rows: result.value?.rows))
+                        try printJSON(FleetLine(result))
                     }
                     try printJSON(
                         FleetStats(
@@ -136,20 +133,6 @@ extension Carillon {
             }
         }
     }
-}
-
-/// One school in `stats pull --json`.
-private struct SchoolStats: Encodable {
-    var school: String
-    var address: String
-    var ok: Bool
-    var attempts: Int
-    var elapsedSeconds: Double
-    /// `unreachable`, `timeout`, `refused` or `error`.
-    var failure: String?
-    var error: String?
-    var total: StatsCounts?
-    var rows: [StatsRow]?
 }
 
 /// The last line of `stats pull --json`: the fleet's totals over the schools that answered.

@@ -193,6 +193,28 @@ struct FleetResult<Value: Sendable>: Sendable {
     var ok: Bool { value != nil }
 }
 
+/// One school's line of a fleet command's `--json`: `school`, `address`, `ok`, `attempts`,
+/// `elapsed_seconds`, and `failure` and `error` when it failed, or the fields of the school's answer
+/// beside them when it succeeded.
+struct FleetLine<Value: Encodable & Sendable>: Encodable {
+    let result: FleetResult<Value>
+    init(_ result: FleetResult<Value>) { self.result = result }
+
+    private enum CodingKeys: String, CodingKey { case school, address, ok, attempts, elapsedSeconds, failure, error }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(result.school.id, forKey: .school)
+        try container.encode(result.school.address, forKey: .address)
+        try container.encode(result.ok, forKey: .ok)
+        try container.encode(result.attempts, forKey: .attempts)
+        try container.encode(result.elapsed.seconds, forKey: .elapsedSeconds)
+        try container.encodeIfPresent(result.failure?.rawValue, forKey: .failure)
+        try container.encodeIfPresent(result.error, forKey: .error)
+        try result.value?.encode(to: encoder)
+    }
+}
+
 /// Runs one operation against many schools, each on its own authenticated connection.
 enum Fleet {
     /// Whether to show progress on stderr.

@@ -1,3 +1,4 @@
+import CarillonCore
 import CarillonControl
 import CarillonProtocol
 import CarillonTesting
