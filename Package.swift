@@ -14,6 +14,10 @@ let package = Package(
     products: [
         .executable(name: "carillond", targets: ["carillond"]),
         .executable(name: "carillon", targets: ["carillon"]),
+        // The parsers and checks, for the fuzzing package in fuzz/ (make fuzz).
+        .library(
+            name: "CarillonParsers",
+            targets: ["CarillonTOML", "CarillonCore", "CarillonProtocol", "CarillonBundle", "CarillonAudio", "CarillonLoudness"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
