@@ -117,6 +117,8 @@ public enum Daemon {
         } catch {
             throw ControlError("cannot create \(config.dataDirectory): \(error.localizedDescription)")
         }
+        // Uploads do not outlive the daemon that took them: what a crash left behind is removed.
+        try? FileManager.default.removeItem(atPath: config.dataDirectory + "/uploads")
         let staged = config.dataDirectory + "/restore.sqlite"
         if try Store.applyStagedRestore(staged, database: config.databasePath) {
             logger.notice("database restored from a backup", metadata: ["path": "\(config.databasePath)"])

@@ -13,6 +13,8 @@ struct Upload {
     var size: Int
     var path: String
     var received: Int
+    /// When it last received bytes: an upload left alone this long is dropped.
+    var touched: ContinuousClock.Instant
 }
 
 extension Station {
@@ -24,6 +26,10 @@ extension Station {
     static let chunkBytes = 32 * 1024
     /// The longest recording `library.import` accepts, in seconds.
     static let maxImportSeconds = 30 * 60
+    /// Uploads open at once: with the size limit, what a caller can make the daemon hold on disk.
+    static let maxOpenUploads = 8
+    /// An upload that receives nothing for this long is dropped with its file.
+    static let uploadIdleTimeout: Duration = .seconds(600)
 
     // MARK: - Listing
 
@@ -151,6 +157,11 @@ extension Station {
         guard args.size <= Self.maxUploadBytes else {
             throw WireError(.invalidArguments, "\(args.name) is \(args.size) bytes; the limit is \(Self.maxUploadBytes)")
         }
+        let now = ContinuousClock.now
+        for (id, upload) in uploads where now - upload.touched > Self.uploadIdleTimeout { discard(id) }
+        guard uploads.count < Self.maxOpenUploads else {
+            throw WireError(.busy, "\(uploads.count) uploads are in progress, the most at once; finish one or wait")
+        }
         let directory = config.dataDirectory + "/uploads"
         let id = UUID().uuidString.lowercased()
         let path = directory + "/" + id + ".part"
@@ -160,7 +171,7 @@ extension Station {
         } catch {
             throw WireError(.internal, "cannot store the upload: \(error.localizedDescription)")
         }
-        uploads[id] = Upload(name: args.name, size: args.size, path: path, received: 0)
+        uploads[id] = Upload(name: args.name, size: args.size, path: path, received: 0, touched: now)
         return UploadInfo(upload: id, chunkBytes: Self.chunkBytes)
     }
 
@@ -187,6 +198,7 @@ extension Station {
             throw WireError(.internal, "cannot store the upload: \(error.localizedDescription)")
         }
         upload.received += bytes.count
+        upload.touched = .now
         uploads[args.upload] = upload
         return ChunkResult(received: upload.received)
     }
@@ -223,7 +235,9 @@ extension Station {
         do { gain = try Loudness.gain(toReach: target, from: loudness) } catch {
             throw WireError(.badAudio, "\(name): \(error)")
         }
-        let ext = (name as NSString).pathExtension.lowercased()
+        // The client names the file: only a plain extension of it is kept.
+        let given = (name as NSString).pathExtension.lowercased()
+        let ext = given.count <= 8 && given.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } ? given : ""
         let recordings = config.dataDirectory + "/recordings"
         let final = recordings + "/" + hash + (ext.isEmpty ? "" : "." + ext)
         do {

@@ -26,15 +26,10 @@ extension Carillon.BundleCommand {
             let key = BundleKey.generate()
             let privatePath = output + ".key"
             let publicPath = output + ".pub"
-            for path in [privatePath, publicPath] where FileManager.default.fileExists(atPath: path) {
-                throw LocalFailure(message: "\(path) exists; a key is never overwritten")
+            if FileManager.default.fileExists(atPath: publicPath) {
+                throw LocalFailure(message: "\(publicPath) exists; a key is never overwritten")
             }
-            // Created 0600 before a byte is written: the private key is never readable by others.
-            guard FileManager.default.createFile(atPath: privatePath, contents: nil, attributes: [.posixPermissions: 0o600]),
-                let handle = FileHandle(forWritingAtPath: privatePath)
-            else { throw LocalFailure(message: "cannot create \(privatePath)") }
-            try handle.write(contentsOf: Data(BundleKey.pem(key).utf8))
-            try handle.close()
+            try writeSecret(BundleKey.pem(key), to: privatePath)
             guard FileManager.default.createFile(atPath: publicPath, contents: Data(BundleKey.pem(key.publicKey).utf8)) else {
                 throw LocalFailure(message: "cannot create \(publicPath)")
             }

@@ -159,11 +159,7 @@ extension Carillon {
                     .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
                     .replacingOccurrences(of: "=", with: "")
                 if let output {
-                    let fd = open(output, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-                    guard fd >= 0 else { throw ValidationError("cannot create \(output): \(String(cString: strerror(errno)))") }
-                    defer { close(fd) }
-                    let line = Array((token + "\n").utf8)
-                    guard write(fd, line, line.count) == line.count else { throw ValidationError("cannot write \(output)") }
+                    try writeSecret(token + "\n", to: output)
                     FileHandle.standardError.write(Data("token written to \(output)\n".utf8))
                 } else {
                     print(token)
@@ -211,6 +207,17 @@ extension Carillon {
 }
 
 /// A date in the local time zone, to the second.
+/// Writes a secret (a token, a private key) to a new file that only its owner may read: created
+/// with mode 0600 and O_EXCL, so it is never readable by others, even for a moment, and never
+/// replaces a file.
+func writeSecret(_ text: String, to path: String) throws {
+    let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+    guard fd >= 0 else { throw LocalFailure(message: "cannot create \(path): \(String(cString: strerror(errno)))") }
+    defer { close(fd) }
+    let bytes = Array(text.utf8)
+    guard write(fd, bytes, bytes.count) == bytes.count else { throw LocalFailure(message: "cannot write \(path)") }
+}
+
 func localTime(_ date: Date) -> String {
     let formatter = DateFormatter()
     formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"

@@ -79,6 +79,28 @@ struct LibraryEndToEndTests {
         #expect(again.stderr.contains("quiet.wav is already in the library as `\(results[1].clip.id)`"), "\(again.stderr)")
     }
 
+    @Test("at most eight uploads are open at once, and a restart removes what they left")
+    func uploadLimit() throws {
+        let rig = try Rig.start()
+        defer { rig.stop() }
+        for index in 0..<8 {
+            let opened = try rig.daemon.client(["request", "library.upload", #"{"name": "../../x\#(index).fl/ac", "size": 1000}"#])
+            #expect(opened.status == 0 && opened.stdout.contains("\"upload\""), "\(opened.stdout)\(opened.stderr)")
+        }
+        let ninth = try rig.daemon.client(["request", "library.upload", #"{"name": "x.flac", "size": 1000}"#])
+        #expect(ninth.status == 1 && ninth.stdout.contains("\"busy\""), "\(ninth.stdout)")
+        let uploads = rig.directory.file("data/uploads")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: uploads).count == 8)
+        // Every file stays inside the uploads directory, whatever name the client gave.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: uploads).allSatisfy { $0.hasSuffix(".part") && !$0.contains("/") })
+        kill(rig.daemon.process.processIdentifier, SIGKILL)
+        rig.daemon.process.waitUntilExit()
+        let again = try DaemonProcess(config: String(contentsOfFile: rig.daemon.configPath, encoding: .utf8), in: rig.directory)
+        defer { again.stop() }
+        #expect(!FileManager.default.fileExists(atPath: uploads))
+        #expect(try again.client(["request", "library.upload", #"{"name": "x.flac", "size": 1000}"#]).status == 0)
+    }
+
     @Test("say reads text after the chime; over-long text is refused")
     func say() throws {
         let rig = try Rig.start()
