@@ -143,6 +143,32 @@ struct ShoutTests {
         try s.waitForZone(held: false)
     }
 
+    @Test("a shout ends after 15 minutes of voice, however fast it arrives")
+    func lengthLimit() throws {
+        let s = try ShoutRig()
+        defer { s.stop() }
+        let socket = try RawSocket(unix: s.rig.daemon.socketPath)
+        #expect(socket.send("{\"id\":1,\"cmd\":\"shout\",\"args\":{}}\n"))
+        // Packets that do not decode are concealed as lost ones: each still counts. They go in
+        // batches of 100, as a sender ahead of real time would send them, without filling the
+        // socket's buffer for a second (which would end the shout by its timeout instead).
+        let batch = String(repeating: "AAAA\n", count: 100)
+        for _ in 0..<460 {
+            guard socket.send(batch) else { break }
+            usleep(20_000)
+        }
+        var received = ""
+        var closed = false
+        for _ in 0..<600 where !closed {
+            let (text, eof) = socket.read(timeout: .milliseconds(100))
+            received += text
+            closed = eof
+        }
+        #expect(received.contains("\"outcome\":\"limit\"") && received.contains("at most 15 minutes"), "\(received.suffix(300))")
+        #expect(closed)
+        try s.waitForZone(held: false)
+    }
+
     @Test("a shout with a codec other than Opus, or to a zone that does not exist, is refused")
     func refusals() throws {
         let s = try ShoutRig()
