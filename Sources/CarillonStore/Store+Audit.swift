@@ -70,7 +70,7 @@ extension Store {
         row.errorCode = row.errorCode.map(Self.truncatedForAudit)
         row.message = row.message.map(Self.truncatedForAudit)
         do {
-            return try await writer.write { [row] db in
+            return try await commit { [row] db in
                 try db.execute(
                     sql: """
                         INSERT INTO audit (at, actor, role, source, command, arguments, ok, error_code, message)

@@ -64,7 +64,7 @@ extension Store {
         _ record: BundleRecord, schedule: String?, plans: [String: String], clips: [CatalogEntry]
     ) async throws(StoreError) {
         do {
-            try await writer.write { db in
+            try await commit { db in
                 try Self.checkAboveFloor(record.version, db)
                 for entry in clips {
                     if let origin = try String.fetchOne(db, sql: "SELECT origin FROM clip WHERE id = ?", arguments: [entry.clip.id]),
@@ -179,7 +179,7 @@ extension Store {
     /// - Returns: the version in force before and after.
     public func rollback(to target: Int?, at now: Date = Date()) async throws(StoreError) -> (from: Int, to: Int) {
         do {
-            return try await writer.write { db in
+            return try await commit { db in
                 let live = try Int.fetchAll(
                     db,
                     sql: """

@@ -24,7 +24,7 @@ extension Store {
     public func syncShipped(_ clips: [Clip]) async throws(StoreError) {
         let rows = clips.map { CatalogEntry(clip: $0, origin: "shipped") }
         do {
-            try await writer.write { db in
+            try await commit { db in
                 let existing = Set(try String.fetchAll(db, sql: "SELECT id FROM clip WHERE origin = 'shipped'"))
                 let keep = Set(rows.map(\.clip.id))
                 for gone in existing.subtracting(keep) {
@@ -40,7 +40,7 @@ extension Store {
     /// Adds an imported clip. Refuses a duplicate id or content hash, changing nothing.
     public func insertImported(_ entry: CatalogEntry) async throws(StoreError) {
         do {
-            try await writer.write { db in
+            try await commit { db in
                 if let hash = entry.clip.contentHash,
                     let other = try String.fetchOne(db, sql: "SELECT id FROM clip WHERE content_hash = ?", arguments: [hash])
                 {

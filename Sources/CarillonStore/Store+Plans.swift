@@ -48,7 +48,7 @@ extension Store {
     public func savePlanRun(_ run: PlanRunRecord) async throws(StoreError) -> Int64 {
         let timeline = String(decoding: (try? JSONEncoder().encode(run.timeline)) ?? Data("[]".utf8), as: UTF8.self)
         do {
-            return try await writer.write { db in
+            return try await commit { db in
                 let values: [(any DatabaseValueConvertible)?] = [
                     run.plan, run.title, run.drill, run.zones.joined(separator: ","), run.startedAt.microseconds, run.startedBy,
                     run.stoppedAt?.microseconds, run.stoppedBy, run.outcome, timeline,

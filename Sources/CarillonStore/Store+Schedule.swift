@@ -30,7 +30,7 @@ extension Store {
     /// Records a new schedule version and puts it in force; refuses one at or below the version floor.
     public func applySchedule(version: Int, text: String, source: String) async throws(StoreError) {
         do {
-            try await writer.write { db in
+            try await commit { db in
                 try Self.checkAboveFloor(version, db)
                 try Self.insertSchedule(version: version, text: text, source: source, db)
             }
@@ -77,7 +77,7 @@ extension Store {
     public func saveState<T: Encodable & Sendable>(_ key: String, _ value: T) async throws(StoreError) {
         do {
             let text = String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
-            try await writer.write { db in
+            try await commit { db in
                 try db.execute(
                     sql: "INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                     arguments: [key, text])

@@ -178,6 +178,13 @@ public final class Store: Sendable {
         return migrator
     }
 
+    /// Runs one write transaction to its end even when the calling task is cancelled: a client that
+    /// hangs up must not take an acknowledged change, its audit row or a play's log with it.
+    func commit<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        let writer = writer
+        return try await Task { try await writer.write(body) }.value
+    }
+
     static func describe(_ error: any Error) -> String {
         if let error = error as? DatabaseError { return error.message ?? "\(error.resultCode)" }
         return "\(error)"
@@ -259,7 +266,7 @@ extension Store {
     }
 
     private func write(_ body: @escaping @Sendable (Database) throws -> Void) async throws(StoreError) {
-        do { try await writer.write(body) } catch { throw StoreError(Self.describe(error)) }
+        do { try await commit(body) } catch { throw StoreError(Self.describe(error)) }
     }
 }
 

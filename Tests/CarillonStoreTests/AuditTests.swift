@@ -5,6 +5,22 @@ import Testing
 
 @Suite("The audit log")
 struct AuditTests {
+    @Test("a write from a cancelled task still lands: a client that hangs up takes nothing with it")
+    func writesOutliveCancellation() async throws {
+        let store = try Store.inMemory()
+        let task = Task {
+            // Cancelled before the write starts, as when the connection closed while the command ran.
+            withUnsafeCurrentTask { $0?.cancel() }
+            _ = try await store.appendAudit(Self.record(1, "uid 1000 (alice)", "shout"))
+            try await store.recordRequested(
+                PlayRecord(id: 7, clip: "shout", zones: ["yard"], level: "shout", source: "shout", requestedBy: "alice", requestedAt: Date()))
+        }
+        try await task.value
+        #expect(task.isCancelled)
+        #expect(try await store.audit(AuditQuery()).map(\.command) == ["shout"])
+        #expect(try await store.plays(PlayQuery()).map(\.id) == [7])
+    }
+
     static let t0 = Date(timeIntervalSince1970: 1_790_000_000)
 
     static func record(
