@@ -178,6 +178,40 @@ struct ControlAccessTests {
         }
     }
 
+    @Test("TLS 1.2 and 1.3 only; before auth a client learns the version and nothing else")
+    func whatAStrangerSees() throws {
+        let r = try Self.start(tcp: "login_timeout = 1")
+        defer { r.stop() }
+        // A raw TLS client: the lines go in, the daemon's answers come out until it closes.
+        func converse(_ version: String, _ lines: String) throws -> CommandResult {
+            try run(
+                "/usr/bin/openssl",
+                // SECLEVEL=0 lets the client offer old versions, so a refusal is the daemon's own.
+                ["s_client", "-connect", "127.0.0.1:\(r.port)", "-quiet", "-ign_eof", "-\(version)", "-cipher", "DEFAULT@SECLEVEL=0"],
+                input: lines)
+        }
+        for old in ["tls1", "tls1_1"] {
+            let refused = try converse(old, "{\"id\":1,\"cmd\":\"hello\",\"args\":{\"protocols\":[1]}}\n")
+            #expect(refused.status != 0 && !refused.stdout.contains("\"ok\""), "\(old) was accepted: \(refused.stdout)")
+        }
+        let lines = [
+            #"{"id":1,"cmd":"hello","args":{"protocols":[1]}}"#, #"{"id":2,"cmd":"status"}"#, #"{"id":3,"cmd":"schedule.history"}"#,
+            #"{"id":4,"cmd":"no.such.command"}"#, #"{"id":5,"cmd":"bundle.apply","args":{"path":"/etc/shadow"}}"#, "not json",
+        ]
+        for version in ["tls1_2", "tls1_3"] {
+            let answered = try converse(version, lines.joined(separator: "\n") + "\n")
+            let replies = answered.stdout.split(separator: "\n").map(String.init)
+            #expect(replies.count == lines.count, "\(version): \(answered.stdout) \(answered.stderr)")
+            #expect(replies.first?.contains(#""server":"carillond""#) == true && replies.first?.contains(#""version":"#) == true)
+            // Every other request, whatever it asked, gets the same answer: no name, state or path
+            // leaks. A line that is no request at all is only told so.
+            #expect(replies.last?.contains(#""code":"malformed-request""#) == true)
+            for reply in replies.dropFirst().dropLast() {
+                #expect(reply.contains(#""code":"unauthenticated""#) && reply.contains("send `auth` with your token first"), "\(reply)")
+            }
+        }
+    }
+
     @Test("TLS: the CA or the pinned fingerprint is trusted, another pin is not; a wrong token is refused")
     func tlsAndTokens() throws {
         let r = try Self.start()
