@@ -26,10 +26,12 @@ enum SampleFormat: CaseIterable {
 /// Used by its output thread only.
 final class ALSAPCM {
     private let handle: OpaquePointer
+    private let device: String
+    private let periodMicroseconds: Int
     let sampleFormat: SampleFormat
     let format: AudioFormat
-    let periodFrames: Int
-    let bufferFrames: Int
+    private(set) var periodFrames = 0
+    private(set) var bufferFrames = 0
 
     private static let quietErrors: Void = { _ = carillon_alsa_silence_errors() }()
 
@@ -51,7 +53,29 @@ final class ALSAPCM {
             err = snd_pcm_open(&pcm, device, SND_PCM_STREAM_PLAYBACK, 0)
         }
         guard err >= 0, let pcm else { throw AudioError("cannot open ALSA device \"\(device)\": \(Self.describe(err))") }
+        handle = pcm
+        self.device = device
+        self.format = format
+        self.periodMicroseconds = periodMicroseconds
+        var period = 0
+        var buffer = 0
+        do {
+            sampleFormat = try Self.configure(
+                pcm, device: device, format: format, periodMicroseconds: periodMicroseconds,
+                bufferMicroseconds: bufferMicroseconds, period: &period, buffer: &buffer)
+        } catch {
+            snd_pcm_close(pcm)
+            throw error
+        }
+        periodFrames = period
+        bufferFrames = buffer
+    }
 
+    /// Sets the hardware and software parameters and prepares the PCM; returns the sample format chosen.
+    private static func configure(
+        _ pcm: OpaquePointer, device: String, format: AudioFormat, periodMicroseconds: Int, bufferMicroseconds: Int,
+        period periodFrames: inout Int, buffer bufferFrames: inout Int
+    ) throws(AudioError) -> SampleFormat {
         var chosen: SampleFormat?
         var rate = UInt32(format.sampleRate)
         var period = snd_pcm_uframes_t(0)
@@ -59,7 +83,7 @@ final class ALSAPCM {
         var hw: OpaquePointer?
         snd_pcm_hw_params_malloc(&hw)
         defer { snd_pcm_hw_params_free(hw) }
-        err = snd_pcm_hw_params_any(pcm, hw)
+        var err = snd_pcm_hw_params_any(pcm, hw)
         if err >= 0 { err = snd_pcm_hw_params_set_access(pcm, hw, SND_PCM_ACCESS_RW_INTERLEAVED) }
         if err >= 0 {
             chosen = SampleFormat.allCases.first { snd_pcm_hw_params_set_format(pcm, hw, $0.alsa) >= 0 }
@@ -68,19 +92,19 @@ final class ALSAPCM {
         if err >= 0 { err = snd_pcm_hw_params_set_channels(pcm, hw, UInt32(format.channels)) }
         if err >= 0 { err = snd_pcm_hw_params_set_rate_resample(pcm, hw, 1) }
         if err >= 0 { err = snd_pcm_hw_params_set_rate_near(pcm, hw, &rate, nil) }
-        var periodTime = UInt32(periodMicroseconds)
+        // The buffer first: a device that limits the number of periods then lengthens the period,
+        // which costs nothing, since the engine paces itself and never waits for period wake-ups.
         var bufferTime = UInt32(bufferMicroseconds)
-        if err >= 0 { err = snd_pcm_hw_params_set_period_time_near(pcm, hw, &periodTime, nil) }
+        var periodTime = UInt32(periodMicroseconds)
         if err >= 0 { err = snd_pcm_hw_params_set_buffer_time_near(pcm, hw, &bufferTime, nil) }
+        if err >= 0 { err = snd_pcm_hw_params_set_period_time_near(pcm, hw, &periodTime, nil) }
         if err >= 0 { err = snd_pcm_hw_params(pcm, hw) }
         if err >= 0 { err = snd_pcm_hw_params_get_period_size(hw, &period, nil) }
         if err >= 0 { err = snd_pcm_hw_params_get_buffer_size(hw, &buffer) }
         guard err >= 0, let chosen else {
-            snd_pcm_close(pcm)
             throw AudioError("cannot configure \"\(device)\" for \(format): \(Self.describe(err))")
         }
         guard Int(rate) == format.sampleRate else {
-            snd_pcm_close(pcm)
             throw AudioError("\"\(device)\" cannot play at \(format.sampleRate) Hz (nearest \(rate) Hz)")
         }
 
@@ -93,15 +117,22 @@ final class ALSAPCM {
         if err >= 0 { err = snd_pcm_sw_params_set_avail_min(pcm, sw, period) }
         if err >= 0 { err = snd_pcm_sw_params(pcm, sw) }
         if err >= 0 { err = snd_pcm_prepare(pcm) }
-        guard err >= 0 else {
-            snd_pcm_close(pcm)
-            throw AudioError("cannot configure \"\(device)\": \(Self.describe(err))")
+        guard err >= 0 else { throw AudioError("cannot configure \"\(device)\": \(Self.describe(err))") }
+        periodFrames = Int(period)
+        bufferFrames = Int(buffer)
+        return chosen
+    }
+
+    /// Drops what is queued and sets a new buffer size; the format stays as it was.
+    func resize(bufferMicroseconds: Int) throws(AudioError) {
+        snd_pcm_drop(handle)
+        snd_pcm_hw_free(handle)
+        let chosen = try Self.configure(
+            handle, device: device, format: format, periodMicroseconds: periodMicroseconds,
+            bufferMicroseconds: bufferMicroseconds, period: &periodFrames, buffer: &bufferFrames)
+        guard chosen == sampleFormat else {
+            throw AudioError("\"\(device)\" changed its sample format when its buffer was resized")
         }
-        self.handle = pcm
-        self.sampleFormat = chosen
-        self.format = format
-        self.periodFrames = Int(period)
-        self.bufferFrames = Int(buffer)
     }
 
     deinit {
@@ -123,6 +154,19 @@ final class ALSAPCM {
     func delay() -> Int {
         var frames = snd_pcm_sframes_t(0)
         return snd_pcm_delay(handle, &frames) < 0 ? 0 : Int(frames)
+    }
+
+    /// Frames the application may write now without blocking; a negative errno on error.
+    func avail() -> Int { Int(snd_pcm_avail(handle)) }
+
+    /// Frames written but not yet played that can be taken back; 0 where the PCM cannot rewind.
+    func rewindable() -> Int { max(0, Int(snd_pcm_rewindable(handle))) }
+
+    /// Takes back up to `frames` written but not yet played, so that what is written next replaces
+    /// them; returns the frames taken back (0 if none could be).
+    func rewind(_ frames: Int) -> Int {
+        guard frames > 0 else { return 0 }
+        return max(0, Int(snd_pcm_rewind(handle, snd_pcm_uframes_t(frames))))
     }
 
     static func describe(_ err: Int32) -> String { String(cString: snd_strerror(err)) }

@@ -119,7 +119,8 @@ public final class AudioEngine: Sendable {
 
     public func status() -> [OutputStatus] { outputs.map(\.status) }
 
-    /// Starts `input` in one zone at `gainDB` (plus the zone's trim); it sounds from the output's next period.
+    /// Starts `input` in one zone at `gainDB` (plus the zone's trim): at once on an idle output,
+    /// otherwise from the output's next period.
     /// - Throws: `AudioError` if the audio cannot be decoded or the zone is unknown; nothing starts then.
     public func start(_ input: AudioInput, play id: UInt64, zone: String, gainDB: Double = 0) throws(AudioError) {
         guard let (output, channels, trim) = zones[zone] else { throw AudioError("unknown zone \(zone)") }
@@ -189,6 +190,7 @@ public final class AudioEngine: Sendable {
             case .underrun: 2
             }
         output.injectedFault.store(code, ordering: .relaxed)
+        output.wakeUp()
     }
 }
 

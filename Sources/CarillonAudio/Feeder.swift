@@ -10,8 +10,9 @@ final class Feeder: @unchecked Sendable {
     private let running = Atomic<Bool>(true)
     private let done = DispatchSemaphore(value: 0)
     private let scratchFrames = 4096
-    /// How often the feeder looks at the rings while anything plays. Rings hold 2 s, so 100 ms is ample.
-    private let interval: DispatchTimeInterval = .milliseconds(100)
+    /// How often the feeder looks at the rings while anything plays, besides when an output nudges
+    /// it (a ring below a quarter full, half a second of audio). Rings hold 2 s: one second is ample.
+    private let interval: DispatchTimeInterval = .seconds(1)
 
     func start() {
         let thread = Thread { [self] in run() }

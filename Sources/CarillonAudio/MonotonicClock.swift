@@ -15,9 +15,3 @@ func wallNanoseconds() -> Int64 {
     clock_gettime(CLOCK_REALTIME, &ts)
     return Int64(ts.tv_sec) &* 1_000_000_000 &+ Int64(ts.tv_nsec)
 }
-
-/// Sleeps on CLOCK_MONOTONIC until `deadline`, restarting after signals.
-func sleepUntil(monotonicNanoseconds deadline: UInt64) {
-    var ts = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
-    while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nil) == EINTR {}
-}

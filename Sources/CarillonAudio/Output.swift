@@ -17,10 +17,15 @@ public struct OutputConfig: Sendable, Hashable {
     public var bufferMilliseconds: Int
     /// The unit of mixing and writing.
     public var periodMilliseconds: Int
+    /// How long the output thread may sleep while nothing plays: about one wake-up per
+    /// `idleMilliseconds`. 0 writes the idle silence period by period, as while playing.
+    public var idleMilliseconds: Int
+    public var idleSilence: IdleSilence
 
     public init(
         name: String, device: String, alsaConfig: String? = nil, format: AudioFormat = .init(sampleRate: 48000, channels: 2),
-        bufferMilliseconds: Int = 30, periodMilliseconds: Int = 5
+        bufferMilliseconds: Int = 30, periodMilliseconds: Int = 5, idleMilliseconds: Int = 2000,
+        idleSilence: IdleSilence = .automatic
     ) {
         self.name = name
         self.device = device
@@ -28,7 +33,22 @@ public struct OutputConfig: Sendable, Hashable {
         self.format = format
         self.bufferMilliseconds = bufferMilliseconds
         self.periodMilliseconds = periodMilliseconds
+        self.idleMilliseconds = idleMilliseconds
+        self.idleSilence = idleSilence
     }
+}
+
+/// How an output keeps its device running on silence while its thread sleeps.
+public enum IdleSilence: Sendable, Hashable {
+    /// `.queued` on a device that plays in real time and can rewind. On a PCM that does not play in
+    /// real time (ALSA `null`, or `file` over `null`) the silence is written when the thread wakes,
+    /// for the time that passed: nothing can underrun there, and a capture stays a timeline.
+    /// Elsewhere, silence is written period by period.
+    case automatic
+    /// Queued in the device up to `idleMilliseconds` ahead, so that it plays on while the thread
+    /// sleeps. A sound that starts takes that silence back (`snd_pcm_rewind`) down to one period,
+    /// so it is heard as soon as it would have been without it.
+    case queued
 }
 
 /// What an output is doing, for `status`.
@@ -111,10 +131,16 @@ final class Output: @unchecked Sendable {
         done.wait()
     }
 
-    /// Hands a prefilled voice to the output thread; it starts at the next period.
+    /// Hands a prefilled voice to the output thread. An idle output writes it at once; one that
+    /// plays mixes it at its next period, with the cuts and ducks that come with it (the station
+    /// starts a sound first, then changes the ones it affects, expecting both in the same period).
     func add(_ voice: Voice) {
         incoming.withLock { $0.append(voice) }
+        wake.signal()
     }
+
+    /// Wakes the output thread, so that it sees a request (an injected fault) without waiting out its sleep.
+    func wakeUp() { wake.signal() }
 
     // MARK: - The output thread
 
@@ -132,7 +158,8 @@ final class Output: @unchecked Sendable {
                 pcm = try ALSAPCM(
                     device: config.device, extraConfig: config.alsaConfig, format: config.format,
                     periodMicroseconds: config.periodMilliseconds * 1000,
-                    bufferMicroseconds: config.bufferMilliseconds * 1000 + config.periodMilliseconds * 2000)
+                    bufferMicroseconds: config.idleSilence == .queued && config.idleMilliseconds > 0
+                        ? idleBufferMicroseconds : playBufferMicroseconds)
             } catch {
                 fault(error.message, announce: !faulted)
                 faulted = true
@@ -170,55 +197,152 @@ final class Output: @unchecked Sendable {
         if announce { onEvent(.fault(output: config.name, message: message)) }
     }
 
+    /// The device buffer while sounds play: the engine's lead plus two periods of slack.
+    private var playBufferMicroseconds: Int { config.bufferMilliseconds * 1000 + config.periodMilliseconds * 2000 }
+    /// The device buffer for queued idle silence: the idle stretch plus the lead kept at a refill.
+    private var idleBufferMicroseconds: Int { (config.idleMilliseconds + Self.refillMilliseconds) * 1000 }
+    /// Queued idle silence is topped up once it falls to this: ample for a thread woken late.
+    private static let refillMilliseconds = 200
+
+    /// How this output idles, once its PCM is known (see `IdleSilence`).
+    private enum IdleMode {
+        /// Silence queued up to the device's buffer, rewound when a sound starts.
+        case queued
+        /// Silence written when the thread wakes, for the time that passed.
+        case late
+        /// Silence written period by period, like sound.
+        case periodic
+    }
+
     /// Plays until shutdown or a device failure; returns the failure.
     private func play(on pcm: ALSAPCM) -> String? {
         let format = config.format
         let channels = format.channels
-        let rate = UInt64(format.sampleRate)
-        let period = pcm.periodFrames
-        let ahead = max(period, format.sampleRate * config.bufferMilliseconds / 1000)
+        let rate = format.sampleRate
+        let frameBytes = channels * pcm.sampleFormat.bytes
+        let period = max(1, rate * config.periodMilliseconds / 1000)
+        let ahead = Int64(max(period, rate * config.bufferMilliseconds / 1000))
+        // What stays queued ahead of a sound that cuts into idle silence: one period.
+        let margin = Int64(period)
+        let silenceFrames = max(period, rate / 10)
         let mix = UnsafeMutablePointer<Float>.allocate(capacity: period * channels)
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: period * channels)
-        let bytes = UnsafeMutableRawPointer.allocate(byteCount: period * channels * 4, alignment: 16)
+        let bytes = UnsafeMutableRawPointer.allocate(byteCount: period * frameBytes, alignment: 16)
+        let silence = UnsafeMutableRawPointer.allocate(byteCount: silenceFrames * frameBytes, alignment: 16)
+        silence.initializeMemory(as: UInt8.self, repeating: 0, count: silenceFrames * frameBytes)
         defer {
             mix.deallocate()
             scratch.deallocate()
             bytes.deallocate()
+            silence.deallocate()
         }
-        var limiter = Limiter(sampleRate: format.sampleRate)
+        var limiter = Limiter(sampleRate: rate)
         var written: Int64 = 0
         var anchorFrames: Int64 = 0
         var anchorTime = monotonicNanoseconds()
         // Real devices report their queue; `null` and `file` PCMs report 0 and never block,
         // so the engine paces itself on the monotonic clock.
         var deviceKnowsDelay = false
+        // Where idle silence began: what is written from there on is silence that may be taken back.
+        var silentFrom: Int64? = 0
+        var limiterAtSilence = limiter
+        var rewindChecked = false
+
+        func played(at now: UInt64) -> Int64 {
+            let elapsed = now &- anchorTime
+            // In two steps, so that months of uptime cannot overflow.
+            let frames = elapsed / 1_000_000_000 * UInt64(rate) + elapsed % 1_000_000_000 * UInt64(rate) / 1_000_000_000
+            return anchorTime > now ? anchorFrames : anchorFrames + Int64(frames)
+        }
+        func queued(at now: UInt64) -> Int64 { deviceKnowsDelay ? Int64(pcm.delay()) : written - played(at: now) }
+        func nanoseconds(_ frames: Int64) -> UInt64 { UInt64(max(0, frames)) * 1_000_000_000 / UInt64(rate) }
+        // While sounds play, the queue is topped up period by period: a sound that arrives then is
+        // mixed at the next period, together with the cuts and ducks it brings (see `add`).
+        let lowWater = ahead - Int64(period)
+        /// When `queue` will have fallen to `lowWater`: time to top it up.
+        func due(_ now: UInt64, queue: Int64) -> UInt64 {
+            deviceKnowsDelay
+                ? now + nanoseconds(queue - lowWater)
+                : anchorTime + nanoseconds(written - lowWater - anchorFrames)
+        }
+        /// Writes `frames` frames; on a failure it cannot recover from, ends every voice and returns why.
+        func write(_ source: UnsafeRawPointer, frames: Int) -> String? {
+            var offset = 0
+            while offset < frames {
+                let n = pcm.write(source + offset * frameBytes, frames: frames - offset)
+                if n >= 0 {
+                    offset += n
+                    continue
+                }
+                if n == -Int(EAGAIN) { continue }
+                if n == -Int(EPIPE) || n == -Int(ESTRPIPE) {
+                    statusBox.withLock { $0.xruns += 1 }
+                    onEvent(.xrun(output: config.name))
+                }
+                if pcm.recover(Int32(n)) < 0 {
+                    endAll(.failed("output \(config.name): \(ALSAPCM.describe(Int32(n)))"))
+                    return "device \"\(config.device)\" failed: \(ALSAPCM.describe(Int32(n)))"
+                }
+                anchorFrames = written + Int64(offset)
+                anchorTime = monotonicNanoseconds()
+            }
+            written += Int64(frames)
+            return nil
+        }
+        func writeSilence(_ frames: Int64) -> String? {
+            var left = frames
+            while left > 0 {
+                let n = Int(min(left, Int64(silenceFrames)))
+                if let failure = write(silence, frames: n) { return failure }
+                left -= Int64(n)
+            }
+            limiter.rest(frames: Int(max(0, frames)))
+            framesWritten.store(written, ordering: .relaxed)
+            return nil
+        }
+        func resetTimeline() {
+            written = 0
+            silentFrom = 0
+            anchorFrames = 0
+            anchorTime = monotonicNanoseconds()
+            framesWritten.store(0, ordering: .relaxed)
+        }
+
+        var idle = IdleMode.periodic
+        if config.idleMilliseconds > 0 {
+            switch config.idleSilence {
+            case .queued: idle = .queued
+            case .automatic:
+                // A device that plays in real time shows a queue once written to; `null` never does.
+                if let failure = writeSilence(Int64(period)) { return failure }
+                if pcm.delay() > 0 || pcm.avail() < pcm.bufferFrames {
+                    do throws(AudioError) {
+                        try pcm.resize(bufferMicroseconds: idleBufferMicroseconds)
+                        idle = .queued
+                    } catch {
+                        do throws(AudioError) {
+                            try pcm.resize(bufferMicroseconds: playBufferMicroseconds)
+                        } catch {
+                            endAll(.failed("output \(config.name): \(error.message)"))
+                            return error.message
+                        }
+                    }
+                    // The probe was dropped with the old buffer.
+                    resetTimeline()
+                    statusBox.withLock {
+                        $0.periodFrames = pcm.periodFrames
+                        $0.bufferFrames = pcm.bufferFrames
+                    }
+                } else {
+                    idle = .late
+                }
+            }
+        }
 
         while running.load(ordering: .relaxed) {
             let now = monotonicNanoseconds()
             onHeartbeat(now)
             takeIncoming()
-
-            let played = anchorFrames + Int64((now - anchorTime) * rate / 1_000_000_000)
-            var queued = deviceKnowsDelay ? Int64(pcm.delay()) : written - played
-            if queued < -Int64(format.sampleRate) {
-                // Far behind (the machine stalled): start a fresh timeline instead of catching up.
-                anchorFrames = written
-                anchorTime = now
-                queued = 0
-            }
-            if queued > Int64(ahead - period) {
-                if deviceKnowsDelay {
-                    sleepUntil(monotonicNanoseconds: now + UInt64(period) * 1_000_000_000 / rate / 2)
-                } else {
-                    let due = written + Int64(period) - Int64(ahead) - anchorFrames
-                    sleepUntil(monotonicNanoseconds: anchorTime + UInt64(max(0, due)) * 1_000_000_000 / rate)
-                }
-                continue
-            }
-
-            let startedNow = mixPeriod(into: mix, scratch: scratch, frames: period)
-            limiter.process(mix, frames: period, channels: channels)
-            convert(mix, to: bytes, samples: period * channels, format: pcm.sampleFormat)
             switch injectedFault.load(ordering: .relaxed) {
             case 1:
                 endAll(.failed("output \(config.name): injected fault"))
@@ -230,47 +354,108 @@ final class Output: @unchecked Sendable {
                 _ = pcm.recover(-EPIPE)
             default: break
             }
-            var offset = 0
-            while offset < period {
-                let n = pcm.write(bytes + offset * channels * pcm.sampleFormat.bytes, frames: period - offset)
-                if n >= 0 {
-                    offset += n
-                    continue
-                }
-                if n == -Int(EAGAIN) { continue }
-                if n == -Int(EPIPE) || n == -Int(ESTRPIPE) {
-                    statusBox.withLock { $0.xruns += 1 }
-                    onEvent(.xrun(output: config.name))
-                }
-                let recovered = pcm.recover(Int32(n))
-                if recovered < 0 {
-                    endAll(.failed("output \(config.name): \(ALSAPCM.describe(Int32(n)))"))
-                    return "device \"\(config.device)\" failed: \(ALSAPCM.describe(Int32(n)))"
-                }
-                anchorFrames = written + Int64(offset)
-                anchorTime = monotonicNanoseconds()
+
+            var queue = queued(at: now)
+            // Late idle silence is legitimately up to an idle stretch behind.
+            let stall = Int64(rate) * Int64(1000 + (idle == .late && voices.isEmpty ? config.idleMilliseconds : 0)) / 1000
+            if queue < -stall {
+                // Far behind (the machine stalled): start a fresh timeline instead of catching up.
+                anchorFrames = written
+                anchorTime = now
+                queue = 0
             }
+
+            if voices.isEmpty {
+                switch idle {
+                case .queued:
+                    let refill = Int64(min(rate * Self.refillMilliseconds / 1000, pcm.bufferFrames / 2))
+                    if queue <= refill {
+                        if let failure = writeSilence(Int64(pcm.bufferFrames) - max(0, queue)) { return failure }
+                        queue = Int64(pcm.bufferFrames)
+                        if !rewindChecked {
+                            rewindChecked = true
+                            // A PCM that cannot rewind (a rate converter, say) would make the next sound
+                            // wait behind all this silence once; from then on it gets it period by period.
+                            if pcm.rewindable() == 0 { idle = .periodic }
+                        }
+                    }
+                    sleep(until: now + nanoseconds(queue - refill))
+                case .late:
+                    if queue < 0, let failure = writeSilence(-queue) { return failure }
+                    sleep(until: now + UInt64(config.idleMilliseconds) * 1_000_000)
+                case .periodic:
+                    if queue > lowWater {
+                        sleep(until: due(now, queue: queue))
+                    } else if let failure = writeSilence(Int64(period)) {
+                        return failure
+                    }
+                }
+                continue
+            }
+
+            if let from = silentFrom {
+                // Sound after idle silence: it starts `margin` ahead of the speaker, never before
+                // the silence began, so nothing already mixed is taken back.
+                switch idle {
+                case .queued:
+                    let excess = min(queue - margin, written - from, Int64(pcm.rewindable()))
+                    if excess > 0 {
+                        let back = Int64(pcm.rewind(Int(excess)))
+                        written -= back
+                        queue -= back
+                        limiter = limiterAtSilence
+                        limiter.rest(frames: Int(written - from))
+                    }
+                case .late:
+                    if queue < margin, let failure = writeSilence(margin - queue) { return failure }
+                case .periodic: break
+                }
+                silentFrom = nil
+            } else if queue > lowWater {
+                sleep(until: due(now, queue: queue))
+                continue
+            }
+
+            let startedNow = mixPeriod(into: mix, scratch: scratch, frames: period)
+            limiter.process(mix, frames: period, channels: channels)
+            convert(mix, to: bytes, samples: period * channels, format: pcm.sampleFormat)
+            let first = written
+            if let failure = write(bytes, frames: period) { return failure }
             let writtenAt = monotonicNanoseconds()
             let delay = pcm.delay()
-            if delay > 0 { deviceKnowsDelay = true }
+            if delay > 0 && !deviceKnowsDelay {
+                deviceKnowsDelay = true
+                // It plays in real time after all: late silence would underrun it.
+                if idle == .late { idle = .periodic }
+            }
             if startedNow > 0 {
                 let wall = wallNanoseconds()
                 // Behind real time (the thread was held up), the new sound is heard as soon as written.
-                let queuedAhead = deviceKnowsDelay ? delay : max(0, Int(written + Int64(period) - played))
+                let queuedAhead = deviceKnowsDelay ? max(0, delay - period) : Int(max(0, first - played(at: writtenAt)))
                 for voice in voices where voice.framesOut > 0 && !voice.started {
                     voice.started = true
                     onEvent(
                         .started(
-                            play: voice.play, zone: voice.zone, output: config.name, frame: written,
+                            play: voice.play, zone: voice.zone, output: config.name, frame: first,
                             wallNanoseconds: wall, monotonicNanoseconds: writtenAt, queuedFrames: queuedAhead))
                 }
             }
-            written += Int64(period)
             framesWritten.store(written, ordering: .relaxed)
             voiceCount.store(voices.count, ordering: .relaxed)
             retireFinished()
+            if voices.isEmpty {
+                silentFrom = written
+                limiterAtSilence = limiter
+            }
         }
         return nil
+    }
+
+    /// Sleeps until `deadline` on CLOCK_MONOTONIC, or until woken by a new voice, a fault or shutdown.
+    private func sleep(until deadline: UInt64) {
+        let now = monotonicNanoseconds()
+        guard deadline > now else { return }
+        _ = wake.wait(timeout: .now() + .nanoseconds(Int(deadline - now)))
     }
 
     /// Sums the voices into `mix`, each on its zone's channels with its gain; returns how many
@@ -297,21 +482,24 @@ final class Output: @unchecked Sendable {
             var wanted = frames
             if voice.fadeFrames > 0 { wanted = min(frames, voice.fadeLeft) }
             let got = voice.ring.read(into: scratch, count: wanted * channels) / channels
-            for f in 0..<got {
-                if voice.gain != voice.rampTarget {
-                    voice.gain += voice.rampStep
-                    if (voice.rampStep > 0 && voice.gain > voice.rampTarget)
-                        || (voice.rampStep < 0 && voice.gain < voice.rampTarget)
-                    {
-                        voice.gain = voice.rampTarget
+            // Locals in the per-frame loop: each access to the voice's properties would be checked.
+            var gain = voice.gain
+            let (rampTarget, rampStep) = (voice.rampTarget, voice.rampStep)
+            let (fadeFrames, fadeLeft) = (voice.fadeFrames, voice.fadeLeft)
+            voice.channelMap.withUnsafeBufferPointer { map in
+                for f in 0..<got {
+                    if gain != rampTarget {
+                        gain += rampStep
+                        if (rampStep > 0 && gain > rampTarget) || (rampStep < 0 && gain < rampTarget) { gain = rampTarget }
                     }
+                    var g = gain
+                    if fadeFrames > 0 { g *= Float(fadeLeft - f) / Float(fadeFrames) }
+                    let frame = scratch + f * channels
+                    let out = mix + f * outChannels
+                    for c in 0..<channels { out[map[c]] += frame[c] * g }
                 }
-                var g = voice.gain
-                if voice.fadeFrames > 0 { g *= Float(voice.fadeLeft - f) / Float(voice.fadeFrames) }
-                let frame = scratch + f * channels
-                let out = mix + f * outChannels
-                for c in 0..<channels { out[voice.channelMap[c]] += frame[c] * g }
             }
+            voice.gain = gain
             if voice.fadeFrames > 0 { voice.fadeLeft -= wanted }
             if got > 0 && voice.framesOut == 0 { firsts += 1 }
             voice.framesOut += got
@@ -321,6 +509,7 @@ final class Output: @unchecked Sendable {
         return firsts
     }
 
+    /// Moves voices handed over by `add` into the mix.
     private func takeIncoming() {
         incoming.withLockIfAvailable { list in
             guard !list.isEmpty else { return }
@@ -403,6 +592,11 @@ struct Limiter {
 
     init(sampleRate: Int) {
         release = 1 / Float(max(1, sampleRate / 10))
+    }
+
+    /// Recovers over `frames` of silence, which passes unchanged.
+    mutating func rest(frames: Int) {
+        if gain < 1 { gain = min(1, gain + release * Float(frames)) }
     }
 
     mutating func process(_ samples: UnsafeMutablePointer<Float>, frames: Int, channels: Int) {
