@@ -50,6 +50,8 @@ public enum InjectedFault: Sendable, Hashable {
 public enum AudioInput: Sendable {
     case file(String)
     case buffer(PCMBuffer)
+    /// Buffers of one format played back to back: a plan's cycle, its parts shared, not copied.
+    case buffers([PCMBuffer])
 }
 
 /// The playback engine: one thread per ALSA output, one feeder thread decoding ahead.
@@ -128,9 +130,8 @@ public final class AudioEngine: Sendable {
         let reader: any FrameReader =
             switch input {
             case .file(let path): try ConvertingReader(upstream: SoundFile(path: path), target: target)
-            case .buffer(let buffer):
-                buffer.format == target
-                    ? BufferReader(buffer) : try ConvertingReader(upstream: BufferReader(buffer), target: target)
+            case .buffer(let buffer): try Self.reader(BufferReader([buffer]), target: target)
+            case .buffers(let buffers): try Self.reader(BufferReader(buffers), target: target)
             }
         let voice = Voice(
             play: id, zone: zone, channelMap: channels, reader: reader, gain: Float(pow10((gainDB + trim) / 20)))
@@ -145,6 +146,11 @@ public final class AudioEngine: Sendable {
         live.add(voice)
         if !voice.sourceEnded.load(ordering: .acquiring) { feeder.add(voice) }
         output.add(voice)
+    }
+
+    /// Memory audio as the output wants it: as it is, or through a converter.
+    private static func reader(_ buffers: BufferReader, target: AudioFormat) throws(AudioError) -> any FrameReader {
+        buffers.format == target ? buffers : try ConvertingReader(upstream: buffers, target: target)
     }
 
     /// Opens and decodes the start of `input`, so a bad file is refused before anything changes.

@@ -40,7 +40,8 @@ public struct PCMBuffer: Sendable {
                 throw AudioError("\(path) is longer than \(maxSeconds) s")
             }
         }
-        return PCMBuffer(format: target, samples: samples)
+        // Kept for as long as the daemon runs: without the slack that growing left, up to half of it.
+        return PCMBuffer(format: target, samples: samples.withUnsafeBufferPointer { Array($0) })
     }
 }
 
@@ -48,7 +49,7 @@ extension PCMBuffer {
     /// The same audio in another format: resampled and channel-mapped, in memory.
     public func converted(to target: AudioFormat) throws(AudioError) -> PCMBuffer {
         if format == target { return self }
-        let reader = try ConvertingReader(upstream: BufferReader(self), target: target)
+        let reader = try ConvertingReader(upstream: BufferReader([self]), target: target)
         var out: [Float] = []
         out.reserveCapacity(Int(Double(frameCount) * Double(target.sampleRate) / Double(format.sampleRate) + 1024) * target.channels)
         var scratch = [Float](repeating: 0, count: 4096 * target.channels)
@@ -75,22 +76,40 @@ extension PCMBuffer {
 }
 
 /// Reads a `PCMBuffer` from the start.
+/// Reads buffers of one format in order, as if they were one.
 final class BufferReader: FrameReader {
-    let buffer: PCMBuffer
+    private let buffers: [PCMBuffer]
+    private var index = 0
     private var position = 0
-    var format: AudioFormat { buffer.format }
+    let format: AudioFormat
 
-    init(_ buffer: PCMBuffer) { self.buffer = buffer }
+    /// - Precondition: every buffer has the format of the first; an empty list reads as silence of none.
+    init(_ buffers: [PCMBuffer]) {
+        let format = buffers.first?.format ?? AudioFormat(sampleRate: 48000, channels: 1)
+        precondition(buffers.allSatisfy { $0.format == format }, "buffers read as one must share a format")
+        self.buffers = buffers
+        self.format = format
+    }
 
     func read(into out: UnsafeMutablePointer<Float>, frames: Int) -> Int {
-        let n = min(frames, buffer.frameCount - position)
-        guard n > 0 else { return 0 }
-        let channels = buffer.format.channels
-        buffer.samples.withUnsafeBufferPointer { samples in
-            out.update(from: samples.baseAddress! + position * channels, count: n * channels)
+        let channels = format.channels
+        var done = 0
+        while done < frames, index < buffers.count {
+            let buffer = buffers[index]
+            let n = min(frames - done, buffer.frameCount - position)
+            if n > 0 {
+                buffer.samples.withUnsafeBufferPointer { samples in
+                    (out + done * channels).update(from: samples.baseAddress! + position * channels, count: n * channels)
+                }
+                position += n
+                done += n
+            }
+            if position == buffer.frameCount {
+                index += 1
+                position = 0
+            }
         }
-        position += n
-        return n
+        return done
     }
 }
 

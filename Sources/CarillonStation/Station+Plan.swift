@@ -6,13 +6,19 @@ import Foundation
 import Logging
 
 /// A plan's audio, one cycle, decoded into memory: nothing on the emergency path waits on a disk.
+///
+/// Each is a list of parts played back to back. A message that repeats, and the drill's copy of a
+/// cycle, share the decoded audio instead of copying it: the shipped plans hold minutes of speech.
 struct PlanAudio: Sendable {
-    var normal: PCMBuffer
+    var normal: [PCMBuffer]
     /// Every message prefixed with "this is a drill".
-    var drill: PCMBuffer
+    var drill: [PCMBuffer]
     /// The intro, played once before the first cycle; empty when the plan has none.
-    var intro: PCMBuffer
-    var drillIntro: PCMBuffer
+    var intro: [PCMBuffer]
+    var drillIntro: [PCMBuffer]
+
+    /// The normal cycle's length.
+    var cycleSeconds: Double { Double(normal.map(\.frameCount).reduce(0, +)) / Double(Station.planFormat.sampleRate) }
 }
 
 /// The plan that runs, as saved: after a crash it runs again.
@@ -50,7 +56,7 @@ extension Station {
                 let audio = planAudio[plan.name]
                 return PlanInfo(
                     name: plan.name, title: plan.title, zones: plan.zones.map(\.rawValue), cycles: plan.cycles,
-                    cycleSeconds: audio.map { Double($0.normal.frameCount) / Double($0.normal.format.sampleRate) },
+                    cycleSeconds: audio?.cycleSeconds,
                     ready: audio != nil, tasks: plan.notifications.map { PlanTask(audience: $0.audience, task: $0.task) })
             })
     }
@@ -145,11 +151,11 @@ extension Station {
         let audio =
             planAudio[plan.name].map { audio in
                 let cycle = drill ? audio.drill : audio.normal
-                return first ? (drill ? audio.drillIntro : audio.intro).appending(cycle) : cycle
-            } ?? alarmOnly(plan)
+                return first ? (drill ? audio.drillIntro : audio.intro) + cycle : cycle
+            } ?? [alarmOnly(plan)]
         let clip = Clip(id: "plan.\(plan.name)", category: .alarm, title: plan.title, source: .file("plan"))
         return try await start(
-            clip: clip, audio: .buffer(audio), level: .emergency, zones: zones, source: drill ? "drill" : "plan", by: by)
+            clip: clip, audio: .buffers(audio), level: .emergency, zones: zones, source: drill ? "drill" : "plan", by: by)
     }
 
     /// Called when a play ends: a plan's cycle that finished starts the next; one that was cut or
@@ -307,34 +313,35 @@ extension Station {
         let gap = PCMBuffer.silence(seconds: 0.6, format: planFormat)
         let prefix = library.clips["msg.drill.prefix"] != nil ? try clipAudio("msg.drill.prefix") : nil
         /// The steps as heard, and as heard in a drill.
-        func sound(_ steps: [PlanStep]) throws(AudioError) -> (normal: PCMBuffer, drill: PCMBuffer) {
-            var normal: [Float] = []
-            var drill: [Float] = []
+        func sound(_ steps: [PlanStep]) throws(AudioError) -> (normal: [PCMBuffer], drill: [PCMBuffer]) {
+            var normal: [PCMBuffer] = []
+            var drill: [PCMBuffer] = []
+            let drillLead = prefix.map { [$0, gap] } ?? []
             for step in steps {
                 switch step {
                 case .alarm(let clip, let seconds):
-                    let audio = fit(alarms[clip] ?? fallback, seconds: seconds).samples + gap.samples
+                    let audio = [fit(alarms[clip] ?? fallback, seconds: seconds), gap]
                     normal += audio
                     drill += audio
                 case .message(let clip, let times):
                     let message = try clipAudio(clip)
                     for _ in 0..<times {
-                        normal += message.samples + gap.samples
-                        drill += (prefix.map { $0.samples + gap.samples } ?? []) + message.samples + gap.samples
+                        normal += [message, gap]
+                        drill += drillLead + [message, gap]
                     }
                 case .say(let text, let times):
                     let speech = try renderer.speak(text, voice: "zh").converted(to: planFormat)
                     for _ in 0..<times {
-                        normal += speech.samples + gap.samples
-                        drill += (prefix.map { $0.samples + gap.samples } ?? []) + speech.samples + gap.samples
+                        normal += [speech, gap]
+                        drill += drillLead + [speech, gap]
                     }
                 case .pause(let seconds):
-                    let silence = PCMBuffer.silence(seconds: seconds, format: planFormat).samples
-                    normal += silence
-                    drill += silence
+                    let silence = PCMBuffer.silence(seconds: seconds, format: planFormat)
+                    normal.append(silence)
+                    drill.append(silence)
                 }
             }
-            return (PCMBuffer(format: planFormat, samples: normal), PCMBuffer(format: planFormat, samples: drill))
+            return (normal, drill)
         }
         let intro = try sound(plan.intro)
         let cycle = try sound(plan.steps)

@@ -5,6 +5,29 @@ import Testing
 
 @Suite("Decoding and format conversion")
 struct ConversionTests {
+    @Test("buffers read as one: every sample in order, across boundaries and past empty buffers")
+    func bufferSequence() {
+        let format = AudioFormat(sampleRate: 48000, channels: 2)
+        let parts = [
+            PCMBuffer(format: format, samples: (0..<6).map(Float.init)),
+            PCMBuffer(format: format, samples: []),
+            PCMBuffer(format: format, samples: (6..<16).map(Float.init)),
+        ]
+        let reader = BufferReader(parts)
+        var out = [Float](repeating: -1, count: 8)
+        var read: [Float] = []
+        var counts: [Int] = []
+        while true {
+            let n = out.withUnsafeMutableBufferPointer { reader.read(into: $0.baseAddress!, frames: 4) }
+            counts.append(n)
+            if n == 0 { break }
+            read += out.prefix(n * 2)
+        }
+        #expect(read == (0..<16).map(Float.init))
+        #expect(counts == [4, 4, 0])
+        #expect(BufferReader([]).read(into: &out, frames: 4) == 0)
+    }
+
     @Test("a 22.05 kHz mono tone comes out at 48 kHz stereo with the same duration and pitch")
     func resampleAndUpmix() throws {
         let directory = try TemporaryDirectory()
