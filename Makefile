@@ -10,7 +10,7 @@ DEB_PACKAGES := libasound2-dev libsndfile1-dev libsqlite3-dev libsoxr-dev libesp
                 libebur128-dev libical-dev libopus-dev openssl util-linux pkg-config systemd
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build run demo test check-config clean install uninstall
+.PHONY: all deps build run demo test check-config bench clean install uninstall
 
 all: build
 
@@ -46,6 +46,18 @@ test: deps build
 ## check-config: validate the config and the library it names
 check-config: build
 	$(BIN)/carillond --check-config --config $(CONFIG)
+
+## bench: release build, then carillond and Debian's MPD measured side by side (installs mpd, mpc, gnuplot-nox); see docs/BENCHMARKS.md
+bench: deps
+	@missing=$$(for p in mpd mpc gnuplot-nox; do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	$(SWIFT) build -c release $(BUILD_FLAGS)
+	bin=$$($(SWIFT) build -c release $(BUILD_FLAGS) --show-bin-path) && \
+	$$(command -v cc || command -v clang) -O2 -Wall -shared -fPIC -o $$bin/alsa-probe.so benchmarks/probe/alsa-probe.c -ldl -lasound && \
+	$$bin/carillon-bench --probe $$bin/alsa-probe.so --configuration release $(BENCH_FLAGS)
 
 clean:
 	rm -rf .build

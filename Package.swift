@@ -110,7 +110,7 @@ let package = Package(
         // The benchmark harness: measures a real daemon from outside (make bench).
         .executableTarget(
             name: "carillon-bench",
-            dependencies: ["CarillonTesting", "CarillonAudio", "CarillonControl", "CarillonProtocol"],
+            dependencies: ["CarillonTesting", "CarillonAudio"],
             path: "benchmarks/Sources/CarillonBench",
             swiftSettings: strict),
 

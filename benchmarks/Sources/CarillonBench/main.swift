@@ -1,238 +1,447 @@
-// carillon-bench: latency measurements against a real carillond on a capture PCM, timed from
-// outside the daemon: the client's send time, and the capture file's growth seen through inotify.
-import CarillonAudio
-import CarillonControl
-import CarillonProtocol
+// carillon-bench: measures a real carillond and Debian's MPD side by side, in one run, on the same
+// ALSA capture PCM with the same clips, and writes benchmarks/results/*.json and the tables of
+// docs/BENCHMARKS.md. Latencies run from the client's send time (CLOCK_MONOTONIC) to the probe's
+// timestamp of the first loud sample written to ALSA (benchmarks/probe/alsa-probe.c); the capture
+// file's growth (inotify) and the daemon's own log are recorded beside it. `make bench` runs it.
 import CarillonTesting
 import Foundation
-import Synchronization
+import Glibc
 
-/// CLOCK_MONOTONIC in nanoseconds.
-func monotonic() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-}
+struct Options {
+    var probe = ""
+    var results = "benchmarks/results"
+    var doc = "docs/BENCHMARKS.md"
+    var runs = 50
+    var bells = 100
+    var idleSeconds = 60.0
+    var configuration = "release"
+    /// Sections to run; all when empty. A partial run prints its JSON and writes no file.
+    var only: Set<String> = []
 
-/// Watches a capture file (raw S16) as it grows, and reports when a sample louder than a threshold
-/// first appears after it was armed.
-final class OnsetWatcher: Sendable {
-    private struct State {
-        var armed = false
-        var offset = 0
-        var onset: UInt64?
-    }
-
-    private let path: String
-    private let state = Mutex(State())
-
-    init(path: String) throws {
-        self.path = path
-        let thread = Thread { [self] in self.watch() }
-        thread.start()
-    }
-
-    /// Starts looking for an onset in what is written from now on.
-    func arm() {
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-        state.withLock { $0 = State(armed: true, offset: size - size % 4, onset: nil) }
-    }
-
-    /// Waits (up to 5 s) for the onset; returns its monotonic time.
-    func onset() -> UInt64? {
-        for _ in 0..<5000 {
-            if let onset = state.withLock({ $0.onset }) { return onset }
-            usleep(1000)
-        }
-        return nil
-    }
-
-    private func watch() {
-        let fd = inotify_init1(Int32(IN_CLOEXEC))
-        _ = inotify_add_watch(fd, path, UInt32(IN_MODIFY))
-        let file = open(path, O_RDONLY)
-        var events = [UInt8](repeating: 0, count: 4096)
-        var chunk = [Int16](repeating: 0, count: 65536)
-        while read(fd, &events, events.count) > 0 {
-            let now = monotonic()
-            let (armed, offset) = state.withLock { ($0.armed, $0.offset) }
-            guard armed else { continue }
-            let n = chunk.withUnsafeMutableBytes { pread(file, $0.baseAddress, $0.count, off_t(offset)) }
-            guard n > 0 else { continue }
-            let samples = n / 2
-            let loud = chunk[0..<samples].contains { abs(Int32($0)) > 300 }
-            state.withLock { s in
-                guard s.armed else { return }
-                s.offset += samples * 2
-                if loud {
-                    s.onset = now
-                    s.armed = false
-                }
+    init(_ arguments: [String]) throws {
+        var rest = arguments.makeIterator()
+        while let flag = rest.next() {
+            guard let value = rest.next() else { throw HarnessError("\(flag) needs a value") }
+            switch flag {
+            case "--probe": probe = value
+            case "--results": results = value
+            case "--doc": doc = value
+            case "--runs": runs = Int(value) ?? runs
+            case "--bells": bells = Int(value) ?? bells
+            case "--idle-seconds": idleSeconds = Double(value) ?? idleSeconds
+            case "--configuration": configuration = value
+            case "--only": only = Set(value.split(separator: ",").map(String.init))
+            default: throw HarnessError("unknown option \(flag)")
             }
         }
-    }
-}
-
-func percentile(_ values: [Double], _ p: Double) -> Double {
-    let sorted = values.sorted()
-    guard !sorted.isEmpty else { return .nan }
-    return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * p).rounded()))]
-}
-
-/// A daemon with one stereo output captured to a raw file, an alarm clip, and a plan `bench`.
-func startDaemon() throws -> (DaemonProcess, String) {
-    let directory = try TemporaryDirectory("carillon-bench")
-    let capture = CapturePCM(path: directory.file("capture.raw"))
-    try directory.write(
-        "library/catalog.toml",
-        """
-        [[clip]]
-        id = "alarm.evacuation"
-        category = "alarm"
-        title = "evacuation alarm"
-        synth = "evacuation-alarm"
-        """)
-    try directory.write(
-        "plans/bench.toml",
-        """
-        title = "bench"
-        [[step]]
-        alarm = "alarm.evacuation"
-        seconds = 10
-        """)
-    let daemon = try DaemonProcess(
-        config: """
-            [station]
-            data_dir = "@DIR@/data"
-            [control]
-            socket = "@DIR@/control.sock"
-            [library]
-            dir = "@DIR@/library"
-            [plans]
-            dir = "@DIR@/plans"
-            [[output]]
-            name = "main"
-            device = "cap"
-            alsa_conf = '''
-            \(capture.alsaConfig)
-            '''
-            """, in: directory)
-    return (daemon, capture.path)
-}
-
-/// Shout: first packet written by the client → first voice sample written to ALSA.
-func shoutLatency(runs: Int) async throws -> [Double] {
-    let (daemon, capture) = try startDaemon()
-    defer { daemon.stop(); daemon.directory.remove() }
-    let watcher = try OnsetWatcher(path: capture)
-    let encoder = try OpusVoiceEncoder()
-    let tone = (0..<(opusFrameSamples * 15)).map { Float(0.5 * sin(2 * Double.pi * 1000 * Double($0) / 48000)) }
-    let packets = try (0..<15).map { i in
-        Data(Data(try encoder.encode(Array(tone[(i * opusFrameSamples)..<((i + 1) * opusFrameSamples)]))).base64EncodedString().utf8)
-    }
-    var latencies: [Double] = []
-    for run in 0..<(runs + 3) {
-        let sent: UInt64 = try await ControlConnection.with(.unixDomainSocket(path: daemon.socketPath)) { connection in
-            _ = try await connection.call(.shout, ShoutArgs(), returning: ShoutAccepted.self)
-            watcher.arm()
-            let t0 = monotonic()
-            for (i, packet) in packets.enumerated() {
-                try await connection.writeLine(packet)
-                if i == 0 { continue }
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            try await connection.writeLine(Data(".".utf8))
-            while let line = try await connection.nextLine(), !String(decoding: line, as: UTF8.self).contains("shout.ended") {}
-            return t0
+        guard FileManager.default.fileExists(atPath: probe) else {
+            throw HarnessError(
+                "usage: carillon-bench --probe alsa-probe.so [--runs 50] [--bells 100] [--idle-seconds 60] [--configuration release]"
+                    + " [--results DIR] [--doc FILE] [--only startup,latency,mpd,idle,library,control]")
         }
-        guard let onset = watcher.onset() else { throw HarnessError("run \(run): no voice reached the capture") }
-        // The first runs warm the daemon's code paths up; they are not counted.
-        if run >= 3 { latencies.append(Double(onset - sent) / 1e6) }
-        try await Task.sleep(for: .milliseconds(30))
     }
-    let log = try await ControlConnection.with(.unixDomainSocket(path: daemon.socketPath)) {
-        try await $0.call(.logPlays, LogArgs(source: "shout", limit: runs), returning: LogResult.self)
-    }
-    let inside = log.plays.compactMap(\.latencyMs)
-    FileHandle.standardError.write(
-        Data("daemon-side first packet → first frame written: p50 \(percentile(inside, 0.5)) ms, p95 \(percentile(inside, 0.95)) ms, max \(inside.max() ?? .nan) ms\n".utf8))
-    return latencies
+
+    func wants(_ section: String) -> Bool { only.isEmpty || only.contains(section) }
 }
 
-/// Plan start: the request sent → the first alarm sample written, idle or over a quiet shout.
-func planLatency(runs: Int, duringShout: Bool) async throws -> [Double] {
-    let (daemon, capture) = try startDaemon()
-    defer { daemon.stop(); daemon.directory.remove() }
-    let socket = ControlAddress.unixDomainSocket(path: daemon.socketPath)
-    // Until the alarm is decoded into memory, the plan would use the stand-in; wait for the real one.
-    for _ in 0..<200 {
-        let list = try await ControlConnection.with(socket) { try await $0.call(.planList, Empty(), returning: PlanList.self) }
-        if list.plans.first?.ready == true { break }
-        try await Task.sleep(for: .milliseconds(50))
+/// The machine, for the report.
+func machine() -> [String: String] {
+    let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+    let model = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }.map {
+        $0.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
     }
-    let watcher = try OnsetWatcher(path: capture)
-    // A shout too quiet for the onset detector, so that the alarm has to cut a live voice.
-    let encoder = try OpusVoiceEncoder()
-    let whisper = try Data(Data(encoder.encode((0..<opusFrameSamples).map { Float(0.003 * sin(Double($0) / 10)) })).base64EncodedString().utf8)
-    var latencies: [Double] = []
-    for run in 0..<(runs + 3) {
-        let shout: Task<Void, any Error>? =
-            duringShout
-            ? Task {
-                try await ControlConnection.with(socket) { connection in
-                    _ = try await connection.call(.shout, ShoutArgs(), returning: ShoutAccepted.self)
-                    while !Task.isCancelled {
-                        try await connection.writeLine(whisper)
-                        try await Task.sleep(for: .milliseconds(20))
-                    }
-                }
-            } : nil
-        if duringShout { try await Task.sleep(for: .milliseconds(300)) }
-        let sent: UInt64 = try await ControlConnection.with(socket) { connection in
-            watcher.arm()
-            let t0 = monotonic()
-            _ = try await connection.call(.planStart, PlanStartArgs(plan: "bench"), returning: ActivePlanInfo.self)
-            return t0
-        }
-        guard let onset = watcher.onset() else { throw HarnessError("run \(run): no alarm reached the capture") }
-        if run >= 3 { latencies.append(Double(onset - sent) / 1e6) }
-        _ = try await ControlConnection.with(socket) { try await $0.call(.planStop, PlanStopArgs(), returning: PlanStatus.self) }
-        shout?.cancel()
-        _ = await shout?.result
-        try await Task.sleep(for: .milliseconds(100))
-    }
-    // The daemon's own figure beside it: request handled → first frame written (its play log).
-    let log = try await ControlConnection.with(socket) {
-        try await $0.call(.logPlays, LogArgs(source: "plan", limit: runs), returning: LogResult.self)
-    }
-    let inside = log.plays.compactMap(\.latencyMs)
-    FileHandle.standardError.write(
-        Data("daemon-side request → first frame written: p50 \(percentile(inside, 0.5)) ms, p99 \(percentile(inside, 0.99)) ms, max \(inside.max() ?? .nan) ms\n".utf8))
-    return latencies
-}
-
-func report(_ values: [Double]) throws {
-    let summary: [String: Double] = [
-        "runs": Double(values.count), "p50_ms": percentile(values, 0.5), "p95_ms": percentile(values, 0.95),
-        "p99_ms": percentile(values, 0.99), "max_ms": values.max() ?? .nan, "min_ms": values.min() ?? .nan,
+    var name = utsname()
+    uname(&name)
+    let release = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    let memory = ((try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8)) ?? "").split(separator: "\n").first
+        .map { String($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") }
+    let swift = (try? run("/usr/bin/env", ["swift", "--version"]))?.stdout.split(separator: "\n").first.map(String.init) ?? "?"
+    let mpd = (try? run("/usr/bin/mpd", ["--version"]))?.stdout.split(separator: "\n").first.map(String.init) ?? "?"
+    return [
+        "cpu": model ?? "?", "cores": "\(ProcessInfo.processInfo.activeProcessorCount)",
+        "memory_gb": String(format: "%.0f", (Double(memory ?? "") ?? 0) / 1_048_576), "kernel": release,
+        "debian": ((try? String(contentsOfFile: "/etc/debian_version", encoding: .utf8)) ?? "?").trimmingCharacters(in: .whitespacesAndNewlines),
+        "swift": swift, "mpd": mpd,
     ]
-    let json = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
-    print(String(decoding: json, as: UTF8.self))
 }
 
-let arguments = CommandLine.arguments.dropFirst()
-guard let command = arguments.first else {
-    print("usage: carillon-bench shout-latency|plan-latency|plan-latency-during-shout [RUNS]")
+/// Libraries of short distinct clips: 10,000 WAVs, the first 1,000 of them also in a directory of their own.
+func writeLibraries(in work: TemporaryDirectory) throws {
+    let fm = FileManager.default
+    let pool = WAVFile.noise(frames: 4000 + 3 * 10000, channels: 1, amplitude: 8000, seed: 100)
+    for size in [10000, 1000] {
+        var catalog = CarillonLibrary.catalog
+        let dir = work.file("lib\(size)")
+        try CarillonLibrary.write(into: dir)
+        try fm.createDirectory(atPath: dir + "/clips", withIntermediateDirectories: true)
+        for i in 0..<size {
+            let name = String(format: "c%05d.wav", i)
+            if size == 1000 {
+                // The same files as the 10,000: hard links, so both sizes hold identical audio.
+                try fm.linkItem(atPath: work.file("lib10000/clips/\(name)"), toPath: dir + "/clips/\(name)")
+            } else {
+                // Each clip a different stretch of one noise: distinct audio, cheap to make.
+                let samples = Array(pool[(i * 3)..<(i * 3 + 4000)])
+                try WAVFile.write(path: dir + "/clips/\(name)", sampleRate: 16000, channels: 1, samples: samples)
+            }
+            catalog += "[[clip]]\nid = \"lib.c\(String(format: "%05d", i))\"\ncategory = \"recorded\"\ntitle = \"clip \(i)\"\nfile = \"clips/\(name)\"\n\n"
+        }
+        try catalog.write(toFile: dir + "/catalog.toml", atomically: true, encoding: .utf8)
+    }
+}
+
+// MARK: - The run
+
+let options: Options
+do { options = try Options(Array(CommandLine.arguments.dropFirst())) } catch {
+    print("\(error)")
     exit(2)
 }
-switch command {
-case "shout-latency":
-    try report(try await shoutLatency(runs: arguments.dropFirst().first.flatMap { Int($0) } ?? 50))
-case "plan-latency":
-    try report(try await planLatency(runs: arguments.dropFirst().first.flatMap { Int($0) } ?? 50, duringShout: false))
-case "plan-latency-during-shout":
-    try report(try await planLatency(runs: arguments.dropFirst().first.flatMap { Int($0) } ?? 50, duringShout: true))
-default:
-    print("unknown measurement \(command)")
-    exit(2)
+let probe = options.probe
+_ = benchStart  // starts the clock `note` prints
+/// The 1, 5 and 15 minute load averages: other work on the machine shows here.
+func loadAverage() -> String {
+    ((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "").split(separator: " ").prefix(3).joined(separator: " ")
+}
+var results: [String: Any] = [
+    "started_at": ISO8601DateFormatter().string(from: Date()), "configuration": options.configuration, "runs": options.runs,
+    "load_average_at_start": loadAverage(),
+]
+var rows: [String: Row] = [:]
+var cdf: [(name: String, values: [Double])] = []
+
+do {
+    note("writing clips and libraries")
+    // The 12,000 input files go to tmpfs where there is one: creating that many files on this
+    // ext4 took half a minute. The daemons' own data stay on disk, under the usual temp directory.
+    let tmp = ProcessInfo.processInfo.environment["TMPDIR"]
+    if access("/dev/shm", W_OK) == 0 { setenv("TMPDIR", "/dev/shm", 1) }
+    let work = try TemporaryDirectory("carillon-bench-data")
+    if let tmp { setenv("TMPDIR", tmp, 1) } else { unsetenv("TMPDIR") }
+    Leftovers.made(work)
+    try writeLibraries(in: work)
+    let music = work.file("lib1000")  // also MPD's music directory: the same clips
+    let port = 16600 + Int(getpid() % 1000)
+    let mpd = try MPDRig(probeLibrary: probe, music: music, port: port)
+    try mpd.start()
+    let mpdUpdate1k = try mpd.update()
+
+    if options.wants("startup") {
+        note("start → ready, 1,000 and 10,000 clips")
+        var startup: [String: Any] = [:]
+        for size in [1000, 10000] {
+            let data = work.file("data\(size)")
+            var cold = 0.0
+            var warm: [Double] = []
+            // 10,000 clips take longer to start: fewer restarts keep the run short.
+            let restarts = size == 1000 ? 5 : 3
+            for attempt in 0...restarts {
+                let rig = try CarillonRig(probeLibrary: probe, library: work.file("lib\(size)"), data: data)
+                if attempt == 0 { cold = rig.readyMs } else { warm.append(rig.readyMs) }
+                rig.stop()
+            }
+            // MPD with the same clips in its database.
+            let peer = try MPDRig(probeLibrary: probe, music: work.file("lib\(size)"), port: port + 1)
+            try peer.start()
+            let update = try peer.update()
+            peer.stop()
+            var greetings: [Double] = []
+            for _ in 0..<restarts {
+                greetings.append(try peer.start())
+                peer.stop()
+            }
+            peer.remove()
+            startup["\(size)"] = [
+                "carillon_first_start_ms": cold, "carillon_ready_ms": summary(warm), "mpd_greeting_ms": summary(greetings),
+                "mpd_update_seconds": update,
+            ]
+            let c = percentile(warm, 0.5)
+            let m = percentile(greetings, 0.5)
+            rows["startup\(size)"] = Row(
+                figure: "start → ready (READY=1), \(size.formatted()) clips, median of \(restarts) restarts (first start on an empty database: \(ms(cold)))",
+                target: size == 1000 ? "≤ 100 ms" : "", carillon: ms(c), mpd: "\(ms(m)) to its greeting", ratio: ratio(carillon: c, mpd: m),
+                met: size == 1000 ? verdict(percentile(warm, 0.99) <= 100) : "")
+            note("  \(size) clips: carillond \(ms(c)) (first \(ms(cold))), mpd \(ms(m))")
+        }
+        results["startup"] = startup
+    }
+
+    var latency: [String: Any] = [:]
+    if options.wants("latency") {
+        note("carillond: trigger latencies, \(options.runs) runs each")
+        let rig = try CarillonRig(probeLibrary: probe)
+        try rig.waitForPlan()
+        for plan in [true, false] {
+            for condition in Condition.allCases {
+                let series = try rig.triggers(plan: plan, condition: condition, runs: options.runs)
+                let key = "carillon.\(plan ? "plan" : "play").\(condition.rawValue)"
+                latency[key] = [
+                    "probe": summary(series.probe), "capture_file": summary(series.file), "daemon_log": summary(series.daemon),
+                    "flood_requests_per_second": series.floodRate ?? 0,
+                ]
+                cdf.append(("carillond \(plan ? "plan.start" : "play"), \(condition.rawValue)", series.probe))
+                note("  \(key): \(p50p99(series.probe)); file \(p50p99(series.file)); daemon \(p50p99(series.daemon))")
+            }
+        }
+        let shouts = try rig.shouts(runs: options.runs)
+        latency["carillon.shout"] = ["probe": summary(shouts.probe), "capture_file": summary(shouts.file), "daemon_log": summary(shouts.daemon)]
+        note("  shout: \(p50p99(shouts.probe)); file \(p50p99(shouts.file)); daemon \(p50p99(shouts.daemon))")
+        rows["shout"] = Row(
+            figure: "shout: first voice packet sent → first sample written, p95", target: "≤ 60 ms",
+            carillon: "\(ms(percentile(shouts.probe, 0.95))) (p50 \(ms(percentile(shouts.probe, 0.5))))", mpd: "no live input", ratio: "—",
+            met: verdict(percentile(shouts.probe, 0.95) <= 60))
+        if options.wants("control") {
+            note("carillond: 100 clients × 100 status")
+            let load = try requestLoad(socket: rig.socket, clients: 100, requests: 100, request: "{\"cmd\":\"status\"}") { _ in true }
+            results["control_carillon"] = ["latency_ms": summary(load.latencies), "requests_per_second": load.perSecond]
+        }
+        rig.stop()
+    }
+
+    if options.wants("mpd") {
+        note("mpd: trigger latencies, \(options.runs) runs each")
+        for condition in [Condition.idle, .clip, .flood] {
+            let series = try mpd.triggers(condition: condition, runs: options.runs)
+            let key = "mpd.\(condition.rawValue)"
+            latency[key] = ["probe": summary(series.probe), "flood_requests_per_second": series.floodRate ?? 0]
+            cdf.append(("mpd \(condition == .clip ? "clear;add;play" : "play"), \(condition.rawValue)", series.probe))
+            note("  \(key): \(p50p99(series.probe))")
+        }
+        if options.wants("control") {
+            note("mpd: 100 clients × 100 status")
+            let load = try requestLoad(socket: mpd.socket, clients: 100, requests: 100, request: "status") { $0 == "OK" || $0.hasPrefix("ACK") }
+            results["control_mpd"] = ["latency_ms": summary(load.latencies), "requests_per_second": load.perSecond]
+        }
+    }
+    results["latency"] = latency
+
+    /// Reads one series' probe samples back from the results.
+    func samples(_ key: String, in latency: [String: Any]) -> [Double] {
+        ((latency[key] as? [String: Any])?["probe"] as? [String: Any])?["samples"] as? [Double] ?? []
+    }
+
+    for plan in [true, false] {
+        let name = plan ? "emergency plan start → first alarm sample written" : "plain `play` of a clip from disk → first sample written"
+        let target = plan ? "p99 ≤ 10 ms, p50 ≤ 3 ms" : "p99 ≤ 15 ms"
+        for condition in Condition.allCases {
+            let c = samples("carillon.\(plan ? "plan" : "play").\(condition.rawValue)", in: latency)
+            guard !c.isEmpty else { continue }
+            let m = samples("mpd.\(condition.rawValue)", in: latency)
+            let when: String =
+                switch condition {
+                case .idle: "idle"
+                case .clip: plan ? "while a clip plays (cut)" : "while background music plays (ducked)"
+                case .shout: plan ? "while a shout plays (cut)" : "while a shout plays (at the emergency level, cutting it)"
+                case .flood: "under a flood of malformed requests from 50 clients"
+                }
+            let peer =
+                switch condition {
+                case .idle: "`play` from stopped"
+                case .clip: "`clear;add;play` over a playing song"
+                case .shout: "no live input"
+                case .flood: "`play` from stopped, same flood"
+                }
+            let ok = plan ? percentile(c, 0.99) <= 10 && percentile(c, 0.5) <= 3 : percentile(c, 0.99) <= 15
+            rows["\(plan ? "plan" : "play").\(condition.rawValue)"] = Row(
+                figure: "\(name), \(when)", target: target, carillon: p50p99(c), mpd: m.isEmpty ? peer : "\(p50p99(m)) (\(peer))",
+                ratio: m.isEmpty ? "—" : ratio(carillon: percentile(c, 0.99), mpd: percentile(m, 0.99)), met: verdict(ok))
+        }
+    }
+
+    if let c = results["control_carillon"] as? [String: Any], let cl = (c["latency_ms"] as? [String: Any])?["samples"] as? [Double] {
+        let rate = c["requests_per_second"] as? Double ?? 0
+        let m = results["control_mpd"] as? [String: Any]
+        let ml = (m?["latency_ms"] as? [String: Any])?["samples"] as? [Double] ?? []
+        let mrate = m?["requests_per_second"] as? Double ?? .nan
+        rows["control.rate"] = Row(
+            figure: "100 clients × 100 `status` on the UNIX socket: throughput", target: "≥ 20,000 req/s",
+            carillon: String(format: "%.0f req/s", rate), mpd: String(format: "%.0f req/s", mrate),
+            ratio: ratio(carillon: rate, mpd: mrate, higherIsBetter: true), met: verdict(rate >= 20000))
+        rows["control.latency"] = Row(
+            figure: "the same: latency per request", target: "p99 ≤ 10 ms", carillon: p50p99(cl), mpd: p50p99(ml),
+            ratio: ratio(carillon: percentile(cl, 0.99), mpd: percentile(ml, 0.99)), met: verdict(percentile(cl, 0.99) <= 10))
+    }
+
+    if options.wants("idle") {
+        note("idle for \(Int(options.idleSeconds)) s, 1,000 clips, beside \(options.bells) scheduled bells on another daemon")
+        let idle = try CarillonRig(probeLibrary: probe, library: work.file("lib1000"))
+        try mpd.connect().mpd("stop")
+        let bells = try BellRun(probeLibrary: probe, count: options.bells)
+        usleep(5_000_000)  // settle: the first seconds after a start hold one-off work
+        let c0 = ProcessSample(pid: idle.pid)
+        let m0 = ProcessSample(pid: mpd.pid)
+        usleep(UInt32(options.idleSeconds * 1e6))
+        let c1 = ProcessSample(pid: idle.pid)
+        let m1 = ProcessSample(pid: mpd.pid)
+        let cIdle = ProcessSample.rates(c0, c1)
+        let mIdle = ProcessSample.rates(m0, m1)
+        let bellResult = try bells.finish()
+        results["bells"] = bellResult.json
+        let late = bellResult.lateness
+        rows["bells"] = Row(
+            figure: "bell onset − scheduled time, \(late.count) bells (first sample written; CLOCK_REALTIME)", target: "p99 ≤ 10 ms",
+            carillon: p50p99(late) + "; timeline spread p99 \(ms(percentile(bellResult.timelineError, 0.99)))",
+            mpd: "no scheduler", ratio: "—", met: verdict(percentile(late, 0.99) <= 10))
+
+        note("one stream playing for 20 s")
+        _ = try LineSocket(path: idle.socket).call("play", ["clip": "bench.quiet", "level": "background"])
+        try mpd.connect().mpd("command_list_begin\nclear\nadd quiet.wav\nrepeat 1\nsingle 1\nplay\ncommand_list_end")
+        usleep(2_000_000)
+        let c2 = ProcessSample(pid: idle.pid)
+        let m2 = ProcessSample(pid: mpd.pid)
+        usleep(20_000_000)
+        let c3 = ProcessSample(pid: idle.pid)
+        let m3 = ProcessSample(pid: mpd.pid)
+        let cPlay = ProcessSample.rates(c2, c3)
+        let mPlay = ProcessSample.rates(m2, m3)
+        try mpd.connect().mpd("command_list_begin\nstop\nrepeat 0\nsingle 0\ncommand_list_end")
+        results["idle"] = [
+            "seconds": options.idleSeconds,
+            "carillon": ["cpu_percent": cIdle.cpuPercent, "wakeups_per_second": cIdle.wakeups, "vmrss_kb": c1.rssKB, "rss_anon_kb": c1.anonKB, "threads": c1.threads],
+            "mpd": ["cpu_percent": mIdle.cpuPercent, "wakeups_per_second": mIdle.wakeups, "vmrss_kb": m1.rssKB, "rss_anon_kb": m1.anonKB, "threads": m1.threads],
+        ]
+        results["playing"] = [
+            "seconds": 20,
+            "carillon": ["cpu_percent": cPlay.cpuPercent, "wakeups_per_second": cPlay.wakeups],
+            "mpd": ["cpu_percent": mPlay.cpuPercent, "wakeups_per_second": mPlay.wakeups],
+        ]
+        idle.stop()
+        func percent(_ v: Double) -> String { String(format: v < 0.1 ? "%.3f %%" : "%.2f %%", v) }
+        func perSecond(_ v: Double) -> String { String(format: "%.1f/s", v) }
+        rows["idle.cpu"] = Row(
+            figure: "idle CPU over \(Int(options.idleSeconds)) s, 1,000 clips, % of one core", target: "≤ 0.1 %",
+            carillon: percent(cIdle.cpuPercent), mpd: percent(mIdle.cpuPercent) + " (stopped: device closed)",
+            ratio: ratio(carillon: cIdle.cpuPercent, mpd: mIdle.cpuPercent), met: verdict(cIdle.cpuPercent <= 0.1))
+        rows["idle.wakeups"] = Row(
+            figure: "idle wake-ups (context switches, all threads)", target: "≤ 2/s", carillon: perSecond(cIdle.wakeups),
+            mpd: perSecond(mIdle.wakeups), ratio: ratio(carillon: cIdle.wakeups, mpd: mIdle.wakeups), met: verdict(cIdle.wakeups <= 2))
+        rows["playing.cpu"] = Row(
+            figure: "CPU while playing one stream (20 s)", target: "≤ 0.6 %",
+            carillon: "\(percent(cPlay.cpuPercent)), \(perSecond(cPlay.wakeups)) wake-ups", mpd: "\(percent(mPlay.cpuPercent)), \(perSecond(mPlay.wakeups)) wake-ups",
+            ratio: ratio(carillon: cPlay.cpuPercent, mpd: mPlay.cpuPercent), met: verdict(cPlay.cpuPercent <= 0.6))
+        rows["rss"] = Row(
+            figure: "resident memory, idle, 1,000 clips (VmRSS; anonymous part)", target: "≤ 30 MB",
+            carillon: String(format: "%.1f MB (%.1f MB)", Double(c1.rssKB) / 1024, Double(c1.anonKB) / 1024),
+            mpd: String(format: "%.1f MB (%.1f MB)", Double(m1.rssKB) / 1024, Double(m1.anonKB) / 1024),
+            ratio: ratio(carillon: Double(c1.rssKB), mpd: Double(m1.rssKB)), met: verdict(Double(c1.rssKB) / 1024 <= 30))
+    }
+
+    if options.wants("library") {
+        note("import of 1,000 clips")
+        let pool = WAVFile.noise(frames: 48000 + 5 * 1000, channels: 1, amplitude: 8000, seed: 50_000)
+        let files = try (0..<1000).map { i in
+            let path = work.file("import/i\(String(format: "%04d", i)).wav")
+            try Clips.write(Array(pool[(i * 5)..<(i * 5 + 48000)]), to: path, channels: 1)
+            return path
+        }
+        let rig = try CarillonRig(probeLibrary: probe)
+        let t0 = monotonic()
+        let imported = try run(Binaries.client, ["--socket", rig.socket, "library", "import", "--category", "recorded"] + files)
+        let importSeconds = Double(monotonic() - t0) / 1e9
+        rig.stop()
+        guard imported.status == 0 else { throw HarnessError("import failed: \(imported.stderr.suffix(2000))") }
+        rows["import"] = Row(
+            figure: "import 1,000 clips (1 s WAV each: upload, decode, checks, loudness), wall time", target: "≤ 15 s",
+            carillon: String(format: "%.1f s (%.0f clips/s)", importSeconds, 1000 / importSeconds),
+            mpd: String(format: "%.2f s (`update`: tags only)", mpdUpdate1k), ratio: ratio(carillon: importSeconds, mpd: mpdUpdate1k),
+            met: verdict(importSeconds <= 15))
+
+        note("render of 1,000 synthesized clips")
+        var catalog = ""
+        for i in 0..<1000 {
+            catalog += "[[clip]]\nid = \"render.t\(i)\"\ncategory = \"bell\"\ntitle = \"tone \(i)\"\nsynth = \"tone\"\nparams = { frequency = \(300 + i), seconds = 2 }\n\n"
+        }
+        // With the bench's own clips: the plan every rig has needs its alarm.
+        try CarillonLibrary.write(into: work.file("render"))
+        try (CarillonLibrary.catalog + catalog).write(toFile: work.file("render/catalog.toml"), atomically: true, encoding: .utf8)
+        let renderRig = try CarillonRig(probeLibrary: probe, library: work.file("render"))
+        // The daemon renders what is missing by itself once ready; its cache is watched from outside.
+        let cache = renderRig.directory.file("data/cache/synth")
+        let r0 = monotonic()
+        var rendered = 0
+        while rendered < 1000 {
+            usleep(50_000)
+            rendered = ((try? FileManager.default.contentsOfDirectory(atPath: cache)) ?? []).filter { !$0.hasPrefix(".") }.count
+            if Double(monotonic() - r0) > 300e9 { throw HarnessError("only \(rendered) of 1,000 clips rendered in 300 s") }
+        }
+        let renderSeconds = Double(monotonic() - r0) / 1e9
+        renderRig.stop()
+        results["library"] = ["import_seconds": importSeconds, "render_seconds": renderSeconds, "mpd_update_seconds": mpdUpdate1k]
+        rows["render"] = Row(
+            figure: "render 1,000 synthesized clips (2 s tones: synthesis, loudness, cache file), READY → done", target: "",
+            carillon: String(format: "%.1f s (%.0f clips/s)", renderSeconds, 1000 / renderSeconds), mpd: "no rendering",
+            ratio: "—", met: "")
+    }
+
+    mpd.remove()
+    work.remove()
+    Leftovers.removed(work)
+
+    // MARK: - Results and the report
+
+    let order = [
+        "plan.idle", "plan.clip", "plan.shout", "plan.flood", "play.idle", "play.clip", "play.shout", "play.flood", "shout", "bells",
+        "idle.cpu", "idle.wakeups", "playing.cpu", "rss", "startup1000", "startup10000", "import", "render", "control.rate", "control.latency",
+    ]
+    let table = order.compactMap { rows[$0] }
+    results["table"] = table.map(\.json)
+    results["machine"] = machine()
+    results["finished_at"] = ISO8601DateFormatter().string(from: Date())
+    results["load_average_at_end"] = loadAverage()
+    let json = try JSONSerialization.data(withJSONObject: results, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+    guard options.only.isEmpty else {
+        print(String(decoding: json, as: UTF8.self))
+        for row in table { print("\(row.met) \(row.figure): \(row.carillon) | MPD \(row.mpd) | \(row.ratio)") }
+        exit(0)
+    }
+
+    let stamp = (results["started_at"] as? String ?? "run").replacingOccurrences(of: ":", with: "")
+    let resultFile = "\(options.results)/\(stamp).json"
+    try FileManager.default.createDirectory(atPath: options.results, withIntermediateDirectories: true)
+    try json.write(to: URL(fileURLWithPath: resultFile))
+    let scratch = try TemporaryDirectory("carillon-bench-plot")
+    let png = options.results + "/latency-cdf.png"
+    _ = try plotCDF(series: cdf, to: (png as NSString).standardizingPath.hasPrefix("/") ? png : FileManager.default.currentDirectoryPath + "/" + png, in: scratch)
+    scratch.remove()
+
+    let m = machine()
+    var doc = try String(contentsOfFile: options.doc, encoding: .utf8)
+    let header = """
+        Run of \(results["started_at"] ?? "?") (UTC), `\(options.configuration)` build, \(options.runs) runs per latency series after 3 warm-ups. \
+        Machine: \(m["cpu"] ?? "?"), \(m["cores"] ?? "?") cores, \(m["memory_gb"] ?? "?") GB, Debian \(m["debian"] ?? "?"), Linux \(m["kernel"] ?? "?"); \
+        \(m["swift"] ?? "?"); \(m["mpd"] ?? "?"). Load average (1, 5, 15 min) \(results["load_average_at_start"] ?? "?") at the start, \
+        \(results["load_average_at_end"] ?? "?") at the end. Raw results: [`benchmarks/results/\(stamp).json`](../benchmarks/results/\(stamp).json).
+        """
+    doc = try replaceBlock(
+        "table",
+        with: header + "\n\n"
+            + markdownTable(
+                ["figure", "target", "Carillon", "MPD", "Carillon ahead by", "target met"],
+                table.map { [$0.figure, $0.target.isEmpty ? "—" : $0.target, $0.carillon, $0.mpd, $0.ratio, $0.met] }), in: doc)
+
+    var detail: [[String]] = []
+    for (key, value) in latency.sorted(by: { $0.key < $1.key }) {
+        guard let value = value as? [String: Any], let probeSummary = value["probe"] as? [String: Any] else { continue }
+        func cell(_ s: [String: Any]?, _ field: String) -> String { ms(s?[field] as? Double ?? .nan) }
+        let file = value["capture_file"] as? [String: Any]
+        let daemon = value["daemon_log"] as? [String: Any]
+        let flood = value["flood_requests_per_second"] as? Double ?? 0
+        detail.append([
+            "`\(key)`", "\(probeSummary["n"] ?? 0)", cell(probeSummary, "min"), cell(probeSummary, "p25"), cell(probeSummary, "p50"),
+            cell(probeSummary, "p75"), cell(probeSummary, "p90"), cell(probeSummary, "p99"), cell(probeSummary, "max"),
+            file == nil ? "—" : "\(cell(file, "p50")) / \(cell(file, "p99"))", daemon == nil ? "—" : "\(cell(daemon, "p50")) / \(cell(daemon, "p99"))",
+            flood > 0 ? String(format: "%.0f/s", flood) : "—",
+        ])
+    }
+    doc = try replaceBlock(
+        "detail",
+        with: markdownTable(
+            ["series", "n", "min", "p25", "p50", "p75", "p90", "p99", "max", "capture file (inotify) p50 / p99", "daemon's log p50 / p99", "flood answered"],
+            detail), in: doc)
+    try doc.write(toFile: options.doc, atomically: true, encoding: .utf8)
+    note("wrote \(resultFile), \(png) and \(options.doc)")
+} catch {
+    note("failed: \(error)")
+    Leftovers.clear()
+    exit(1)
 }

@@ -1,0 +1,97 @@
+import CarillonTesting
+import Foundation
+import Glibc
+
+/// A carillond whose schedule rings a 0.1 s bell every second: `count` bells after two warm-ups.
+final class BellRun {
+    private let rig: CarillonRig
+    /// The scheduled instants, Unix seconds, warm-ups included.
+    private let instants: [Double]
+
+    init(probeLibrary: String, count: Int) throws {
+        let first = (Date().timeIntervalSince1970).rounded(.up) + 6
+        instants = (0..<(count + 2)).map { first + Double($0) }
+        let clock = DateFormatter()
+        clock.timeZone = TimeZone(identifier: "UTC")
+        clock.dateFormat = "HH:mm:ss"
+        let events = instants.map { "  { at = \"\(clock.string(from: Date(timeIntervalSince1970: $0)))\", play = \"bench.bell\" }," }
+        let schedule = """
+            version = 1
+            timezone = "UTC"
+            grace = 60
+            [terms]
+            "bench" = { from = 2020-01-01, to = 2099-12-31 }
+            [week]
+            mon = "bench"
+            tue = "bench"
+            wed = "bench"
+            thu = "bench"
+            fri = "bench"
+            sat = "bench"
+            sun = "bench"
+            [timetables.bench]
+            events = [
+            \(events.joined(separator: "\n"))
+            ]
+            """
+        rig = try CarillonRig(probeLibrary: probeLibrary, extra: "[schedule]\nfile = \"@DIR@/schedule.toml\"") {
+            try $0.write("schedule.toml", schedule)
+        }
+    }
+
+    /// Waits for the last bell, then matches each scheduled instant with the onset the probe saw.
+    func finish() throws -> BellResult {
+        let last = instants.last ?? 0
+        while Date().timeIntervalSince1970 < last + 1.5 { usleep(100_000) }
+        defer { rig.stop() }
+        let onsets = rig.probe.everything().sorted { $0.wall < $1.wall }
+        var matched: [(scheduled: Double, onset: Onset)] = []
+        // In order: each bell takes the next onset from 200 ms before its instant; one that comes
+        // after the following bell's instant and 900 ms is not its own, and it counts as missing.
+        var next = 0
+        for instant in instants.dropFirst(2) {
+            while next < onsets.count, Double(onsets[next].wall) < (instant - 0.2) * 1e9 { next += 1 }
+            guard next < onsets.count else { break }
+            if Double(onsets[next].wall) < (instant + 1.9) * 1e9 {
+                matched.append((instant, onsets[next]))
+                next += 1
+            }
+        }
+        let lateness = matched.map { (Double($0.onset.wall) - $0.scheduled * 1e9) / 1e6 }
+        // On the capture timeline (frame f sounds at start + f/rate), how far each bell is from where
+        // the schedule puts it relative to the others: no clock is read for this one.
+        let offsets = matched.map { Double($0.onset.frame) / Double(Clips.rate) * 1000 - ($0.scheduled - instants[0]) * 1000 }
+        let middle = percentile(offsets, 0.5)
+        let timelineError = offsets.map { abs($0 - middle) }
+        let verified = try verifyInCapture(frames: matched.map(\.onset.frame))
+        return BellResult(
+            lateness: lateness, timelineError: timelineError, missing: instants.count - 2 - matched.count, verified: verified)
+    }
+
+    /// How many of the frames are, in the capture file itself, a loud sample after 20 ms of quiet.
+    private func verifyInCapture(frames: [Int64]) throws -> Int {
+        guard let data = FileManager.default.contents(atPath: rig.capture.path) else { return 0 }
+        let samples = data.withUnsafeBytes { Array($0.bindMemory(to: Int16.self)) }
+        return frames.filter { frame in
+            let at = Int(frame) * 2
+            let quiet = max(0, at - 2 * Clips.rate / 50)
+            guard at + 1 < samples.count else { return false }
+            return abs(Int(samples[at])) > 1000 || abs(Int(samples[at + 1])) > 1000
+                ? samples[quiet..<at].allSatisfy { abs(Int($0)) <= 1000 } : false
+        }.count
+    }
+}
+
+struct BellResult {
+    /// First bell sample written (CLOCK_REALTIME, the probe's) − scheduled instant, ms.
+    var lateness: [Double]
+    /// |offset on the capture timeline − the median offset|, ms.
+    var timelineError: [Double]
+    var missing: Int
+    /// Onsets found where the probe said, in the capture file.
+    var verified: Int
+
+    var json: [String: Any] {
+        ["lateness_ms": summary(lateness), "timeline_error_ms": summary(timelineError), "missing": missing, "verified_in_capture": verified]
+    }
+}

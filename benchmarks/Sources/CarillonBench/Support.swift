@@ -1,0 +1,212 @@
+import CarillonTesting
+import Foundation
+import Glibc
+import Synchronization
+
+/// CLOCK_MONOTONIC in nanoseconds: the clock of every latency here, the probe's included.
+func monotonic() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}
+
+func milliseconds(from start: UInt64, to end: UInt64) -> Double { (Double(end) - Double(start)) / 1e6 }
+
+/// Nearest-rank percentile of `values` (`p` in 0...1); NaN when empty.
+func percentile(_ values: [Double], _ p: Double) -> Double {
+    let sorted = values.sorted()
+    guard !sorted.isEmpty else { return .nan }
+    return sorted[min(sorted.count - 1, max(0, Int((Double(sorted.count) * p).rounded(.up)) - 1))]
+}
+
+/// Progress on stderr, so that a long run shows where it is.
+func note(_ text: String) {
+    FileHandle.standardError.write(Data("[bench \(String(format: "%6.1f", (Double(monotonic()) - Double(benchStart)) / 1e9))s] \(text)\n".utf8))
+}
+
+/// When the bench started (first asked for: `main` asks at once).
+let benchStart = monotonic()
+
+/// A blocking line-oriented client on a UNIX stream socket: the same code talks to both daemons,
+/// and a request's send time is taken just before its bytes go to the kernel.
+final class LineSocket {
+    let fd: Int32
+    private var buffer = [UInt8]()
+    private var start = 0
+
+    init(path: String) throws {
+        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8) + [0]) }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard result == 0 else {
+            let error = errno
+            close(fd)
+            throw HarnessError("cannot connect to \(path): \(String(cString: strerror(error)))")
+        }
+    }
+
+    deinit { close(fd) }
+
+    /// Writes `line` and a newline, all of it.
+    func send(_ line: String) throws {
+        let bytes = Array((line + "\n").utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard n > 0 else { throw HarnessError("send failed: \(String(cString: strerror(errno)))") }
+            offset += n
+        }
+    }
+
+    /// The next line without its newline; nil once the peer has closed.
+    func readLine() throws -> String? {
+        while true {
+            if let newline = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                let line = String(decoding: buffer[start..<newline], as: UTF8.self)
+                start = newline + 1
+                if start > 65536 {
+                    buffer.removeFirst(start)
+                    start = 0
+                }
+                return line
+            }
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            let n = recv(fd, &chunk, chunk.count, 0)
+            if n == 0 { return nil }
+            guard n > 0 else {
+                if errno == EINTR { continue }
+                throw HarnessError("recv failed: \(String(cString: strerror(errno)))")
+            }
+            buffer.append(contentsOf: chunk[0..<n])
+        }
+    }
+
+    /// carillond: one request line, one response line, parsed.
+    func call(_ cmd: String, _ args: [String: Any] = [:]) throws -> [String: Any] {
+        try send(Self.request(cmd, args))
+        guard let line = try readLine() else { throw HarnessError("carillond closed the connection on \(cmd)") }
+        guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+            throw HarnessError("not a response: \(line)")
+        }
+        guard object["ok"] as? Bool == true else { throw HarnessError("\(cmd) refused: \(line)") }
+        return object["result"] as? [String: Any] ?? [:]
+    }
+
+    static func request(_ cmd: String, _ args: [String: Any] = [:]) -> String {
+        let data = try! JSONSerialization.data(withJSONObject: ["cmd": cmd, "args": args], options: [.sortedKeys])
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// MPD: sends a command (or command list), reads up to its `OK` or `ACK` line.
+    @discardableResult
+    func mpd(_ command: String) throws -> [String] {
+        try send(command)
+        var lines: [String] = []
+        while let line = try readLine() {
+            if line == "OK" { return lines }
+            if line.hasPrefix("ACK") { throw HarnessError("mpd refused `\(command)`: \(line)") }
+            lines.append(line)
+        }
+        throw HarnessError("mpd closed the connection on `\(command)`")
+    }
+
+    /// Waits until a socket at `path` accepts a connection; returns the connection.
+    static func waitFor(path: String, timeout: Double = 30) throws -> LineSocket {
+        let deadline = monotonic() + UInt64(timeout * 1e9)
+        while true {
+            if let socket = try? LineSocket(path: path) { return socket }
+            guard monotonic() < deadline else { throw HarnessError("nothing listens on \(path)") }
+            usleep(500)
+        }
+    }
+}
+
+/// CPU time, context switches and memory of a process, summed over its threads, from /proc.
+struct ProcessSample {
+    /// Time on a CPU (schedstat), nanoseconds.
+    var cpu: UInt64 = 0
+    /// Voluntary and involuntary context switches: each is a wake-up or a preemption.
+    var switches: UInt64 = 0
+    var rssKB = 0
+    var anonKB = 0
+    var threads = 0
+    let at = monotonic()
+
+    init(pid: Int32) {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        threads = tasks.count
+        for task in tasks {
+            if let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/schedstat", encoding: .utf8),
+                let ns = stat.split(separator: " ").first.flatMap({ UInt64($0) })
+            {
+                cpu += ns
+            }
+            for (key, value) in Self.fields("/proc/\(pid)/task/\(task)/status")
+            where key == "voluntary_ctxt_switches" || key == "nonvoluntary_ctxt_switches" {
+                switches += UInt64(value) ?? 0
+            }
+        }
+        for (key, value) in Self.fields("/proc/\(pid)/status") {
+            if key == "VmRSS" { rssKB = Int(value.split(separator: " ").first ?? "") ?? 0 }
+            if key == "RssAnon" { anonKB = Int(value.split(separator: " ").first ?? "") ?? 0 }
+        }
+    }
+
+    private static func fields(_ path: String) -> [(String, String)] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { line in
+            guard let colon = line.firstIndex(of: ":") else { return nil }
+            return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+        }
+    }
+
+    /// CPU use between two samples, in percent of one core, and wake-ups per second.
+    static func rates(_ a: ProcessSample, _ b: ProcessSample) -> (cpuPercent: Double, wakeups: Double) {
+        let seconds = Double(b.at - a.at) / 1e9
+        return (Double(b.cpu - a.cpu) / 1e9 / seconds * 100, Double(b.switches - a.switches) / seconds)
+    }
+}
+
+/// The clips both daemons play, written once as 48 kHz stereo 16-bit WAV.
+enum Clips {
+    static let rate = 48000
+    /// Far above the probe's threshold from its first sample.
+    static func loud(seconds: Double, seed: UInt64 = 1) -> [Int16] {
+        WAVFile.noise(frames: Int(seconds * Double(rate)), channels: 2, amplitude: 12000, seed: seed)
+    }
+    /// Below the probe's threshold (1000): something playing that the onset detector ignores.
+    static func quiet(seconds: Double) -> [Int16] {
+        WAVFile.noise(frames: Int(seconds * Double(rate)), channels: 2, amplitude: 150, seed: 7)
+    }
+
+    static func write(_ samples: [Int16], to path: String, channels: Int = 2, rate: Int = rate) throws {
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try WAVFile.write(path: path, sampleRate: rate, channels: channels, samples: samples)
+    }
+}
+
+/// The daemons and directories the bench made, so that a failed run leaves nothing behind.
+enum Leftovers {
+    private static let pids = Mutex<Set<Int32>>([])
+    private static let directories = Mutex<Set<String>>([])
+
+    static func started(_ pid: Int32) { _ = pids.withLock { $0.insert(pid) } }
+    static func stopped(_ pid: Int32) { _ = pids.withLock { $0.remove(pid) } }
+    static func made(_ directory: TemporaryDirectory) { _ = directories.withLock { $0.insert(directory.path) } }
+    static func removed(_ directory: TemporaryDirectory) { _ = directories.withLock { $0.remove(directory.path) } }
+
+    /// Stops every daemon still running and removes every directory still there.
+    static func clear() {
+        for pid in pids.withLock({ $0 }) {
+            kill(pid, SIGTERM)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+        }
+        for path in directories.withLock({ $0 }) { try? FileManager.default.removeItem(atPath: path) }
+    }
+}
