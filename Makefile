@@ -10,7 +10,7 @@ DEB_PACKAGES := libasound2-dev libsndfile1-dev libsqlite3-dev libsoxr-dev libesp
                 libebur128-dev libical-dev libopus-dev openssl util-linux pkg-config systemd
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build run demo test check-config bench clean install uninstall
+.PHONY: all deps build run demo test check-config bench clean install uninstall fuzz test-sanitize
 
 all: build
 
@@ -42,6 +42,44 @@ AUDIO_TESTS := EndToEndTests|CarillonAudioTests
 test: deps build
 	$(SWIFT) test $(BUILD_FLAGS) --skip-build --filter '$(AUDIO_TESTS)'
 	$(SWIFT) test $(BUILD_FLAGS) --skip-build --skip '$(AUDIO_TESTS)'
+
+# Fuzzing (fuzz/, its own package): libFuzzer over the parsers, with the address sanitizer. Not part of
+# `test`. New inputs go to fuzz/.build/corpus, crashes to fuzz/artifacts; the seeds in fuzz/corpus stay.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= protocol toml schedule plan bundle audio
+FUZZ_BUILD   := $(SWIFT) build --package-path fuzz --scratch-path fuzz/.build -c release \
+                -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
+
+## fuzz: build the fuzz targets and run each for FUZZ_SECONDS (60) s; FUZZ_TARGETS="toml plan" picks; see docs/RELIABILITY.md
+fuzz: deps
+	$(FUZZ_BUILD)
+	bin=$$($(FUZZ_BUILD) --show-bin-path) && mkdir -p fuzz/artifacts && for t in $(FUZZ_TARGETS); do \
+		mkdir -p fuzz/.build/corpus/$$t && \
+		$$bin/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+			-artifact_prefix=fuzz/artifacts/$$t- fuzz/.build/corpus/$$t fuzz/corpus/$$t || exit 1; \
+	done
+
+# Sanitizers: swiftc on Linux supports address and thread (`undefined` and `scudo` are refused). Each has
+# its own scratch path; the end-to-end tests there spawn the sanitized daemons. Every report, the
+# daemons' included, is also written under SANITIZE_LOGS, and any error report there fails the target.
+SANITIZE_LOGS ?= /tmp/carillon-sanitize
+
+## test-sanitize: every test under the address sanitizer (.build-asan), then the thread sanitizer (.build-tsan); slow
+test-sanitize: deps
+	rm -rf $(SANITIZE_LOGS) && mkdir -p $(SANITIZE_LOGS)
+	# Leaks inside the toolchain's libraries, seen with Swift 6.3.1: the test runner's XCTest pass at exit,
+	# one buffer of FileManager.contents(atPath:), one weak-reference side table of Process.run.
+	printf 'leak:libXCTest.so\nleak:readBytesFromFile\nleak:Foundation7ProcessC3run\n' > $(SANITIZE_LOGS)/lsan.supp
+	for s in address:asan thread:tsan; do \
+		sanitizer=$${s%%:*} short=$${s##*:}; \
+		$(SWIFT) build --build-tests --sanitize=$$sanitizer --scratch-path .build-$$short || exit 1; \
+		for filter in "--filter $(AUDIO_TESTS)" "--skip $(AUDIO_TESTS)"; do \
+			ASAN_OPTIONS=log_path=$(SANITIZE_LOGS)/asan LSAN_OPTIONS=suppressions=$(SANITIZE_LOGS)/lsan.supp \
+			TSAN_OPTIONS=log_path=$(SANITIZE_LOGS)/tsan \
+			$(SWIFT) test --skip-build --sanitize=$$sanitizer --scratch-path .build-$$short $$filter || exit 1; \
+		done; \
+		if grep -lE 'ERROR: |WARNING: ThreadSanitizer' $(SANITIZE_LOGS)/$$short.* 2>/dev/null; then exit 1; fi; \
+	done
 
 ## check-config: validate the config and the library it names
 check-config: build
