@@ -48,6 +48,9 @@ extension Station {
         guard data.count <= Self.maxUploadBytes else {
             throw WireError(.badBundle, "the bundle is \(data.count) bytes; the limit is \(Self.maxUploadBytes)")
         }
+        guard !applyingBundle else { throw WireError(.busy, "another bundle is being applied; try again when it is done") }
+        applyingBundle = true
+        defer { applyingBundle = false }
         let archive: BundleArchive
         do { archive = try BundleArchive.parse(data) } catch { throw Self.refusal(error) }
         let manifest = archive.manifest

@@ -25,6 +25,9 @@ public actor Station {
 
     var plays: [PlayID: ActivePlay] = [:]
     var uploads: [String: Upload] = [:]
+    /// A bundle is being checked and applied: one at a time, so that two cannot share a clip file
+    /// that the one failing removes.
+    var applyingBundle = false
     /// The schedule in force, if any, and what the scheduler and the tip rotation remember.
     var active: ActiveSchedule?
     var schedulerState: SchedulerState?
