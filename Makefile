@@ -7,10 +7,10 @@ BIN          := $(shell $(SWIFT) build $(BUILD_FLAGS) --show-bin-path 2>/dev/nul
 
 # Debian packages the build and the tests need: the C libraries and their data (espeak-ng voices).
 DEB_PACKAGES := libasound2-dev libsndfile1-dev libsqlite3-dev libsoxr-dev libespeak-ng-dev espeak-ng-data \
-                libebur128-dev libical-dev libopus-dev openssl util-linux pkg-config systemd
+                libebur128-dev libical-dev libopus-dev openssl util-linux pkg-config systemd sqlite3
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build run demo test check-config bench clean install uninstall fuzz test-sanitize
+.PHONY: all deps build run demo test check-config bench clean install uninstall crash-test load-test soak fuzz test-sanitize
 
 all: build
 
@@ -42,6 +42,18 @@ AUDIO_TESTS := EndToEndTests|CarillonAudioTests
 test: deps build
 	$(SWIFT) test $(BUILD_FLAGS) --skip-build --filter '$(AUDIO_TESTS)'
 	$(SWIFT) test $(BUILD_FLAGS) --skip-build --skip '$(AUDIO_TESTS)'
+
+## crash-test: 200 kill -9s at random moments of schedule, bundle, import, plan and play-log writes (CARILLON_SEED=N replays); see docs/RELIABILITY.md
+crash-test: deps build
+	CARILLON_LONG=1 $(SWIFT) test $(BUILD_FLAGS) --skip-build --filter 'CrashTests'
+
+## load-test: 200 clients, malformed, oversized and slow ones, through two minutes of compressed bells and a plan
+load-test: deps build
+	CARILLON_LONG=1 $(SWIFT) test $(BUILD_FLAGS) --skip-build --filter 'LoadTests'
+
+## soak: ten minutes of real time (CARILLON_SOAK_SECONDS), failing if VmRSS or descriptors grow; and a school year on the injected clock
+soak: deps build
+	CARILLON_SOAK=1 $(SWIFT) test $(BUILD_FLAGS) --skip-build --filter 'SoakTests'
 
 # Fuzzing (fuzz/, its own package): libFuzzer over the parsers, with the address sanitizer. Not part of
 # `test`. New inputs go to fuzz/.build/corpus, crashes to fuzz/artifacts; the seeds in fuzz/corpus stay.

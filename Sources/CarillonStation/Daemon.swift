@@ -117,14 +117,13 @@ public enum Daemon {
         } catch {
             throw ControlError("cannot create \(config.dataDirectory): \(error.localizedDescription)")
         }
-        // Uploads do not outlive the daemon that took them: what a crash left behind is removed.
-        try? FileManager.default.removeItem(atPath: config.dataDirectory + "/uploads")
         let staged = config.dataDirectory + "/restore.sqlite"
         if try Store.applyStagedRestore(staged, database: config.databasePath) {
             logger.notice("database restored from a backup", metadata: ["path": "\(config.databasePath)"])
         }
         let store = try Store.open(path: config.databasePath)
         let library = try await catalog(shipped: shipped, store: store)
+        sweepDataDirectory(config: config, library: library, logger: logger)
         let fromFile = try loadScheduleFile(config: config, library: library)
         let plans = try loadPlans(config: config, library: library, store: store, logger: logger)
 
@@ -180,6 +179,7 @@ public enum Daemon {
             logger: logger)
         let (warmups, warm) = AsyncStream.makeStream(of: Library.self, bufferingPolicy: .bufferingNewest(1))
         warm.yield(library)
+        let (planResumed, resumed) = AsyncStream.makeStream(of: Void.self)
         let reload: @Sendable () async -> Void = {
             do {
                 let new = try StationConfig.load(path: configPath)
@@ -208,9 +208,9 @@ public enum Daemon {
                     .init(
                         service: CacheWarmer(
                             requests: warmups, renderer: renderer, station: station,
-                            logger: logger)),
+                            logger: logger, planResumed: resumed)),
                     .init(service: SchedulerService(station: station, timer: timer)),
-                    .init(service: ControlService(server: server, readiness: readiness)),
+                    .init(service: ControlService(server: server, readiness: readiness, planResumed: planResumed)),
                     .init(service: SignalService(readiness: readiness, notifier: notifier, reload: reload)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],

@@ -34,8 +34,13 @@ struct EventPump: Service {
 struct ControlService: Service {
     let server: ControlServer
     let readiness: Readiness
+    /// Ends once a plan that ran when the daemon died runs again: until then no request is served,
+    /// so `plan.status` never answers "none" for it, and a `plan.start` or `plan.stop` sent at once
+    /// is not undone by the resume that follows it.
+    let planResumed: AsyncStream<Void>
 
     func run() async throws {
+        for await _ in planResumed {}
         do {
             try await cancelWhenGracefulShutdown {
                 try await server.run { await readiness.ready(.control) }
@@ -74,11 +79,14 @@ struct CacheWarmer: Service {
     let renderer: Renderer
     let station: Station
     let logger: Logger
+    /// Finished once the plan, if any, has been resumed: the control socket opens then.
+    let planResumed: AsyncStream<Void>.Continuation
 
     func run() async throws {
         // A plan that ran when the daemon died sounds again first of all: with the synthesized
         // alarm, which is in memory from the start, until its own audio is decoded.
         await station.resumePlan()
+        planResumed.finish()
         for await library in requests.cancelOnGracefulShutdown() {
             // Alarms first: an emergency must not wait for six hundred tips to render.
             let alarms = await offPool { library.decodeAlarms(sampleRate: 48000, renderer: renderer) }

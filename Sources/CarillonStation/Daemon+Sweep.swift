@@ -1,0 +1,33 @@
+import CarillonCore
+import CarillonStore
+import Foundation
+import Logging
+
+extension Daemon {
+    /// Clears what a daemon killed mid-write left in the data directory: every upload (uploads live
+    /// in memory, so none survives a restart), and recordings no catalog row names (a kill between
+    /// putting an import's or a bundle's file in place and committing its row). Without this, a
+    /// daemon crashing during uploads fills the disk, up to 200 MiB per upload.
+    ///
+    /// Runs at start, before the control socket opens: nothing else writes there yet.
+    static func sweepDataDirectory(config: StationConfig, library: Library, logger: Logger) {
+        let files = FileManager.default
+        let uploads = config.dataDirectory + "/uploads"
+        for name in (try? files.contentsOfDirectory(atPath: uploads)) ?? [] {
+            try? files.removeItem(atPath: uploads + "/" + name)
+            logger.notice("removed an upload left by an earlier run", metadata: ["file": "\(name)"])
+        }
+        // Named by the last component only: a data directory moved or spelt differently since the
+        // row was written must not make every recording look unnamed.
+        let named = Set(
+            library.clips.values.compactMap { clip -> String? in
+                if case .file(let path) = clip.source { return (path as NSString).lastPathComponent }
+                return nil
+            })
+        let recordings = config.dataDirectory + "/recordings"
+        for name in (try? files.contentsOfDirectory(atPath: recordings)) ?? [] where !named.contains(name) {
+            try? files.removeItem(atPath: recordings + "/" + name)
+            logger.notice("removed a recording no clip names, left by an earlier run", metadata: ["file": "\(name)"])
+        }
+    }
+}
