@@ -121,7 +121,7 @@ let package = Package(
         .testTarget(name: "CarillonSpeechTests", dependencies: ["CarillonSpeech"], swiftSettings: strict),
         .testTarget(name: "CarillonLoudnessTests", dependencies: ["CarillonLoudness"], swiftSettings: strict),
         .testTarget(name: "CarillonCalendarTests", dependencies: ["CarillonCalendar", "CarillonCore", "CarillonTOML"], swiftSettings: strict),
-        .testTarget(name: "CarillonCoreTests", dependencies: ["CarillonCore", "CarillonTOML"], swiftSettings: strict),
+        .testTarget(name: "CarillonCoreTests", dependencies: ["CarillonCore", "CarillonTOML", "CarillonTesting"], swiftSettings: strict),
         .testTarget(
             name: "CarillonAudioTests", dependencies: ["CarillonAudio", "CarillonTesting", "CSndFile", "COpus"], swiftSettings: strict),
         .testTarget(

@@ -67,7 +67,7 @@ struct OpusTests {
         }
 
         // Whatever arrives from the network: either audio or an error, never a crash or garbage values.
-        var random = SplitMix64(seed: 42)
+        var random = SeededGenerator(seed: 42)
         var refused = 0
         for _ in 0..<3000 {
             let packet = (0..<Int(1 + random.next() % 400)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
@@ -105,15 +105,3 @@ struct OpusTests {
     }
 }
 
-/// A small deterministic generator, so that a failure repeats.
-private struct SplitMix64 {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -52,19 +52,6 @@ enum Reliability {
     }
 }
 
-/// SplitMix64: a deterministic generator, so a randomized run can be replayed from its seed.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// A blocking client of the line protocol: one request, one response line. The test's own, so
 /// that hundreds of them cost threads, not processes, and a failure is the daemon's, not a client's.
 final class LineClient: @unchecked Sendable {
