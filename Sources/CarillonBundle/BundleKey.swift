@@ -43,7 +43,7 @@ public enum BundleKey {
     /// A key's short name, as a manifest names its signer: the first 8 bytes of the SHA-256 of the
     /// raw public key, in hex.
     public static func id(of key: Curve25519.Signing.PublicKey) -> String {
-        SHA256.hash(data: key.rawRepresentation).prefix(8).map { String(format: "%02x", $0) }.joined()
+        BundleArchive.hex(SHA256.hash(data: key.rawRepresentation).prefix(8))
     }
 
     private static func rawKey(pem text: String, label: String, prefix: [UInt8]) throws(BundleError) -> Data {
