@@ -66,10 +66,13 @@ public struct StatusResult: Sendable, Codable, Hashable {
     public var playing: [PlayInfo]
     /// Clips in the library.
     public var clips: Int
+    /// Whether the daemon's writes to its data directory succeed. Always sent by this version;
+    /// optional so that a client still reads the status of a daemon older than the field.
+    public var storage: StorageInfo?
 
     public init(
         server: String, version: String, startedAt: Date, uptimeSeconds: Double, outputs: [OutputInfo],
-        zones: [ZoneInfo], playing: [PlayInfo], clips: Int
+        zones: [ZoneInfo], playing: [PlayInfo], clips: Int, storage: StorageInfo? = nil
     ) {
         self.server = server
         self.version = version
@@ -79,6 +82,36 @@ public struct StatusResult: Sendable, Codable, Hashable {
         self.zones = zones
         self.playing = playing
         self.clips = clips
+        self.storage = storage
+    }
+}
+
+/// The data directory's health in `status`: how the daemon's writes (play log, saved state, plan
+/// runs, audit log) have gone. It follows the last write: one failure makes it `failing`, the next
+/// success makes it `ok` again. Playback never waits on it.
+public struct StorageInfo: Sendable, Codable, Hashable {
+    /// `ok` while the last write succeeded, `failing` when it failed.
+    public var state: String
+    /// Writes that failed since the daemon started; recovery does not reset it.
+    public var failedWrites: Int
+    /// The most recent failure, e.g. `play log write failed: database or disk is full`; kept after a
+    /// recovery, absent if no write has failed since the start.
+    public var lastError: String?
+    public var lastErrorAt: Date?
+    /// While `failing`: when the first failure of the current run of failures happened.
+    public var since: Date?
+
+    /// The value of `state` while writes succeed.
+    public static let ok = "ok"
+    /// The value of `state` once a write has failed and none has succeeded since.
+    public static let failing = "failing"
+
+    public init(state: String, failedWrites: Int, lastError: String? = nil, lastErrorAt: Date? = nil, since: Date? = nil) {
+        self.state = state
+        self.failedWrites = failedWrites
+        self.lastError = lastError
+        self.lastErrorAt = lastErrorAt
+        self.since = since
     }
 }
 

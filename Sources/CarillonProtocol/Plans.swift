@@ -74,10 +74,16 @@ public struct ActivePlanInfo: Sendable, Codable, Hashable {
     public var cycle: Int
     /// Its current play, as in `status`.
     public var play: Int64?
-    /// The plan-run number in the log.
+    /// The plan-run number in the log; 0 when the run could not be recorded.
     public var run: Int64
+    /// Only in `plan.start`'s answer: the plan sounds, but something about it could not be written
+    /// to the data directory, e.g. its saved state, so that it will not resume after a restart.
+    public var warning: String?
 
-    public init(plan: String, title: String, drill: Bool, zones: [String], by: String, startedAt: Date, cycle: Int, play: Int64?, run: Int64) {
+    public init(
+        plan: String, title: String, drill: Bool, zones: [String], by: String, startedAt: Date, cycle: Int, play: Int64?,
+        run: Int64, warning: String? = nil
+    ) {
         self.plan = plan
         self.title = title
         self.drill = drill
@@ -87,6 +93,7 @@ public struct ActivePlanInfo: Sendable, Codable, Hashable {
         self.cycle = cycle
         self.play = play
         self.run = run
+        self.warning = warning
     }
 }
 

@@ -54,7 +54,9 @@ public struct EventsSubscribed: Sendable, Codable, Hashable {
 /// client tells it from a response by that key. Fields that do not apply are absent.
 public struct Event: Sendable, Codable, Hashable {
     /// `play.started`, `play.ended`, `shout.started`, `shout.ended`, `output.fault`,
-    /// `output.recovered`, `schedule.changed`, `library.changed`, `config.reloaded`, `events.dropped`.
+    /// `output.recovered`, `storage.fault`, `storage.recovered`, `schedule.changed`,
+    /// `library.changed`, `config.reloaded`, `plan.started`, `plan.resumed`, `plan.stopped`,
+    /// `events.dropped`.
     public var event: String
     public var at: Date
     public var play: Int64?

@@ -1,4 +1,5 @@
 import CarillonAudio
+import CarillonProtocol
 import Foundation
 
 /// Counters the daemon keeps for `metrics`, in Prometheus' text format.
@@ -23,7 +24,7 @@ struct Metrics {
     /// The exposition text.
     func render(
         uptime: Double, outputs: [OutputStatus], queues: [(zone: String, depth: Int)], clips: [String: Int],
-        scheduleVersion: Int?
+        scheduleVersion: Int?, storage: StorageInfo
     ) -> String {
         var out = ""
         func family(_ name: String, _ type: String, _ help: String) {
@@ -58,6 +59,10 @@ struct Metrics {
             family("carillon_schedule_version", "gauge", "The version of the schedule in force.")
             out += "carillon_schedule_version \(scheduleVersion)\n"
         }
+        family("carillon_storage_failing", "gauge", "1 while the last write to the data directory failed.")
+        out += "carillon_storage_failing \(storage.state == StorageInfo.ok ? 0 : 1)\n"
+        family("carillon_storage_failed_writes_total", "counter", "Writes to the data directory that failed (play log, saved state, plan runs, audit log).")
+        out += "carillon_storage_failed_writes_total \(storage.failedWrites)\n"
         family("carillon_play_latency_seconds", "histogram", "From a play's request to its first sample written to ALSA.")
         for (index, bound) in Self.latencyBuckets.enumerated() {
             out += "carillon_play_latency_seconds_bucket{le=\"\(bound)\"} \(latencyCounts[index])\n"

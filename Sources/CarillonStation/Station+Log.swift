@@ -41,7 +41,8 @@ extension Station {
         }
     }
 
-    /// Records one audited command. A failed write is logged; the command's answer stands.
+    /// Records one audited command. A failed write is logged and counted against the storage's
+    /// health (without a hop onto the actor); the command's answer stands.
     public nonisolated func audit(_ peer: Peer, command: String, arguments: String, result: Result<String?, WireError>) async {
         var record = AuditRecord(
             id: 0, at: Date(), actor: peer.name, role: peer.identity?.role.rawValue ?? "none", source: peer.address,
@@ -53,8 +54,11 @@ extension Station {
             record.errorCode = error.code.rawValue
             record.message = error.message
         }
-        do { _ = try await store.appendAudit(record) } catch {
-            logger.error("audit log write failed", metadata: ["command": "\(command)", "error": "\(error)"])
+        do {
+            _ = try await store.appendAudit(record)
+            storage.succeeded()
+        } catch {
+            storage.failed("audit log", error, metadata: ["command": "\(command)"])
         }
     }
 

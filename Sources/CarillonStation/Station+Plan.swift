@@ -68,6 +68,7 @@ extension Station {
 
     /// `plan.start`: the alarm first, everything else after it. The plan's audio is in memory, the
     /// play goes straight to the engine, and the log, the saved state and the notifier follow.
+    /// A write that fails never refuses the plan: the answer carries a `warning` instead.
     public func planStart(_ args: PlanStartArgs, by: String) async throws(WireError) -> ActivePlanInfo {
         guard let plan = plans[args.plan] else {
             throw WireError(.notFound, "no plan `\(args.plan)`; the plans are \(plans.keys.sorted().joined(separator: ", "))")
@@ -91,16 +92,26 @@ extension Station {
         let record = PlanRunRecord(
             plan: plan.name, title: plan.title, drill: drill, zones: info.zones, startedAt: running.startedAt, startedBy: by,
             timeline: [.init(at: running.startedAt, step: drill ? "drill started" : "started")])
-        do { running.run = try await store.savePlanRun(record) } catch {
-            logger.error("plan run not recorded", metadata: ["error": "\(error)"])
+        var warnings: [String] = []
+        do {
+            running.run = try await store.savePlanRun(record)
+            storage.succeeded()
+        } catch {
+            storage.failed("plan run", error)
+            warnings.append("the run could not be recorded (\(error)), so it is missing from log.plans")
         }
         runningPlan = running
-        await savePlanState()
+        if let error = await savePlanState() {
+            // It sounds, but only memory knows it runs: a crash now would silence it for good.
+            warnings.append("the plan's state could not be saved (\(error)): it will not resume if the daemon restarts")
+        }
         logger.critical(
             drill ? "drill started" : "emergency plan started",
             metadata: ["plan": "\(plan.name)", "zones": "\(info.zones)", "by": "\(by)"])
         announce(plan, running: running, event: "plan.started")
-        return self.info(running)
+        var answer = self.info(running)
+        answer.warning = warnings.isEmpty ? nil : warnings.joined(separator: "; ")
+        return answer
     }
 
     /// `plan.stop`: stops the running plan; its zones go back to the schedule, and the all-clear sounds.
@@ -217,8 +228,12 @@ extension Station {
         return running.zones.contains(zone) || running.zones.contains(ZoneName.all.rawValue)
     }
 
-    private func savePlanState() async {
-        await log { () throws(StoreError) in try await self.store.saveState(Self.planStateKey, SavedPlan(running: self.runningPlan)) }
+    /// Saves the running plan (or none), so that a restart resumes it; the error when that failed.
+    @discardableResult
+    private func savePlanState() async -> StoreError? {
+        await log("plan state") { () throws(StoreError) in
+            try await self.store.saveState(Self.planStateKey, SavedPlan(running: self.runningPlan))
+        }
     }
 
     private func addStep(_ running: RunningPlan, _ step: String) async {
@@ -237,13 +252,15 @@ extension Station {
     }
 
     private func updateRun(_ id: Int64, _ change: (inout PlanRunRecord) -> Void) async {
-        do {
-            guard var run = try await store.planRun(id: id) else { return }
-            change(&run)
-            try await store.savePlanRun(run)
-        } catch {
-            logger.error("plan run not updated", metadata: ["error": "\(error)"])
+        let found: PlanRunRecord?
+        do { found = try await store.planRun(id: id) } catch {
+            logger.error("plan run not updated: it cannot be read", metadata: ["error": "\(error)"])
+            return
         }
+        guard var run = found else { return }
+        change(&run)
+        let updated = run
+        await log("plan run") { () throws(StoreError) in _ = try await self.store.savePlanRun(updated) }
     }
 
     // MARK: - Telling people

@@ -46,7 +46,9 @@ public actor Station {
     var recent: [PlayID: PlayOutcome] = [:]
     var recentOrder: [PlayID] = []
     /// Subscribers of `events`.
-    let events = EventHub()
+    let events: EventHub
+    /// How writes to the data directory go; `log` and `audit` report to it.
+    let storage: StorageHealth
     /// The emergency plans, by name; their cycles decoded into memory; the one that runs.
     var plans: [String: Plan] = [:]
     var planAudio: [String: PlanAudio] = [:]
@@ -81,6 +83,9 @@ public actor Station {
         self.store = store
         self.renderer = renderer
         self.logger = logger
+        let events = EventHub()
+        self.events = events
+        self.storage = StorageHealth(events: events, logger: logger)
         self.nextPlayID = try store.lastPlayID() + 1
         self.arbiter = Arbiter(policies: config.levels.mapValues(\.policy))
         self.fallbackAlarm = PCMBuffer(
@@ -105,7 +110,7 @@ public actor Station {
         }
     }
 
-    /// `status`: outputs, zones, plays, library size.
+    /// `status`: outputs, zones, plays, library size, storage health.
     public func status() -> StatusResult {
         let outputs = engine.status().map { status in
             let format = config.outputs.first { $0.name == status.name }?.format ?? AudioFormat(sampleRate: 0, channels: 0)
@@ -130,7 +135,8 @@ public actor Station {
         return StatusResult(
             server: config.name, version: Self.version, startedAt: startedAt,
             uptimeSeconds: Date().timeIntervalSince(startedAt), outputs: outputs, zones: zones,
-            playing: plays.values.map(\.info).sorted { $0.play < $1.play }, clips: library.clips.count)
+            playing: plays.values.map(\.info).sorted { $0.play < $1.play }, clips: library.clips.count,
+            storage: storage.info)
     }
 
     /// `admin.backup`: a consistent copy of the database in the data directory's `backups/`.
@@ -174,7 +180,7 @@ public actor Station {
         return MetricsResult(
             text: metrics.render(
                 uptime: Date().timeIntervalSince(startedAt), outputs: engine.status(), queues: queues, clips: clips,
-                scheduleVersion: active?.schedule.version))
+                scheduleVersion: active?.schedule.version, storage: storage.info))
     }
 
     /// Applies a re-read config: what can change live does; the rest is logged as needing a restart.
@@ -204,9 +210,20 @@ public actor Station {
         events.publish(Event(event: "config.reloaded"))
     }
 
-    /// The play log must not take playback down with it: a failed write is logged, and play goes on.
-    func log(_ write: () async throws(StoreError) -> Void) async {
-        do { try await write() } catch { logger.error("play log write failed", metadata: ["error": "\(error)"]) }
+    /// The play log and saved state must not take playback down with them: a failed write is
+    /// logged and counted against the storage's health, and play goes on.
+    /// - Parameter what: the kind of write, for the journal and `status`: `play log`, `plan state`, …
+    /// - Returns: the error, for a caller that must tell its client the write failed.
+    @discardableResult
+    func log(_ what: String = "play log", _ write: () async throws(StoreError) -> Void) async -> StoreError? {
+        do {
+            try await write()
+            storage.succeeded()
+            return nil
+        } catch {
+            storage.failed(what, error)
+            return error
+        }
     }
 
     func monotonicNow() -> UInt64 {

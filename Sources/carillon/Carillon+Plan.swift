@@ -63,6 +63,8 @@ extension Carillon {
                         returning: ActivePlanInfo.self)
                 }
                 print("\(active.drill ? "drill" : "plan") \(active.plan) started in \(active.zones.joined(separator: ",")) (run \(active.run))")
+                // It sounds, so the exit status stays 0; what could not be written goes to stderr.
+                if let warning = active.warning { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
             }
         }
 

@@ -20,6 +20,7 @@ extension Carillon {
             if json { return try printJSON(status) }
             print("\(status.server) — carillond \(status.version), up \(formatDuration(status.uptimeSeconds))")
             print("library: \(status.clips) clips")
+            if let storage = status.storage, let line = Self.describe(storage) { print(line) }
             print("outputs:")
             for output in status.outputs {
                 let state = output.fault.map { "fault: \($0)" } ?? output.state
@@ -41,6 +42,21 @@ extension Carillon {
                     print("  #\(play.play)  \(play.clip)  \(play.level)  \(play.zones.joined(separator: ","))")
                 }
             }
+        }
+
+        /// The storage line: always while writes fail; after a recovery, a reminder that some did;
+        /// nothing while every write has succeeded.
+        static func describe(_ storage: StorageInfo) -> String? {
+            let last = storage.lastError.map { error in
+                "last: \(error)" + (storage.lastErrorAt.map { " at \(localTime($0))" } ?? "")
+            }
+            if storage.state != StorageInfo.ok {
+                let since = storage.since.map { " since \(localTime($0))" } ?? ""
+                return "storage: \(storage.state.uppercased())\(since), \(storage.failedWrites) failed writes since start; "
+                    + (last ?? "no error recorded")
+            }
+            guard storage.failedWrites > 0 else { return nil }
+            return "storage: ok; \(storage.failedWrites) writes failed since start" + (last.map { ", \($0)" } ?? "")
         }
     }
 

@@ -121,15 +121,64 @@ struct FaultInjectionTests {
 
     // MARK: - The data directory
 
+    /// `status --json`'s `storage` object.
+    static func storage(_ daemon: DaemonProcess) throws -> [String: Any] {
+        let status = try daemon.client(["status", "--json"])
+        return Reliability.jsonLines(status.stdout).first?["storage"] as? [String: Any] ?? [:]
+    }
+
+    /// The next event line on a subscribed connection, decoded; nil after a minute without one.
+    static func nextEvent(_ client: LineClient) -> [String: Any]? {
+        guard let line = client.readLine(timeout: .seconds(60)) else { return nil }
+        return (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+    }
+
     @Test(
-        "a full data directory: bells keep ringing, the failed writes are reported, changes are refused clearly, and all works again once there is room",
+        "a full data directory: bells keep ringing, the failed writes are reported (log, status, events, metrics), a plan start warns it will not resume, changes are refused clearly, and all works again once there is room",
         .enabled(if: FaultInjectionTests.canMount, "needs root to mount a tmpfs"))
     func dataDirectoryFull() throws {
         var dataDirectory = ""
-        let rig = try Rig.start(prepare: { directory in
-            dataDirectory = directory.file("data")
-            try Self.mount(dataDirectory, size: "16m")
-        })
+        // A second output, `yard`, for a plan: the bells ring in every zone, and a plan suspends
+        // the schedule where it runs, so it runs where the count of bells does not look.
+        let rig = try Rig.start(
+            extraOutputs: """
+                [[output]]
+                name = "yard"
+                device = "yardcap"
+                alsa_conf = '''
+                pcm.yardcap {
+                    type file
+                    slave.pcm { type null }
+                    file "@DIR@/yard.raw"
+                    format "raw"
+                }
+                '''
+                """,
+            extra: """
+                [plans]
+                dir = "@DIR@/plans"
+                """,
+            catalog: """
+                [[clip]]
+                id = "alarm.test"
+                category = "alarm"
+                title = "test alarm"
+                file = "noise.wav"
+                """,
+            prepare: { directory in
+                try directory.write(
+                    "plans/yard.toml",
+                    """
+                    title = "操场警报"
+                    zones = ["yard"]
+                    cycles = 1
+                    [[step]]
+                    alarm = "alarm.test"
+                    seconds = 1
+                    """)
+                dataDirectory = directory.file("data")
+                try Self.mount(dataDirectory, size: "16m")
+            })
         defer {
             rig.daemon.stop()
             Self.unmount(dataDirectory)
@@ -139,7 +188,13 @@ struct FaultInjectionTests {
         let instants = Self.bells(count: 6, every: 2.5)
         try rig.directory.write("s.toml", SchedulerTests.schedule(version: 1, at: instants))
         #expect(try daemon.client(["schedule", "apply", rig.directory.file("s.toml")]).status == 0)
+        // Monitoring listens from before the fault.
+        let monitor = try LineClient(unix: daemon.socketPath)
+        let subscribed = monitor.call("events", ["kinds": ["storage"]])
+        #expect(subscribed?.ok == true, "\(String(describing: subscribed))")
         try Self.waitForLog(daemon) { _ in SchedulerTests.scheduledPlays(daemon) >= 1 }
+        let healthy = try Self.storage(daemon)
+        #expect(healthy["state"] as? String == "ok" && healthy["failed_writes"] as? Int == 0, "\(healthy)")
 
         let filler = dataDirectory + "/filler"
         Self.fill(filler)
@@ -147,6 +202,24 @@ struct FaultInjectionTests {
         try Self.waitForLog(daemon) { _ in SchedulerTests.scheduledPlays(daemon) >= 4 }
         #expect(Self.recentRMS(rig.capture, seconds: 2.5) > 0.01 || SchedulerTests.scheduledPlays(daemon) >= 4)
         try Self.waitForLog(daemon) { $0.contains("play log write failed") || $0.contains("cannot save") }
+        // Reported where monitoring looks: the event first, then `status` and `metrics`.
+        let fault = Self.nextEvent(monitor)
+        #expect(fault?["event"] as? String == "storage.fault", "\(String(describing: fault))")
+        #expect((fault?["detail"] as? String)?.contains("write failed") == true, "\(String(describing: fault))")
+        let failing = try Self.storage(daemon)
+        #expect(failing["state"] as? String == "failing", "\(failing)")
+        #expect((failing["failed_writes"] as? Int ?? 0) > 0, "\(failing)")
+        #expect((failing["last_error"] as? String)?.lowercased().contains("full") == true, "\(failing)")
+        #expect(failing["since"] is String && failing["last_error_at"] is String, "\(failing)")
+        let human = try daemon.client(["status"]).stdout
+        #expect(human.contains("storage: FAILING"), "\(human)")
+        let metrics = try daemon.client(["status", "--prometheus"]).stdout
+        #expect(metrics.contains("carillon_storage_failing 1"), "\(metrics)")
+        // A plan sounds all the same, and says it would not survive a restart.
+        let plan = try daemon.client(["plan", "start", "yard", "--yes"])
+        #expect(plan.status == 0, "a plan is never refused for a full disk: \(plan.stderr)")
+        #expect(plan.stderr.contains("warning:") && plan.stderr.contains("will not resume"), "\(plan.stderr)")
+        print("full data directory: status storage \(failing); plan start warned: \(plan.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
         let manual = try daemon.client(["play", "test.noise", "--wait"])
         #expect(manual.status == 0 && manual.stdout.contains("finished"), "a play sounds on a full disk: \(manual.stdout)\(manual.stderr)")
         try rig.directory.write("s2.toml", SchedulerTests.schedule(version: 2, at: instants))
@@ -164,6 +237,13 @@ struct FaultInjectionTests {
         try FileManager.default.removeItem(atPath: filler)
         let applied = try daemon.client(["schedule", "apply", rig.directory.file("s2.toml")])
         #expect(applied.status == 0, "\(applied.stderr)")
+        // Its audit row is a write that succeeds: the storage is ok again, and the count stays.
+        let recovered = Self.nextEvent(monitor)
+        #expect(recovered?["event"] as? String == "storage.recovered", "\(String(describing: recovered))")
+        let ok = try Self.storage(daemon)
+        #expect(ok["state"] as? String == "ok" && ok["since"] == nil, "\(ok)")
+        #expect((ok["failed_writes"] as? Int ?? 0) >= (failing["failed_writes"] as? Int ?? 0), "\(ok)")
+        #expect(ok["last_error"] is String, "the last failure stays for a look: \(ok)")
         try Self.waitForLog(daemon) { _ in SchedulerTests.scheduledPlays(daemon) >= instants.count }
         #expect(SchedulerTests.scheduledPlays(daemon) == instants.count, "every bell rang, full disk or not")
         // Logging works again: a play now is in the play log.
