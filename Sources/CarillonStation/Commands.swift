@@ -19,10 +19,13 @@ enum Commands {
                 try await station.streamEvents(args, to: session)
             },
             .command(.play, role: .teacher, audited: true, arguments: PlayArgs.self) { args, peer throws(WireError) in
-                try await station.play(args, by: peer.description, role: peer.identity?.role ?? .viewer)
+                let play = { @Sendable () async throws(WireError) in
+                    try await station.play(args, by: peer.description, role: peer.identity?.role ?? .viewer)
+                }
+                return try await args.level == "emergency" ? urgent(play) : play()
             },
             .command(.stop, role: .teacher, audited: true, arguments: StopArgs.self) { args, peer throws(WireError) in
-                try await station.stop(args, by: peer.description, identity: peer.identity)
+                try await urgent { () throws(WireError) in try await station.stop(args, by: peer.description, identity: peer.identity) }
             },
             .stream(.shout, role: .teacher, audited: true, arguments: ShoutArgs.self) { args, session throws(WireError) in
                 try await station.shout(args, session: session)
@@ -84,10 +87,10 @@ enum Commands {
             .command(.planList, role: .viewer, arguments: Empty.self) { _, _ in await station.planList() },
             .command(.planStatus, role: .viewer, arguments: Empty.self) { _, _ in await station.planStatus() },
             .command(.planStart, role: .leader, audited: true, arguments: PlanStartArgs.self) { args, peer throws(WireError) in
-                try await station.planStart(args, by: peer.description)
+                try await urgent { () throws(WireError) in try await station.planStart(args, by: peer.description) }
             },
             .command(.planStop, role: .leader, audited: true, arguments: PlanStopArgs.self) { args, peer throws(WireError) in
-                try await station.planStop(args, by: peer.description)
+                try await urgent { () throws(WireError) in try await station.planStop(args, by: peer.description) }
             },
             .command(.logPlans, role: .viewer, arguments: PlanLogArgs.self) { args, _ throws(WireError) in
                 try await station.planLog(args)
@@ -100,4 +103,13 @@ enum Commands {
             },
         ]
     }
+}
+
+/// Runs a command at high priority, ahead of the other clients' requests waiting for the Station
+/// (see `atHighPriority`): an emergency plan or a stop must not queue behind a flood of `status`.
+/// Not cancelled when its client goes: a plan started stays started.
+func urgent<T: Sendable>(_ body: @escaping @Sendable () async throws(WireError) -> T) async throws(WireError) -> T {
+    try await Task(priority: .high) { () async -> Result<T, WireError> in
+        do throws(WireError) { return .success(try await body()) } catch { return .failure(error) }
+    }.value.get()
 }

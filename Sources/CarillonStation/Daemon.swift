@@ -128,9 +128,9 @@ public enum Daemon {
         let plans = try loadPlans(config: config, library: library, store: store, logger: logger)
 
         let notifier = SystemdNotifier.fromEnvironment()
-        let (events, sink) = AsyncStream.makeStream(of: AudioEvent.self, bufferingPolicy: .unbounded)
+        let events = AudioEventQueue()
         let engine = AudioEngine(
-            outputs: config.outputs, zones: config.declaredZones, onEvent: { sink.yield($0) },
+            outputs: config.outputs, zones: config.declaredZones, onEvent: { events.push($0) },
             watchdog: notifier.flatMap { n in n.watchdogInterval.map { ($0, { n.notify("WATCHDOG=1") }) } })
         let renderer = Renderer(cacheDirectory: config.dataDirectory + "/cache", loudnessTarget: config.loudnessTarget)
         let station = try Station(

@@ -14,14 +14,29 @@ struct PlayStart {
 }
 
 extension Station {
-    func logStart(_ id: PlayID, _ start: PlayStart) async {
-        await log { () throws(StoreError) in
-            try await self.store.recordStarted(id: id, firstSampleAt: start.written, audibleAt: start.audible, latency: start.latency)
+    /// Queues the play log's start row; the request's row is already written (see `unlogged`).
+    func logStart(_ id: PlayID, _ start: PlayStart) {
+        let store = store
+        writes.enqueue { () throws(StoreError) in
+            try await store.recordStarted(id: id, firstSampleAt: start.written, audibleAt: start.audible, latency: start.latency)
         }
+    }
+
+    /// Returns when every play-log write queued so far is in the database: a query made after
+    /// this sees every start and end that happened before it.
+    func flushWrites() async {
+        await writes.flush()
+    }
+
+    /// Folds a batch of engine reports, in order. Nothing on this path waits for the database, so
+    /// the whole batch is one turn of the actor, and a zone is released the turn its play ended.
+    public func handle(_ reports: [AudioEvent]) async {
+        for report in reports { await handle(report) }
     }
 
     /// Folds one engine report into the plays, the Arbiter and the log.
     public func handle(_ event: AudioEvent) async {
+        logger.debug("engine", metadata: ["event": "\(event)"])
         switch event {
         case .started(let play, let zone, let output, let frame, let wall, let mono, let queued):
             let id = PlayID(play)
@@ -45,7 +60,7 @@ extension Station {
                 if unlogged[id] != nil {
                     unlogged[id] = start
                 } else {
-                    await logStart(id, start)
+                    logStart(id, start)
                 }
             }
         case .ended(let play, let zone, let reason, let frames):

@@ -11,6 +11,7 @@ extension Station {
         let query = PlayQuery(
             from: args.from, to: args.to, category: args.category, zone: args.zone, source: args.source, level: args.level,
             limit: limit)
+        await flushWrites()  // every start and end that happened before the question
         do {
             let rows = try await store.plays(query)
             return LogResult(

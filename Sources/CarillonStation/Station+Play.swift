@@ -88,7 +88,7 @@ extension Station {
             id: id, clip: clip.id, zones: names, level: level.rawValue, source: source, requestedBy: peer,
             requestedAt: info.requestedAt)
         await log { () throws(StoreError) in try await self.store.recordRequested(record) }
-        if case .some(.some(let start)) = unlogged.removeValue(forKey: id) { await logStart(id, start) }
+        if case .some(.some(let start)) = unlogged.removeValue(forKey: id) { logStart(id, start) }
         if plays[id] == nil, let outcome = recent[id] {
             // Ended at once (missed or refused everywhere): record that too.
             await log { () throws(StoreError) in
@@ -145,6 +145,7 @@ extension Station {
         // so the change and its cause sound in the same period.
         var pending = (actions.filter(\.isStart) + actions.filter { !$0.isStart })[...]
         while let action = pending.popFirst() {
+            logger.debug("arbiter", metadata: ["action": "\(action)"])
             switch action {
             case .start(let id, let zone, let gainDB):
                 guard let play = plays[id] else { continue }
@@ -226,6 +227,11 @@ extension Station {
             result.outcome = reason.outcome
             result.detail = reason.detail
         }
+        // Queued before anyone hears of the end, so a `log` asked for afterwards finds it (`flushWrites`).
+        let store = store
+        writes.enqueue { [result] () throws(StoreError) in
+            try await store.recordEnded(id: id, at: Date(), outcome: result.outcome, detail: result.detail)
+        }
         recent[id] = result
         metrics.plays[Metrics.PlayKey(category: play.clip.category.rawValue, level: play.level.rawValue, outcome: result.outcome), default: 0] += 1
         recentOrder.append(id)
@@ -240,9 +246,6 @@ extension Station {
         if result.outcome == "failed" || result.outcome == "missed" {
             logger.warning(
                 "play \(result.outcome)", metadata: ["play": "\(id)", "clip": "\(play.clip.id)", "reason": "\(result.detail ?? "")"])
-        }
-        await log { () throws(StoreError) in
-            try await self.store.recordEnded(id: id, at: Date(), outcome: result.outcome, detail: result.detail)
         }
     }
 }

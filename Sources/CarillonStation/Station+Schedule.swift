@@ -43,7 +43,7 @@ extension Station {
         let (decisions, next, wake) = active.policy.step(now: now, state: state)
         schedulerState = next
         // Saved before acting: after a crash, a bell is never rung twice.
-        await log { () throws(StoreError) in try await self.store.saveState(Self.schedulerStateKey, next) }
+        await log("scheduler state") { () throws(StoreError) in try await self.store.saveState(Self.schedulerStateKey, next) }
         for decision in decisions {
             switch decision {
             case .fire(let event, let lateness): await fire(event, lateness: lateness)
@@ -73,7 +73,7 @@ extension Station {
                     logger.warning("no tip to play", metadata: ["event": "\(event.key)", "theme": "\(active?.schedule.theme(on: event.localDate) ?? "none")"])
                     return
                 }
-                await log { () throws(StoreError) in try await self.store.saveState(Self.rotationStateKey, self.rotation) }
+                await log("tip rotation") { () throws(StoreError) in try await self.store.saveState(Self.rotationStateKey, self.rotation) }
                 try await playScheduled(id, event: event, zones: zones, by: by)
             }
         } catch {

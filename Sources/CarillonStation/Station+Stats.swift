@@ -18,6 +18,7 @@ extension Station {
             throw WireError(.invalidArguments, "`from` must not be after `to`")
         }
         let timeZone = active?.schedule.timeZone ?? .current
+        await flushWrites()  // counts every play that ended before the question
         do {
             let report = try await store.stats(StatsQuery(from: args.from, to: args.to, by: grouping, timeZone: timeZone))
             return StatsResult(

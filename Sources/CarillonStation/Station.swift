@@ -49,6 +49,8 @@ public actor Station {
     let events: EventHub
     /// How writes to the data directory go; `log` and `audit` report to it.
     let storage: StorageHealth
+    /// The play log's writes from the engine's reports, which nothing waits for.
+    let writes: WriteBehind
     /// The emergency plans, by name; their cycles decoded into memory; the one that runs.
     var plans: [String: Plan] = [:]
     var planAudio: [String: PlanAudio] = [:]
@@ -86,6 +88,7 @@ public actor Station {
         let events = EventHub()
         self.events = events
         self.storage = StorageHealth(events: events, logger: logger)
+        self.writes = WriteBehind(storage: storage)
         self.nextPlayID = try store.lastPlayID() + 1
         self.arbiter = Arbiter(policies: config.levels.mapValues(\.policy))
         self.fallbackAlarm = PCMBuffer(

@@ -53,6 +53,7 @@ struct Rig {
         let config = """
             [station]
             data_dir = "@DIR@/data"
+            \(keep ? "log_level = \"debug\"" : "")
             [control]
             socket = "@DIR@/control.sock"
             \(control)
@@ -72,8 +73,16 @@ struct Rig {
         return Rig(directory: directory, capture: capture, daemon: daemon, clip: clip)
     }
 
+    /// `CARILLON_KEEP=1`: the daemon logs at debug level, and its directory (config, database,
+    /// captures, `daemon.log`) is kept for a look after the test.
+    static var keep: Bool { ProcessInfo.processInfo.environment["CARILLON_KEEP"] == "1" }
+
     func stop() {
         daemon.stop()
-        directory.remove()
+        if Rig.keep {
+            print("kept \(directory.path)")
+        } else {
+            directory.remove()
+        }
     }
 }
