@@ -141,6 +141,7 @@ public struct ControlServer: Sendable {
             .bind(unixDomainSocketPath: unix.path, cleanupExistingSocketFile: true) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLength: limit)))
+                    try channel.pipeline.syncOperations.addHandler(RequestArrivals())
                     return try NIOAsyncChannel<LineFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
@@ -166,6 +167,7 @@ public struct ControlServer: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLength: limit)))
+                    try channel.pipeline.syncOperations.addHandler(RequestArrivals())
                     return try NIOAsyncChannel<LineFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
@@ -249,7 +251,7 @@ public struct ControlServer: Sendable {
                 func arm() { idle.arm(session.peer.identity == nil ? limits.loginTimeout : limits.idleTimeout) }
                 arm()
                 while let frame = try await session.inbound.next() {
-                    idle.disarm()
+                    idle.took()
                     let reply: Data?
                     switch frame {
                     case .line(let line):
@@ -276,16 +278,44 @@ final class Counter: Sendable {
     func add(_ delta: Int) -> Int { value.withLock { $0 += delta; return $0 } }
 }
 
+/// Counts whole requests as they come off the wire, on the event loop, before the connection's
+/// task reads them. A daemon too busy to read a request at once must not take its client for idle:
+/// under 200 busy clients, requests waited seconds to be read and their connections were closed.
+final class RequestArrivals: ChannelInboundHandler, Sendable {
+    typealias InboundIn = LineFrame
+    typealias InboundOut = LineFrame
+    private let arrived = Atomic(0)
+
+    var count: Int { arrived.load(ordering: .relaxed) }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        arrived.add(1, ordering: .relaxed)
+        context.fireChannelRead(data)
+    }
+}
+
 /// Closes a connection that stays quiet too long. Armed between requests only.
 final class IdleTimer: Sendable {
     private let channel: any Channel
     private let scheduled = Mutex<Scheduled<Void>?>(nil)
+    /// Requests the connection's task has taken; more arrived than taken means one is waiting.
+    private let taken = Atomic(0)
 
     init(channel: any Channel) { self.channel = channel }
 
+    /// The connection's task took a request: the clock stops until `arm`.
+    func took() {
+        taken.add(1, ordering: .relaxed)
+        disarm()
+    }
+
     func arm(_ timeout: Duration) {
         let channel = channel
-        let task = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout / .nanoseconds(1)))) {
+        let task = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout / .nanoseconds(1)))) { [self] in
+            // On the event loop, where the pipeline may be read: a request that came in time and
+            // waits to be read is not silence.
+            let arrived = (try? channel.pipeline.syncOperations.handler(type: RequestArrivals.self))?.count ?? 0
+            guard arrived <= taken.load(ordering: .relaxed) else { return }
             channel.close(promise: nil)
         }
         scheduled.withLock {
