@@ -200,18 +200,20 @@ public enum Daemon {
             }
         }
         // Start order is dependency order; shutdown runs in reverse: signals, control, events, audio.
+        // Named, because ServiceLifecycle otherwise describes each service by reflection at start.
         let group = ServiceGroup(
             configuration: .init(
                 services: [
-                    .init(service: AudioService(engine: engine)),
-                    .init(service: EventPump(station: station, events: events)),
+                    .init(service: AudioService(engine: engine), serviceName: "audio"),
+                    .init(service: EventPump(station: station, events: events), serviceName: "events"),
                     .init(
                         service: CacheWarmer(
                             requests: warmups, renderer: renderer, station: station,
-                            logger: logger, planResumed: resumed)),
-                    .init(service: SchedulerService(station: station, timer: timer)),
-                    .init(service: ControlService(server: server, readiness: readiness, planResumed: planResumed)),
-                    .init(service: SignalService(readiness: readiness, notifier: notifier, reload: reload)),
+                            logger: logger, planResumed: resumed),
+                        serviceName: "cache-warmer"),
+                    .init(service: SchedulerService(station: station, timer: timer), serviceName: "scheduler"),
+                    .init(service: ControlService(server: server, readiness: readiness, planResumed: planResumed), serviceName: "control"),
+                    .init(service: SignalService(readiness: readiness, notifier: notifier, reload: reload), serviceName: "signals"),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
