@@ -17,7 +17,10 @@ let package = Package(
         // The parsers and checks, for the fuzzing package in fuzz/ (make fuzz).
         .library(
             name: "CarillonParsers",
-            targets: ["CarillonTOML", "CarillonCore", "CarillonProtocol", "CarillonBundle", "CarillonAudio", "CarillonLoudness"]),
+            targets: [
+                "CarillonTOML", "CarillonCore", "CarillonProtocol", "CarillonCrypto", "CarillonBundle", "CarillonAudio",
+                "CarillonLoudness",
+            ]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -25,7 +28,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
@@ -38,12 +40,14 @@ let package = Package(
         .systemLibrary(name: "CEbur128", pkgConfig: "libebur128", providers: [.apt(["libebur128-dev"])]),
         .systemLibrary(name: "CICal", pkgConfig: "libical", providers: [.apt(["libical-dev"])]),
         .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
         .target(name: "CarillonTOML", swiftSettings: strict),
+        .target(name: "CarillonCrypto", dependencies: ["COpenSSL"], swiftSettings: strict),
         .target(name: "CarillonCore", dependencies: ["CarillonTOML"], swiftSettings: strict),
         .target(name: "CarillonSynth", swiftSettings: strict),
         .target(
-            name: "CarillonSpeech", dependencies: ["CEspeakNG", .product(name: "Crypto", package: "swift-crypto")],
+            name: "CarillonSpeech", dependencies: ["CEspeakNG", "CarillonCrypto"],
             swiftSettings: strict),
         .target(name: "CarillonLoudness", dependencies: ["CEbur128"], swiftSettings: strict),
         .target(name: "CarillonCalendar", dependencies: ["CarillonCore", "CICal"], swiftSettings: strict),
@@ -59,7 +63,7 @@ let package = Package(
         ),
         .target(name: "CarillonProtocol", dependencies: ["CarillonCore"], swiftSettings: strict),
         .target(
-            name: "CarillonBundle", dependencies: ["CarillonCore", .product(name: "Crypto", package: "swift-crypto")],
+            name: "CarillonBundle", dependencies: ["CarillonCore", "CarillonCrypto"],
             swiftSettings: strict),
         .target(
             name: "CarillonControl",
@@ -68,7 +72,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Crypto", package: "swift-crypto"),
+                "CarillonCrypto",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -79,7 +83,7 @@ let package = Package(
                 "CarillonCore", "CarillonAudio", "CarillonStore", "CarillonProtocol", "CarillonControl",
                 "CarillonTOML", "CarillonSynth", "CarillonSpeech", "CarillonLoudness", "CLinux", "CarillonCalendar",
                 "CarillonBundle",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "CarillonCrypto",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -101,7 +105,7 @@ let package = Package(
             dependencies: [
                 "CarillonProtocol", "CarillonControl", "CarillonCore", "CarillonCalendar", "CarillonAudio",
                 "CarillonSpeech", "CarillonTOML", "CarillonBundle",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "CarillonCrypto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -130,7 +134,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "CarillonBundleTests",
-            dependencies: ["CarillonBundle", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
+            dependencies: ["CarillonBundle", "CarillonCrypto"], swiftSettings: strict),
         .testTarget(name: "CarillonProtocolTests", dependencies: ["CarillonProtocol"], swiftSettings: strict),
         .testTarget(
             name: "CarillonControlTests",
@@ -153,7 +157,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "CarillonTesting", "CarillonProtocol", "CarillonControl", "CarillonLoudness", "CarillonBundle",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "CarillonCrypto",
             ],
             swiftSettings: strict),
     ],

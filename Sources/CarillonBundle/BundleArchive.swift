@@ -1,4 +1,4 @@
-public import Crypto
+public import CarillonCrypto
 public import Foundation
 
 /// A bundle file: a short text header, the signed manifest, its Ed25519 signature, then the parts'

@@ -1,5 +1,5 @@
-public import Crypto
-public import Foundation
+public import CarillonCrypto
+import Foundation
 
 /// An Ed25519 key pair's files, in the PEM forms OpenSSL writes (`openssl genpkey -algorithm ed25519`):
 /// PKCS #8 for the private key, SubjectPublicKeyInfo for the public one. So the bureau may make and

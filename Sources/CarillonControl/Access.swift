@@ -1,4 +1,4 @@
-import Crypto
+import CarillonCrypto
 public import CarillonProtocol
 public import Foundation
 import Synchronization

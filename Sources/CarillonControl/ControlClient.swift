@@ -1,5 +1,5 @@
 public import CarillonProtocol
-import Crypto
+import CarillonCrypto
 public import Foundation
 import NIOCore
 import NIOPosix

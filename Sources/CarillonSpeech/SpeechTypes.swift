@@ -1,4 +1,4 @@
-import Crypto
+import CarillonCrypto
 import Foundation
 
 /// An espeak-ng voice, named as `espeak_SetVoiceByName` expects (a language such as `en`, optionally `+variant`).

@@ -5,7 +5,7 @@ import CarillonLoudness
 public import CarillonProtocol
 import CarillonStore
 import CarillonTOML
-import Crypto
+import CarillonCrypto
 import Foundation
 import Logging
 

@@ -3,7 +3,7 @@ import CarillonCore
 import CarillonLoudness
 public import CarillonProtocol
 import CarillonStore
-import Crypto
+import CarillonCrypto
 import Foundation
 import Logging
 

@@ -1,6 +1,6 @@
 import CarillonBundle
 import CarillonTOML
-import Crypto
+import CarillonCrypto
 public import Foundation
 
 /// `[bureau]`: who this school is to the bureau, and whose bundles it accepts.

@@ -4,7 +4,7 @@ import CarillonControl
 import CarillonCore
 import CarillonProtocol
 import CarillonTOML
-import Crypto
+import CarillonCrypto
 import Foundation
 
 extension Carillon {

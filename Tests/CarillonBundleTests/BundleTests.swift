@@ -1,5 +1,5 @@
 import CarillonBundle
-import Crypto
+import CarillonCrypto
 import Foundation
 import Testing
 

@@ -1,7 +1,7 @@
 import CarillonBundle
 import CarillonProtocol
 import CarillonTesting
-import Crypto
+import CarillonCrypto
 import Foundation
 import Testing
 

@@ -1,7 +1,7 @@
 import CLibFuzzer
 import CarillonBundle
 import CarillonCore
-import Crypto
+import CarillonCrypto
 import Foundation
 
 /// Any bytes as a bundle file, read and verified as a school does (`BundleArchive.parse`, then
