@@ -7,8 +7,9 @@ extension CommandSpec {
     /// audited, with the address and never the token.
     public static func auth(access: AccessControl, limiter: LoginLimiter) -> CommandSpec {
         let name = CommandName.auth.rawValue
-        return CommandSpec(name: name, role: nil, audited: true) { line, id, session, audit in
+        return CommandSpec(name: name, role: nil, audited: true) { line, head, session, audit in
             let peer = session.peer
+            let id = head.id
             let outcome: Result<Identity, WireError>
             do throws(WireError) {
                 outcome = .success(try authenticate(line: line, peer: peer, access: access, limiter: limiter))
@@ -19,10 +20,10 @@ extension CommandSpec {
             case .success(let identity):
                 session.peer.identity = identity
                 await audit(session.peer, name, "{}", .success(nil))
-                return Dispatcher.encode(Response.success(id, identity))
+                return Dispatcher.encodeLine(Response.success(id, identity))
             case .failure(let error):
                 await audit(peer, name, "{}", .failure(error))
-                return Dispatcher.encode(.failure(id, error))
+                return Dispatcher.encodeLine(.failure(id, error))
             }
         }
     }

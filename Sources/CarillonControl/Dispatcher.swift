@@ -9,17 +9,18 @@ public struct CommandSpec: Sendable {
     public let role: Role?
     /// State-changing commands are written to the audit log, refusals included.
     public let audited: Bool
-    let run: @Sendable (_ line: Data, _ id: RequestID?, _ session: any ControlSession, _ audit: Auditor) async -> Data?
+    let run: @Sendable (_ line: Data, _ head: ParsedHead, _ session: any ControlSession, _ audit: Auditor) async -> [UInt8]?
 
     /// Declares a command whose arguments decode as `A` and whose result encodes as `R`.
     public static func command<A: Codable & Sendable, R: Codable & Sendable>(
         _ name: CommandName, role: Role?, audited: Bool = false, arguments: A.Type,
         handler: @escaping @Sendable (A, Peer) async throws(WireError) -> R
     ) -> CommandSpec {
-        CommandSpec(name: name.rawValue, role: role, audited: audited) { line, id, session, audit in
+        CommandSpec(name: name.rawValue, role: role, audited: audited) { line, head, session, audit in
             let peer = session.peer
+            let id = head.id
             let args: A
-            switch await admitted(A.self, line: line, id: id, name: name, role: role, audited: audited, peer: peer, audit: audit) {
+            switch await admitted(A.self, line: line, head: head, name: name, role: role, audited: audited, peer: peer, audit: audit) {
             case .success(let admitted): args = admitted
             case .failure(let refusal): return refusal.reply
             }
@@ -27,8 +28,8 @@ public struct CommandSpec: Sendable {
             do throws(WireError) { outcome = .success(try await handler(args, peer)) } catch { outcome = .failure(error) }
             if audited { await audit(peer, name.rawValue, Dispatcher.json(args), outcome.map { Optional(Dispatcher.json($0)) }) }
             switch outcome {
-            case .success(let result): return Dispatcher.encode(Response.success(id, result))
-            case .failure(let error): return Dispatcher.encode(.failure(id, error))
+            case .success(let result): return Dispatcher.encodeLine(Response.success(id, result))
+            case .failure(let error): return Dispatcher.encodeLine(.failure(id, error))
             }
         }
     }
@@ -39,10 +40,11 @@ public struct CommandSpec: Sendable {
         _ name: CommandName, role: Role, audited: Bool = false, arguments: A.Type,
         handler: @escaping @Sendable (A, any ControlSession) async throws(WireError) -> Void
     ) -> CommandSpec {
-        CommandSpec(name: name.rawValue, role: role, audited: audited) { line, id, session, audit in
+        CommandSpec(name: name.rawValue, role: role, audited: audited) { line, head, session, audit in
             let peer = session.peer
+            let id = head.id
             let args: A
-            switch await admitted(A.self, line: line, id: id, name: name, role: role, audited: audited, peer: peer, audit: audit) {
+            switch await admitted(A.self, line: line, head: head, name: name, role: role, audited: audited, peer: peer, audit: audit) {
             case .success(let admitted): args = admitted
             case .failure(let refusal): return refusal.reply
             }
@@ -54,29 +56,31 @@ public struct CommandSpec: Sendable {
             } catch {
                 if audited { await audit(peer, name.rawValue, Dispatcher.json(args), .failure(error)) }
                 // Refused before it was accepted: the refusal is the answer.
-                return session.wasAccepted ? nil : Dispatcher.encode(.failure(id, error))
+                return session.wasAccepted ? nil : Dispatcher.encodeLine(.failure(id, error))
             }
         }
     }
 
     /// A refusal before the handler ran: the response line to send.
-    struct Refusal: Error { let reply: Data }
+    struct Refusal: Error { let reply: [UInt8] }
 
     /// Runs `admit`, and turns its refusal into the response line, audited when the command is.
     static func admitted<A: Codable & Sendable>(
-        _ type: A.Type, line: Data, id: RequestID?, name: CommandName, role: Role?, audited: Bool, peer: Peer,
+        _ type: A.Type, line: Data, head: ParsedHead, name: CommandName, role: Role?, audited: Bool, peer: Peer,
         audit: Auditor
     ) async -> Result<A, Refusal> {
         do throws(WireError) {
-            return .success(try admit(A.self, line: line, command: name.rawValue, role: role, peer: peer))
+            return .success(try admit(A.self, line: line, head: head, command: name.rawValue, role: role, peer: peer))
         } catch {
             if audited { await audit(peer, name.rawValue, "{}", .failure(error)) }
-            return .failure(Refusal(reply: Dispatcher.encode(.failure(id, error))))
+            return .failure(Refusal(reply: Dispatcher.encodeLine(.failure(head.id, error))))
         }
     }
 
     /// The checks every command passes, in this order: who may run it, its arguments, its zones.
-    static func admit<A: Codable & Sendable>(_ type: A.Type, line: Data, command: String, role: Role?, peer: Peer) throws(WireError) -> A {
+    static func admit<A: Codable & Sendable>(
+        _ type: A.Type, line: Data, head: ParsedHead, command: String, role: Role?, peer: Peer
+    ) throws(WireError) -> A {
         if let role {
             guard let identity = peer.identity else {
                 throw WireError(.unauthenticated, "send `auth` with your token first")
@@ -86,8 +90,13 @@ public struct CommandSpec: Sendable {
             }
         }
         var args: A
-        do { args = try Wire.decoder().decode(Request<A>.self, from: line).args } catch {
-            throw WireError(.invalidArguments, Dispatcher.explain(error))
+        if head.isPlain, let empty = Empty() as? A {
+            // A plain line's `args` is absent, null or `{}`: JSONDecoder would give `Empty()` too.
+            args = empty
+        } else {
+            do { args = try Wire.decoder().decode(Request<A>.self, from: line).args } catch {
+                throw WireError(.invalidArguments, Dispatcher.explain(error))
+            }
         }
         if let allowed = peer.identity?.zones, var scoped = args as? any ZoneTargeting {
             let asked = scoped.zones ?? ["all"]
@@ -103,6 +112,13 @@ public struct CommandSpec: Sendable {
         }
         return args
     }
+}
+
+/// What the dispatcher read of a request line before its command runs.
+struct ParsedHead: Sendable {
+    var id: RequestID?
+    /// The line was read by `RequestScanner`: only `id`, `cmd`, and `args` absent, null or `{}`.
+    var isPlain: Bool
 }
 
 /// Writes one audit entry: who, the command, its arguments as JSON, and its result as JSON or its error.
@@ -127,21 +143,35 @@ public struct Dispatcher: Sendable {
 
     /// Answers one request line; nil when a streaming command wrote its own replies.
     public func respond(to line: Data, session: any ControlSession) async -> Data? {
-        let head: RequestHead
-        do {
-            head = try Wire.decoder().decode(RequestHead.self, from: line)
-        } catch {
-            let id = try? Wire.decoder().decode(IDOnly.self, from: line).id
-            return Self.encode(.failure(id, WireError(.malformedRequest, "not a request: \(Self.explain(error))")))
+        await reply(to: line, session: session).map { Data($0) }
+    }
+
+    /// Answers one request line with the response line's bytes, without its newline; nil when a
+    /// streaming command wrote its own replies.
+    func reply(to line: Data, session: any ControlSession) async -> [UInt8]? {
+        let name: String
+        let head: ParsedHead
+        if let plain = RequestScanner.scan(line) {
+            name = plain.cmd
+            head = ParsedHead(id: plain.id, isPlain: true)
+        } else {
+            do {
+                let decoded = try Wire.decoder().decode(RequestHead.self, from: line)
+                name = decoded.cmd
+                head = ParsedHead(id: decoded.id, isPlain: false)
+            } catch {
+                let id = try? Wire.decoder().decode(IDOnly.self, from: line).id
+                return Self.encodeLine(.failure(id, WireError(.malformedRequest, "not a request: \(Self.explain(error))")))
+            }
         }
-        guard let command = commands[head.cmd] else {
+        guard let command = commands[name] else {
             // Before `auth`, a TCP client learns nothing, not even which commands exist.
             if session.peer.identity == nil {
-                return Self.encode(.failure(head.id, WireError(.unauthenticated, "send `auth` with your token first")))
+                return Self.encodeLine(.failure(head.id, WireError(.unauthenticated, "send `auth` with your token first")))
             }
-            return Self.encode(.failure(head.id, WireError(.unknownCommand, "unknown command `\(head.cmd)`")))
+            return Self.encodeLine(.failure(head.id, WireError(.unknownCommand, "unknown command `\(name)`")))
         }
-        return await command.run(line, head.id, session, audit)
+        return await command.run(line, head, session, audit)
     }
 
     /// Answers one line for a peer that cannot stream: for tests and tools.
@@ -152,18 +182,34 @@ public struct Dispatcher: Sendable {
 
     /// The reply to a line over the limit.
     public static func overlongReply(limit: Int) -> Data {
-        encode(.failure(nil, WireError(.lineTooLong, "request line longer than \(limit) bytes; discarded")))
+        Data(overlongLine(limit: limit))
+    }
+
+    static func overlongLine(limit: Int) -> [UInt8] {
+        encodeLine(.failure(nil, WireError(.lineTooLong, "request line longer than \(limit) bytes; discarded")))
     }
 
     /// One response line, without its newline.
     public static func encode<R>(_ response: Response<R>) -> Data {
+        Data(encodeLine(response))
+    }
+
+    /// One response line's bytes, without its newline.
+    static func encodeLine<R>(_ response: Response<R>) -> [UInt8] {
+        if let bytes = WireJSON.encode(response) { return bytes }
         // Encoding our own Codable values cannot fail; fall back to a fixed line rather than crash.
-        (try? Wire.encoder().encode(response))
-            ?? Data(#"{"ok":false,"error":{"code":"internal","message":"cannot encode the response"}}"#.utf8)
+        return (try? Wire.encoder().encode(response)).map { Array($0) }
+            ?? Array(#"{"ok":false,"error":{"code":"internal","message":"cannot encode the response"}}"#.utf8)
+    }
+
+    /// `value` as `Wire.encoder()` writes it.
+    static func wireJSON<T: Encodable>(_ value: T) throws -> [UInt8] {
+        if let bytes = WireJSON.encode(value) { return bytes }
+        return Array(try Wire.encoder().encode(value))
     }
 
     static func json<T: Encodable>(_ value: T) -> String {
-        (try? Wire.encoder().encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        (try? wireJSON(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 
     /// A short, human explanation of a JSON decoding failure.
@@ -230,7 +276,7 @@ public struct LineWriter: Sendable {
 
     /// Writes one value as one JSON line.
     public func send<T: Encodable>(_ value: T) async throws {
-        try await write(try Wire.encoder().encode(value))
+        try await write(Data(try Dispatcher.wireJSON(value)))
     }
 }
 

@@ -239,6 +239,8 @@ struct PlanTests {
     func introOnce() throws {
         let rig = try Self.start()
         defer { rig.stop() }
+        // Until its audio is prepared (just after READY) a plan sounds its alarm alone, by design.
+        try FaultInjectionTests.waitForLog(rig.daemon) { $0.contains("plans ready") }
         let startFrame = rig.capture.samples().count / 2
         #expect(try rig.daemon.client(["plan", "start", "intro", "--yes"]).status == 0)
         try Self.waitFor(rig, seconds: 8)
