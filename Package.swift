@@ -14,12 +14,12 @@ let package = Package(
     products: [
         .executable(name: "carillond", targets: ["carillond"]),
         .executable(name: "carillon", targets: ["carillon"]),
-        // The parsers and checks, for the fuzzing package in fuzz/ (make fuzz).
+        // The parsers and checks, and the control line framing, for the fuzzing package in fuzz/ (make fuzz).
         .library(
             name: "CarillonParsers",
             targets: [
                 "CarillonTOML", "CarillonCore", "CarillonProtocol", "CarillonCrypto", "CarillonBundle", "CarillonAudio",
-                "CarillonLoudness",
+                "CarillonLoudness", "CarillonControl",
             ]),
     ],
     dependencies: [

@@ -11,17 +11,24 @@ let fuzzTargets: [(product: String, target: String)] = [
     ("fuzz-plan", "FuzzPlan"),
     ("fuzz-bundle", "FuzzBundle"),
     ("fuzz-audio", "FuzzAudio"),
+    ("fuzz-lines", "FuzzLines"),
 ]
 
 let package = Package(
     name: "CarillonFuzz",
     platforms: [.macOS(.v15)],
     products: fuzzTargets.map { .executable(name: $0.product, targets: [$0.target]) },
-    dependencies: [.package(name: "Carillon", path: "..")],
+    dependencies: [
+        .package(name: "Carillon", path: ".."),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    ],
     targets: [.target(name: "CLibFuzzer")]
         + fuzzTargets.map {
             .executableTarget(
-                name: $0.target, dependencies: ["CLibFuzzer", .product(name: "CarillonParsers", package: "Carillon")])
+                name: $0.target,
+                dependencies: ["CLibFuzzer", .product(name: "CarillonParsers", package: "Carillon")]
+                    // The line framing runs in a NIO pipeline: an EmbeddedChannel stands in for the socket.
+                    + ($0.target == "FuzzLines" ? [.product(name: "NIOEmbedded", package: "swift-nio")] : []))
         },
     swiftLanguageModes: [.v6]
 )
