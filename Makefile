@@ -108,10 +108,12 @@ bench: deps
 		echo "installing:" $$missing; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
-	$(SWIFT) build -c release $(BUILD_FLAGS)
+	t0=$$(date +%s) && $(SWIFT) build -c release $(BUILD_FLAGS) && \
+	echo "bench: release build took $$(($$(date +%s) - t0)) s"
 	bin=$$($(SWIFT) build -c release $(BUILD_FLAGS) --show-bin-path) && \
 	$$(command -v cc || command -v clang) -O2 -Wall -shared -fPIC -o $$bin/alsa-probe.so benchmarks/probe/alsa-probe.c -ldl -lasound && \
-	$$bin/carillon-bench --probe $$bin/alsa-probe.so --configuration release $(BENCH_FLAGS)
+	t0=$$(date +%s) && $$bin/carillon-bench --probe $$bin/alsa-probe.so --configuration release $(BENCH_FLAGS) && \
+	echo "bench: measuring took $$(($$(date +%s) - t0)) s"
 
 clean:
 	rm -rf .build

@@ -8,8 +8,11 @@ final class BellRun {
     /// The scheduled instants, Unix seconds, warm-ups included.
     private let instants: [Double]
 
-    init(probeLibrary: String, count: Int) throws {
-        let first = (Date().timeIntervalSince1970).rounded(.up) + 6
+    /// The first instant (a whole second, Unix time) far enough ahead for a daemon or two to start.
+    static func firstInstant() -> Double { Date().timeIntervalSince1970.rounded(.up) + 6 }
+
+    /// - Parameter first: the first warm-up's instant; daemons given the same one ring together.
+    init(probeLibrary: String, count: Int, first: Double = BellRun.firstInstant()) throws {
         instants = (0..<(count + 2)).map { first + Double($0) }
         let clock = DateFormatter()
         clock.timeZone = TimeZone(identifier: "UTC")
@@ -90,6 +93,21 @@ struct BellResult {
     var missing: Int
     /// Onsets found where the probe said, in the capture file.
     var verified: Int
+
+    /// The bells of several daemons, as one series.
+    init(merging parts: [BellResult]) {
+        lateness = parts.flatMap(\.lateness)
+        timelineError = parts.flatMap(\.timelineError)
+        missing = parts.reduce(0) { $0 + $1.missing }
+        verified = parts.reduce(0) { $0 + $1.verified }
+    }
+
+    init(lateness: [Double], timelineError: [Double], missing: Int, verified: Int) {
+        self.lateness = lateness
+        self.timelineError = timelineError
+        self.missing = missing
+        self.verified = verified
+    }
 
     var json: [String: Any] {
         ["lateness_ms": summary(lateness), "timeline_error_ms": summary(timelineError), "missing": missing, "verified_in_capture": verified]

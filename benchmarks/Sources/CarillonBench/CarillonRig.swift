@@ -141,6 +141,29 @@ final class CarillonRig {
         throw HarnessError("the plan `bench` never became ready")
     }
 
+    /// Waits out the one-off work that follows a start: the plan's alarm decoded, no render job
+    /// running, the worker threads of that work retired (libdispatch ends an idle worker 5 s after
+    /// its last job), then 1 s in which no thread started or ended and the daemon used under 1 % of
+    /// a core. Watched in 250 ms windows; gives up after `limit` seconds. Returns the seconds waited.
+    func settle(limit: Double = 20) throws -> Double {
+        let t0 = monotonic()
+        func seconds(since t: UInt64) -> Double { Double(monotonic() - t) / 1e9 }
+        try waitForPlan()
+        let control = try LineSocket(path: socket)
+        while try control.call("library.progress")["running"] as? Bool == true, seconds(since: t0) < limit { usleep(50_000) }
+        var lastBusy = monotonic()
+        var lastChange = monotonic()
+        var last = ProcessSample(pid: pid)
+        while seconds(since: t0) < limit, seconds(since: lastBusy) < 5.5 || seconds(since: lastChange) < 1 {
+            usleep(250_000)
+            let now = ProcessSample(pid: pid)
+            if ProcessSample.rates(last, now).cpuPercent >= 1 { lastBusy = monotonic() }
+            if Set(now.perThread.keys) != Set(last.perThread.keys) { lastChange = monotonic() }
+            last = now
+        }
+        return seconds(since: t0)
+    }
+
     /// The daemon's own latency of each play, by play number, from its play log.
     func loggedLatencies() throws -> [Int: Double] {
         let control = try LineSocket(path: socket)

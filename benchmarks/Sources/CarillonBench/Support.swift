@@ -27,6 +27,26 @@ func note(_ text: String) {
 /// When the bench started (first asked for: `main` asks at once).
 let benchStart = monotonic()
 
+/// The wall time of each section of the run, in the order they ran: `make bench` has a budget.
+final class PhaseClock {
+    private(set) var laps: [(name: String, seconds: Double)] = []
+    private var started = monotonic()
+
+    /// Ends the section that ran since the last lap (or the start) and names it.
+    func lap(_ name: String) {
+        let now = monotonic()
+        laps.append((name, Double(now - started) / 1e9))
+        started = now
+    }
+
+    var json: [String: Double] { Dictionary(laps.map { ($0.name, $0.seconds) }, uniquingKeysWith: +) }
+
+    var summary: String {
+        laps.map { $0.name + String(format: " %.1f s", $0.seconds) }.joined(separator: ", ")
+            + String(format: "; %.1f s in all", laps.reduce(0) { $0 + $1.seconds })
+    }
+}
+
 /// A blocking line-oriented client on a UNIX stream socket: the same code talks to both daemons,
 /// and a request's send time is taken just before its bytes go to the kernel.
 final class LineSocket {
@@ -125,30 +145,36 @@ final class LineSocket {
     }
 }
 
-/// CPU time, context switches and memory of a process, summed over its threads, from /proc.
+/// CPU time, context switches and memory of a process, thread by thread, from /proc.
 struct ProcessSample {
-    /// Time on a CPU (schedstat), nanoseconds.
-    var cpu: UInt64 = 0
-    /// Voluntary and involuntary context switches: each is a wake-up or a preemption.
-    var switches: UInt64 = 0
+    /// Per thread (by id): time on a CPU (schedstat, nanoseconds), and voluntary plus involuntary
+    /// context switches (each is a wake-up or a preemption).
+    var perThread: [Int: (cpu: UInt64, switches: UInt64)] = [:]
     var rssKB = 0
     var anonKB = 0
-    var threads = 0
+    var threads: Int { perThread.count }
     let at = monotonic()
+
+    /// Summed over the threads.
+    var cpu: UInt64 { perThread.values.reduce(0) { $0 + $1.cpu } }
+    var switches: UInt64 { perThread.values.reduce(0) { $0 + $1.switches } }
 
     init(pid: Int32) {
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
-        threads = tasks.count
         for task in tasks {
+            guard let tid = Int(task) else { continue }
+            var cpu: UInt64 = 0
+            var switches: UInt64 = 0
             if let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/schedstat", encoding: .utf8),
                 let ns = stat.split(separator: " ").first.flatMap({ UInt64($0) })
             {
-                cpu += ns
+                cpu = ns
             }
             for (key, value) in Self.fields("/proc/\(pid)/task/\(task)/status")
             where key == "voluntary_ctxt_switches" || key == "nonvoluntary_ctxt_switches" {
                 switches += UInt64(value) ?? 0
             }
+            perThread[tid] = (cpu, switches)
         }
         for (key, value) in Self.fields("/proc/\(pid)/status") {
             if key == "VmRSS" { rssKB = Int(value.split(separator: " ").first ?? "") ?? 0 }
@@ -164,10 +190,21 @@ struct ProcessSample {
         }
     }
 
-    /// CPU use between two samples, in percent of one core, and wake-ups per second.
-    static func rates(_ a: ProcessSample, _ b: ProcessSample) -> (cpuPercent: Double, wakeups: Double) {
+    /// CPU use between two samples, in percent of one core, and wake-ups per second. Thread by
+    /// thread: a thread started in between counts whole, and one that ended in between (its last
+    /// figures are lost with it) counts for nothing rather than making the sum go down; `ended`
+    /// says how many did.
+    static func rates(_ a: ProcessSample, _ b: ProcessSample) -> (cpuPercent: Double, wakeups: Double, ended: Int) {
         let seconds = Double(b.at - a.at) / 1e9
-        return (Double(b.cpu - a.cpu) / 1e9 / seconds * 100, Double(b.switches - a.switches) / seconds)
+        var cpu: UInt64 = 0
+        var switches: UInt64 = 0
+        for (tid, now) in b.perThread {
+            let before = a.perThread[tid] ?? (0, 0)
+            cpu += now.cpu >= before.cpu ? now.cpu - before.cpu : 0
+            switches += now.switches >= before.switches ? now.switches - before.switches : 0
+        }
+        let ended = a.perThread.keys.filter { b.perThread[$0] == nil }.count
+        return (Double(cpu) / 1e9 / seconds * 100, Double(switches) / seconds, ended)
     }
 }
 
