@@ -141,19 +141,7 @@ struct FaultInjectionTests {
         // A second output, `yard`, for a plan: the bells ring in every zone, and a plan suspends
         // the schedule where it runs, so it runs where the count of bells does not look.
         let rig = try Rig.start(
-            extraOutputs: """
-                [[output]]
-                name = "yard"
-                device = "yardcap"
-                alsa_conf = '''
-                pcm.yardcap {
-                    type file
-                    slave.pcm { type null }
-                    file "@DIR@/yard.raw"
-                    format "raw"
-                }
-                '''
-                """,
+            extraOutputs: Rig.output("yard", capturingTo: "@DIR@/yard.raw"),
             extra: """
                 [plans]
                 dir = "@DIR@/plans"
@@ -206,15 +194,19 @@ struct FaultInjectionTests {
         let fault = Self.nextEvent(monitor)
         #expect(fault?["event"] as? String == "storage.fault", "\(String(describing: fault))")
         #expect((fault?["detail"] as? String)?.contains("write failed") == true, "\(String(describing: fault))")
+        // The event proves the change to failing. Storage follows the last write, and on a full disk
+        // an in-place UPDATE can still succeed, so a snapshot may read ok again in between
+        // (`since` is only there while failing): what it must show is the failures.
         let failing = try Self.storage(daemon)
-        #expect(failing["state"] as? String == "failing", "\(failing)")
         #expect((failing["failed_writes"] as? Int ?? 0) > 0, "\(failing)")
         #expect((failing["last_error"] as? String)?.lowercased().contains("full") == true, "\(failing)")
-        #expect(failing["since"] is String && failing["last_error_at"] is String, "\(failing)")
+        #expect(failing["last_error_at"] is String, "\(failing)")
+        #expect(failing["state"] as? String == "ok" || failing["since"] is String, "\(failing)")
         let human = try daemon.client(["status"]).stdout
-        #expect(human.contains("storage: FAILING"), "\(human)")
+        #expect(human.contains("storage: FAILING") || human.contains("writes failed since start"), "\(human)")
         let metrics = try daemon.client(["status", "--prometheus"]).stdout
-        #expect(metrics.contains("carillon_storage_failing 1"), "\(metrics)")
+        let failedTotal = metrics.split(separator: "\n").first { $0.hasPrefix("carillon_storage_failed_writes_total ") }
+        #expect(failedTotal.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0 > 0, "\(metrics)")
         // A plan sounds all the same, and says it would not survive a restart.
         let plan = try daemon.client(["plan", "start", "yard", "--yes"])
         #expect(plan.status == 0, "a plan is never refused for a full disk: \(plan.stderr)")

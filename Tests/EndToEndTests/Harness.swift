@@ -73,6 +73,18 @@ struct Rig {
         return Rig(directory: directory, capture: capture, daemon: daemon, clip: clip)
     }
 
+    /// An `[[output]]` table named `name` whose device captures to `path` (`@DIR@` allowed), for `extraOutputs`.
+    static func output(_ name: String, capturingTo path: String) -> String {
+        """
+        [[output]]
+        name = "\(name)"
+        device = "\(name)cap"
+        alsa_conf = '''
+        \(CapturePCM(name: name + "cap", path: path).alsaConfig)
+        '''
+        """
+    }
+
     /// `CARILLON_KEEP=1`: the daemon logs at debug level, and its directory (config, database,
     /// captures, `daemon.log`) is kept for a look after the test.
     static var keep: Bool { ProcessInfo.processInfo.environment["CARILLON_KEEP"] == "1" }

@@ -27,16 +27,8 @@ struct LoadTests {
     func load() throws {
         let long = Reliability.long
         var generator = SeededGenerator(seed: Reliability.seed("load", fallback: 0x10AD))
-        let yard = CapturePCM(name: "yardcap", path: "@DIR@/yard.raw")
         let rig = try Rig.start(
-            extraOutputs: """
-                [[output]]
-                name = "yard"
-                device = "yardcap"
-                alsa_conf = '''
-                \(yard.alsaConfig)
-                '''
-                """,
+            extraOutputs: Rig.output("yard", capturingTo: "@DIR@/yard.raw"),
             // Room for every client of the test at once, and slow clients closed within the run.
             control: "max_connections = 400\nidle_timeout = 3",
             // Short bells, spaced apart, with little grace: a bell that cannot start within 5 s of its
