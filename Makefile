@@ -83,19 +83,37 @@ SANITIZE_LOGS ?= /tmp/carillon-sanitize
 ## test-sanitize: every test under the address sanitizer (.build-asan), then the thread sanitizer (.build-tsan); slow
 test-sanitize: deps
 	rm -rf $(SANITIZE_LOGS) && mkdir -p $(SANITIZE_LOGS)
-	# Leaks inside the toolchain's libraries, seen with Swift 6.3.1: the test runner's XCTest pass at exit,
-	# one buffer of FileManager.contents(atPath:), one weak-reference side table of Process.run.
-	printf 'leak:libXCTest.so\nleak:readBytesFromFile\nleak:Foundation7ProcessC3run\n' > $(SANITIZE_LOGS)/lsan.supp
+	# Writable by all, like /tmp: some tests run the client under another uid, and a sanitized process
+	# that cannot open its log_path dies ("ERROR: Can't open file") instead of reporting.
+	chmod 1777 $(SANITIZE_LOGS)
+	# Leaks LeakSanitizer reports wrongly, seen with Swift 6.3.1 (docs/RELIABILITY.md, Sanitizers):
+	# inside the toolchain's libraries: the test runner's XCTest pass at exit, one buffer of
+	# FileManager.contents(atPath:), the weak-reference side table Process.run and waitUntilExit make for
+	# the thread's RunLoop; and swift-nio's unix-socket address boxes, held by a channel still open at
+	# exit in a multi-payload enum whose tag bits hide the pointer from LeakSanitizer.
+	printf '%s\n' leak:libXCTest.so leak:readBytesFromFile leak:Foundation7ProcessC3run \
+		leak:Foundation7ProcessC13waitUntilExit leak:NIOCore13SocketAddressO04UnixbC0V7address > $(SANITIZE_LOGS)/lsan.supp
+	# Races ThreadSanitizer reports wrongly: Synchronization.Mutex's contended path (_lockSlow and
+	# _unlockSlow, futex syscalls in the uninstrumented libswiftSynchronization.so) is invisible to it, so
+	# two turns of one Mutex that met contention look like a race. Only a report whose top frame is a
+	# withLock closure (its mangled type `(inout sending T) -> sending U`: zYu...YTXE) is dropped, and the
+	# log still counts it (print_suppressions).
+	printf '%s\n' 'race_top:zYu*YTXEfU' > $(SANITIZE_LOGS)/tsan.supp
+	# The three groups of `test`, in its order and for its reasons. A failing group does not stop the
+	# others (timing tests can fail on sanitizer slowness); the target fails at the end.
+	failed=0; \
 	for s in address:asan thread:tsan; do \
 		sanitizer=$${s%%:*} short=$${s##*:}; \
 		$(SWIFT) build --build-tests --sanitize=$$sanitizer --scratch-path .build-$$short || exit 1; \
-		for filter in "--filter $(AUDIO_TESTS)" "--skip $(AUDIO_TESTS)"; do \
+		for group in "--filter $(AUDIO_TESTS) --skip $(RELIABILITY_TESTS)" "--skip $(AUDIO_TESTS)" "--filter $(RELIABILITY_TESTS)"; do \
+			echo "== $$sanitizer: $$group"; \
 			ASAN_OPTIONS=log_path=$(SANITIZE_LOGS)/asan LSAN_OPTIONS=suppressions=$(SANITIZE_LOGS)/lsan.supp \
-			TSAN_OPTIONS=log_path=$(SANITIZE_LOGS)/tsan \
-			$(SWIFT) test --skip-build --sanitize=$$sanitizer --scratch-path .build-$$short $$filter || exit 1; \
+			TSAN_OPTIONS=log_path=$(SANITIZE_LOGS)/tsan:suppressions=$(SANITIZE_LOGS)/tsan.supp:print_suppressions=1 \
+			$(SWIFT) test --skip-build --sanitize=$$sanitizer --scratch-path .build-$$short $$group || failed=1; \
 		done; \
-		if grep -lE 'ERROR: |WARNING: ThreadSanitizer' $(SANITIZE_LOGS)/$$short.* 2>/dev/null; then exit 1; fi; \
-	done
+	done; \
+	if grep -lE 'ERROR: |WARNING: ThreadSanitizer' $(SANITIZE_LOGS)/* 2>/dev/null; then exit 1; fi; \
+	exit $$failed
 
 ## check-config: validate the config and the library it names
 check-config: build
