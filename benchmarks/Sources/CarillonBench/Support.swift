@@ -227,7 +227,8 @@ enum Clips {
     }
 }
 
-/// The daemons and directories the bench made, so that a failed run leaves nothing behind.
+/// The daemons and directories the bench made, so that a failed run leaves no daemon running and
+/// says where its files are.
 enum Leftovers {
     private static let pids = Mutex<Set<Int32>>([])
     private static let directories = Mutex<Set<String>>([])
@@ -237,13 +238,14 @@ enum Leftovers {
     static func made(_ directory: TemporaryDirectory) { _ = directories.withLock { $0.insert(directory.path) } }
     static func removed(_ directory: TemporaryDirectory) { _ = directories.withLock { $0.remove(directory.path) } }
 
-    /// Stops every daemon still running and removes every directory still there.
-    static func clear() {
+    /// Stops every daemon still running. The directories still there are kept, not removed: they
+    /// hold the failed run's daemon log, probe log and capture. Returns them.
+    static func stopDaemons() -> [String] {
         for pid in pids.withLock({ $0 }) {
             kill(pid, SIGTERM)
             var status: Int32 = 0
             waitpid(pid, &status, 0)
         }
-        for path in directories.withLock({ $0 }) { try? FileManager.default.removeItem(atPath: path) }
+        return directories.withLock { $0 }.sorted()
     }
 }

@@ -462,6 +462,6 @@ do {
     note("wrote \(resultFile), \(png) and \(options.doc)")
 } catch {
     note("failed: \(error)")
-    Leftovers.clear()
+    for path in Leftovers.stopDaemons() { note("kept for inspection (daemon.log, probe.log, capture.raw): \(path)") }
     exit(1)
 }
