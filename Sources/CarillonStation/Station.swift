@@ -90,7 +90,7 @@ public actor Station {
         self.logger = logger
         let events = EventHub()
         self.events = events
-        self.storage = StorageHealth(events: events, logger: logger)
+        self.storage = StorageHealth(events: events, logger: logger, settle: config.storageSettle)
         self.writes = WriteBehind(storage: storage)
         self.nextPlayID = try store.lastPlayID() + 1
         self.arbiter = Arbiter(policies: config.levels.mapValues(\.policy))

@@ -31,6 +31,9 @@ public struct StationConfig: Sendable {
     public var bureau: BureauConfig?
     /// Run with each plan event as JSON on stdin: how a school reaches staff phones.
     public var notifier: NotifierConfig?
+    /// How long writes to the data directory must go without a failure, one succeeding, before
+    /// failing storage is reported ok again (`station.storage_settle_seconds`).
+    public var storageSettle: Duration = .seconds(30)
     /// Integrated loudness that rendered and imported clips are brought to, in LUFS.
     public var loudnessTarget: Double = -18
     public var outputs: [OutputConfig]
@@ -121,6 +124,14 @@ extension StationConfig {
                             at: "log_level")
                     }
                     config.logLevel = parsed
+                }
+            }
+            errors.run { () throws(TOMLError) in
+                if let seconds = try station.double("storage_settle_seconds") {
+                    guard (0...3600).contains(seconds) else {
+                        throw station.error("`station.storage_settle_seconds` must be 0 to 3600", at: "storage_settle_seconds")
+                    }
+                    config.storageSettle = .milliseconds(Int64(seconds * 1000))
                 }
             }
             errors.run { () throws(TOMLError) in try station.finish() }

@@ -6,6 +6,7 @@ import CarillonStore
 import CarillonTesting
 import Foundation
 import Logging
+import Synchronization
 import Testing
 
 @Suite("Storage health")
@@ -22,11 +23,11 @@ struct StorageHealthTests {
         return events
     }
 
-    @Test("one failure makes it failing and announces it once; the next success makes it ok and keeps the count")
+    @Test("one failure makes it failing and announces it once; with no settle time the next success makes it ok and keeps the count")
     func transitions() async {
         let hub = EventHub()
         let (id, stream) = hub.subscribe(kinds: ["storage"]) {}
-        let health = StorageHealth(events: hub, logger: Logger(label: "test"))
+        let health = StorageHealth(events: hub, logger: Logger(label: "test"), settle: .zero)
         #expect(health.info == StorageInfo(state: "ok", failedWrites: 0))
         health.succeeded()
 
@@ -57,6 +58,93 @@ struct StorageHealthTests {
         #expect(events.dropFirst().first?.detail?.hasPrefix("2 writes failed over ") == true, "\(events)")
     }
 
+    /// A clock that moves only when the test says, and a timer whose rechecks fire when it says.
+    final class ManualTime: Sendable {
+        let start = ContinuousClock.now
+        private let offset = Mutex(Duration.zero)
+        private let pending = Mutex<[(at: Duration, recheck: @Sendable () -> Void)]>([])
+
+        func now() -> ContinuousClock.Instant { start + offset.withLock { $0 } }
+        var scheduled: [Duration] { pending.withLock { $0.map(\.at) } }
+
+        func timer(after: Duration, recheck: @escaping @Sendable () -> Void) {
+            let at = offset.withLock { $0 } + after
+            pending.withLock { $0.append((at, recheck)) }
+        }
+
+        /// Moves the clock on, firing the rechecks that fall due, in order.
+        func advance(_ by: Duration) {
+            let now = offset.withLock { $0 += by; return $0 }
+            let due = pending.withLock { list in
+                let due = list.filter { $0.at <= now }.sorted { $0.at < $1.at }
+                list.removeAll { $0.at <= now }
+                return due
+            }
+            for item in due { item.recheck() }
+        }
+    }
+
+    @Test("damped: successes between failures do not recover it; a success and the settle time without a failure do, by the timer")
+    func damped() async {
+        let hub = EventHub()
+        let (id, stream) = hub.subscribe(kinds: ["storage"]) {}
+        let time = ManualTime()
+        let health = StorageHealth(
+            events: hub, logger: Logger(label: "test"), settle: .seconds(30), now: { time.now() },
+            timer: { time.timer(after: $0, recheck: $1) })
+
+        // A full disk: a failed INSERT, a successful UPDATE, another failure 10 s on.
+        health.failed("play log", Injected())
+        health.succeeded()
+        #expect(health.info.state == "failing", "a success within the settle time does not recover it")
+        #expect(time.scheduled == [.seconds(30)], "one recheck, at the end of the quiet time")
+        time.advance(.seconds(10))
+        health.failed("play log", Injected())
+        health.succeeded()
+        #expect(time.scheduled == [.seconds(30)], "a recheck already pending is not doubled")
+        time.advance(.seconds(20))
+        #expect(health.info.state == "failing", "30 s after the first failure, 20 s after the last")
+        #expect(time.scheduled == [.seconds(40)], "the recheck found 20 s of quiet and asked again for the rest")
+        time.advance(.seconds(10))
+        let recovered = health.info
+        #expect(recovered.state == "ok" && recovered.failedWrites == 2 && recovered.since == nil, "\(recovered)")
+        #expect(time.scheduled.isEmpty)
+
+        // Failures with no success after them: no recovery, however long it is quiet.
+        health.failed("audit log", Injected())
+        time.advance(.seconds(3600))
+        #expect(health.info.state == "failing" && time.scheduled.isEmpty)
+        // A success long after the last failure recovers at once.
+        health.succeeded()
+        #expect(health.info.state == "ok")
+
+        // A recheck that finds a failure after the success leaves it failing, and asks for nothing.
+        health.failed("plan state", Injected())
+        health.succeeded()
+        time.advance(.seconds(5))
+        health.failed("plan state", Injected())
+        time.advance(.seconds(25))
+        #expect(health.info.state == "failing" && time.scheduled.isEmpty)
+        hub.unsubscribe(id)
+
+        let events = await Self.drain(stream, count: 5)
+        #expect(events.map(\.event) == ["storage.fault", "storage.recovered", "storage.fault", "storage.recovered", "storage.fault"])
+        #expect(events.dropFirst().first?.detail?.hasPrefix("2 writes failed over ") == true, "\(events)")
+    }
+
+    @Test("`station.storage_settle_seconds`: 30 s unless set, 0 to 3600")
+    func settleConfig() throws {
+        func parse(_ station: String) throws -> StationConfig {
+            try StationConfig.parse(Array("[station]\n\(station)\n".utf8), file: "/etc/carillon/carillon.toml")
+        }
+        #expect(try parse("").storageSettle == .seconds(30))
+        #expect(try parse("storage_settle_seconds = 2.5").storageSettle == .milliseconds(2500))
+        #expect(try parse("storage_settle_seconds = 0").storageSettle == .zero)
+        #expect(throws: (any Error).self) { try parse("storage_settle_seconds = 3601") }
+        #expect(throws: (any Error).self) { try parse("storage_settle_seconds = -1") }
+        #expect(throws: (any Error).self) { try parse("storage_settle_seconds = \"soon\"") }
+    }
+
     @Test("the wire form is snake_case; a status or plan answer without the new fields still decodes")
     func wire() throws {
         let at = Date(timeIntervalSince1970: 1_800_000_000)
@@ -82,8 +170,10 @@ struct StorageHealthTests {
             directory = try TemporaryDirectory()
             try directory.write("library/catalog.toml", "")
             let store = try Store.open(path: directory.file("carillon.sqlite"))
+            var config = try StationConfig.parse([], file: directory.file("carillon.toml"))
+            config.storageSettle = .zero  // the damping has its own test
             station = try Station(
-                config: StationConfig.parse([], file: directory.file("carillon.toml")),
+                config: config,
                 library: Library.load(directory: directory.file("library")),
                 engine: AudioEngine(outputs: [], onEvent: { _ in }), store: store,
                 renderer: Renderer(cacheDirectory: directory.file("cache"), loudnessTarget: -18), logger: Logger(label: "test"))

@@ -32,7 +32,7 @@ struct WriteBehindTests {
 
     @Test("a failed write is counted against the storage and the writes after it still run")
     func failureReported() async {
-        let health = StorageHealth(events: EventHub(), logger: Logger(label: "test"))
+        let health = StorageHealth(events: EventHub(), logger: Logger(label: "test"), settle: .zero)
         let writes = WriteBehind(storage: health)
         let ran = Mutex(0)
         writes.enqueue { () throws(StoreError) in throw StoreError("database or disk is full") }

@@ -11,9 +11,10 @@ struct Rig {
 
     static let rate = 48000
 
-    /// Starts carillond with one output `main` captured to `capture.raw`.
+    /// Starts carillond with one output `main` captured to `capture.raw`; `station` and `control`
+    /// are more keys for those tables.
     static func start(
-        extraOutputs: String = "", clipSeconds: Double = 0.5, environment: [String: String] = [:], control: String = "",
+        extraOutputs: String = "", clipSeconds: Double = 0.5, environment: [String: String] = [:], station: String = "", control: String = "",
         extra: String = "", catalog: String = "", prepare: (TemporaryDirectory) throws -> Void = { _ in }
     ) throws -> Rig {
         let directory = try TemporaryDirectory("carillon-e2e")
@@ -54,6 +55,7 @@ struct Rig {
             [station]
             data_dir = "@DIR@/data"
             \(keep ? "log_level = \"debug\"" : "")
+            \(station)
             [control]
             socket = "@DIR@/control.sock"
             \(control)
