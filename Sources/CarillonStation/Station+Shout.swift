@@ -11,9 +11,10 @@ extension Station {
     static let shoutTimeout: Duration = .seconds(1)
     /// The live jitter buffer: the most voice held ahead of the output.
     static let shoutBufferMilliseconds = 40
-    /// The longest shout, in 20 ms packets (15 minutes): a forgotten phone must not hold a zone,
-    /// and its recording the disk, for ever.
-    static let maxShoutPackets = 15 * 60 * 50
+    /// The longest shout, in decoded voice (15 minutes): a forgotten phone must not hold a zone,
+    /// and its recording the disk, for ever. Counted in frames, not packets: Opus packets last
+    /// 2.5 to 120 ms.
+    static let maxShoutFrames = 15 * 60 * opusSampleRate
 
     /// `shout`: takes the zones at shout level, answers, then plays the voice as it arrives, until
     /// the client sends `.`, goes quiet for a second, disconnects, or an emergency cuts it.
@@ -43,7 +44,7 @@ extension Station {
                 play: info.play, zones: info.zones, codec: "opus", sampleRate: opusSampleRate, channels: 1,
                 frameMilliseconds: 20, timeoutMilliseconds: Int(Self.shoutTimeout / .milliseconds(1))))
         let last = LastPacket()
-        var packets = 0
+        var frames = 0
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 // A sender that goes quiet loses the air within the timeout, and its connection.
@@ -74,15 +75,15 @@ extension Station {
                     break
                 }
                 last.touch()
-                packets += 1
-                guard packets <= Self.maxShoutPackets else {
-                    feed.finish(reason: "limit", detail: "a shout lasts at most \(Self.maxShoutPackets / 50 / 60) minutes")
+                // A damaged packet is concealed, as a lost one would be, rather than ending the shout.
+                let voice = (try? decoder.decode(Array(packet))) ?? decoder.conceal()
+                frames += voice.count
+                guard frames <= Self.maxShoutFrames else {
+                    feed.finish(reason: "limit", detail: "a shout lasts at most \(Self.maxShoutFrames / opusSampleRate / 60) minutes")
                     await feed.waitDelivered()
                     writer.close()
                     break
                 }
-                // A damaged packet is concealed, as a lost one would be, rather than ending the shout.
-                let voice = (try? decoder.decode(Array(packet))) ?? decoder.conceal()
                 feed.push(voice)
                 do { try recorder.write(voice) } catch {
                     logger.error("shout recording failed", metadata: ["play": "\(info.play)", "error": "\(error)"])

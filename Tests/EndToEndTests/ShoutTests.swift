@@ -149,11 +149,11 @@ struct ShoutTests {
         defer { s.stop() }
         let socket = try RawSocket(unix: s.rig.daemon.socketPath)
         #expect(socket.send("{\"id\":1,\"cmd\":\"shout\",\"args\":{}}\n"))
-        // Packets that do not decode are concealed as lost ones: each still counts. They go in
-        // batches of 100, as a sender ahead of real time would send them, without filling the
-        // socket's buffer for a second (which would end the shout by its timeout instead).
-        let batch = String(repeating: "AAAA\n", count: 100)
-        for _ in 0..<460 {
+        // `GAAA` is the Opus packet 0x18 0 0: one 60 ms SILK frame. The limit counts decoded voice,
+        // so 15,100 of them (906 s) pass it. They go in batches of 100, as a sender ahead of real time
+        // would send them.
+        let batch = String(repeating: "GAAA\n", count: 100)
+        for _ in 0..<151 {
             guard socket.send(batch) else { break }
             usleep(20_000)
         }
@@ -167,6 +167,37 @@ struct ShoutTests {
         #expect(received.contains("\"outcome\":\"limit\"") && received.contains("at most 15 minutes"), "\(received.suffix(300))")
         #expect(closed)
         try s.waitForZone(held: false)
+    }
+
+    @Test("a burst of voice far ahead of real time (50 s of packets at once) is read to its end, not ended by the timeout")
+    func burst() throws {
+        let s = try ShoutRig()
+        defer { s.stop() }
+        let socket = try RawSocket(unix: s.rig.daemon.socketPath)
+        #expect(socket.send("{\"id\":1,\"cmd\":\"shout\",\"args\":{}}\n"))
+        let accepted = socket.read(timeout: .seconds(10)).text
+        #expect(accepted.contains("\"ok\":true"), "\(accepted)")
+        // 5,000 packets of 80 base64 characters (a 24 kb/s voice's size): 405 KB, written as fast as
+        // the socket takes them, then the end. 60 zero bytes are an Opus packet of one 10 ms SILK frame.
+        let line = String(repeating: "A", count: 80) + "\n"
+        var sent = 0
+        for _ in 0..<50 {
+            guard socket.send(String(repeating: line, count: 100)) else { break }
+            sent += 100
+        }
+        #expect(sent == 5000 && socket.send(".\n"))
+        var received = ""
+        var closed = false
+        for _ in 0..<300 where !received.contains("shout.ended") && !closed {
+            let (text, eof) = socket.read(timeout: .milliseconds(100))
+            received += text
+            closed = eof
+        }
+        #expect(received.contains("\"outcome\":\"finished\""), "\(received.suffix(300))")
+        try s.waitForZone(held: false)
+        // Every packet was read: the recording holds their 50 s.
+        let recorded = s.rig.daemon.log_.split(separator: "\n").last { $0.contains("shout recorded") }.map(String.init) ?? ""
+        #expect(recorded.contains("seconds=50"), "\(recorded)")
     }
 
     @Test("a shout with a codec other than Opus, or to a zone that does not exist, is refused")
