@@ -88,6 +88,19 @@ struct PlanTests {
             })
     }
 
+    /// Waits, half a second of capture at a time, until the capture from `frame` holds `count` tones.
+    /// A plan's steps follow the engine's reports, which a loaded machine delays: waiting for a
+    /// fixed length of capture (silence counts) raced them.
+    static func waitForTones(_ rig: Rig, from frame: Int, count: Int, timeout: Duration = .seconds(60)) throws -> [String] {
+        let deadline = ContinuousClock.now + timeout
+        var order = tones(rig, from: frame)
+        while order.count < count, ContinuousClock.now < deadline {
+            try waitFor(rig, seconds: 0.5)
+            order = tones(rig, from: frame)
+        }
+        return order
+    }
+
     /// The capture read as 0.1 s windows labelled by their loudest test tone, runs and silences collapsed.
     static func tones(_ rig: Rig, from frame: Int = 0) -> [String] {
         let samples = rig.capture.samples()
@@ -124,8 +137,7 @@ struct PlanTests {
         #expect(started.status == 0, "\(started.stderr)")
         let outcome = try rig.daemon.client(["request", "wait", #"{"play":\#(bellID)}"#])
         #expect(outcome.stdout.contains("\"outcome\":\"cut\""), "\(outcome.stdout)")
-        try Self.waitFor(rig, seconds: 7)
-        let order = Self.tones(rig, from: startFrame)
+        let order = try Self.waitForTones(rig, from: startFrame, count: 4)
         #expect(Array(order.prefix(4)) == ["1k", "500", "1k", "500"], "\(order)")
         let stopped = try rig.daemon.client(["plan", "stop", "test"])
         #expect(stopped.status == 0, "\(stopped.stderr)")
@@ -145,9 +157,8 @@ struct PlanTests {
         let startFrame = rig.capture.samples().count / 2
         let started = try rig.daemon.client(["plan", "start", "test", "--drill", "--yes"])
         #expect(started.status == 0, "\(started.stderr)")
-        try Self.waitFor(rig, seconds: 8)
+        let order = try Self.waitForTones(rig, from: startFrame, count: 6)
         _ = try rig.daemon.client(["plan", "stop"])
-        let order = Self.tones(rig, from: startFrame)
         #expect(Array(order.prefix(6)) == ["1k", "2k", "500", "1k", "2k", "500"], "\(order)")
         let log = try rig.daemon.client(["log", "--plans", "--json"])
         #expect(log.stdout.contains("\"drill\":true"), "\(log.stdout)")
@@ -243,10 +254,10 @@ struct PlanTests {
         try FaultInjectionTests.waitForLog(rig.daemon) { $0.contains("plans ready") }
         let startFrame = rig.capture.samples().count / 2
         #expect(try rig.daemon.client(["plan", "start", "intro", "--yes"]).status == 0)
-        try Self.waitFor(rig, seconds: 8)
+        // Three cycles' worth: an intro that came back would stand before the third alarm.
+        let order = try Self.waitForTones(rig, from: startFrame, count: 6)
         _ = try rig.daemon.client(["plan", "stop"])
-        let order = Self.tones(rig, from: startFrame)
-        #expect(Array(order.prefix(5)) == ["2k", "1k", "500", "1k", "500"], "\(order)")
+        #expect(Array(order.prefix(6)) == ["2k", "1k", "500", "1k", "500", "1k"], "\(order)")
         #expect(order.filter { $0 == "2k" }.count == 1, "the intro came back: \(order)")
     }
 
