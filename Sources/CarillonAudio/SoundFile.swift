@@ -63,8 +63,12 @@ final class SoundFile {
 
 extension PCMBuffer {
     /// Writes the buffer as a 16-bit WAV, atomically: a reader never sees a half-written file.
+    /// Writers of the same path at once (the start-up render and a play that needs the clip) each
+    /// write a temporary of their own, and the last rename wins; with one shared temporary, the
+    /// second rename found it gone and its play failed. A kill mid-write leaves `*.partial`, which
+    /// the daemon sweeps at start.
     public func writeWAV(to path: String) throws(AudioError) {
-        let temporary = path + ".partial"
+        let temporary = "\(path).\(UUID().uuidString).partial"
         var info = SF_INFO()
         info.samplerate = Int32(format.sampleRate)
         info.channels = Int32(format.channels)

@@ -5,9 +5,10 @@ import Logging
 
 extension Daemon {
     /// Clears what a daemon killed mid-write left in the data directory: every upload (uploads live
-    /// in memory, so none survives a restart), and recordings no catalog row names (a kill between
-    /// putting an import's or a bundle's file in place and committing its row). Without this, a
-    /// daemon crashing during uploads fills the disk, up to 200 MiB per upload.
+    /// in memory, so none survives a restart), recordings no catalog row names (a kill between
+    /// putting an import's or a bundle's file in place and committing its row), and renders cut off
+    /// before their rename (`*.partial` in the cache). Without this, a daemon crashing during
+    /// uploads fills the disk, up to 200 MiB per upload.
     ///
     /// Runs at start, before the control socket opens: nothing else writes there yet.
     static func sweepDataDirectory(config: StationConfig, library: Library, logger: Logger) {
@@ -28,6 +29,13 @@ extension Daemon {
         for name in (try? files.contentsOfDirectory(atPath: recordings)) ?? [] where !named.contains(name) {
             try? files.removeItem(atPath: recordings + "/" + name)
             logger.notice("removed a recording no clip names, left by an earlier run", metadata: ["file": "\(name)"])
+        }
+        for kind in ["synth", "speech"] {
+            let cache = config.dataDirectory + "/cache/" + kind
+            for name in (try? files.contentsOfDirectory(atPath: cache)) ?? [] where name.hasSuffix(".partial") {
+                try? files.removeItem(atPath: cache + "/" + name)
+                logger.notice("removed a render cut off by an earlier run", metadata: ["file": "\(kind)/\(name)"])
+            }
         }
     }
 }

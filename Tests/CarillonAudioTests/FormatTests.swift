@@ -1,6 +1,7 @@
 import CSndFile
 import CarillonAudio
 import Foundation
+import Synchronization
 import Testing
 
 @Suite("Every container the library accepts decodes")
@@ -30,6 +31,26 @@ struct FormatTests {
         let written = tone.withUnsafeBufferPointer { sf_writef_float(handle, $0.baseAddress, 48000) }
         sf_close(handle)
         #expect(written == 48000)
+    }
+
+    @Test("writers of one WAV at once all succeed, and leave one whole file and no temporary")
+    func concurrentWrites() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("carillon-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/bell.wav"
+        let buffer = PCMBuffer(
+            format: AudioFormat(sampleRate: 48000, channels: 1),
+            // 20 s: each write takes long enough for two to overlap on any machine.
+            samples: (0..<960_000).map { Float(0.5 * sin(2 * Double.pi * 440 * Double($0) / 48000)) })
+        let failures = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 16) { _ in
+            do { try buffer.writeWAV(to: path) } catch { failures.withLock { $0.append("\(error)") } }
+        }
+        #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0 })")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["bell.wav"])
+        let decoded = try PCMBuffer.decode(path: path, to: AudioFormat(sampleRate: 48000, channels: 1))
+        #expect(decoded.frameCount == 960_000)
     }
 
     @Test("a tone keeps its length and pitch through each codec", arguments: Container.allCases)

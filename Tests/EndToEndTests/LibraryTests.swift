@@ -79,7 +79,7 @@ struct LibraryEndToEndTests {
         #expect(again.stderr.contains("quiet.wav is already in the library as `\(results[1].clip.id)`"), "\(again.stderr)")
     }
 
-    @Test("at most eight uploads are open at once, and a restart removes what they left")
+    @Test("at most eight uploads are open at once, and a restart removes what they and cut-off renders left")
     func uploadLimit() throws {
         let rig = try Rig.start()
         defer { rig.stop() }
@@ -95,9 +95,13 @@ struct LibraryEndToEndTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: uploads).allSatisfy { $0.hasSuffix(".part") && !$0.contains("/") })
         kill(rig.daemon.process.processIdentifier, SIGKILL)
         rig.daemon.process.waitUntilExit()
+        // A render cut off by the kill, as it would be left.
+        let cutOff = rig.directory.file("data/cache/synth/bell.start-0123456789abcdef.wav.1B4E28BA-2FA1-11D2-883F-0016D3CCA427.partial")
+        try rig.directory.write("data/cache/synth/bell.start-0123456789abcdef.wav.1B4E28BA-2FA1-11D2-883F-0016D3CCA427.partial", "RIFF")
         let again = try DaemonProcess(config: String(contentsOfFile: rig.daemon.configPath, encoding: .utf8), in: rig.directory)
         defer { again.stop() }
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: uploads)) ?? []).isEmpty, "the uploads are swept at start")
+        #expect(!FileManager.default.fileExists(atPath: cutOff), "a render's temporary is swept at start")
         #expect(try again.client(["request", "library.upload", #"{"name": "x.flac", "size": 1000}"#]).status == 0)
     }
 

@@ -133,11 +133,13 @@ struct BackupTests {
             '''
             """
         let daemon = try DaemonProcess(config: config, in: directory)
-        #expect(try daemon.client(["play", "bell.start"]).stdout.hasPrefix("playing #1 "))
+        let first = try daemon.client(["play", "bell.start"])
+        #expect(first.stdout.hasPrefix("playing #1 "), "\(first.stdout)\(first.stderr)")
         let backup = try daemon.client(["admin", "backup", directory.file("saved.sqlite")])
         #expect(backup.status == 0, "\(backup.stderr)")
         #expect(backup.stdout.hasPrefix("backed up "))
-        #expect(try daemon.client(["play", "bell.start"]).stdout.hasPrefix("playing #2 "))
+        let second = try daemon.client(["play", "bell.start"])
+        #expect(second.stdout.hasPrefix("playing #2 "), "\(second.stdout)\(second.stderr)")
 
         // A file that is not a database is refused and nothing changes.
         try directory.write("junk.sqlite", String(repeating: "junk", count: 2000))
@@ -157,6 +159,7 @@ struct BackupTests {
         defer { again.stop() }
         #expect(again.log_.contains("database restored from a backup"))
         // Play numbers continue from the restored log: the second play is not in it.
-        #expect(try again.client(["play", "bell.start"]).stdout.hasPrefix("playing #2 "))
+        let next = try again.client(["play", "bell.start"])
+        #expect(next.stdout.hasPrefix("playing #2 "), "\(next.stdout)\(next.stderr)")
     }
 }
