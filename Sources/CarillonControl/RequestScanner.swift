@@ -1,10 +1,11 @@
-import CarillonProtocol
-import Foundation
+public import CarillonProtocol
+public import Foundation
 
-/// The head of a request read without `JSONDecoder`.
-struct PlainRequest: Sendable, Hashable {
-    var id: RequestID?
-    var cmd: String
+/// The head of a request read without `JSONDecoder`. SPI for the fuzz target, which checks it
+/// against `JSONDecoder`.
+@_spi(Fuzzing) public struct PlainRequest: Sendable, Hashable {
+    public var id: RequestID?
+    public var cmd: String
 }
 
 /// Reads the commonest request shape, `{"id":7,"cmd":"status"}`, without `JSONDecoder`: two
@@ -16,8 +17,9 @@ struct PlainRequest: Sendable, Hashable {
 /// each at most once, with JSON whitespace anywhere between tokens. For every such line
 /// `JSONDecoder` gives the same head and decodes arguments of type `Empty`, so the answer is the
 /// same; every other line returns nil and goes through `JSONDecoder` as before, errors included.
-enum RequestScanner {
-    static func scan(_ line: Data) -> PlainRequest? {
+@_spi(Fuzzing) public enum RequestScanner {
+    /// The head of `line` if it has the plain shape; nil for any other line.
+    public static func scan(_ line: Data) -> PlainRequest? {
         line.withUnsafeBytes { scan($0) }
     }
 

@@ -16,10 +16,10 @@ import NIOPosix
 /// container opened twice for one key, a value that reads its coding path, 128-bit integers)
 /// makes `encode` return nil, and the caller uses `JSONEncoder`: the output never differs, only
 /// the cost.
-enum WireJSON {
+@_spi(Fuzzing) public enum WireJSON {
     /// The JSON of `value`, without a newline; nil when only `JSONEncoder` can say (including every
-    /// case where it would throw).
-    static func encode<T: Encodable>(_ value: T) -> [UInt8]? {
+    /// case where it would throw). SPI for the fuzz target, which checks it against `JSONEncoder`.
+    public static func encode<T: Encodable>(_ value: T) -> [UInt8]? {
         let state = WireJSONState(cache: WireJSONCache.current)
         let root = state.newNode()
         do { try state.encode(value, into: root) } catch { return nil }

@@ -75,20 +75,25 @@ public enum Curve25519 {
     public enum Signing {
         /// An Ed25519 private key: its 32-byte seed.
         public struct PrivateKey: Sendable {
-            public let rawRepresentation: Data
+            /// Held as an array, not `Data`: a 32-byte `Data` is an enum case whose tag sits in the
+            /// spare bits of its storage pointer, and LeakSanitizer, not seeing the pointer, reported
+            /// a key held in a global as leaked (`make fuzz`, the bundle target).
+            private let seed: [UInt8]
+
+            public var rawRepresentation: Data { Data(seed) }
 
             /// A new random key, from OpenSSL's CSPRNG.
             public init() {
                 var seed = [UInt8](repeating: 0, count: 32)
                 precondition(RAND_bytes(&seed, 32) == 1, "RAND_bytes failed: no randomness for a new key")
-                rawRepresentation = Data(seed)
+                self.seed = seed
             }
 
             /// - Throws: `CryptoError` unless `rawRepresentation` is 32 bytes.
             public init<D: ContiguousBytes>(rawRepresentation: D) throws {
-                let bytes = rawRepresentation.withUnsafeBytes { Data($0) }
+                let bytes = rawRepresentation.withUnsafeBytes { [UInt8]($0) }
                 guard bytes.count == 32 else { throw CryptoError(description: "an Ed25519 private key is 32 bytes, not \(bytes.count)") }
-                self.rawRepresentation = bytes
+                seed = bytes
             }
 
             public var publicKey: PublicKey {
@@ -107,9 +112,12 @@ public enum Curve25519 {
 
         /// An Ed25519 public key: 32 bytes.
         public struct PublicKey: Sendable {
-            public let rawRepresentation: Data
+            /// An array, for the reason `PrivateKey` gives.
+            private let raw: [UInt8]
 
-            init(checked raw: Data) { rawRepresentation = raw }
+            public var rawRepresentation: Data { Data(raw) }
+
+            init(checked raw: Data) { self.raw = [UInt8](raw) }
 
             /// - Throws: `CryptoError` unless `rawRepresentation` is a 32-byte key OpenSSL accepts.
             public init<D: ContiguousBytes>(rawRepresentation: D) throws {
@@ -117,7 +125,7 @@ public enum Curve25519 {
                 guard bytes.count == 32, Ed25519Key(publicKey: bytes) != nil else {
                     throw CryptoError(description: "not an Ed25519 public key (\(bytes.count) bytes)")
                 }
-                self.rawRepresentation = bytes
+                raw = [UInt8](bytes)
             }
 
             /// Whether `signature` is this key's signature of `data`.

@@ -1,4 +1,4 @@
-@testable import CarillonControl
+@_spi(Fuzzing) @testable import CarillonControl
 import CarillonProtocol
 import Foundation
 import Testing

@@ -1,4 +1,5 @@
 import CLibFuzzer
+@_spi(Fuzzing) import CarillonControl
 import CarillonProtocol
 import Foundation
 
@@ -6,11 +7,18 @@ import Foundation
 /// first, then the whole request with the arguments of the command it names. The Dispatcher itself
 /// lives in CarillonControl (NIO), so its table is mirrored here from CarillonStation/Commands.swift.
 /// A decoded request must also encode (the audit log writes its arguments) and decode again to the
-/// same value.
+/// same value. Two fast paths are checked against Foundation, differentially: a line that
+/// `RequestScanner` reads must give `JSONDecoder`'s head and empty arguments, and `WireJSON` must
+/// write the bytes `JSONEncoder` writes for every decoded argument value.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let line = Data(UnsafeBufferPointer(start: start, count: count))
     let decoder = Wire.decoder()
+    if let plain = RequestScanner.scan(line) {
+        let head = try? decoder.decode(RequestHead.self, from: line)
+        guard let head, head.id == plain.id, head.cmd == plain.cmd, (try? decoder.decode(Request<Empty>.self, from: line)) != nil
+        else { fatalError("RequestScanner read \(plain), JSONDecoder \(String(describing: head))") }
+    }
     guard let head = try? decoder.decode(RequestHead.self, from: line) else {
         // The refusal echoes the id when it can read one.
         _ = try? decoder.decode(IDOnly.self, from: line)
@@ -63,6 +71,9 @@ private func check<A: Codable & Sendable & Hashable>(_ type: A.Type, _ line: Dat
     let encoded: Data
     do { encoded = try Wire.encoder().encode(args) } catch {
         fatalError("decoded \(A.self) does not encode: \(error)")
+    }
+    if let fast = WireJSON.encode(args), fast != Array(encoded) {
+        fatalError("WireJSON wrote \(String(decoding: fast, as: UTF8.self)), JSONEncoder \(String(decoding: encoded, as: UTF8.self))")
     }
     let again: A
     do { again = try Wire.decoder().decode(A.self, from: encoded) } catch {
