@@ -216,7 +216,12 @@ struct LoadTests {
         #expect(f.slowClosed > 0, "no slow client was closed")
         #expect(f.peakFDs <= baseline.fds + 400 + 10, "descriptors beyond max_connections")
         #expect(after.fds <= baseline.fds + 2, "descriptors leaked: \(baseline.fds) before, \(after.fds) after")
-        #expect(f.peakRSS < 256 * 1024, "VmRSS peaked at \(f.peakRSS) KiB")
+        // Under the address sanitizer (`make test-sanitize` says so), its quarantine keeps up to 256 MiB
+        // of freed memory, with shadow and redzones on top: measured 569–625 MiB, 169 MiB without the
+        // quarantine. There the bound only catches runaway growth.
+        let asan = ProcessInfo.processInfo.environment["CARILLON_SANITIZER"] == "address"
+        let limitKiB = (asan ? 1024 : 256) * 1024
+        #expect(f.peakRSS < limitKiB, "VmRSS peaked at \(f.peakRSS) KiB (limit \(limitKiB) KiB)")
         #expect(try daemon.client(["plan", "stop"]).status == 0)
     }
 }
