@@ -47,14 +47,20 @@ final class RawSocket {
         return (String(decoding: buffer[..<n], as: UTF8.self), false)
     }
 
-    /// Reads until the peer closes or `timeout` passes; returns whether it closed.
-    func waitForClose(timeout: Duration) -> Bool {
+    /// Reads until the peer closes, `done` holds for all that arrived, or `timeout` passes.
+    func readAll(until done: (String) -> Bool = { _ in false }, timeout: Duration) -> (text: String, closed: Bool) {
         let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if read(timeout: .milliseconds(200)).closed { return true }
+        var received = ""
+        while ContinuousClock.now < deadline, !done(received) {
+            let (text, closed) = read(timeout: .milliseconds(100))
+            received += text
+            if closed { return (received, true) }
         }
-        return false
+        return (received, false)
     }
+
+    /// Reads until the peer closes or `timeout` passes; returns whether it closed.
+    func waitForClose(timeout: Duration) -> Bool { readAll(timeout: timeout).closed }
 }
 
 @Suite("Connection limits: idle, slow senders, too many connections, the login timeout", .serialized)

@@ -130,13 +130,7 @@ struct ShoutTests {
         defer { s.stop() }
         let socket = try RawSocket(unix: s.rig.daemon.socketPath)
         #expect(socket.send("{\"id\":1,\"cmd\":\"shout\",\"args\":{}}\n"))
-        var received = ""
-        var closed = false
-        for _ in 0..<200 where !closed {
-            let (text, eof) = socket.read(timeout: .milliseconds(100))
-            received += text
-            closed = eof
-        }
+        let (received, closed) = socket.readAll(timeout: .seconds(20))
         #expect(received.contains("\"ok\":true"), "\(received)")
         #expect(received.contains("\"event\":\"shout.ended\"") && received.contains("\"outcome\":\"timeout\""), "\(received)")
         #expect(closed)
@@ -157,13 +151,7 @@ struct ShoutTests {
             guard socket.send(batch) else { break }
             usleep(20_000)
         }
-        var received = ""
-        var closed = false
-        for _ in 0..<600 where !closed {
-            let (text, eof) = socket.read(timeout: .milliseconds(100))
-            received += text
-            closed = eof
-        }
+        let (received, closed) = socket.readAll(timeout: .seconds(60))
         #expect(received.contains("\"outcome\":\"limit\"") && received.contains("at most 15 minutes"), "\(received.suffix(300))")
         #expect(closed)
         try s.waitForZone(held: false)
@@ -186,13 +174,7 @@ struct ShoutTests {
             sent += 100
         }
         #expect(sent == 5000 && socket.send(".\n"))
-        var received = ""
-        var closed = false
-        for _ in 0..<300 where !received.contains("shout.ended") && !closed {
-            let (text, eof) = socket.read(timeout: .milliseconds(100))
-            received += text
-            closed = eof
-        }
+        let received = socket.readAll(until: { $0.contains("shout.ended") }, timeout: .seconds(30)).text
         #expect(received.contains("\"outcome\":\"finished\""), "\(received.suffix(300))")
         try s.waitForZone(held: false)
         // Every packet was read: the recording holds their 50 s.
