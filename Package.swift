@@ -139,7 +139,7 @@ let package = Package(
         .testTarget(
             name: "CarillonControlTests",
             dependencies: [
-                "CarillonControl", "CarillonProtocol",
+                "CarillonControl", "CarillonProtocol", "CarillonTesting",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),

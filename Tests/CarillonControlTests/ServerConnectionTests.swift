@@ -1,5 +1,6 @@
 @testable import CarillonControl
 import CarillonProtocol
+import CarillonTesting
 import Foundation
 import Glibc
 import Logging
@@ -162,17 +163,7 @@ private final class TestSocket {
     private var start = 0
 
     init(path: String) throws {
-        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8) + [0]) }
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard result == 0 else {
-            close(fd)
-            throw ControlError("cannot connect to \(path)")
-        }
+        fd = try UnixSocket.connect(path)
         // Answers must not wait long: a test that hangs fails instead.
         var timeout = timeval(tv_sec: 20, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))

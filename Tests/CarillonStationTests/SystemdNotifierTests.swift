@@ -30,13 +30,7 @@ struct SystemdNotifierTests {
         let path = directory.file("notify.sock")
         let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
         defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8) + [0]) }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        try #require(bound == 0)
+        try #require(UnixSocket.bind(fd, to: path) == 0)
         let notifier = try #require(SystemdNotifier.fromEnvironment(["NOTIFY_SOCKET": path]))
         notifier.notify("READY=1")
         notifier.notify("STOPPING=1")

@@ -83,13 +83,7 @@ public final class DaemonProcess: @unchecked Sendable {
         unlink(notifyPath)  // left by an earlier daemon in the same directory
         let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         notifyFD = fd
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in raw.copyBytes(from: Array(notifyPath.utf8) + [0]) }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard bound == 0 else { throw HarnessError("cannot bind \(notifyPath): \(errno)") }
+        guard UnixSocket.bind(fd, to: notifyPath) == 0 else { throw HarnessError("cannot bind \(notifyPath): \(errno)") }
 
         process = Process()
         process.executableURL = URL(fileURLWithPath: Binaries.daemon)

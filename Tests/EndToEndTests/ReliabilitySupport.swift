@@ -59,20 +59,7 @@ final class LineClient: @unchecked Sendable {
     private var buffer: [UInt8] = []
     private var nextID = 1
 
-    init(unix path: String) throws {
-        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8) + [0]) }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard connected == 0 else {
-            let error = errno
-            close(fd)
-            throw HarnessError("cannot connect to \(path): errno \(error)")
-        }
-    }
+    init(unix path: String) throws { fd = try UnixSocket.connect(path) }
 
     deinit { close(fd) }
 
