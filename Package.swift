@@ -135,7 +135,7 @@ let package = Package(
         .testTarget(
             name: "CarillonBundleTests",
             dependencies: ["CarillonBundle", "CarillonCrypto"], swiftSettings: strict),
-        .testTarget(name: "CarillonProtocolTests", dependencies: ["CarillonProtocol"], swiftSettings: strict),
+        .testTarget(name: "CarillonProtocolTests", dependencies: ["CarillonProtocol", "CarillonCore"], swiftSettings: strict),
         .testTarget(
             name: "CarillonControlTests",
             dependencies: [

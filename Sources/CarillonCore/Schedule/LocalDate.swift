@@ -168,9 +168,10 @@ public struct LocalTime: Sendable, Hashable, Comparable, CustomStringConvertible
     public init?(_ text: String) {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 2 || parts.count == 3,
-            parts.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isASCIIDigit) })
+            parts.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isASCIIDigit) }),
+            let hour = Int(parts[0]), let minute = Int(parts[1]), let second = parts.count == 3 ? Int(parts[2]) : 0
         else { return nil }
-        self.init(hour: Int(parts[0])!, minute: Int(parts[1])!, second: parts.count == 3 ? Int(parts[2])! : 0)
+        self.init(hour: hour, minute: minute, second: second)
     }
 
     /// Seconds since midnight on the local clock.
@@ -211,8 +212,10 @@ public struct MonthDay: Sendable, Hashable, Comparable, CustomStringConvertible 
     /// Parses `MM-DD` exactly, two digits each.
     public init?(_ text: String) {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 2, parts.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isASCIIDigit) }) else { return nil }
-        self.init(month: Int(parts[0])!, day: Int(parts[1])!)
+        guard parts.count == 2, parts.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isASCIIDigit) }),
+            let month = Int(parts[0]), let day = Int(parts[1])
+        else { return nil }
+        self.init(month: month, day: day)
     }
 
     /// `MM-DD`.
