@@ -127,10 +127,14 @@ extension Station {
         logger.critical("emergency plan stopped", metadata: ["plan": "\(running.name)", "by": "\(by)"])
         if let plan = plans[running.name] {
             announce(plan, running: running, event: "plan.stopped")
-            if let clip = plan.allClear, !running.drill || library.clips["msg.drill.end"] == nil {
+            if running.drill {
+                // The drill's own end, else the library's generic one, else the plan's all-clear.
+                let clip = [plan.drillAllClear, "msg.drill.end", plan.allClear].compactMap { $0 }.first { library.clips[$0] != nil }
+                if let clip {
+                    _ = try? await play(PlayArgs(clip: clip, zones: running.zones, level: Level.announcement.rawValue), by: by, source: "drill")
+                }
+            } else if let clip = plan.allClear {
                 _ = try? await play(PlayArgs(clip: clip, zones: running.zones, level: Level.announcement.rawValue), by: by, source: "plan")
-            } else if running.drill {
-                _ = try? await play(PlayArgs(clip: "msg.drill.end", zones: running.zones, level: Level.announcement.rawValue), by: by, source: "drill")
             }
         }
         return PlanStatus(active: nil)

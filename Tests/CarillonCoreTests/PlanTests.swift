@@ -167,6 +167,7 @@ struct PlanParsingTests {
             zones = ["teaching", "playground"]
             cycles = 3
             all_clear = "msg.fire.allclear"
+            drill_all_clear = "msg.drill.end"
 
             [[step]]
             alarm = "alarm.evacuation"
@@ -200,7 +201,7 @@ struct PlanParsingTests {
                         .pause(seconds: 0.5),
                         .message(clip: "chime.pre-announce", times: 1),
                     ],
-                    cycles: 3, allClear: "msg.fire.allclear",
+                    cycles: 3, allClear: "msg.fire.allclear", drillAllClear: "msg.drill.end",
                     notifications: [
                         PlanNotification(audience: "leader", task: "拨打119"),
                         PlanNotification(audience: "class-teachers", task: "清点人数"),
@@ -213,6 +214,7 @@ struct PlanParsingTests {
         #expect(parsed.zones == [.all])
         #expect(parsed.cycles == nil)
         #expect(parsed.allClear == nil)
+        #expect(parsed.drillAllClear == nil)
         #expect(parsed.notifications.isEmpty)
         #expect(parsed.steps == [.say(text: "请注意", times: 1)])
     }
@@ -328,7 +330,7 @@ struct PlanValidationTests {
             name: "unknown top-level key", text: "cycle = 2\n" + head,
             errors: [
                 "fire.toml:1:1: unknown key `cycle` in the top-level table; expected one of `title`, `zones`, "
-                    + "`cycles`, `all_clear`, `intro`, `step`, `notify`"
+                    + "`cycles`, `all_clear`, `drill_all_clear`, `intro`, `step`, `notify`"
             ]),
         InvalidPlan(
             name: "a key of another kind of step", text: head + "[[step]]\nmessage = \"msg.fire.evacuate\"\nseconds = 5\n",
@@ -363,6 +365,9 @@ struct PlanValidationTests {
         InvalidPlan(
             name: "an unknown all-clear is named", text: "all_clear = \"msg.fire.all-clear\"\n" + head,
             errors: ["fire.toml:1:13: clip `msg.fire.all-clear` does not exist in the library (`all_clear`)"]),
+        InvalidPlan(
+            name: "an unknown drill all-clear is named", text: "drill_all_clear = \"msg.fire.drill-end\"\n" + head,
+            errors: ["fire.toml:1:19: clip `msg.fire.drill-end` does not exist in the library (`drill_all_clear`)"]),
         InvalidPlan(
             name: "an alarm needs seconds", text: head + "[[step]]\nalarm = \"alarm.evacuation\"\n",
             errors: [
@@ -540,7 +545,7 @@ struct PlanValidationTests {
                 "fire.toml:3:10: `cycles` must be 0 (until stopped) or 1 to 1000, found -3",
                 "fire.toml:4:13: clip `msg.nothing` does not exist in the library (`all_clear`)",
                 "fire.toml:5:1: unknown key `colour` in the top-level table; expected one of `title`, `zones`, "
-                    + "`cycles`, `all_clear`, `intro`, `step`, `notify`",
+                    + "`cycles`, `all_clear`, `drill_all_clear`, `intro`, `step`, `notify`",
                 "fire.toml:8:9: clip `msg.fire.evacuate` is a message clip, not an alarm; an `alarm` step plays a "
                     + "clip of category `alarm` (play others with `message`)",
                 "fire.toml:9:11: an alarm's `seconds` must be 1 to 600, found 0",
