@@ -37,11 +37,11 @@ public actor Station {
     var renderProgress = RenderProgress(running: false, done: 0, total: 0, failures: [])
     /// Alarm clips decoded into memory, so nothing on the emergency path waits on the disk.
     var emergencyAudio: [String: PCMBuffer] = [:]
-    /// Stands in for an alarm clip that is unreadable or not decoded yet. Made on first use: a
-    /// plan resumed at start, or the cache warmer just after READY, not on the way to READY.
+    /// Stands in for an alarm clip that cannot be read, at the library's loudness (a raw synth is
+    /// about 11 dB louder). Made on first use, not on the way to READY.
     lazy var fallbackAlarm = PCMBuffer(
         format: AudioFormat(sampleRate: 48000, channels: 1),
-        samples: Synth.render(.evacuationAlarm(seconds: 10, frequency: 520), sampleRate: 48000))
+        samples: renderer.normalized(Synth.render(.evacuationAlarm(seconds: 10, frequency: 520), sampleRate: 48000), rate: 48000))
     /// Outcomes of plays that ended recently, so a `wait` that arrives late still gets its answer.
     /// Plays whose request row is still being written, and the start each one had meanwhile: a
     /// start is logged only after its request, or its UPDATE would find no row.
