@@ -44,6 +44,8 @@ extension Station {
                 play: info.play, zones: info.zones, codec: "opus", sampleRate: opusSampleRate, channels: 1,
                 frameMilliseconds: 20, timeoutMilliseconds: Int(Self.shoutTimeout / .milliseconds(1))))
         let last = LastPacket()
+        var reported: Set<String> = []
+        var failedWrites = 0
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 // A sender that goes quiet loses the air within the timeout, and its connection.
@@ -85,13 +87,20 @@ extension Station {
                 last.touch()
                 feed.push(voice)
                 do { try recorder.write(voice) } catch {
-                    logger.error("shout recording failed", metadata: ["play": "\(info.play)", "error": "\(error)"])
+                    // Once per kind of failure: the same one for every packet said nothing more.
+                    failedWrites += 1
+                    if reported.insert("\(error)").inserted {
+                        logger.error("shout recording failed", metadata: ["play": "\(info.play)", "error": "\(error)"])
+                    }
                 }
             }
             feed.finish()
             group.cancelAll()
         }
         await feed.waitDelivered()
+        if failedWrites > 0 {
+            logger.error("shout recording incomplete", metadata: ["play": "\(info.play)", "failed_writes": "\(failedWrites)"])
+        }
         logger.info(
             "shout recorded", metadata: ["play": "\(info.play)", "file": "\(recorder.path)", "seconds": "\(recorder.frames / opusSampleRate)"])
     }
