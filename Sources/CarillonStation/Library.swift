@@ -52,7 +52,14 @@ public struct Library: Sendable {
     /// The texts read aloud: `text/tips-*.toml`, `text/culture.toml` and `text/emergency.toml`.
     private mutating func loadTexts(errors: inout Errors) {
         let textDirectory = directory + "/text"
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: textDirectory) else { return }
+        // No text/ means no spoken clips; a text/ that cannot be listed is an error, not silence.
+        guard FileManager.default.fileExists(atPath: textDirectory) else { return }
+        let names: [String]
+        do { names = try FileManager.default.contentsOfDirectory(atPath: textDirectory) } catch {
+            let reason = Daemon.unreadable(textDirectory, directory: true) ?? error.localizedDescription
+            errors.append(TOMLError(file: textDirectory, position: .start, message: "cannot list the directory: \(reason)"))
+            return
+        }
         for name in names.sorted() where name.hasSuffix(".toml") {
             let file = textDirectory + "/" + name
             guard let data = FileManager.default.contents(atPath: file) else {

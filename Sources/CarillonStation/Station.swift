@@ -35,6 +35,8 @@ public actor Station {
     var wakeTimer: WakeTimer?
     var metrics = Metrics()
     var renderProgress = RenderProgress(running: false, done: 0, total: 0, failures: [])
+    /// Whether the last reload took.
+    var configHealth = ConfigInfo(state: "ok", failedReloads: 0)
     /// Alarm clips decoded into memory, so nothing on the emergency path waits on the disk.
     var emergencyAudio: [String: PCMBuffer] = [:]
     /// Stands in for an alarm clip that cannot be read, at the library's loudness (a raw synth is
@@ -139,7 +141,7 @@ public actor Station {
             server: config.name, version: Self.version, startedAt: startedAt,
             uptimeSeconds: Date().timeIntervalSince(startedAt), outputs: outputs, zones: zones,
             playing: plays.values.map(\.info).sorted { $0.play < $1.play }, clips: library.clips.count,
-            storage: storage.info)
+            storage: storage.info, config: configHealth)
     }
 
     /// `admin.backup`: a consistent copy of the database in the data directory's `backups/`.
@@ -183,7 +185,7 @@ public actor Station {
         return MetricsResult(
             text: metrics.render(
                 uptime: Date().timeIntervalSince(startedAt), outputs: engine.status(), queues: queues, clips: clips,
-                scheduleVersion: active?.schedule.version, storage: storage.info))
+                scheduleVersion: active?.schedule.version, storage: storage.info, config: configHealth))
     }
 
     /// Applies a re-read config: what can change live does; the rest is logged as needing a restart.
@@ -209,8 +211,22 @@ public actor Station {
         }
         config = applied
         library = newLibrary
+        configHealth.state = "ok"
         logger.info("config reloaded", metadata: ["clips": "\(library.clips.count)"])
         events.publish(Event(event: "config.reloaded"))
+    }
+
+    /// A reload was refused: the running config stays, and `status`, `metrics` and an event say so
+    /// until a reload succeeds.
+    public func reloadRefused(_ reason: String) {
+        configHealth.state = "failing"
+        configHealth.failedReloads += 1
+        configHealth.lastError = reason
+        configHealth.lastErrorAt = Date()
+        logger.error("reload refused; the running config stays", metadata: ["errors": "\(reason)"])
+        var event = Event(event: "config.failed")
+        event.detail = reason
+        events.publish(event)
     }
 
     /// The play log and saved state must not take playback down with them: a failed write is
