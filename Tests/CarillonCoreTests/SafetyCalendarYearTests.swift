@@ -70,7 +70,9 @@ struct SafetyCalendarYearTests {
 
     /// 44 culture clips, a few for one band only.
     static func syntheticCulture() -> [RotationTip] {
-        (1...44).map { RotationTip(id: "culture.\(String(format: "%03d", $0))", grades: $0 % 4 == 0 ? bands($0) : GradeBand.all) }
+        (1...44).map {
+            RotationTip(id: "culture.\(String(format: "%03d", $0))", grades: $0 % 4 == 0 ? bands($0) : GradeBand.all)
+        }
     }
 
     /// The calendar as docs/SCHEDULE.md states it, written out independently of the evaluator.
@@ -141,7 +143,8 @@ struct SafetyCalendarYearTests {
                     continue
                 }
                 if theme != expectedTheme(date, schedule) {
-                    year.problems.append("\(date): theme \(theme), the calendar says \(expectedTheme(date, schedule) ?? "none")")
+                    year.problems.append(
+                        "\(date): theme \(theme), the calendar says \(expectedTheme(date, schedule) ?? "none")")
                 }
                 if themedDays.insert(date).inserted { year.daysPerTheme[theme, default: 0] += 1 }
                 category = theme
@@ -175,7 +178,9 @@ struct SafetyCalendarYearTests {
                 } else {
                     let waiting = eligible.filter { $0.season.holds(date) && !played.contains($0.id) }
                     if !waiting.isEmpty {
-                        year.problems.append("\(event.key): \(id) repeats while \(waiting.count) of \(category) in season have not played, e.g. \(waiting[0].id)")
+                        year.problems.append(
+                            "\(event.key): \(id) repeats while \(waiting.count) of \(category) in season have not played, e.g. \(waiting[0].id)"
+                        )
                     }
                 }
                 if year.firstRepeat == nil { year.firstRepeat = (date, id) }
@@ -227,7 +232,8 @@ struct SafetyCalendarYearTests {
         let others = tips.values.joined().filter { $0.grades.isDisjoint(with: grades) && year.plays[$0.id] != nil }
         #expect(others.isEmpty)
         // Slots are never empty: every day with tip slots has a theme, and every theme tips in season.
-        #expect(year.emptySlots.filter { !$0.hasPrefix("2026-01-04") && !$0.hasPrefix("2026-02-") }.isEmpty,
+        #expect(
+            year.emptySlots.filter { !$0.hasPrefix("2026-01-04") && !$0.hasPrefix("2026-02-") }.isEmpty,
             "\(year.emptySlots.prefix(5))")
         #expect(Set(year.daysPerTheme.keys) == Set(Clip.tipSubjects))
     }
@@ -255,7 +261,8 @@ struct SafetyCalendarYearTests {
             #expect(choice?.ruleDescription == rule, "\(date)")
         }
         // Every school day of the year has the theme the calendar says.
-        for date in Self.first...Self.last where schedule.plan(on: date).timetable != nil && schedule.term(on: date) != nil {
+        for date in Self.first...Self.last
+        where schedule.plan(on: date).timetable != nil && schedule.term(on: date) != nil {
             #expect(schedule.theme(on: date) == Self.expectedTheme(date, schedule), "\(date)")
         }
     }
@@ -276,7 +283,8 @@ struct SafetyCalendarYearTests {
                 if case .string(let name)? = tip["season"]?.value { season = ClipSeason(rawValue: name) ?? .all }
                 var grades = GradeBand.all
                 if case .array(let names)? = tip["grades"]?.value {
-                    grades = Set(names.compactMap { if case .string(let n) = $0.value { GradeBand(rawValue: n) } else { nil } })
+                    grades = Set(
+                        names.compactMap { if case .string(let n) = $0.value { GradeBand(rawValue: n) } else { nil } })
                 } else if case .string(let name)? = tip["grade"]?.value {
                     grades = GradeBand.legacy(name) ?? GradeBand.all
                 }
@@ -286,7 +294,8 @@ struct SafetyCalendarYearTests {
         return library.isEmpty ? nil : library
     }
 
-    @Test("the shipped tips, as they are in the checkout: every tip of the school's bands plays in the year",
+    @Test(
+        "the shipped tips, as they are in the checkout: every tip of the school's bands plays in the year",
         arguments: [GradeBand.all, [.lowerPrimary, .upperPrimary], [.juniorMiddle]] as [Set<GradeBand>])
     func shippedLibrary(grades: Set<GradeBand>) throws {
         guard let tips = try Self.shippedTips() else { return }

@@ -184,7 +184,8 @@ struct ThemeCalendarTests {
         #expect(found.count >= 20, "\(found.joined(separator: "\n"))")
         for fragment in [
             "`11-31` is not a day", "`fifth-monday-of-march` is not a day", "both `date` and `from`/`to`",
-            "needs `date`", "`fier` does not exist (subject", "`13-01` is not a month-day", "`term-ends` is not the end",
+            "needs `date`", "`fier` does not exist (subject", "`13-01` is not a month-day",
+            "`term-ends` is not the end",
             "found an integer", "`mon` is listed twice", "expected a weekday", "subject of this theme is empty",
             "`weekdays` belongs to a range", "unknown key `colour`", "missing key `to`",
             "non-empty array of weekdays", "theme key `0` must be a week", "theme key `99999999999999999999`",
@@ -194,6 +195,9 @@ struct ThemeCalendarTests {
             #expect(found.contains { $0.contains(fragment) }, "\(fragment)\n\(found.joined(separator: "\n"))")
         }
         #expect(found.allSatisfy { $0.hasPrefix("schedule.toml:") })
-        #expect(found.contains("schedule.toml:8:8: `11-31` is not a day of this theme: write \"MM-DD\" (\"11-09\"), a rule (\"first|second|third|fourth|last-WEEKDAY-of-MONTH\", e.g. \"last-monday-of-march\"), or a date without quotes (2026-11-09)"))
+        #expect(
+            found.contains(
+                "schedule.toml:8:8: `11-31` is not a day of this theme: write \"MM-DD\" (\"11-09\"), a rule (\"first|second|third|fourth|last-WEEKDAY-of-MONTH\", e.g. \"last-monday-of-march\"), or a date without quotes (2026-11-09)"
+            ))
     }
 }

@@ -89,7 +89,11 @@ struct LibraryGradeTests {
     func legacyGrade() throws {
         let text = try Self.sample("tips-fire.toml", count: 5).text
         let original = try String(contentsOf: Self.texts.appendingPathComponent("tips-fire.toml"), encoding: .utf8)
-        let library = try load(["tips-fire.toml": String(original.prefix(upTo: original.range(of: "[[tip]]\nid = \"tip.fire.006\"")?.lowerBound ?? original.endIndex))])
+        let library = try load([
+            "tips-fire.toml": String(
+                original.prefix(
+                    upTo: original.range(of: "[[tip]]\nid = \"tip.fire.006\"")?.lowerBound ?? original.endIndex))
+        ])
         let rewritten = try load(["tips-fire.toml": text])
         #expect(library.clips.count == rewritten.clips.count)
         for (id, clip) in rewritten.clips { #expect(library.clips[id]?.grades == clip.grades, "\(id)") }
@@ -99,40 +103,40 @@ struct LibraryGradeTests {
     func refusals() {
         let found = errors([
             "tips-fire.toml": """
-                subject = "fire"
-                title = "消防安全"
+            subject = "fire"
+            title = "消防安全"
 
-                [[tip]]
-                id = "tip.fire.001"
-                grades = ["lower-primary", "senior-high"]
-                text = "发现火情，要立即拨打119报警。"
+            [[tip]]
+            id = "tip.fire.001"
+            grades = ["lower-primary", "senior-high"]
+            text = "发现火情，要立即拨打119报警。"
 
-                [[tip]]
-                id = "tip.fire.002"
-                grades = []
-                text = "发现火情，要立即拨打119报警。"
+            [[tip]]
+            id = "tip.fire.002"
+            grades = []
+            text = "发现火情，要立即拨打119报警。"
 
-                [[tip]]
-                id = "tip.fire.003"
-                grades = ["junior-middle", "junior-middle"]
-                text = "发现火情，要立即拨打119报警。"
+            [[tip]]
+            id = "tip.fire.003"
+            grades = ["junior-middle", "junior-middle"]
+            text = "发现火情，要立即拨打119报警。"
 
-                [[tip]]
-                id = "tip.fire.004"
-                grade = "all"
-                grades = ["junior-middle"]
-                text = "发现火情，要立即拨打119报警。"
+            [[tip]]
+            id = "tip.fire.004"
+            grade = "all"
+            grades = ["junior-middle"]
+            text = "发现火情，要立即拨打119报警。"
 
-                [[tip]]
-                id = "tip.fire.005"
-                grade = "kindergarten"
-                text = "发现火情，要立即拨打119报警。"
+            [[tip]]
+            id = "tip.fire.005"
+            grade = "kindergarten"
+            text = "发现火情，要立即拨打119报警。"
 
-                [[tip]]
-                id = "tip.fire.006"
-                grades = "junior-middle"
-                text = "发现火情，要立即拨打119报警。"
-                """
+            [[tip]]
+            id = "tip.fire.006"
+            grades = "junior-middle"
+            text = "发现火情，要立即拨打119报警。"
+            """
         ])
         #expect(
             found == [
@@ -154,9 +158,12 @@ struct LibraryGradeTests {
             Array((base + "[school]\ngrades = [\"lower-primary\", \"upper-primary\"]\n").utf8),
             file: "/etc/carillon/carillon.toml")
         #expect(primary.grades == [.lowerPrimary, .upperPrimary])
-        for bad in ["grades = []", "grades = [\"primary\"]", "grades = \"junior-middle\"", "grade = [\"junior-middle\"]"] {
+        for bad in [
+            "grades = []", "grades = [\"primary\"]", "grades = \"junior-middle\"", "grade = [\"junior-middle\"]",
+        ] {
             #expect(throws: ConfigError.self, "\(bad)") {
-                try StationConfig.parse(Array((base + "[school]\n" + bad + "\n").utf8), file: "/etc/carillon/carillon.toml")
+                try StationConfig.parse(
+                    Array((base + "[school]\n" + bad + "\n").utf8), file: "/etc/carillon/carillon.toml")
             }
         }
     }
