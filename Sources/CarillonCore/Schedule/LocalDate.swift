@@ -66,7 +66,7 @@ public struct LocalDate: Sendable, Hashable, Comparable, Strideable, CustomStrin
     /// The day of the week.
     public var weekday: Weekday {
         // 1970-01-01 was a Thursday.
-        Weekday(rawValue: ScheduleMath.floorMod(daysSince1970 + 3, 7) + 1)!
+        Weekday(rawValue: ScheduleMath.floorMod(daysSince1970 + 3, 7) + 1) ?? .monday  // always 1...7
     }
 
     /// The date `days` later (earlier when negative).
@@ -225,7 +225,7 @@ public struct MonthDay: Sendable, Hashable, Comparable, CustomStringConvertible 
     public static func < (lhs: MonthDay, rhs: MonthDay) -> Bool { (lhs.month, lhs.day) < (rhs.month, rhs.day) }
 
     /// The index of this month-day in a leap year, 0...365, for overlap checks.
-    var ordinal: Int { LocalDate(year: 2000, month: month, day: day)!.daysSince1970 - 10_957 }
+    var ordinal: Int { (LocalDate(year: 2000, month: month, day: day)?.daysSince1970 ?? 10_957) - 10_957 }
 }
 
 extension Character {
