@@ -19,6 +19,10 @@ Checks:
   * text hygiene for TTS: no ASCII letters, no parentheses, no URLs, no
     half-width punctuation, digits only inside the allowed phone numbers,
     text ends with full-width terminal punctuation;
+  * emergency messages: a real run's message never mentions a drill, each
+    drill ending says it was a drill, msg.lockdown carries only the code
+    phrase LOCKDOWN_CODE; every plan in config/plans uses only keys the plan
+    parser knows and messages that exist, and has msg.<plan>.drill.end;
   * duplicates across all files: equal normalized text, and character-bigram
     Jaccard similarity >= FAIL_SIM (error). Pairs >= REVIEW_SIM are printed
     with --review for manual review.
@@ -162,6 +166,33 @@ def check_entries(fname: str, entries, prefix: str, keys: set[str], optional: se
     return entries
 
 
+PLANS_DIR = HERE.parent.parent / "config" / "plans"
+PLAN_KEYS = {"title", "zones", "cycles", "all_clear", "intro", "step", "notify"}  # PlanParser.swift
+
+
+def check_plans(msgs: dict) -> None:
+    """The shipped plans use only messages that exist; each has its drill ending msg.NAME.drill.end."""
+    for path in sorted(PLANS_DIR.glob("*.toml")):
+        name = path.stem
+        try:
+            with path.open("rb") as f:
+                plan = tomllib.load(f)
+        except tomllib.TOMLDecodeError as e:
+            err(f"{path.name}: TOML error: {e}")
+            continue
+        if plan.keys() - PLAN_KEYS:
+            err(f"{path.name}: keys the plan parser does not know: {sorted(plan.keys() - PLAN_KEYS)}")
+        refs = [plan.get("all_clear")] + [s.get("message") for s in plan.get("intro", []) + plan.get("step", [])]
+        for ref in refs:
+            if ref and ref.startswith("msg.") and ref not in msgs:
+                err(f"{path.name}: message {ref} is not in emergency.toml")
+        clear = plan.get("all_clear")
+        if clear in msgs and "演练" in msgs[clear].get("text", ""):
+            err(f"{path.name}: the all-clear {clear} of a real run must not speak of a drill")
+        if f"msg.{name}.drill.end" not in msgs:
+            err(f"{path.name}: no drill ending msg.{name}.drill.end in emergency.toml")
+
+
 def main() -> int:
     review = "--review" in sys.argv
     stats = []
@@ -239,6 +270,7 @@ def main() -> int:
         if prefix and prefix.get("text") != "现在是演练，现在是演练。":
             err("msg.drill.prefix: must be exactly 现在是演练，现在是演练。")
         stats.append(("emergency.toml", len(msgs), None, None))
+        check_plans({m.get("id"): m for m in msgs})
     if len(texts) < MIN_TOTAL_CLIPS:
         err(f"{len(texts)} spoken clips in all, need >= {MIN_TOTAL_CLIPS}")
 
