@@ -295,6 +295,9 @@ def main() -> int:
     for fname, n, grades, seasonal in stats:
         extra = f"  grades {grades}  seasonal {seasonal}" if grades else ""
         print(f"{fname:24} {n:4}{extra}")
+    bands = {b: sum(b in (t.get("grades") or []) for t in all_tips) for b in GRADE_BANDS}
+    seasons = {x: sum(t.get("season") == x for t in all_tips) for x in sorted(SEASONS)}
+    print(f"tips: {len(all_tips)}  by band {bands}  by season {seasons}")
     print(f"texts checked: {len(texts)}; pairs for review (>= {REVIEW_SIM}): {len(review_pairs)}")
     if review:
         for sim, ia, ta, ib, tb in sorted(review_pairs, reverse=True):
