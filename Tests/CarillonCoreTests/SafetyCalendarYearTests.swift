@@ -27,7 +27,8 @@ struct SafetyCalendarYearTests {
         "injury": [.winter: 3, .summer: 1],
         "cases": [.summer: 7, .winter: 4, .autumn: 2],
         "food": [.summer: 6, .winter: 1, .autumn: 1],
-        "epidemic": [.winter: 6, .spring: 4],
+        "epidemic": [.winter: 6, .spring: 4, .summer: 4],
+        "bus": [.summer: 1, .winter: 1],
         "traffic": [.summer: 1, .winter: 1, .autumn: 1],
         "earthquake": [.spring: 1, .summer: 1],
         "law": [.spring: 1, .winter: 1],
@@ -88,6 +89,9 @@ struct SafetyCalendarYearTests {
         // Later ranges first, as the later entry wins.
         if (md >= "12-01" || md <= "02-28") && weekday == .thursday { return "injury" }
         if (md >= "12-01" || md <= "02-28") && weekday == .tuesday { return "fire" }
+        if md >= "01-04" && md <= "01-10" && weekday == .monday { return "bus" }
+        if md >= "06-29" && md <= "07-05" && weekday == .tuesday { return "bus" }
+        if md >= "06-29" && md <= "07-05" && weekday == .wednesday { return "epidemic" }
         if (md >= "11-16" || md <= "03-31") && weekday == .wednesday { return "epidemic" }
         if inSpringTerm && md >= "05-01" && (weekday == .monday || weekday == .friday) { return "outdoor" }
         if md >= "04-01" && md <= "04-10" && weekday == .thursday { return "fire" }
@@ -220,7 +224,7 @@ struct SafetyCalendarYearTests {
         let schedule = try SchoolYearSoakTests.shipped()
         let tips = Self.syntheticTips()
         #expect(tips.values.joined().count == 968)
-        #expect(tips.values.joined().filter { $0.season != .all }.count == 80)
+        #expect(tips.values.joined().filter { $0.season != .all }.count == 86)
         let culture = Self.syntheticCulture()
         let year = Self.simulate(schedule, tips: tips, culture: culture, grades: grades)
         print(Self.describe(year, tips: tips, grades: grades))
@@ -251,6 +255,9 @@ struct SafetyCalendarYearTests {
             ("2026-06-05", "outdoor", "防溺水 (05-01 to term-end on mon, fri)"),
             ("2026-07-03", "outdoor", "防溺水 (05-01 to term-end on mon, fri)"),
             ("2026-12-09", "epidemic", "传染病防控 (11-16 to 03-31 on wed)"),
+            ("2026-07-01", "epidemic", "夏季传染病防控 (06-29 to 07-05 on wed)"),
+            ("2026-06-30", "bus", "夏季校车安全 (06-29 to 07-05 on tue)"),
+            ("2027-01-04", "bus", "雨雪天校车安全 (01-04 to 01-10 on mon)"),
             ("2026-12-08", "fire", "冬季取暖防火 (12-01 to 02-28 on tue)"),
             ("2027-01-14", "injury", "预防一氧化碳中毒 (12-01 to 02-28 on thu)"),
             ("2026-09-15", "cyber", "week 3 of 2026-autumn"),

@@ -39,64 +39,45 @@ struct LibraryGradeTests {
         }
     }
 
-    /// The first `count` tips of a shipped file, with each `grade` line written as the `grades` it means.
-    static func sample(_ name: String, count: Int) throws -> (text: String, legacy: [String: String]) {
-        let text = try String(contentsOf: texts.appendingPathComponent(name), encoding: .utf8)
-        var lines: [String] = []
-        var legacy: [String: String] = [:]
-        var id = ""
-        var tips = 0
-        let arrays = [
-            "primary": #"["lower-primary", "upper-primary"]"#, "middle": #"["junior-middle"]"#,
-            "high": #"["junior-middle"]"#, "all": #"["lower-primary", "upper-primary", "junior-middle"]"#,
+    /// Four tips, one per old `grade` tag, written with `grade` or with the `grades` it means.
+    static func tips(legacy: Bool) -> String {
+        let tags: [(old: String, new: String)] = [
+            ("primary", #"["lower-primary", "upper-primary"]"#), ("middle", #"["junior-middle"]"#),
+            ("high", #"["junior-middle"]"#), ("all", #"["lower-primary", "upper-primary", "junior-middle"]"#),
         ]
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
-            if line == "[[tip]]" {
-                tips += 1
-                if tips > count { break }
-            }
-            if line.hasPrefix("id = ") { id = String(line.dropFirst(6).dropLast()) }
-            if line.hasPrefix("grade = ") {
-                let name = String(line.dropFirst(9).dropLast())
-                legacy[id] = name
-                lines.append("grades = " + (arrays[name] ?? "[]"))
-            } else {
-                lines.append(line)
-            }
+        var text = "subject = \"fire\"\ntitle = \"消防安全\"\n"
+        for (index, tag) in tags.enumerated() {
+            text += "\n[[tip]]\nid = \"tip.fire.00\(index + 1)\"\n"
+            text += legacy ? "grade = \"\(tag.old)\"\n" : "grades = \(tag.new)\n"
+            text += "season = \"all\"\ntext = \"同学们，发现火情要立即拨打119报警，第\(index + 1)条。\"\n"
         }
-        return (lines.joined(separator: "\n") + "\n", legacy)
+        return text
     }
 
-    @Test("a sample of the shipped tips rewritten with `grades` loads with the bands each old tag meant")
-    func sampleWithGrades() throws {
-        var files: [String: String] = [:]
-        var legacy: [String: String] = [:]
-        for name in ["tips-fire.toml", "tips-outdoor.toml", "tips-cases.toml"] {
-            let sample = try Self.sample(name, count: 20)
-            files[name] = sample.text
-            legacy.merge(sample.legacy) { $1 }
-        }
-        #expect(files.values.allSatisfy { !$0.contains("\ngrade = ") && $0.contains("\ngrades = ") })
-        let library = try load(files)
-        #expect(legacy.count == 60)
-        for (id, name) in legacy {
-            #expect(library.clips[id]?.grades == GradeBand.legacy(name), "\(id)")
-        }
-        #expect(legacy.values.contains("primary") && legacy.values.contains("high"))
-    }
-
-    @Test("the shipped files as they are load too: the old `grade` is read as its bands")
+    @Test("the old `grade` tag still loads, as the bands it meant")
     func legacyGrade() throws {
-        let text = try Self.sample("tips-fire.toml", count: 5).text
-        let original = try String(contentsOf: Self.texts.appendingPathComponent("tips-fire.toml"), encoding: .utf8)
-        let library = try load([
-            "tips-fire.toml": String(
-                original.prefix(
-                    upTo: original.range(of: "[[tip]]\nid = \"tip.fire.006\"")?.lowerBound ?? original.endIndex))
-        ])
-        let rewritten = try load(["tips-fire.toml": text])
-        #expect(library.clips.count == rewritten.clips.count)
-        for (id, clip) in rewritten.clips { #expect(library.clips[id]?.grades == clip.grades, "\(id)") }
+        let old = try load(["tips-fire.toml": Self.tips(legacy: true)])
+        let new = try load(["tips-fire.toml": Self.tips(legacy: false)])
+        #expect(old.clips.count == 5 && new.clips.count == 5)
+        for (id, clip) in new.clips { #expect(old.clips[id]?.grades == clip.grades, "\(id)") }
+        #expect(new.clips["tip.fire.001"]?.grades == [.lowerPrimary, .upperPrimary])
+        #expect(new.clips["tip.fire.003"]?.grades == [.juniorMiddle])
+        #expect(new.clips["tip.fire.004"]?.grades == Set(GradeBand.allCases))
+    }
+
+    @Test("every shipped tip has `grades`, and each band has at least 500 tips")
+    func shippedGrades() throws {
+        var files: [String: String] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: Self.texts.path) where name.hasPrefix("tips-") {
+            let text = try String(contentsOf: Self.texts.appendingPathComponent(name), encoding: .utf8)
+            #expect(!text.contains("\ngrade = "), "\(name) still uses `grade`")
+            files[name] = text
+        }
+        let tips = try load(files).clips.values.filter { $0.category == .tip }
+        for band in GradeBand.allCases {
+            let count = tips.filter { $0.grades.contains(band) }.count
+            #expect(count >= 500, "\(band): \(count) tips")
+        }
     }
 
     @Test("unknown, empty, repeated and doubled grade tags are refused with their file and line")

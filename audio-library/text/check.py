@@ -167,7 +167,7 @@ def check_entries(fname: str, entries, prefix: str, keys: set[str], optional: se
 
 
 PLANS_DIR = HERE.parent.parent / "config" / "plans"
-PLAN_KEYS = {"title", "zones", "cycles", "all_clear", "intro", "step", "notify"}  # PlanParser.swift
+PLAN_KEYS = {"title", "zones", "cycles", "all_clear", "drill_all_clear", "intro", "step", "notify"}  # PlanParser.swift
 
 
 def check_plans(msgs: dict) -> None:
@@ -182,7 +182,8 @@ def check_plans(msgs: dict) -> None:
             continue
         if plan.keys() - PLAN_KEYS:
             err(f"{path.name}: keys the plan parser does not know: {sorted(plan.keys() - PLAN_KEYS)}")
-        refs = [plan.get("all_clear")] + [s.get("message") for s in plan.get("intro", []) + plan.get("step", [])]
+        refs = [plan.get("all_clear"), plan.get("drill_all_clear")] + [
+            s.get("message") for s in plan.get("intro", []) + plan.get("step", [])]
         for ref in refs:
             if ref and ref.startswith("msg.") and ref not in msgs:
                 err(f"{path.name}: message {ref} is not in emergency.toml")
@@ -191,6 +192,8 @@ def check_plans(msgs: dict) -> None:
             err(f"{path.name}: the all-clear {clear} of a real run must not speak of a drill")
         if f"msg.{name}.drill.end" not in msgs:
             err(f"{path.name}: no drill ending msg.{name}.drill.end in emergency.toml")
+        if plan.get("drill_all_clear") != f"msg.{name}.drill.end":
+            err(f"{path.name}: drill_all_clear must be msg.{name}.drill.end, so its drills end with their own words")
 
 
 def main() -> int:
