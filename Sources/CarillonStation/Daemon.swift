@@ -235,6 +235,14 @@ public enum Daemon {
         }
         // Start order is dependency order; shutdown runs in reverse: signals, control, events, audio.
         // Named, because ServiceLifecycle otherwise describes each service by reflection at start.
+        // Optional and last to start: a metrics port in use is logged, and the rest goes on.
+        let metrics = config.metricsListen.map { listen in
+            ServiceGroupConfiguration.ServiceConfiguration(
+                service: MetricsService(
+                    server: MetricsServer(host: listen.host, port: listen.port, logger: logger) { await station.metricsText().text },
+                    logger: logger),
+                successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore, serviceName: "metrics")
+        }
         let group = ServiceGroup(
             configuration: .init(
                 services: [
@@ -248,7 +256,7 @@ public enum Daemon {
                     .init(service: SchedulerService(station: station, timer: timer), serviceName: "scheduler"),
                     .init(service: ControlService(server: server, readiness: readiness, planResumed: planResumed), serviceName: "control"),
                     .init(service: SignalService(readiness: readiness, notifier: notifier, reload: reload), serviceName: "signals"),
-                ],
+                ] + (metrics.map { [$0] } ?? []),
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()

@@ -95,6 +95,22 @@ struct ControlService: Service {
     }
 }
 
+/// `GET /metrics` over HTTP, when `[metrics] listen` is set. Its failure (a port in use) is logged
+/// and leaves the rest of the daemon running: monitoring must not silence the bells.
+struct MetricsService: Service {
+    let server: MetricsServer
+    let logger: Logger
+
+    func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown { try await server.run() }
+        } catch is CancellationError {
+        } catch {
+            logger.error("metrics not served", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
 /// SIGHUP reloads the config; graceful shutdown is announced to systemd as STOPPING=1.
 struct SignalService: Service {
     let readiness: Readiness

@@ -27,6 +27,9 @@ public struct StationConfig: Sendable {
     public var scheduleFile: String?
     /// `[school] grades`: the grade bands the school has; tips and culture clips are chosen for them.
     public var grades: Set<GradeBand> = GradeBand.all
+    /// `[metrics] listen`: where `GET /metrics` is served over HTTP; off unless set (the shipped
+    /// configs set a loopback address).
+    public var metricsListen: (host: String, port: Int)?
     /// The emergency plans, one `NAME.toml` each; `plans/` beside the config by default.
     public var plansDirectory: String = ""
     /// The bureau's keys and this school's id; nil: the school accepts no bundles.
@@ -161,6 +164,17 @@ extension StationConfig {
                 if let file = try schedule.string("file") { config.scheduleFile = resolve(file, base) }
             }
             errors.run { () throws(TOMLError) in try schedule.finish() }
+        }
+        if var metrics = errors.run({ () throws(TOMLError) in try root.table("metrics") }) ?? nil {
+            errors.run { () throws(TOMLError) in
+                guard let text = try metrics.string("listen") else { return }
+                guard case .tcp(let host, let port)? = ControlAddress.parseTCP(text) else {
+                    throw metrics.error(
+                        "`metrics.listen` must be HOST:PORT, such as \"127.0.0.1:9465\" (a port of 1 to 65535)", at: "listen")
+                }
+                config.metricsListen = (host, port)
+            }
+            errors.run { () throws(TOMLError) in try metrics.finish() }
         }
         if var school = errors.run({ () throws(TOMLError) in try root.table("school") }) ?? nil {
             errors.run { () throws(TOMLError) in

@@ -153,6 +153,55 @@ struct LifecycleTests {
         #expect(try daemon.client(["status", "--prometheus"]).stdout.contains("carillon_config_failing 0\n"))
     }
 
+    @Test("GET /metrics over HTTP gives the metrics command's text; other paths and methods are refused")
+    func metricsOverHTTP() throws {
+        let port = try ControlAccessTests.freePort()
+        let rig = try Rig.start(extra: "[metrics]\nlisten = \"127.0.0.1:\(port)\"\n")
+        defer { rig.stop() }
+        try FileWatch.wait(for: rig.daemon.directory.file("daemon.log"), timeout: .seconds(20)) {
+            rig.daemon.log_.contains("metrics listening")
+        }
+        func ask(_ request: String) throws -> String {
+            let socket = try RawSocket(tcpPort: port)
+            #expect(socket.send(request))
+            return socket.readAll(timeout: .seconds(20)).text
+        }
+        let scrape = try ask("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        #expect(scrape.hasPrefix("HTTP/1.1 200 OK\r\n"), "\(scrape)")
+        #expect(scrape.contains("Content-Type: text/plain; version=0.0.4; charset=utf-8"))
+        #expect(scrape.contains("\r\n\r\n# HELP carillon_uptime_seconds") && scrape.contains("carillon_config_failing 0\n"))
+        let head = try ask("HEAD /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        #expect(head.hasPrefix("HTTP/1.1 200 OK\r\n") && !head.contains("# HELP"), "\(head)")
+        #expect(try ask("GET / HTTP/1.1\r\nConnection: close\r\n\r\n").hasPrefix("HTTP/1.1 404 Not Found"))
+        #expect(try ask("GET /../etc/passwd HTTP/1.1\r\nConnection: close\r\n\r\n").hasPrefix("HTTP/1.1 404 Not Found"))
+        let post = try ask("POST /metrics HTTP/1.1\r\nContent-Length: 2\r\nConnection: close\r\n\r\nxx")
+        #expect(post.hasPrefix("HTTP/1.1 405 Method Not Allowed") && post.contains("Allow: GET, HEAD"), "\(post)")
+        #expect(try ask("not http at all\r\n\r\n").contains("400 Bad Request"))
+        #expect(try rig.daemon.client(["status"]).status == 0)
+    }
+
+    @Test("a metrics port already in use is logged, and the daemon serves everything else")
+    func metricsPortInUse() throws {
+        let port = try ControlAccessTests.freePort()
+        // Hold the port, as another program would.
+        let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(holder) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(holder, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        try #require(bound == 0 && listen(holder, 1) == 0)
+        let rig = try Rig.start(extra: "[metrics]\nlisten = \"127.0.0.1:\(port)\"\n")
+        defer { rig.stop() }
+        try FileWatch.wait(for: rig.daemon.directory.file("daemon.log"), timeout: .seconds(20)) {
+            rig.daemon.log_.contains("metrics not served")
+        }
+        #expect(try rig.daemon.client(["play", "test.noise", "--wait"]).status == 0)
+    }
+
     @Test("a daemon whose database cannot be opened exits with a clear error")
     func badDatabase() throws {
         let directory = try TemporaryDirectory()
