@@ -57,12 +57,19 @@ struct ControlAccessTests {
         let tls: TLSFiles
         /// Token files by role.
         let tokens: [Role: String]
-        func stop() { rig.stop() }
+        /// The certificate, its key and the tokens: removed with the rig, never left in /tmp.
+        let scratch: TemporaryDirectory
+        func stop() {
+            rig.stop()
+            scratch.remove()
+        }
     }
 
     /// A daemon with TCP on, a token per role, and a UNIX rule per role.
     static func start(control: String = "", tcp: String = "", extra: String = "") throws -> Rigged {
         let scratch = try TemporaryDirectory("carillon-tls")
+        var started = false
+        defer { if !started { scratch.remove() } }
         let tls = try TLSFiles(in: scratch)
         let port = try freePort()
         var tokens: [Role: String] = [:]
@@ -90,7 +97,8 @@ struct ControlAccessTests {
                 """)
         // Other accounts must reach the socket through the test's private directory.
         chmod(rig.directory.path, 0o755)
-        return Rigged(rig: rig, port: port, tls: tls, tokens: tokens)
+        started = true
+        return Rigged(rig: rig, port: port, tls: tls, tokens: tokens, scratch: scratch)
     }
 
     /// The role each command needs, as docs/PROTOCOL.md states it (its test checks that against the table).

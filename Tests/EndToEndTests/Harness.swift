@@ -18,6 +18,9 @@ struct Rig {
         extra: String = "", catalog: String = "", prepare: (TemporaryDirectory) throws -> Void = { _ in }
     ) throws -> Rig {
         let directory = try TemporaryDirectory("carillon-e2e")
+        // A rig that does not start leaves nothing behind (`make test` checks its TMPDIR is empty).
+        var started = false
+        defer { if !started && !Rig.keep { directory.remove() } }
         let capture = CapturePCM(path: directory.file("capture.raw"))
         let clip = WAVFile.noise(frames: Int(clipSeconds * Double(rate)), channels: 2)
         try directory.write(
@@ -72,6 +75,7 @@ struct Rig {
             """
         try prepare(directory)
         let daemon = try DaemonProcess(config: config, in: directory, environment: environment)
+        started = true
         return Rig(directory: directory, capture: capture, daemon: daemon, clip: clip)
     }
 
