@@ -260,7 +260,8 @@ struct PlanTests {
             kill(daemon.process.processIdentifier, SIGKILL)
             daemon.process.waitUntilExit()
             let config = try String(contentsOfFile: daemon.configPath, encoding: .utf8)
-            // The capture PCM truncates its file when the new daemon opens it: frame 0 is the restart's.
+            // A fresh capture file, so that frame 0 is the restart's and nothing of the old one remains.
+            unlink(rig.capture.path)
             daemon = try DaemonProcess(config: config, in: rig.directory)
             let order = try Self.waitForTones(rig, from: 0, count: tones)
             #expect(order.first == first, "\(plan) resumed with \(order)")

@@ -295,8 +295,10 @@ struct ZoneTests {
         #expect(outcome.outcome == "stopped")
         let start = Int(try #require(outcome.zones.first?.firstFrame))
         let first = Signal.channel(school.west.samples(), 0, of: 2, frames: start..<(start + 24000))
-        // ISO 8201: the first 0.5 s of the evacuation alarm is a 520 Hz tone.
-        #expect(Signal.amplitude(of: 520, in: first, sampleRate: School.rate) > 0.3)
+        // ISO 8201: the first 0.5 s of the evacuation alarm is a 520 Hz tone, brought to the library's
+        // loudness: the raw synthesized tone was louder than 0.3 (about 11 dB above the library).
+        let amplitude = Signal.amplitude(of: 520, in: first, sampleRate: School.rate)
+        #expect(amplitude > 0.1 && amplitude < 0.3, "\(amplitude)")
         #expect(school.daemon.log_.contains("synthesized alarm stands in"))
     }
 }
