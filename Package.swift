@@ -150,7 +150,7 @@ let package = Package(
             name: "CarillonStationTests",
             dependencies: [
                 "CarillonStation", "CarillonTesting", "CarillonAudio", "CarillonCore", "CarillonTOML", "CarillonStore",
-                "CarillonProtocol", "CarillonControl", .product(name: "Logging", package: "swift-log"),
+                "CarillonProtocol", "CarillonControl", "CarillonSpeech", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .testTarget(
