@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The Mandarin text front-end: every text Carillon speaks passes through it, and the voice gets its pinyin.
 ///
 /// Normalization (`MandarinNormalizer`), then segmentation of each run of Chinese characters by bidirectional
@@ -5,23 +7,27 @@
 /// the tone changes of 一 and 不, and 地 as the particle de. Third tones are left as written (espeak-ng applies
 /// the 3-3 change itself). Pure and thread-safe; the daemon and `carillon speech show` use this same type.
 public struct MandarinFrontEnd: Sendable {
-    /// The lexicon it reads with: the shipped one, with a school's entries on top.
-    public let lexicon: MandarinLexicon
     /// The school lexicon's entries, part of every cache key (renders made with other readings are not reused).
     public let school: SchoolLexicon
+    private let box: LexiconBox
 
     /// Version of the front-end's rules and data; part of every cache key. Bump it when readings change.
     public static let version = "mandarin-frontend-1"
 
-    /// A front-end over the shipped lexicon (parsed on first use) and a school's own words.
+    /// A front-end over the shipped lexicon and a school's own words; nothing is parsed until the first `read`,
+    /// so that creating one (as the daemon does at start) costs nothing.
     public init(school: SchoolLexicon = SchoolLexicon()) {
         self.school = school
-        self.lexicon = school.entries.isEmpty ? MandarinLexicon.shipped : MandarinLexicon.shipped.adding(school)
+        self.box = LexiconBox(school: school)
     }
+
+    /// The lexicon it reads with: the shipped one (parsed once per process, about 50 ms), with the school's on top.
+    public var lexicon: MandarinLexicon { box.lexicon }
 
     /// Reads a text: what will be said, and what could not be read with certainty. Pure; linear in the text's length.
     public func read(_ text: String) -> SpokenText {
         var problems: [ReadingProblem] = []
+        let lexicon = self.lexicon
         let pieces = MandarinNormalizer.normalize(text, problems: &problems)
         var items: [Item] = []
         var normalized = ""
@@ -30,7 +36,7 @@ public struct MandarinFrontEnd: Sendable {
             switch piece {
             case .han(let run):
                 normalized += run
-                for word in segment(run) {
+                for word in Self.segment(run, with: lexicon) {
                     wordCount += 1
                     let scalars = Array(word.unicodeScalars)
                     let readings: [String?] =
@@ -39,7 +45,8 @@ public struct MandarinFrontEnd: Sendable {
                         guard position < readings.count, let syllable = readings[position] else {
                             problems.append(
                                 ReadingProblem(
-                                    span: String(scalar), offset: 0, reason: "a character with no reading in the lexicon"))
+                                    span: String(scalar), offset: Self.offset(of: scalar, in: text),
+                                    reason: "a character with no reading in the lexicon; it is left out"))
                             continue
                         }
                         items.append(
@@ -68,31 +75,38 @@ public struct MandarinFrontEnd: Sendable {
         return SpokenText(text: text, normalized: normalized, items: items, problems: problems)
     }
 
+    /// Where a character first occurs in the text, in scalars (the runs the lexicon reads carry no offsets).
+    private static func offset(of scalar: Unicode.Scalar, in text: String) -> Int {
+        text.unicodeScalars.firstIndex(of: scalar).map { text.unicodeScalars.distance(from: text.unicodeScalars.startIndex, to: $0) } ?? 0
+    }
+
     // MARK: - Segmentation
 
     /// Words of a run of Chinese characters: forward and backward maximum matching, keeping the one with fewer
     /// words, then fewer single characters, then the backward one (right to left errs less in Chinese).
-    func segment(_ run: String) -> [String] {
+    static func segment(_ run: String, with lexicon: MandarinLexicon) -> [String] {
         let scalars = Array(run.unicodeScalars)
-        let longest = min(lexicon.longestPhrase, 12)
         func word(_ range: Range<Int>) -> String {
             var view = String.UnicodeScalarView()
             view.append(contentsOf: scalars[range])
             return String(view)
         }
+        // Only windows as long as the longest phrase starting (or ending) with the same two characters are tried.
         var forward: [String] = []
         var i = 0
         while i < scalars.count {
-            var length = min(longest, scalars.count - i)
+            var length = i + 1 < scalars.count ? min(lexicon.longestPhrase(from: scalars[i], scalars[i + 1]), scalars.count - i) : 1
             while length > 1 && lexicon.phrase(word(i..<i + length)) == nil { length -= 1 }
+            length = max(length, 1)
             forward.append(word(i..<i + length))
             i += length
         }
         var backward: [String] = []
         var j = scalars.count
         while j > 0 {
-            var length = min(longest, j)
+            var length = j >= 2 ? min(lexicon.longestPhrase(to: scalars[j - 2], scalars[j - 1]), j) : 1
             while length > 1 && lexicon.phrase(word(j - length..<j)) == nil { length -= 1 }
+            length = max(length, 1)
             backward.append(word(j - length..<j))
             j -= length
         }
@@ -174,6 +188,24 @@ public struct MandarinFrontEnd: Sendable {
         if next.text == "年", afterNext?.text == "级" { return "yi1" }
         let tone = Pinyin.tone(next.pinyin)
         return tone == 4 || tone == 5 ? "yi2" : "yi4"
+    }
+}
+
+/// The school's lexicon on top of the shipped one, built on first use and then shared by copies of the front-end.
+private final class LexiconBox: Sendable {
+    let school: SchoolLexicon
+    private let built = Mutex<MandarinLexicon?>(nil)
+
+    init(school: SchoolLexicon) { self.school = school }
+
+    var lexicon: MandarinLexicon {
+        if school.entries.isEmpty { return MandarinLexicon.shipped }
+        return built.withLock { built in
+            if let built { return built }
+            let lexicon = MandarinLexicon.shipped.adding(school)
+            built = lexicon
+            return lexicon
+        }
     }
 }
 

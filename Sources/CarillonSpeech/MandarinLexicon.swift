@@ -7,66 +7,113 @@ import Foundation
 /// default reading and only the phrases read otherwise. It is parsed once, on first use, and shared; a school's
 /// own lexicon is a small overlay on top of it. Immutable, so thread-safe.
 public struct MandarinLexicon: Sendable {
+    /// Every distinct syllable; readings are indices into it (about 1,500, so a UInt16 each).
+    private var syllables: [String] = []
+    private var syllableIndex: [String: UInt16] = [:]
     /// Each character's reading when it stands alone.
-    private var characters: [Unicode.Scalar: String]
-    /// Words whose reading is not their characters' defaults (and, in the shipped data, words with 一, 地 or 得).
-    private var phrases: [String: [String]]
-    /// The longest phrase, in characters: how far segmentation looks ahead.
-    private(set) var longestPhrase: Int
+    private var characters: [UInt32: UInt16] = [:]
+    /// Words whose reading is not their characters' defaults (and, in the shipped data, words with 一, 地 or 得):
+    /// where their syllables start in `phraseSyllables`, and how many.
+    private var phrases: [String: PhraseSpan] = [:]
+    private var phraseSyllables: [UInt16] = []
+    /// The longest phrase starting, and ending, with each pair of characters: segmentation tries no longer window.
+    private var longestFrom: [UInt64: UInt8] = [:]
+    private var longestTo: [UInt64: UInt8] = [:]
 
-    /// The shipped lexicon, parsed from the generated data on first use (about 30 ms); thread-safe.
+    private struct PhraseSpan {
+        var start: UInt32
+        var count: UInt8
+    }
+
+    /// The shipped lexicon, parsed from the generated data on first use; thread-safe.
     public static let shipped = MandarinLexicon(shippedData: shippedData)
 
     /// Parses the generated data: `syllable characters…` lines, a `=` line, then `phrase syllable…` lines.
     init(shippedData data: String) {
-        var characters: [Unicode.Scalar: String] = [:]
         characters.reserveCapacity(27_000)
-        var phrases: [String: [String]] = [:]
-        phrases.reserveCapacity(10_000)
-        var longest = 1
+        phrases.reserveCapacity(10_500)
+        phraseSyllables.reserveCapacity(32_000)
         var inPhrases = false
-        for line in data.split(separator: "\n", omittingEmptySubsequences: true) {
-            if line == "=" {
-                inPhrases = true
-                continue
-            }
-            let fields = line.split(separator: " ")
-            guard let head = fields.first, fields.count >= 2 else { continue }
-            if inPhrases {
-                let word = String(head)
-                let syllables = fields.dropFirst().map(String.init)
-                guard syllables.count == word.unicodeScalars.count else { continue }
-                phrases[word] = syllables
-                longest = max(longest, syllables.count)
-            } else {
-                let syllable = String(head)
-                for scalar in fields[1].unicodeScalars { characters[scalar] = syllable }
+        var copy = data
+        copy.withUTF8 { bytes in
+            var lineStart = 0
+            while lineStart < bytes.count {
+                var lineEnd = lineStart
+                while lineEnd < bytes.count && bytes[lineEnd] != 0x0A { lineEnd += 1 }
+                defer { lineStart = lineEnd + 1 }
+                guard lineEnd > lineStart else { continue }
+                if lineEnd - lineStart == 1 && bytes[lineStart] == UInt8(ascii: "=") {
+                    inPhrases = true
+                    continue
+                }
+                var fields: [String] = []
+                var fieldStart = lineStart
+                for i in lineStart...lineEnd where i == lineEnd || bytes[i] == 0x20 {
+                    if i > fieldStart {
+                        fields.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[fieldStart..<i]), as: UTF8.self))
+                    }
+                    fieldStart = i + 1
+                }
+                guard fields.count >= 2 else { continue }
+                if inPhrases {
+                    add(phrase: fields[0], syllables: fields.dropFirst())
+                } else {
+                    let syllable = index(of: fields[0])
+                    for scalar in fields[1].unicodeScalars { characters[scalar.value] = syllable }
+                }
             }
         }
-        self.characters = characters
-        self.phrases = phrases
-        self.longestPhrase = longest
     }
+
+    private mutating func index(of syllable: String) -> UInt16 {
+        if let index = syllableIndex[syllable] { return index }
+        let index = UInt16(truncatingIfNeeded: syllables.count)
+        syllables.append(syllable)
+        syllableIndex[syllable] = index
+        return index
+    }
+
+    private mutating func add(phrase word: String, syllables readings: ArraySlice<String>) {
+        let scalars = Array(word.unicodeScalars)
+        guard scalars.count >= 2, scalars.count == readings.count, scalars.count <= 255 else { return }
+        let start = UInt32(truncatingIfNeeded: phraseSyllables.count)
+        for reading in readings { phraseSyllables.append(index(of: reading)) }
+        phrases[word] = PhraseSpan(start: start, count: UInt8(scalars.count))
+        let length = UInt8(scalars.count)
+        let first = Self.pair(scalars[0], scalars[1])
+        let last = Self.pair(scalars[scalars.count - 2], scalars[scalars.count - 1])
+        longestFrom[first] = max(longestFrom[first] ?? 0, length)
+        longestTo[last] = max(longestTo[last] ?? 0, length)
+    }
+
+    private static func pair(_ a: Unicode.Scalar, _ b: Unicode.Scalar) -> UInt64 { UInt64(a.value) << 32 | UInt64(b.value) }
 
     /// This lexicon with a school's entries on top: theirs win, for single characters and words alike.
     public func adding(_ school: SchoolLexicon) -> MandarinLexicon {
         var copy = self
         for entry in school.entries {
             if entry.word.unicodeScalars.count == 1, let scalar = entry.word.unicodeScalars.first {
-                copy.characters[scalar] = entry.syllables[0]
+                copy.characters[scalar.value] = copy.index(of: entry.syllables[0])
             } else {
-                copy.phrases[entry.word] = entry.syllables
-                copy.longestPhrase = max(copy.longestPhrase, entry.syllables.count)
+                copy.add(phrase: entry.word, syllables: entry.syllables[...])
             }
         }
         return copy
     }
 
     /// The reading of a word of two or more characters, if the lexicon has one.
-    func phrase(_ word: String) -> [String]? { phrases[word] }
+    func phrase(_ word: String) -> [String]? {
+        guard let span = phrases[word] else { return nil }
+        let start = Int(span.start)
+        return phraseSyllables[start..<start + Int(span.count)].map { syllables[Int($0)] }
+    }
 
     /// A character's default reading, if the lexicon knows the character.
-    func reading(of scalar: Unicode.Scalar) -> String? { characters[scalar] }
+    func reading(of scalar: Unicode.Scalar) -> String? { characters[scalar.value].map { syllables[Int($0)] } }
+
+    /// The longest phrase that could start with `a b`, and end with `a b`; 0 when none does.
+    func longestPhrase(from a: Unicode.Scalar, _ b: Unicode.Scalar) -> Int { Int(longestFrom[Self.pair(a, b)] ?? 0) }
+    func longestPhrase(to a: Unicode.Scalar, _ b: Unicode.Scalar) -> Int { Int(longestTo[Self.pair(a, b)] ?? 0) }
 
     /// How many characters and phrases the lexicon holds.
     public var counts: (characters: Int, phrases: Int) { (characters.count, phrases.count) }

@@ -185,3 +185,18 @@ struct ShippedLexiconTests {
         #expect(counts.phrases > 5_000)
     }
 }
+
+@Suite("Mandarin front-end: characters outside the lexicon")
+struct UnknownCharacterTests {
+    @Test func aCharacterWithNoReadingIsReportedWhereItIs() {
+        // U+20000 (CJK extension B) is outside the shipped lexicon's range.
+        let spoken = MandarinFrontEnd().read("请\u{20000}注意")
+        #expect(spoken.pinyin == ["qing3", "zhu4", "yi4"])
+        #expect(spoken.problems.map(\.offset) == [1])
+    }
+
+    @Test func aSchoolCanGiveItAReading() throws {
+        let school = try SchoolLexicon(parsing: "\u{20000} he1\n", file: "f")
+        #expect(MandarinFrontEnd(school: school).read("请\u{20000}注意").pinyin == ["qing3", "he1", "zhu4", "yi4"])
+    }
+}
