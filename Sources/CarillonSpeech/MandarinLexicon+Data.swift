@@ -6365,7 +6365,6 @@ zuo5 咗
 打滚儿 da3 gun3 er5
 打烊 da3 yang4
 打照面儿 da3 zhao4 mian4 er5
-打的 da3 di1
 打谷场 da3 gu3 chang2
 打躬作揖 da3 gong1 zuo1 yi1
 打转 da3 zhuan4
@@ -7562,7 +7561,6 @@ zuo5 咗
 柴立不阿 chai2 li4 bu4 e1
 柴达木盆地 chai2 da2 mu4 pen2 di4
 栅极 shan1 ji2
-标的 biao1 di4
 标题音乐 biao1 ti2 yin1 yue4
 栉风酾雨 zhi4 feng1 shi1 yu3
 栋折榱坏 dong4 she2 cui1 huai4
@@ -8630,9 +8628,6 @@ zuo5 咗
 百里挑一 bai3 li3 tiao1 yi1
 百闻不如一见 bai3 wen2 bu4 ru2 yi1 jian4
 的一确二 di2 yi1 que4 er4
-的哥 di1 ge1
-的士 di1 shi4
-的当 di2 dang4
 的确 di2 que4
 的确良 di2 que4 liang2
 皮包骨头 pi2 bao1 gu2 tou5
@@ -10329,7 +10324,6 @@ zuo5 咗
 质当 zhi4 dang4
 质朴 zhi4 piao2
 质疑问难 zhi4 yi2 wen4 nan4
-质的 zhi4 di4
 贩夫俗子 fan4 fu1 su2 zi3
 贪便宜 tan1 pian2 yi2
 贪多务得 tan1 duo1 wu4 de2
@@ -11784,7 +11778,6 @@ zuo5 咗
 鸿鹄将至 hong2 hu2 jiang1 zhi4
 鹄峙鸾停 hu2 zhi4 luan2 ting2
 鹄峙鸾翔 hu2 zhi4 luan2 xiang2
-鹄的 gu3 di4
 鹤发松姿 he4 fa4 song1 zi1
 鹤发童颜 he4 fa4 tong2 yan2
 鹤发鸡皮 he4 fa4 ji1 pi2

@@ -63,11 +63,15 @@ def main() -> int:
     # from it. Any other default would need phrases the data does not have (教 jiāo would misread 教室).
     default: dict[str, str] = {ch: rs[0] for ch, rs in readings.items()}
 
-    # Corrections: "字 reading" sets a character's default; "词 syl syl…" adds or replaces a phrase.
+    # Corrections: "字 reading" sets a character's default; "词 syl syl…" adds or replaces a phrase; "-词" drops one.
     corrections: dict[str, list[str]] = {}
+    removed: set[str] = set()
     for number, line in enumerate(CORRECTIONS.read_text(encoding="utf-8").splitlines(), 1):
         line = line.split("#", 1)[0].strip()
         if not line:
+            continue
+        if line.startswith("-"):  # "-词": drop a phrase of the data
+            removed.add(line[1:].strip())
             continue
         word, *syllables = line.split()
         if len(word) != len(syllables) or not all(SYLLABLE.match(s) for s in syllables):
@@ -78,6 +82,8 @@ def main() -> int:
         else:
             corrections[word] = syllables
     phrases.update(corrections)
+    for word in removed:
+        phrases.pop(word, None)
 
     kept = {
         w: s for w, s in phrases.items()
