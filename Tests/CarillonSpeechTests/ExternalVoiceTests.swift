@@ -98,3 +98,19 @@ struct ExternalVoiceTests {
         #expect(abs(try WAVReader.read(wav).duration - 0.5) < 0.01)
     }
 }
+
+@Suite("External voice: the wrapper docs/SPEECH.md shows")
+struct ExternalVoiceWrapperTests {
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/espeak-ng")))
+    func espeakNGsCommandLineAsAnExternalVoice() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("carillon-wrapper-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let path = directory.appendingPathComponent("carillon-voice").path
+        try Data("#!/bin/sh\nexec espeak-ng -v cmn-latn-pinyin -s 150 --stdout --stdin\n".utf8).write(to: URL(fileURLWithPath: path))
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+        // espeak-ng writes to a pipe without going back to fix the RIFF sizes.
+        let audio = try ExternalVoice(command: [path], input: .pinyin).render(MandarinFrontEnd().read("地震，请立即就地避险。"))
+        #expect(audio.sampleRate == 22050)
+        #expect(audio.duration > 1 && audio.duration < 10, "\(audio.duration) s")
+    }
+}
