@@ -11,7 +11,7 @@ import Foundation
 /// input = "text"                             # or "pinyin": what the command reads
 /// timeout = 20                               # seconds per text before the command is killed
 /// ```
-public struct SpeechConfig: Sendable {
+public struct SpeechConfig: Sendable, Equatable {
     /// The lexicon file, absolute, if the config names one.
     public var lexiconFile: String?
     /// The school's words, parsed from `lexiconFile`.
