@@ -37,14 +37,15 @@ enum MandarinNormalizer {
     static let measureWords: Set<Character> = Set(
         "个位名次遍趟分秒天周年种件条只张本支根块杯瓶米里斤克岁点步句排组辆人节份口双对把座间台道声下圈")
 
-    /// Latin words and abbreviations the texts use, with what is said (letters as Chinese speakers name them).
+    /// Latin words and abbreviations the texts use, with what is said (letters as Chinese speakers name them, in
+    /// syllables of Mandarin's inventory: Wi-Fi is wai4 fei1, since "fai" is not one).
     static let abbreviations: [String: [String]] = {
         var table: [String: [String]] = [:]
         for word in ["APP", "AED", "ATM", "CPR", "GPS", "ICU", "ID", "PPT", "QQ", "SOS", "USB", "PM", "TV", "DIY", "VR"] {
             table[word] = word.flatMap { letterNames[$0] ?? [] }
         }
-        table["WIFI"] = ["wai4", "fai4"]
-        table["WI-FI"] = ["wai4", "fai4"]
+        table["WIFI"] = ["wai4", "fei1"]
+        table["WI-FI"] = ["wai4", "fei1"]
         table["3C"] = ["san1", "xi1"]
         table["4G"] = ["si4", "ji4"]
         table["5G"] = ["wu3", "ji4"]
@@ -111,9 +112,12 @@ enum MandarinNormalizer {
         func at(_ i: Int) -> Unicode.Scalar? { i >= 0 && i < scalars.count ? scalars[i] : nil }
         func isDigit(_ i: Int) -> Bool { at(i).map { ("0"..."9").contains($0) } ?? false }
         func isLetter(_ i: Int) -> Bool { at(i).map { ("a"..."z").contains($0) || ("A"..."Z").contains($0) } ?? false }
+        /// The scalars in `range`, clamped to the text: a look past either end reads as empty, never traps.
         func text(_ range: Range<Int>) -> String {
+            let upper = min(scalars.count, max(0, range.upperBound))
+            let lower = min(upper, max(0, range.lowerBound))
             var view = String.UnicodeScalarView()
-            view.append(contentsOf: scalars[max(0, range.lowerBound)..<min(scalars.count, range.upperBound)])
+            view.append(contentsOf: scalars[lower..<upper])
             return String(view)
         }
 

@@ -200,3 +200,34 @@ struct UnknownCharacterTests {
         #expect(MandarinFrontEnd(school: school).read("请\u{20000}注意").pinyin == ["qing3", "he1", "zhu4", "yi4"])
     }
 }
+
+@Suite("Mandarin front-end: any input")
+struct AnyInputTests {
+    /// A fixed-seed generator (SplitMix64), so that every run reads the same texts.
+    struct SeededGenerator: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE5_E9B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    @Test func randomMixturesNeverTrapAndGiveOnlyValidSyllables() {
+        let pieces: [String] = [
+            "0", "1", "2", "9", "12", "110", "2026", "年", "月", "日", "号", ":", ".", "-", "~", "/", ",", "%", "℃", "°", "C",
+            "km", "h", "APP", "Wi-Fi", "x", "一", "不", "地", "得", "个", "天", "第", "看", "长", "行", "，", "。", "！", "（", "”",
+            " ", "\n", "\t", "\u{1}", "\u{7F}", "\u{200B}", "🔥", "😀", "\u{20000}", "０", "１", "：", "．", "拨打", "电话",
+        ]
+        var generator = SeededGenerator(state: 19)
+        let frontEnd = MandarinFrontEnd()
+        for _ in 0..<3000 {
+            let count = Int.random(in: 0...12, using: &generator)
+            let text = (0..<count).map { _ in pieces.randomElement(using: &generator) ?? "" }.joined()
+            let spoken = frontEnd.read(text)
+            #expect(spoken.pinyin.allSatisfy(Pinyin.isValid), "\(text.debugDescription): \(spoken.pinyin)")
+        }
+    }
+}
