@@ -33,6 +33,8 @@ public struct MandarinLexicon: Sendable {
         characters.reserveCapacity(27_000)
         phrases.reserveCapacity(10_500)
         phraseSyllables.reserveCapacity(32_000)
+        longestFrom.reserveCapacity(10_500)
+        longestTo.reserveCapacity(10_500)
         var inPhrases = false
         var copy = data
         copy.withUTF8 { bytes in
