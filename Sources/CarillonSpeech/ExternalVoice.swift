@@ -40,7 +40,9 @@ public struct ExternalVoice: Sendable, Hashable {
         let output = try run(stdin: Data(stdin.utf8))
         let audio: SpeechAudio
         do { audio = try WAVReader.read(output) } catch { throw .badOutput("\(error)") }
-        guard audio.duration >= 0.1 else { throw .badOutput("the WAV holds \(audio.samples.count) samples, under 0.1 s") }
+        guard audio.duration >= 0.1 else {
+            throw .badOutput("the WAV holds \(audio.samples.count) samples, under 0.1 s")
+        }
         guard audio.samples.contains(where: { abs($0) > 0.001 }) else { throw .badOutput("the WAV is silent") }
         return audio
     }
@@ -127,7 +129,9 @@ public enum ExternalVoiceError: Error, Hashable, Sendable, CustomStringConvertib
         case .cannotStart(let why): "the external voice cannot be started: \(why)"
         case .timedOut(let seconds): "the external voice did not finish within \(seconds) s and was killed"
         case .failed(let status, let signalled):
-            signalled ? "the external voice was killed by signal \(status)" : "the external voice exited with status \(status)"
+            signalled
+                ? "the external voice was killed by signal \(status)"
+                : "the external voice exited with status \(status)"
         case .badOutput(let why): "the external voice wrote no usable WAV: \(why)"
         }
     }
@@ -144,13 +148,15 @@ enum WAVReader {
         let bytes = [UInt8](data)
         func u32(_ at: Int) -> UInt32? {
             guard at >= 0, at + 4 <= bytes.count else { return nil }
-            return UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
+            return UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3])
+                << 24
         }
         func u16(_ at: Int) -> UInt16? {
             guard at >= 0, at + 2 <= bytes.count else { return nil }
             return UInt16(bytes[at]) | UInt16(bytes[at + 1]) << 8
         }
-        guard bytes.count >= 12, bytes[0..<4].elementsEqual("RIFF".utf8), bytes[8..<12].elementsEqual("WAVE".utf8) else {
+        guard bytes.count >= 12, bytes[0..<4].elementsEqual("RIFF".utf8), bytes[8..<12].elementsEqual("WAVE".utf8)
+        else {
             throw Failure(description: "it does not start with a RIFF/WAVE header")
         }
         var offset = 12
@@ -179,8 +185,12 @@ enum WAVReader {
     private static func decode(_ body: ArraySlice<UInt8>, format: (code: UInt16, channels: Int, rate: Int, bits: Int))
         throws(Failure) -> SpeechAudio
     {
-        guard (1...8).contains(format.channels) else { throw Failure(description: "it has \(format.channels) channels") }
-        guard (8000...192_000).contains(format.rate) else { throw Failure(description: "its sample rate is \(format.rate) Hz") }
+        guard (1...8).contains(format.channels) else {
+            throw Failure(description: "it has \(format.channels) channels")
+        }
+        guard (8000...192_000).contains(format.rate) else {
+            throw Failure(description: "its sample rate is \(format.rate) Hz")
+        }
         let width: Int
         switch (format.code, format.bits) {
         case (1, 8): width = 1
@@ -199,15 +209,22 @@ enum WAVReader {
                 var value: Float
                 switch (format.code, width) {
                 case (1, 1): value = (Float(body[index]) - 128) / 128
-                case (1, 2): value = Float(Int16(bitPattern: UInt16(body[index]) | UInt16(body[index + 1]) << 8)) / 32768
+                case (1, 2):
+                    value = Float(Int16(bitPattern: UInt16(body[index]) | UInt16(body[index + 1]) << 8)) / 32768
                 case (1, 3):
-                    let raw = Int32(bitPattern: UInt32(body[index]) << 8 | UInt32(body[index + 1]) << 16 | UInt32(body[index + 2]) << 24)
+                    let raw = Int32(
+                        bitPattern: UInt32(body[index]) << 8 | UInt32(body[index + 1]) << 16 | UInt32(body[index + 2])
+                            << 24)
                     value = Float(raw >> 8) / 8_388_608
                 case (1, 4):
-                    let raw = UInt32(body[index]) | UInt32(body[index + 1]) << 8 | UInt32(body[index + 2]) << 16 | UInt32(body[index + 3]) << 24
+                    let raw =
+                        UInt32(body[index]) | UInt32(body[index + 1]) << 8 | UInt32(body[index + 2]) << 16 | UInt32(
+                            body[index + 3]) << 24
                     value = Float(Int32(bitPattern: raw)) / 2_147_483_648
                 default:
-                    let raw = UInt32(body[index]) | UInt32(body[index + 1]) << 8 | UInt32(body[index + 2]) << 16 | UInt32(body[index + 3]) << 24
+                    let raw =
+                        UInt32(body[index]) | UInt32(body[index + 1]) << 8 | UInt32(body[index + 2]) << 16 | UInt32(
+                            body[index + 3]) << 24
                     value = Float(bitPattern: raw)
                 }
                 if !value.isFinite { value = 0 }

@@ -77,7 +77,9 @@ public struct MandarinFrontEnd: Sendable {
 
     /// Where a character first occurs in the text, in scalars (the runs the lexicon reads carry no offsets).
     private static func offset(of scalar: Unicode.Scalar, in text: String) -> Int {
-        text.unicodeScalars.firstIndex(of: scalar).map { text.unicodeScalars.distance(from: text.unicodeScalars.startIndex, to: $0) } ?? 0
+        text.unicodeScalars.firstIndex(of: scalar).map {
+            text.unicodeScalars.distance(from: text.unicodeScalars.startIndex, to: $0)
+        } ?? 0
     }
 
     // MARK: - Segmentation
@@ -95,7 +97,9 @@ public struct MandarinFrontEnd: Sendable {
         var forward: [String] = []
         var i = 0
         while i < scalars.count {
-            var length = i + 1 < scalars.count ? min(lexicon.longestPhrase(from: scalars[i], scalars[i + 1]), scalars.count - i) : 1
+            var length =
+                i + 1 < scalars.count
+                ? min(lexicon.longestPhrase(from: scalars[i], scalars[i + 1]), scalars.count - i) : 1
             while length > 1 && lexicon.phrase(word(i..<i + length)) == nil { length -= 1 }
             length = max(length, 1)
             forward.append(word(i..<i + length))
@@ -132,7 +136,9 @@ public struct MandarinFrontEnd: Sendable {
         case pause(strong: Bool)
     }
 
-    private static let numerals: Set<String> = ["零", "一", "二", "两", "三", "四", "五", "六", "七", "八", "九", "十", "百", "千", "万", "亿"]
+    private static let numerals: Set<String> = [
+        "零", "一", "二", "两", "三", "四", "五", "六", "七", "八", "九", "十", "百", "千", "万", "亿",
+    ]
     /// After these, 一 is an ordinal or a day: 第一, 星期一, 周一, 初一.
     private static let ordinalBefore: Set<String> = ["第", "期", "周", "拜", "初"]
     /// Before these, 一 is an ordinal: 一月, 一号, 一楼, 一班, 一年级.

@@ -52,7 +52,8 @@ public struct MandarinLexicon: Sendable {
                 var fieldStart = lineStart
                 for i in lineStart...lineEnd where i == lineEnd || bytes[i] == 0x20 {
                     if i > fieldStart {
-                        fields.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[fieldStart..<i]), as: UTF8.self))
+                        fields.append(
+                            String(decoding: UnsafeBufferPointer(rebasing: bytes[fieldStart..<i]), as: UTF8.self))
                     }
                     fieldStart = i + 1
                 }
@@ -88,7 +89,9 @@ public struct MandarinLexicon: Sendable {
         longestTo[last] = max(longestTo[last] ?? 0, length)
     }
 
-    private static func pair(_ a: Unicode.Scalar, _ b: Unicode.Scalar) -> UInt64 { UInt64(a.value) << 32 | UInt64(b.value) }
+    private static func pair(_ a: Unicode.Scalar, _ b: Unicode.Scalar) -> UInt64 {
+        UInt64(a.value) << 32 | UInt64(b.value)
+    }
 
     /// This lexicon with a school's entries on top: theirs win, for single characters and words alike.
     public func adding(_ school: SchoolLexicon) -> MandarinLexicon {
@@ -155,14 +158,16 @@ public struct SchoolLexicon: Sendable, Hashable {
                 problems.append(
                     .init(
                         line: lineNumber,
-                        message: "\"\(word)\" has \(word.unicodeScalars.count) characters but \(syllables.count) syllables"))
+                        message:
+                            "\"\(word)\" has \(word.unicodeScalars.count) characters but \(syllables.count) syllables"))
                 continue
             }
             if let bad = syllables.first(where: { !Pinyin.isValid($0) }) {
                 problems.append(
                     .init(
                         line: lineNumber,
-                        message: "\"\(bad)\" is not a tone-numbered pinyin syllable (such as zhong1; tone 1–5, ü as v)"))
+                        message: "\"\(bad)\" is not a tone-numbered pinyin syllable (such as zhong1; tone 1–5, ü as v)")
+                )
                 continue
             }
             entries.append(Entry(word: String(word), syllables: syllables))

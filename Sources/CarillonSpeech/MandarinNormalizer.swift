@@ -41,7 +41,9 @@ enum MandarinNormalizer {
     /// syllables of Mandarin's inventory: Wi-Fi is wai4 fei1, since "fai" is not one).
     static let abbreviations: [String: [String]] = {
         var table: [String: [String]] = [:]
-        for word in ["APP", "AED", "ATM", "CPR", "GPS", "ICU", "ID", "PPT", "QQ", "SOS", "USB", "PM", "TV", "DIY", "VR"] {
+        for word in [
+            "APP", "AED", "ATM", "CPR", "GPS", "ICU", "ID", "PPT", "QQ", "SOS", "USB", "PM", "TV", "DIY", "VR",
+        ] {
             table[word] = word.flatMap { letterNames[$0] ?? [] }
         }
         table["WIFI"] = ["wai4", "fei1"]
@@ -152,12 +154,18 @@ enum MandarinNormalizer {
                     problem(index..<index + 1, "a % sign without a number before it")
                     index += 1
                 } else if let (mark, strong) = punctuation[scalar] {
-                    if case .pause = pieces.last {} else if !pieces.isEmpty { pieces.append(.pause(mark, strong: strong)) }
+                    if case .pause = pieces.last {
+                    } else if !pieces.isEmpty {
+                        pieces.append(.pause(mark, strong: strong))
+                    }
                     index += 1
                 } else if silent.contains(scalar) || scalar == "\n" {
                     index += 1
-                } else if scalar.properties.generalCategory == .control || scalar.properties.generalCategory == .format {
-                    problem(index..<index + 1, "a control character (U+\(String(scalar.value, radix: 16, uppercase: true)))")
+                } else if scalar.properties.generalCategory == .control || scalar.properties.generalCategory == .format
+                {
+                    problem(
+                        index..<index + 1, "a control character (U+\(String(scalar.value, radix: 16, uppercase: true)))"
+                    )
                     index += 1
                 } else {
                     problem(index..<index + 1, "a character the front-end cannot read")
@@ -220,12 +228,15 @@ enum MandarinNormalizer {
                     stop = more
                 }
                 let all = text(start..<stop).filter { $0 != "-" }
-                fixed(Numbers.digitByDigit(all, dialling: true), Numbers.syllables(Numbers.digitByDigit(all, dialling: true)))
+                fixed(
+                    Numbers.digitByDigit(all, dialling: true),
+                    Numbers.syllables(Numbers.digitByDigit(all, dialling: true)))
                 index = stop
                 return
             }
             // Clock times: 8:30, 08:30:15.
-            if next == ":", isDigit(end + 1), isDigit(end + 2), !isDigit(end + 3), let hour = Int(digits), digits.count <= 2,
+            if next == ":", isDigit(end + 1), isDigit(end + 2), !isDigit(end + 3), let hour = Int(digits),
+                digits.count <= 2,
                 let minute = Int(text(end + 1..<end + 3)), hour <= 24, minute < 60
             {
                 var said = Numbers.clock(hour: hour, minute: minute)
@@ -245,7 +256,8 @@ enum MandarinNormalizer {
             if next == ".", isDigit(end + 1) {
                 var stop = end + 1
                 while isDigit(stop) { stop += 1 }
-                let said = Numbers.integerOrDigits(digits) + "点" + Numbers.digitByDigit(text(end + 1..<stop), dialling: false)
+                let said =
+                    Numbers.integerOrDigits(digits) + "点" + Numbers.digitByDigit(text(end + 1..<stop), dialling: false)
                 index = stop
                 emitQuantity(said, start: start)
                 return
@@ -292,7 +304,8 @@ enum MandarinNormalizer {
                 fixed(whole, Numbers.syllables(whole))
                 index += 1
             } else {
-                let negative = at(start - 1) == "-" && !isDigit(start - 2) && (at(index) == "℃" || text(index..<index + 2) == "°C")
+                let negative =
+                    at(start - 1) == "-" && !isDigit(start - 2) && (at(index) == "℃" || text(index..<index + 2) == "°C")
                 if negative, case .pause = pieces.last { pieces.removeLast() }
                 let whole = (negative ? "零下" : "") + said
                 fixed(whole, Numbers.syllables(whole))
@@ -379,13 +392,16 @@ enum MandarinNormalizer {
             var i = start + 5
             let monthStart = i
             while isDigit(i) && i - monthStart < 2 { i += 1 }
-            guard i > monthStart, at(i) == separator, let month = Int(text(monthStart..<i)), (1...12).contains(month) else {
+            guard i > monthStart, at(i) == separator, let month = Int(text(monthStart..<i)), (1...12).contains(month)
+            else {
                 return nil
             }
             i += 1
             let dayStart = i
             while isDigit(i) && i - dayStart < 2 { i += 1 }
-            guard i > dayStart, !isDigit(i), let day = Int(text(dayStart..<i)), (1...31).contains(day) else { return nil }
+            guard i > dayStart, !isDigit(i), let day = Int(text(dayStart..<i)), (1...31).contains(day) else {
+                return nil
+            }
             let said =
                 Numbers.digitByDigit(text(start..<start + 4), dialling: false) + "年" + Numbers.integer(String(month))
                 + "月" + Numbers.integer(String(day)) + "日"

@@ -142,7 +142,9 @@ public struct SpeechRequest: Hashable, Sendable {
     public var school: SchoolLexicon
 
     /// A request to speak `text` with `voice` and `settings`, read with the school's lexicon.
-    public init(text: String, voice: Voice, settings: SpeechSettings = SpeechSettings(), school: SchoolLexicon = SchoolLexicon()) {
+    public init(
+        text: String, voice: Voice, settings: SpeechSettings = SpeechSettings(), school: SchoolLexicon = SchoolLexicon()
+    ) {
         self.text = text
         self.voice = voice
         self.settings = settings
@@ -156,7 +158,7 @@ public struct SpeechRequest: Hashable, Sendable {
     /// Hex SHA-256 of normalized text, voice, settings and engine version; stable across runs, pure, thread-safe.
     public var cacheKey: String {
         let text = SpeechText.normalize(text)
-        let canonical = [
+        let canonical: [String] = [
             "carillon-speech-cache-key",
             "format=\(Self.renderFormatVersion)",
             "engine=\(SpeechSynthesizer.engineVersion)",
@@ -166,14 +168,16 @@ public struct SpeechRequest: Hashable, Sendable {
             "volume=\(settings.volume)",
             "sentencePause=\(settings.sentencePauseMilliseconds)",
             "text=\(text.utf8.count):\(text)",
-        ] + frontEndKey
-        return SHA256.hash(data: Array(canonical.joined(separator: "\n").utf8)).map { String(format: "%02x", $0) }.joined()
+        ]
+        let data = Array((canonical + frontEndKey).joined(separator: "\n").utf8)
+        return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
     }
 
     /// For a pinyin voice, what decides the front-end's reading: its version, the shipped data and the school's words.
     private var frontEndKey: [String] {
         guard voice.readsPinyin else { return [] }
-        let school = self.school.entries.map { $0.word + " " + $0.syllables.joined(separator: " ") }.joined(separator: "\n")
+        let school = self.school.entries.map { $0.word + " " + $0.syllables.joined(separator: " ") }
+            .joined(separator: "\n")
         return [
             "frontend=\(MandarinFrontEnd.version)",
             "lexicon=\(MandarinLexicon.shippedDigest)",

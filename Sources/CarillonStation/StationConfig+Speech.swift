@@ -53,14 +53,17 @@ extension StationConfig {
         }
         let timeout = errors.run { () throws(TOMLError) -> Double in
             let seconds = try table.double("timeout") ?? 20
-            guard (1...300).contains(seconds) else { throw table.error("`speech.timeout` must be 1 to 300 seconds", at: "timeout") }
+            guard (1...300).contains(seconds) else {
+                throw table.error("`speech.timeout` must be 1 to 300 seconds", at: "timeout")
+            }
             return seconds
         }
         errors.run { () throws(TOMLError) in
             guard let command = try table.stringArray("command") else { return }
             guard let program = command.first, !program.isEmpty else {
                 throw table.error(
-                    "`speech.command` must list the program and its arguments, e.g. [\"/opt/tts/bin/say-wav\"]", at: "command")
+                    "`speech.command` must list the program and its arguments, e.g. [\"/opt/tts/bin/say-wav\"]",
+                    at: "command")
             }
             config.externalVoice = ExternalVoice(
                 command: [resolve(program, base)] + command.dropFirst(), input: input ?? .text,

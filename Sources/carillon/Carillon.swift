@@ -15,7 +15,8 @@ struct Carillon: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             Status.self, Play.self, Say.self, Stop.self, Shout.self, PlanCommand.self, Events.self, Log.self, Library.self,
-            ScheduleCommand.self, BundleCommand.self, Admin.self, Token.self, RawRequest.self, Stats.self, SpeechCommand.self,
+            ScheduleCommand.self, BundleCommand.self, Admin.self, Token.self, RawRequest.self, Stats.self,
+            SpeechCommand.self,
         ])
 
     @OptionGroup var connection: Connection

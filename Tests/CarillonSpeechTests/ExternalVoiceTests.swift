@@ -33,7 +33,8 @@ struct ExternalVoiceTests {
     let spoken = MandarinFrontEnd().read("请注意，地震。")
 
     @Test func aWorkingVoiceGetsTheTextOrThePinyinAndItsWAVIsUsed() throws {
-        let wav = FileManager.default.temporaryDirectory.appendingPathComponent("carillon-tone-\(UUID().uuidString).wav")
+        let wav = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "carillon-tone-\(UUID().uuidString).wav")
         try toneWAV().write(to: wav)
         let seen = wav.path + ".in"
         let voice = try script("cat > '\(seen)'; cat '\(wav.path)'")
@@ -66,7 +67,8 @@ struct ExternalVoiceTests {
     }
 
     @Test func aNonZeroExitIsRefusedEvenWithAudio() throws {
-        let wav = FileManager.default.temporaryDirectory.appendingPathComponent("carillon-tone-\(UUID().uuidString).wav")
+        let wav = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "carillon-tone-\(UUID().uuidString).wav")
         try toneWAV().write(to: wav)
         let voice = try script("cat '\(wav.path)'; exit 3")
         #expect(throws: ExternalVoiceError.failed(status: 3, signalled: false)) {
@@ -84,7 +86,8 @@ struct ExternalVoiceTests {
     }
 
     @Test func aVoiceThatNeverReadsItsInputStillFinishes() throws {
-        let wav = FileManager.default.temporaryDirectory.appendingPathComponent("carillon-tone-\(UUID().uuidString).wav")
+        let wav = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "carillon-tone-\(UUID().uuidString).wav")
         try toneWAV().write(to: wav)
         let voice = try script("exec cat '\(wav.path)'")
         let long = MandarinFrontEnd().read(String(repeating: "请注意安全。", count: 2000))
@@ -103,10 +106,12 @@ struct ExternalVoiceTests {
 struct ExternalVoiceWrapperTests {
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/espeak-ng")))
     func espeakNGsCommandLineAsAnExternalVoice() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("carillon-wrapper-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "carillon-wrapper-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let path = directory.appendingPathComponent("carillon-voice").path
-        try Data("#!/bin/sh\nexec espeak-ng -v cmn-latn-pinyin -s 150 --stdout --stdin\n".utf8).write(to: URL(fileURLWithPath: path))
+        try Data("#!/bin/sh\nexec espeak-ng -v cmn-latn-pinyin -s 150 --stdout --stdin\n".utf8).write(
+            to: URL(fileURLWithPath: path))
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
         // espeak-ng writes to a pipe without going back to fix the RIFF sizes.
         let audio = try ExternalVoice(command: [path], input: .pinyin).render(MandarinFrontEnd().read("地震，请立即就地避险。"))

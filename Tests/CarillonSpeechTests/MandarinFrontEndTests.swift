@@ -56,12 +56,14 @@ struct ReadingTableTests {
             right += matched
             total += max(row.expected.count, got.count)
             if got != row.expected {
-                wrong.append("\(row.text): got \(got.joined(separator: " ")), expected \(row.expected.joined(separator: " "))")
+                wrong.append(
+                    "\(row.text): got \(got.joined(separator: " ")), expected \(row.expected.joined(separator: " "))")
             }
         }
         let share = Double(right) / Double(max(total, 1))
-        print("reading table: \(right)/\(total) syllables right (\(String(format: "%.2f", share * 100)) %), "
-            + "\(ReadingCase.table.count - wrong.count)/\(ReadingCase.table.count) entries exact")
+        print(
+            "reading table: \(right)/\(total) syllables right (\(String(format: "%.2f", share * 100)) %), "
+                + "\(ReadingCase.table.count - wrong.count)/\(ReadingCase.table.count) entries exact")
         for line in wrong { print("  " + line) }
         #expect(share >= 0.99, "\(String(format: "%.2f", share * 100)) % of syllables right")
     }
@@ -169,7 +171,9 @@ struct SchoolLexiconTests {
         let withSchool = SpeechRequest(text: "单老师", voice: .zh, school: school)
         #expect(plain.cacheKey != withSchool.cacheKey)
         // English does not go through the front-end, so the school's words do not change its key.
-        #expect(SpeechRequest(text: "Fire", voice: .en).cacheKey == SpeechRequest(text: "Fire", voice: .en, school: school).cacheKey)
+        #expect(
+            SpeechRequest(text: "Fire", voice: .en).cacheKey
+                == SpeechRequest(text: "Fire", voice: .en, school: school).cacheKey)
     }
 }
 
@@ -179,8 +183,9 @@ struct ShippedLexiconTests {
         let clock = ContinuousClock()
         var counts = (characters: 0, phrases: 0)
         let elapsed = clock.measure { counts = MandarinLexicon(shippedData: MandarinLexicon.shippedData).counts }
-        print("shipped lexicon: \(counts.characters) characters, \(counts.phrases) phrases, "
-            + "\(MandarinLexicon.shippedData.utf8.count) bytes, parsed in \(elapsed)")
+        print(
+            "shipped lexicon: \(counts.characters) characters, \(counts.phrases) phrases, "
+                + "\(MandarinLexicon.shippedData.utf8.count) bytes, parsed in \(elapsed)")
         #expect(counts.characters > 20_000)
         #expect(counts.phrases > 5_000)
     }
@@ -217,7 +222,8 @@ struct AnyInputTests {
 
     @Test func randomMixturesNeverTrapAndGiveOnlyValidSyllables() {
         let pieces: [String] = [
-            "0", "1", "2", "9", "12", "110", "2026", "年", "月", "日", "号", ":", ".", "-", "~", "/", ",", "%", "℃", "°", "C",
+            "0", "1", "2", "9", "12", "110", "2026", "年", "月", "日", "号", ":", ".", "-", "~", "/", ",", "%", "℃", "°",
+            "C",
             "km", "h", "APP", "Wi-Fi", "x", "一", "不", "地", "得", "个", "天", "第", "看", "长", "行", "，", "。", "！", "（", "”",
             " ", "\n", "\t", "\u{1}", "\u{7F}", "\u{200B}", "🔥", "😀", "\u{20000}", "０", "１", "：", "．", "拨打", "电话",
         ]

@@ -22,7 +22,8 @@ struct ShippedText {
         }
         var texts: [ShippedText] = []
         for path in paths {
-            guard let content = try? String(contentsOf: repositoryRoot.appendingPathComponent(path), encoding: .utf8) else {
+            guard let content = try? String(contentsOf: repositoryRoot.appendingPathComponent(path), encoding: .utf8)
+            else {
                 continue
             }
             var id = ""
@@ -41,7 +42,9 @@ struct ShippedText {
 
     /// The basic string value of `key = "…"` on a line (inline tables included), unescaped for \" and \\.
     static func stringValue(of key: String, in line: Substring) -> String? {
-        guard let keyRange = line.range(of: #"(^|[\s{,])"# + key + #"\s*=\s*""#, options: .regularExpression) else { return nil }
+        guard let keyRange = line.range(of: #"(^|[\s{,])"# + key + #"\s*=\s*""#, options: .regularExpression) else {
+            return nil
+        }
         var value = ""
         var escaped = false
         for character in line[keyRange.upperBound...] {
@@ -79,7 +82,9 @@ struct ShippedTextLintTests {
             }
             if spoken.pinyin.isEmpty { problems.append("\(text.file):\(text.line): \(text.id): nothing to say") }
         }
-        #expect(problems.isEmpty, Comment(rawValue: "\(problems.count) uncertain spans:\n" + problems.joined(separator: "\n")))
+        #expect(
+            problems.isEmpty,
+            Comment(rawValue: "\(problems.count) uncertain spans:\n" + problems.joined(separator: "\n")))
     }
 
     @Test func lintReportsClipAndSpan() {

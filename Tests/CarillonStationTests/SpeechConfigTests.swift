@@ -19,7 +19,8 @@ struct SpeechConfigTests {
         defer { directory.remove() }
         try directory.write("lexicon.txt", "# 学校的名字\n明德楼 ming2 de2 lou2\n")
         let config = try parse(
-            "[speech]\nlexicon = \"lexicon.txt\"\ncommand = [\"bin/tts\", \"--zh\"]\ninput = \"pinyin\"\ntimeout = 5\n", in: directory)
+            "[speech]\nlexicon = \"lexicon.txt\"\ncommand = [\"bin/tts\", \"--zh\"]\ninput = \"pinyin\"\ntimeout = 5\n",
+            in: directory)
         #expect(config.speech.lexiconFile == directory.file("lexicon.txt"))
         #expect(config.speech.school.entries.map(\.word) == ["明德楼"])
         #expect(config.speech.externalVoice?.command == [directory.file("bin/tts"), "--zh"])
