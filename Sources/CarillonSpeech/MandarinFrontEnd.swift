@@ -160,6 +160,10 @@ public struct MandarinFrontEnd: Sendable {
             case ("不", "bu4"):
                 if let previous, let next, current.single, previous.single, previous.text == next.text {
                     current.pinyin = "bu5"  // A不A questions: 是不是, 去不去, 好不好.
+                } else if let previous, let next, current.single, previous.single, next.single,
+                    Self.potentialVerbs.contains(previous.text), Self.potentialResults.contains(next.text)
+                {
+                    current.pinyin = "bu5"  // A verb, 不, its result: 跟不上, 停不下, 打不开.
                 } else if let next, !current.lastInWord || current.single, Pinyin.tone(next.pinyin) == 4 {
                     current.pinyin = "bu2"
                 }
@@ -169,12 +173,27 @@ public struct MandarinFrontEnd: Sendable {
                 // After a doubled character (慢慢地, 悄悄地) it is the particle even at the end.
                 let doubled = i >= 2 && syllable(i - 2).map { $0.text == previous?.text && $0.single } == true
                 if current.single, let previous, !previous.fixed, next != nil || doubled { current.pinyin = "de5" }
+            case ("长", "zhang3"):
+                // Standing alone 长 grows (长了, 长出), but after a word of degree or before 的 or 长 it is long:
+                // 越长, 太长了, 长长的. (Not at a clause end: 省长, 市长 and every other title end there too.)
+                guard current.single, let previous, !previous.fixed else { continue }
+                if Self.degreeWords.contains(previous.text) || next?.text == "的" || next?.text == "长" {
+                    current.pinyin = "chang2"
+                }
             default:
                 continue
             }
             items[i] = .syllable(current)
         }
     }
+
+    /// Verbs that take a result after 不 (跟不上, 看不清), and the results: there 不 is neutral.
+    private static let potentialVerbs: Set<String> = Set(
+        "跟看听找拿买吃喝走跑跳爬追赶挤坐站说记想做写读打关开睡起停动搬抬接忍受用等救逃出进回过穿洗擦认猜算拉推提抓管顾办挡躲叫喊闻摸"
+            .map(String.init))
+    private static let potentialResults: Set<String> = Set("上下了起见到动完住开出进来去清懂及成好过掉透稳".map(String.init))
+    /// Words of degree before which 长 is long.
+    private static let degreeWords: Set<String> = Set("很太越最更较多挺真好过够么".map(String.init))
 
     private func toneOfYi(_ yi: Syllable, previous: Syllable?, next: Syllable?, afterNext: Syllable?) -> String {
         guard let next else { return "yi1" }  // At the end of a clause: 统一。

@@ -4062,6 +4062,7 @@ zuo5 咗
 吱扭 zi1 niu3
 吴堡 wu2 bu3
 吸着 xi1 zhuo2
+吹倒 chui1 dao3
 吹叶嚼蕊 chui1 ye4 jiao2 rui3
 吹弹 chui1 tan2
 吹弹得破 chui1 tan2 de2 po4
@@ -6626,6 +6627,7 @@ zuo5 咗
 挣揣 zheng4 chuai4
 挣脱 zheng4 tuo1
 挣钱 zheng4 qian2
+挤倒 ji3 dao3
 挨冻受饿 ai2 dong4 shou4 e4
 挨山塞海 ai1 shan1 se4 hai3
 挨打 ai2 da3
@@ -6682,6 +6684,7 @@ zuo5 咗
 掠地攻城 lve4 di4 gong1 cheng2
 探亲假 tan4 qin1 jia4
 探骊得珠 tan4 li2 de2 zhu1
+推倒 tui1 dao3
 推天抢地 tui1 tian1 qiang3 di4
 推干就湿 tui1 gan1 jiu4 shi1
 推枯折腐 tui1 ku1 she2 fu3
@@ -6765,6 +6768,7 @@ zuo5 咗
 撒落 sa3 luo4
 撒豆成兵 sa3 dou4 cheng2 bing1
 撒鸭子 sa1 ya1 zi3
+撞倒 zhuang4 dao3
 撤差 che4 chai1
 撩乱 liao2 luan4
 撩云拨雨 liao2 yun2 bo1 yu3
@@ -8111,6 +8115,7 @@ zuo5 咗
 溜溜转 liu1 liu1 zhuan4
 溢美溢恶 yi4 mei3 yi4 wu4
 溥天率土 pu3 tian1 shuai4 tu3
+滑倒 hua2 dao3
 滔滔不尽 tao1 tao1 bu4 jin4
 满处 man3 chu3
 满天星斗 man3 tian1 xing1 dou3
@@ -8872,6 +8877,7 @@ zuo5 咗
 碎末儿 sui4 mo4 er5
 碑帖 bei1 tie4
 碑拓 bei1 ta4
+碰倒 peng4 dao3
 碱地 jian3 di4
 碱面儿 jian3 mian4 er5
 碾场 nian3 chang2
@@ -10170,8 +10176,10 @@ zuo5 咗
 调三斡四 tiao2 san1 wo4 si4
 调三窝四 tiao2 san1 wo1 si4
 调丝品竹 tiao2 si1 pin3 zhu2
+调为 tiao2 wei2
 调人 tiao2 ren2
 调价 tiao2 jia4
+调低 tiao2 di1
 调侃 tiao2 kan3
 调停 tiao2 ting2
 调停两用 tiao2 ting2 liang3 yong4
@@ -10179,6 +10187,7 @@ zuo5 咗
 调兵遣将 diao4 bing1 qian3 jiang4
 调养 tiao2 yang3
 调准 tiao2 zhun3
+调到 tiao2 dao4
 调制 tiao2 zhi4
 调剂 tiao2 ji4
 调匀 tiao2 yun2
@@ -10197,11 +10206,15 @@ zuo5 咗
 调嘴调舌 tiao2 zui3 diao4 she2
 调墨弄笔 tiao2 mo4 nong4 bi3
 调处 tiao2 chu3
+调大 tiao2 da4
+调好 tiao2 hao3
+调小 tiao2 xiao3
 调幅 tiao2 fu2
 调弄 tiao2 nong4
 调息 tiao2 xi1
 调情 tiao2 qing2
 调戏 tiao2 xi4
+调成 tiao2 cheng2
 调护 tiao2 hu4
 调控 tiao2 kong4
 调摄 tiao2 she4
@@ -10225,6 +10238,7 @@ zuo5 咗
 调经 tiao2 jing1
 调羹 tiao2 geng1
 调脂弄粉 tiao2 zhi1 nong4 fen3
+调至 tiao2 zhi4
 调舌弄唇 tiao2 she2 nong4 chun2
 调良稳泛 tiao2 liang2 wen3 fan4
 调色 tiao2 se4
@@ -10243,6 +10257,7 @@ zuo5 咗
 调频 tiao2 pin2
 调风变俗 tiao2 feng1 bian4 su2
 调风弄月 tiao2 feng1 nong4 yue4
+调高 tiao2 gao1
 谈兴 tan2 xing4
 谈天论地 tan2 tian1 lun4 di4
 谈天说地 tan2 tian1 shuo1 di4
