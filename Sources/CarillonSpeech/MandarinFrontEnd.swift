@@ -173,13 +173,19 @@ public struct MandarinFrontEnd: Sendable {
                 // After a doubled character (慢慢地, 悄悄地) it is the particle even at the end.
                 let doubled = i >= 2 && syllable(i - 2).map { $0.text == previous?.text && $0.single } == true
                 if current.single, let previous, !previous.fixed, next != nil || doubled { current.pinyin = "de5" }
+            case ("为", "wei4"):
+                // Before a number, standing-alone 为 is "is" (wéi): 深度为五厘米, 时间为30分钟.
+                guard current.single, let next, next.fixed || (Self.numerals.contains(next.text) && next.text != "一")
+                else { continue }
+                current.pinyin = "wei2"
             case ("长", "zhang3"):
-                // Standing alone 长 grows (长了, 长出), but after a word of degree or before 的 or 长 it is long:
-                // 越长, 太长了, 长长的. (Not at a clause end: 省长, 市长 and every other title end there too.)
-                guard current.single, let previous, !previous.fixed else { continue }
-                if Self.degreeWords.contains(previous.text) || next?.text == "的" || next?.text == "长" {
-                    current.pinyin = "chang2"
-                }
+                // Standing alone, 长 is zhǎng after a place or body it heads (省长, 局长) and before what grows
+                // (长了, 长出, 长个); otherwise long, cháng (越长, 长杆, 长长的). The words are in the lexicon.
+                guard current.single, previous?.fixed != true else { continue }
+                let heads = previous.map { Self.titlePrefixes.contains($0.text) } ?? false
+                let grows = next.map { Self.growthFollowers.contains($0.text) } ?? false
+                let degree = previous.map { Self.degreeWords.contains($0.text) } ?? false
+                if degree || (!heads && !grows) { current.pinyin = "chang2" }
             default:
                 continue
             }
@@ -192,6 +198,10 @@ public struct MandarinFrontEnd: Sendable {
         "跟看听找拿买吃喝走跑跳爬追赶挤坐站说记想做写读打关开睡起停动搬抬接忍受用等救逃出进回过穿洗擦认猜算拉推提抓管顾办挡躲叫喊闻摸"
             .map(String.init))
     private static let potentialResults: Set<String> = Set("上下了起见到动完住开出进来去清懂及成好过掉透稳".map(String.init))
+    /// What a standing-alone 长 heads as a title (省长, 局长), and what follows it when it grows (长大, 长出).
+    private static let titlePrefixes: Set<String> = Set(
+        "省市局部院科组队班校厂站所团营连排船机州县乡镇村处室股首兄学年家社馆店区".map(String.init))
+    private static let growthFollowers: Set<String> = Set("大高出了得成满胖肉牙草虫霉毛芽个歪壮着".map(String.init))
     /// Words of degree before which 长 is long.
     private static let degreeWords: Set<String> = Set("很太越最更较多挺真好过够么".map(String.init))
 

@@ -4781,6 +4781,7 @@ zuo5 咗
 夜长梦短 ye4 chang2 meng4 duan3
 夜静更深 ye4 jing4 geng1 shen1
 夜静更阑 ye4 jing4 geng1 lan2
+够不着 gou4 bu5 zhao2
 够劲儿 gou4 jin4 er5
 够呛 gou4 qiang4
 够意思 gou4 yi4 si5
@@ -5682,6 +5683,7 @@ zuo5 咗
 干涸 gan1 he2
 干渴 gan1 ke3
 干点 gan1 dian3
+干烧 gan1 shao1
 干燥 gan1 zao4
 干燥剂 gan1 zao4 ji4
 干燥器 gan1 zao4 qi4
@@ -6415,6 +6417,7 @@ zuo5 咗
 扼吭拊背 e4 hang2 fu3 bei4
 扼腕长叹 e4 wan4 chang2 tan4
 扼襟控咽 e4 jin1 kong4 yan1
+找不着 zhao3 bu5 zhao2
 找头 zhao3 tou5
 找得到 zhao3 de5 dao4
 找着 zhao3 zhao2
@@ -6684,6 +6687,7 @@ zuo5 咗
 掠地攻城 lve4 di4 gong1 cheng2
 探亲假 tan4 qin1 jia4
 探骊得珠 tan4 li2 de2 zhu1
+接种 jie1 zhong4
 推倒 tui1 dao3
 推天抢地 tui1 tian1 qiang3 di4
 推干就湿 tui1 gan1 jiu4 shi1
@@ -8457,6 +8461,7 @@ zuo5 咗
 生还者 sheng1 huan2 zhe3
 生长 sheng1 zhang3
 用一当十 yong4 yi1 dang1 shi2
+用不着 yong4 bu5 zhao2
 用人不当 yong4 ren2 bu4 dang4
 用其所长 yong4 qi2 suo3 chang2
 用力一搡 yong4 li4 yi1 sang3
@@ -8803,6 +8808,7 @@ zuo5 咗
 着陆 zhuo2 lu4
 着风 zhao2 feng1
 着魔 zhao2 mo2
+睡不着 shui4 bu5 zhao2
 睡懒觉 shui4 lan3 jiao4
 睡相 shui4 xiang4
 睡着 shui4 zhao2
@@ -9731,7 +9737,7 @@ zuo5 咗
 萍飘蓬转 ping2 piao1 peng2 zhuan4
 萎靡 wei3 mi3
 萎靡不振 wei3 mi3 bu4 zhen4
-落下 la4 xia4
+落下 luo4 xia4
 落了 la4 le5
 落价 lao4 jia4
 落发 luo4 fa4
