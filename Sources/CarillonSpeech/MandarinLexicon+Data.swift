@@ -2332,7 +2332,11 @@ zuo5 咗
 为什么 wei4 shen2 me5
 为仁不富 wei2 ren2 bu4 fu4
 为伍 wei2 wu3
+为准 wei2 zhun3
+为友 wei2 you3
+为名 wei2 ming2
 为善最乐 wei2 shan4 zui4 le4
+为好友 wei2 hao3 you3
 为好成歉 wei2 hao3 cheng2 qian4
 为害 wei2 hai4
 为富不仁 wei2 fu4 bu4 ren2
@@ -3003,6 +3007,7 @@ zuo5 咗
 借尸还阳 jie4 shi1 huan2 yang2
 借尸还魂 jie4 shi1 huan2 hun2
 借花献佛 jie4 hua1 xian4 fo2
+借还 jie4 huan2
 借面吊丧 jie4 mian4 diao4 sang1
 倡优 chang1 you1
 倡条冶叶 chang1 tiao2 ye3 ye4
@@ -8877,6 +8882,7 @@ zuo5 咗
 硕望宿德 shuo4 wang4 xiu3 de2
 硬着陆 ying4 zhuo2 lu4
 确当 que4 dang4
+确诊为 que4 zhen3 wei2
 碇泊 ding4 bo2
 碌碌无为 lu4 lu4 wu2 wei2
 碌碡 liu4 zhou2
@@ -10076,6 +10082,7 @@ zuo5 咗
 计穷力尽 ji4 qiong2 li4 jin4
 计穷虑尽 ji4 qiong2 lv4 jin4
 认为 ren4 wei2
+认定为 ren4 ding4 wei2
 认影为头 ren4 ying3 wei2 tou2
 认得 ren4 de5
 认识 ren4 shi5
@@ -10106,6 +10113,7 @@ zuo5 咗
 识时务者为俊杰 shi2 shi2 wu4 zhe3 wei2 jun4 jie2
 识相 shi2 xiang4
 诈降 zha4 xiang2
+诊断为 zhen3 duan4 wei2
 词不逮意 ci2 bu4 dai4 yi4
 词不逮理 ci2 bu4 dai4 li3
 词曲 ci2 qu3
