@@ -85,7 +85,8 @@ public struct MandarinFrontEnd: Sendable {
     // MARK: - Segmentation
 
     /// Words of a run of Chinese characters: forward and backward maximum matching, keeping the one with fewer
-    /// words, then fewer single characters, then the backward one (right to left errs less in Chinese).
+    /// words, then fewer single characters, then fewer words ending in 的/地/得, then the backward one (right to
+    /// left errs less in Chinese).
     static func segment(_ run: String, with lexicon: MandarinLexicon) -> [String] {
         let scalars = Array(run.unicodeScalars)
         func word(_ range: Range<Int>) -> String {
@@ -117,7 +118,15 @@ public struct MandarinFrontEnd: Sendable {
         backward.reverse()
         if forward.count != backward.count { return forward.count < backward.count ? forward : backward }
         let singles = { (words: [String]) in words.filter { $0.unicodeScalars.count == 1 }.count }
-        return singles(forward) < singles(backward) ? forward : backward
+        if singles(forward) != singles(backward) { return singles(forward) < singles(backward) ? forward : backward }
+        // Still even: the split that leaves the particles 的, 地, 得 standing alone (重重|地 rather than 重|重地).
+        let particleEnds = { (words: [String]) in
+            words.filter {
+                $0.unicodeScalars.count > 1 && ($0.hasSuffix("地") || $0.hasSuffix("的") || $0.hasSuffix("得"))
+            }
+            .count
+        }
+        return particleEnds(forward) < particleEnds(backward) ? forward : backward
     }
 
     // MARK: - Context

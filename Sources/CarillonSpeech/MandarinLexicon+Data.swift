@@ -2069,7 +2069,7 @@ zuo5 咗
 上当受骗 shang4 dang4 shou4 pian4
 上当学乖 shang4 dang4 xue2 guai1
 上相 shang4 xiang4
-上行 shang4 hang2
+上行 shang4 xing2
 下不为例 xia4 bu4 wei2 li4
 下不了台 xia4 bu4 liao3 tai2
 下乘 xia4 sheng4
@@ -2417,7 +2417,6 @@ zuo5 咗
 乐舞 yue4 wu3
 乐谱 yue4 pu3
 乐迷 yue4 mi2
-乐都 le4 du1
 乐队 yue4 dui4
 乐音 yue4 yin1
 乘兴 cheng2 xing4
@@ -3174,6 +3173,7 @@ zuo5 咗
 内省 nei4 xing3
 内省不疚 nei4 xing3 bu4 jiu4
 内行 nei4 hang2
+内轮差 nei4 lun2 cha1
 再一次 zai4 yi1 ci4
 冒顿 mo4 du2
 冗长 rong3 chang2
@@ -10800,7 +10800,7 @@ zuo5 咗
 部分切除 bu4 fen4 qie1 chu2
 部将 bu4 jiang4
 都中纸贵 du1 zhong1 zhi3 gui4
-都会 du1 hui4
+都会 dou1 hui4
 都俞吁咈 du1 yu2 xu1 fu2
 都城 du1 cheng2
 都头异姓 du1 tou2 yi4 xing4
@@ -10962,7 +10962,7 @@ zuo5 咗
 重迹屏气 chong2 ji4 bing3 qi4
 重选 chong2 xuan3
 重逢 chong2 feng2
-重重 chong2 chong2
+重重 zhong4 zhong4
 重量 zhong4 liang4
 重金袭汤 chong2 jin1 xi2 tang1
 重铬酸钾 chong2 ge4 suan1 jia3
