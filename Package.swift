@@ -19,7 +19,7 @@ let package = Package(
             name: "CarillonParsers",
             targets: [
                 "CarillonTOML", "CarillonCore", "CarillonProtocol", "CarillonCrypto", "CarillonBundle", "CarillonAudio",
-                "CarillonLoudness", "CarillonControl",
+                "CarillonLoudness", "CarillonControl", "CarillonFuzzChecks",
             ]),
     ],
     dependencies: [
@@ -111,6 +111,16 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // What each fuzz target checks: the executables in fuzz/ and the corpus replay in make test share it.
+        .target(
+            name: "CarillonFuzzChecks",
+            dependencies: [
+                "CarillonTOML", "CarillonCore", "CarillonProtocol", "CarillonCrypto", "CarillonBundle", "CarillonAudio",
+                "CarillonLoudness", "CarillonControl", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
+
         // The benchmark harness: measures a real daemon from outside (make bench).
         .executableTarget(
             name: "carillon-bench",
@@ -135,7 +145,8 @@ let package = Package(
         .testTarget(
             name: "CarillonBundleTests",
             dependencies: ["CarillonBundle", "CarillonCrypto"], swiftSettings: strict),
-        .testTarget(name: "CarillonProtocolTests", dependencies: ["CarillonProtocol"], swiftSettings: strict),
+        .testTarget(name: "CarillonFuzzChecksTests", dependencies: ["CarillonFuzzChecks"], swiftSettings: strict),
+        .testTarget(name: "CarillonProtocolTests", dependencies: ["CarillonProtocol", "CarillonCore"], swiftSettings: strict),
         .testTarget(
             name: "CarillonControlTests",
             dependencies: [

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Writes the generated part of the fuzz seed corpus: signed bundles (fuzz/corpus/bundle) and tiny
-audio files (fuzz/corpus/audio). The text seeds (protocol lines, TOML, schedules, plans) are kept as
-files. Deterministic: Ed25519 signatures are, and the audio is a fixed tone. Needs python3-cryptography
+"""Writes the generated part of the fuzz seed corpus: signed bundles (fuzz/corpus/bundle), tiny
+audio files (fuzz/corpus/audio) and shout streams made of the Opus file's packets (fuzz/corpus/shout).
+The text seeds (protocol lines, TOML, schedules, plans, schools files) are kept as files. Deterministic: Ed25519 signatures are, and the audio is a fixed tone. Needs python3-cryptography
 and Debian's libsndfile1 (through ctypes). Run from the checkout: python3 fuzz/make-seeds.py
 """
 import base64, ctypes, hashlib, json, math, os, struct, sys
@@ -105,6 +105,36 @@ def audio():
     write("audio", "tone-8k.mp3", encode(MPEG | MPEG_LAYER_III, 8000, 2000))
 
 
+def ogg_packets(data):
+    """The packets of an Ogg stream, in order (RFC 3533): each page's segment table joins lacing
+    values into packets; a packet may continue on the next page."""
+    packets, current, offset = [], b"", 0
+    while offset + 27 <= len(data) and data[offset:offset + 4] == b"OggS":
+        segments = data[offset + 26]
+        table = data[offset + 27:offset + 27 + segments]
+        offset += 27 + segments
+        for lacing in table:
+            current += data[offset:offset + lacing]
+            offset += lacing
+            if lacing < 255:
+                packets.append(current)
+                current = b""
+    return packets
+
+
+def shout():
+    """Voice lines as a client sends them after `shout`: base64 Opus packets, then `.`. The first byte
+    of each seed is ShoutCheck's limit, in 10 ms steps."""
+    with open(os.path.join(CORPUS, "audio", "tone-48k.opus"), "rb") as f:
+        packets = [p for p in ogg_packets(f.read()) if not p.startswith((b"OpusHead", b"OpusTags"))]
+    lines = [base64.b64encode(p) for p in packets]
+    write("shout", "tone.txt", bytes([200]) + b"\n".join(lines + [b"."]) + b"\n")
+    write("shout", "tone-over-limit.txt", bytes([3]) + b"\n".join(lines * 3 + [b"."]) + b"\n")
+    write("shout", "damaged.txt", bytes([50]) + b"\n".join([lines[0], base64.b64encode(b"\xff" * 40), b"", lines[-1], b"."]))
+    write("shout", "not-base64.txt", bytes([50]) + lines[0] + b"\n%%%\n.\n")
+
+
 if __name__ == "__main__":
     bundles()
     audio()
+    shout()

@@ -10,7 +10,7 @@ public let opusFrameSamples = 960
 let opusMaxPacketBytes = 1275
 
 /// The most one packet can decode to: 120 ms at 48 kHz.
-let opusMaxDecodedSamples = 5760
+public let opusMaxDecodedSamples = 5760
 
 /// Encodes live speech for the wire: mono, 48 kHz, 20 ms frames, tuned for voice, with in-band
 /// forward error correction so a lost packet can be partly rebuilt from the next one.

@@ -22,11 +22,17 @@ public final class AudioRecorder {
         self.handle = handle
     }
 
-    /// Appends interleaved samples.
+    /// The largest sample 16-bit FLAC holds, as a float.
+    private static let ceiling: Float = 32767 / 32768
+
+    /// Appends interleaved samples, clipped to full scale. Decoded voice overshoots full scale now
+    /// and then, and libsndfile refused every FLAC write after the first such sample, so a shout's
+    /// recording stopped at its first loud syllable.
     public func write(_ samples: [Float]) throws(AudioError) {
         guard let handle else { throw AudioError("\(path) is closed") }
         let count = samples.count / format.channels
-        let written = samples.withUnsafeBufferPointer { sf_writef_float(handle, $0.baseAddress, sf_count_t(count)) }
+        let clipped = samples.map { $0.isNaN ? 0 : min(max($0, -1), Self.ceiling) }
+        let written = clipped.withUnsafeBufferPointer { sf_writef_float(handle, $0.baseAddress, sf_count_t(count)) }
         guard written == count else { throw AudioError("cannot write \(path): \(String(cString: sf_strerror(handle)))") }
         frames += count
     }

@@ -38,7 +38,8 @@ public struct LineFrameDecoder: ByteToMessageDecoder, Sendable {
                 context.fireChannelRead(wrapInboundOut(.overlong))
                 return .continue
             }
-            var line = buffer.readSlice(length: length)!
+            // The newline was found among the readable bytes, so the slice is there.
+            guard var line = buffer.readSlice(length: length) else { return .needMoreData }
             buffer.moveReaderIndex(forwardBy: 1)
             if line.readableBytesView.last == UInt8(ascii: "\r") { line.moveWriterIndex(to: line.writerIndex - 1) }
             context.fireChannelRead(wrapInboundOut(.line(line)))
@@ -62,8 +63,7 @@ public struct LineFrameDecoder: ByteToMessageDecoder, Sendable {
     ) throws -> DecodingState {
         while try decode(context: context, buffer: &buffer) == .continue {}
         // A last line without a newline still counts, unless it was being discarded.
-        if buffer.readableBytes > 0 && !discarding {
-            let line = buffer.readSlice(length: buffer.readableBytes)!
+        if buffer.readableBytes > 0 && !discarding, let line = buffer.readSlice(length: buffer.readableBytes) {
             context.fireChannelRead(wrapInboundOut(.line(line)))
         }
         buffer.moveReaderIndex(forwardBy: buffer.readableBytes)

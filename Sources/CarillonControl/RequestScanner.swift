@@ -75,9 +75,10 @@ public import Foundation
             while let byte = current, byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") {
                 // JSON forbids leading zeros.
                 if digits == 1 && value == 0 { return nil }
+                // Checked before the arithmetic: 18 digits always fit, a 19th could overflow and trap.
+                guard digits < 18 else { return nil }
                 value = value * 10 + Int64(byte - UInt8(ascii: "0"))
                 digits += 1
-                guard digits <= 18 else { return nil }
                 index += 1
             }
             if negative {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What kind of clip this is; statistics and rotation are counted by category.
 public enum ClipCategory: String, Sendable, Hashable, Codable, CaseIterable {
     case bell, tip, culture, recorded, alarm, message
@@ -13,14 +15,69 @@ public enum ClipSource: Sendable, Hashable {
     case speech(text: String, voice: String)
 }
 
-/// Who a clip is written for: tips are chosen by grade band.
+/// A grade band a clip is written for; a school has one or more (`[school] grades`), and tips are chosen by them.
 public enum GradeBand: String, Sendable, Hashable, Codable, CaseIterable {
-    case primary, middle, high, all
+    /// Grades 1 to 3 of primary school.
+    case lowerPrimary = "lower-primary"
+    /// Grades 4 to 6 of primary school.
+    case upperPrimary = "upper-primary"
+    /// Grades 7 to 9: junior middle school.
+    case juniorMiddle = "junior-middle"
+
+    /// Every band: a clip for everyone, and the default of a school.
+    public static let all = Set(allCases)
+
+    /// The bands of a pre-2027 `grade` tag, kept so that older catalogs and databases still load:
+    /// `primary` is both primary bands, `middle` and `high` are junior middle, `all` is every band.
+    public static func legacy(_ name: String) -> Set<GradeBand>? {
+        switch name {
+        case "primary": [.lowerPrimary, .upperPrimary]
+        case "middle", "high": [.juniorMiddle]
+        case "all": all
+        default: nil
+        }
+    }
+
+    /// The bands as stored and shown: names in school order joined by commas, e.g. `lower-primary,upper-primary`.
+    public static func text(_ bands: Set<GradeBand>) -> String {
+        allCases.filter(bands.contains).map(\.rawValue).joined(separator: ",")
+    }
+
+    /// Reads `text(_:)`, or a single legacy name; nil when a name is unknown or there is none.
+    public static func bands(fromText text: String) -> Set<GradeBand>? {
+        if let legacy = legacy(text) { return legacy }
+        var bands: Set<GradeBand> = []
+        for name in text.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let band = GradeBand(rawValue: name.trimmingCharacters(in: .whitespaces)) else { return nil }
+            bands.insert(band)
+        }
+        return bands.isEmpty ? nil : bands
+    }
+
+    /// The band names for error messages: `lower-primary`, `upper-primary`, `junior-middle`.
+    public static let namesList = allCases.map { "`\($0.rawValue)`" }.joined(separator: ", ")
 }
 
 /// When a clip is in season: a tip about drowning belongs to summer.
 public enum ClipSeason: String, Sendable, Hashable, Codable, CaseIterable {
     case all, spring, summer, autumn, winter
+
+    /// The season of a date as tips are tagged: spring is March and April, summer May to August (drowning and heat
+    /// start with May in most of China, and so does the drowning campaign), autumn September to November, winter
+    /// December to February.
+    public init(of date: LocalDate) {
+        switch date.month {
+        case 3...4: self = .spring
+        case 5...8: self = .summer
+        case 9...11: self = .autumn
+        default: self = .winter
+        }
+    }
+
+    /// Whether a clip tagged with this season may play on `date`.
+    public func holds(_ date: LocalDate) -> Bool {
+        self == .all || self == ClipSeason(of: date)
+    }
 }
 
 /// One entry of the school's audio library. Holds no audio.
@@ -36,7 +93,8 @@ public struct Clip: Sendable, Hashable, Identifiable {
     public var gainDB: Double
     /// For tips: the safety subject, e.g. `fire`; the weekly theme names one.
     public var subject: String?
-    public var grade: GradeBand
+    /// The grade bands the clip is written for; never empty.
+    public var grades: Set<GradeBand>
     public var season: ClipSeason
     /// SHA-256 of an imported file's bytes: the same recording is never imported twice.
     public var contentHash: String?
@@ -45,7 +103,7 @@ public struct Clip: Sendable, Hashable, Identifiable {
 
     public init(
         id: String, category: ClipCategory, title: String, language: String = "zh-CN", source: ClipSource,
-        gainDB: Double = 0, subject: String? = nil, grade: GradeBand = .all, season: ClipSeason = .all,
+        gainDB: Double = 0, subject: String? = nil, grades: Set<GradeBand> = GradeBand.all, season: ClipSeason = .all,
         contentHash: String? = nil, duration: Double? = nil
     ) {
         self.id = id
@@ -55,16 +113,16 @@ public struct Clip: Sendable, Hashable, Identifiable {
         self.source = source
         self.gainDB = gainDB
         self.subject = subject
-        self.grade = grade
+        self.grades = grades.isEmpty ? GradeBand.all : grades
         self.season = season
         self.contentHash = contentHash
         self.duration = duration
     }
 
-    /// The tip subjects of the platform, in its order; a week's theme is one of them.
+    /// The tip subjects of the platform, in its order; a theme names one of them.
     public static let tipSubjects = [
         "traffic", "food", "earthquake", "cyber", "fire", "outdoor", "injury", "social", "law", "mental", "cases",
-        "technique",
+        "technique", "epidemic", "drugs", "security", "bus", "intruder",
     ]
 
     /// Whether `id` is usable as a clip id: dot-separated words of lower-case letters, digits, `-` and `_`.

@@ -69,10 +69,14 @@ public struct StatusResult: Sendable, Codable, Hashable {
     /// Whether the daemon's writes to its data directory succeed. Always sent by this version;
     /// optional so that a client still reads the status of a daemon older than the field.
     public var storage: StorageInfo?
+    /// Whether the last reload (SIGHUP) took: a config, library, schedule, plans directory or
+    /// certificate that became unreadable or invalid is refused, and shows here until a reload
+    /// succeeds. Optional for the same reason as `storage`.
+    public var config: ConfigInfo?
 
     public init(
         server: String, version: String, startedAt: Date, uptimeSeconds: Double, outputs: [OutputInfo],
-        zones: [ZoneInfo], playing: [PlayInfo], clips: Int, storage: StorageInfo? = nil
+        zones: [ZoneInfo], playing: [PlayInfo], clips: Int, storage: StorageInfo? = nil, config: ConfigInfo? = nil
     ) {
         self.server = server
         self.version = version
@@ -83,6 +87,26 @@ public struct StatusResult: Sendable, Codable, Hashable {
         self.playing = playing
         self.clips = clips
         self.storage = storage
+        self.config = config
+    }
+}
+
+/// The config's health in `status`: `ok` while the running config is the one on disk, `failing`
+/// once a reload was refused (the daemon goes on with the config it had).
+public struct ConfigInfo: Sendable, Codable, Hashable {
+    /// `ok` or `failing`.
+    public var state: String
+    /// Reloads refused since the daemon started.
+    public var failedReloads: Int
+    /// Why the last refused reload was refused; kept after a later success.
+    public var lastError: String?
+    public var lastErrorAt: Date?
+
+    public init(state: String, failedReloads: Int, lastError: String? = nil, lastErrorAt: Date? = nil) {
+        self.state = state
+        self.failedReloads = failedReloads
+        self.lastError = lastError
+        self.lastErrorAt = lastErrorAt
     }
 }
 

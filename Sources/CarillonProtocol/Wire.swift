@@ -1,3 +1,4 @@
+import CarillonCore
 public import Foundation
 
 /// The protocol version this build speaks. A `hello` negotiates it.
@@ -17,11 +18,59 @@ public enum Wire {
         return encoder
     }
 
+    /// A decoder for requests and responses. Dates are ISO 8601 date-times, strictly: the day must
+    /// exist and the year have four digits, where Foundation's own parser reads `2026-02-30` as
+    /// March 2 and accepts five-digit years.
     public static func decoder() -> JSONDecoder {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
-        decoder.dateDecodingStrategy = .iso8601
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            guard let date = date(text) else {
+                throw DecodingError.dataCorruptedError(
+                    in: container,
+                    debugDescription: "`\(text)` is not a date and time such as 2026-10-09T07:50:00+08:00 on a day that exists")
+            }
+            return date
+        }
         return decoder
+    }
+
+    /// An ISO 8601 date-time, `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, whose every field is in
+    /// range (a day that exists, hours to 23, an offset within ±23:59); nil otherwise. Foundation's
+    /// parsers alone roll `2026-02-30` over to March 2 and `T25:00` over to the next day.
+    public static func date(_ text: String) -> Date? {
+        let b = Array(text.utf8)
+        func number(_ at: Int, _ count: Int) -> Int? {
+            guard at + count <= b.count else { return nil }
+            var value = 0
+            for byte in b[at..<at + count] {
+                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
+                value = value * 10 + Int(byte - UInt8(ascii: "0"))
+            }
+            return value
+        }
+        func byte(_ at: Int, _ expected: Character) -> Bool { at < b.count && b[at] == expected.asciiValue }
+        guard b.count >= 20, byte(4, "-"), byte(7, "-"), byte(10, "T"), byte(13, ":"), byte(16, ":"),
+            let year = number(0, 4), let month = number(5, 2), let day = number(8, 2), LocalDate(year: year, month: month, day: day) != nil,
+            let hour = number(11, 2), hour <= 23, let minute = number(14, 2), minute <= 59, let second = number(17, 2), second <= 59
+        else { return nil }
+        var k = 19
+        if byte(k, ".") {
+            k += 1
+            let digits = k
+            while k < b.count, number(k, 1) != nil { k += 1 }
+            guard k > digits else { return nil }
+        }
+        if byte(k, "Z") {
+            guard k + 1 == b.count else { return nil }
+        } else {
+            guard byte(k, "+") || byte(k, "-"), k + 6 == b.count, byte(k + 3, ":"), let hours = number(k + 1, 2), hours <= 23,
+                let minutes = number(k + 4, 2), minutes <= 59
+            else { return nil }
+        }
+        return try? Date(text, strategy: .iso8601)
     }
 }
 

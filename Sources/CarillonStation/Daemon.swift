@@ -26,23 +26,55 @@ public enum Daemon {
         return problems
     }
 
-    /// Every plan of the plans directory, checked against the school's zones and library; a
-    /// missing directory means no plans. With a store, the plans of bundles in force replace the
-    /// directory's of the same name; one that no longer checks is skipped, logged, and the
-    /// directory's plan stays.
+    /// Why `path` cannot be opened for reading, in the system's words (`Permission denied`); nil
+    /// if it can. Foundation's errors here say only "the operation could not be completed".
+    static func unreadable(_ path: String, directory: Bool) -> String? {
+        if directory {
+            guard let handle = opendir(path) else { return String(cString: strerror(errno)) }
+            closedir(handle)
+        } else {
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { return String(cString: strerror(errno)) }
+            close(fd)
+        }
+        return nil
+    }
+
+    /// Every plan of the plans directory, checked against the school's zones and library. A
+    /// directory that is missing or cannot be listed, or a plan that cannot be read, is an error:
+    /// a school must never start without its plans and not know it (an empty directory means no
+    /// plans). With a store, the plans of bundles in force replace the directory's of the same
+    /// name; one that no longer checks is skipped, logged, and the directory's plan stays.
     static func loadPlans(
         config: StationConfig, library: Library, store: Store? = nil, logger: Logger? = nil
     ) throws(ConfigError) -> [String: Plan] {
         let directory = config.plansDirectory
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
+            throw ConfigError(
+                file: config.file,
+                message: "the plans directory \(directory) does not exist (`[plans] dir`); create it, empty if the school has no plans")
+        }
+        guard isDirectory.boolValue else {
+            throw ConfigError(file: config.file, message: "the plans directory \(directory) is not a directory (`[plans] dir`)")
+        }
+        func unlisted(_ reason: String) -> ConfigError {
+            ConfigError(file: directory, message: "cannot list the plans directory: \(reason); the service's user must be able to read it")
+        }
+        if let reason = unreadable(directory, directory: true) { throw unlisted(reason) }
+        let names: [String]
+        do { names = try FileManager.default.contentsOfDirectory(atPath: directory) } catch {
+            throw unlisted(error.localizedDescription)
+        }
         let clips = library.clips
         let context = PlanContext(zones: config.zoneNames, clipCategory: { clips[$0]?.category })
         var plans: [String: Plan] = [:]
         var errors: [TOMLError] = []
         for name in names.sorted() where name.hasSuffix(".toml") {
             let file = directory + "/" + name
-            guard let data = FileManager.default.contents(atPath: file) else {
-                errors.append(TOMLError(file: file, position: .start, message: "cannot read the plan"))
+            guard unreadable(file, directory: false) == nil, let data = FileManager.default.contents(atPath: file) else {
+                let reason = unreadable(file, directory: false) ?? "it cannot be read"
+                errors.append(TOMLError(file: file, position: .start, message: "cannot read the plan: \(reason)"))
                 continue
             }
             do {
@@ -188,6 +220,8 @@ public enum Daemon {
         let reload: @Sendable () async -> Void = {
             do {
                 let new = try StationConfig.load(path: configPath)
+                // The listener keeps the certificate it loaded, but a restart would need these files.
+                if let tcp = new.control.tcp { try ControlServer.checkTLS(tcp) }
                 let newLibrary = try await catalog(shipped: Library.load(directory: new.libraryDirectory), store: store)
                 // The schedule file is checked against the new config and library before anything changes.
                 let newSchedule = try loadScheduleFile(config: new, library: newLibrary)
@@ -201,7 +235,7 @@ public enum Daemon {
                     await station.adoptScheduleFile(schedule, text: text, source: new.scheduleFile ?? "")
                 }
             } catch {
-                logger.error("reload refused; the running config stays", metadata: ["errors": "\(error)"])
+                await station.reloadRefused("\(error)")
             }
         }
         // Start order is dependency order; shutdown runs in reverse: signals, control, events, audio.

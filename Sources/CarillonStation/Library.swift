@@ -52,7 +52,14 @@ public struct Library: Sendable {
     /// The texts read aloud: `text/tips-*.toml`, `text/culture.toml` and `text/emergency.toml`.
     private mutating func loadTexts(errors: inout Errors) {
         let textDirectory = directory + "/text"
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: textDirectory) else { return }
+        // No text/ means no spoken clips; a text/ that cannot be listed is an error, not silence.
+        guard FileManager.default.fileExists(atPath: textDirectory) else { return }
+        let names: [String]
+        do { names = try FileManager.default.contentsOfDirectory(atPath: textDirectory) } catch {
+            let reason = Daemon.unreadable(textDirectory, directory: true) ?? error.localizedDescription
+            errors.append(TOMLError(file: textDirectory, position: .start, message: "cannot list the directory: \(reason)"))
+            return
+        }
         for name in names.sorted() where name.hasSuffix(".toml") {
             let file = textDirectory + "/" + name
             guard let data = FileManager.default.contents(atPath: file) else {
@@ -101,13 +108,7 @@ public struct Library: Sendable {
                     return text
                 }
                 let title = errors.run { () throws(TOMLError) in try entry.string("title") }
-                let grade = errors.run { () throws(TOMLError) in
-                    guard let name = try entry.string("grade") else { return GradeBand.all }
-                    guard let grade = GradeBand(rawValue: name) else {
-                        throw entry.error("`grade` must be primary, middle, high or all", at: "grade")
-                    }
-                    return grade
-                }
+                let grades = errors.run { () throws(TOMLError) in try Self.readGrades(&entry) }
                 let season = errors.run { () throws(TOMLError) in
                     guard let name = try entry.string("season") else { return ClipSeason.all }
                     guard let season = ClipSeason(rawValue: name) else {
@@ -116,7 +117,7 @@ public struct Library: Sendable {
                     return season
                 }
                 let language = errors.run { () throws(TOMLError) in try entry.string("language") ?? "zh-CN" }
-                guard errors.list.count == before, let id, let text, let grade, let season, let language else { continue }
+                guard errors.list.count == before, let id, let text, let grades, let season, let language else { continue }
                 errors.run { () throws(TOMLError) in try entry.finish() }
                 guard clips[id] == nil else {
                     errors.append(entry.error("clip `\(id)` is listed twice", at: "id"))
@@ -126,10 +127,43 @@ public struct Library: Sendable {
                 clips[id] = Clip(
                     id: id, category: kind.category, title: (title ?? nil) ?? "\(subjectTitle) \(number)",
                     language: language, source: .speech(text: text, voice: language.hasPrefix("en") ? "en" : "zh"),
-                    subject: subject, grade: grade, season: season)
+                    subject: subject, grades: grades, season: season)
             }
             errors.run { () throws(TOMLError) in try root.finish() }
         }
+    }
+
+    /// `grades = ["lower-primary", "upper-primary"]`, or the deprecated `grade = "primary"`; every band when absent.
+    static func readGrades(_ entry: inout TOMLReader) throws(TOMLError) -> Set<GradeBand> {
+        if entry.contains("grades") && entry.contains("grade") {
+            throw entry.error("give `grades` or the older `grade`, not both", at: "grade")
+        }
+        if let name = try entry.string("grade") {
+            guard let bands = GradeBand.legacy(name) else {
+                throw entry.error(
+                    "`grade` must be primary, middle, high or all (deprecated: write `grades = [...]` with "
+                        + "\(GradeBand.namesList))",
+                    at: "grade")
+            }
+            return bands
+        }
+        guard let node = entry.node("grades") else { return GradeBand.all }
+        guard case .array(let elements) = node.value, !elements.isEmpty else {
+            throw entry.error(
+                "`grades` must be a non-empty array of \(GradeBand.namesList)", at: node.position)
+        }
+        var bands: Set<GradeBand> = []
+        for element in elements {
+            guard case .string(let name) = element.value, let band = GradeBand(rawValue: name) else {
+                let found = if case .string(let name) = element.value { "`\(name)`" } else { element.typeDescription }
+                throw entry.error(
+                    "unknown grade band \(found) in `grades`; expected \(GradeBand.namesList)", at: element.position)
+            }
+            guard bands.insert(band).inserted else {
+                throw entry.error("grade band `\(name)` is listed twice in `grades`", at: element.position)
+            }
+        }
+        return bands
     }
 
     /// Reads one `[[clip]]`, each key on its own, so that one bad value hides no other error.
@@ -258,7 +292,7 @@ extension Clip {
                 "synth:\(name):" + parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
             case .speech(let text, let voice): "speech:\(voice):\(text)"
             }
-        return [id, category.rawValue, title, language, source, "\(gainDB)", subject ?? "", grade.rawValue, season.rawValue]
+        return [id, category.rawValue, title, language, source, "\(gainDB)", subject ?? "", GradeBand.text(grades), season.rawValue]
             .joined(separator: "|")
     }
 }

@@ -24,7 +24,7 @@ struct Metrics {
     /// The exposition text.
     func render(
         uptime: Double, outputs: [OutputStatus], queues: [(zone: String, depth: Int)], clips: [String: Int],
-        scheduleVersion: Int?, storage: StorageInfo
+        scheduleVersion: Int?, storage: StorageInfo, config: ConfigInfo
     ) -> String {
         var out = ""
         func family(_ name: String, _ type: String, _ help: String) {
@@ -63,6 +63,10 @@ struct Metrics {
         out += "carillon_storage_failing \(storage.state == StorageInfo.ok ? 0 : 1)\n"
         family("carillon_storage_failed_writes_total", "counter", "Writes to the data directory that failed (play log, saved state, plan runs, audit log).")
         out += "carillon_storage_failed_writes_total \(storage.failedWrites)\n"
+        family("carillon_config_failing", "gauge", "1 while the last reload was refused: the daemon runs on the config it had.")
+        out += "carillon_config_failing \(config.state == "ok" ? 0 : 1)\n"
+        family("carillon_config_failed_reloads_total", "counter", "Reloads refused (config, library, schedule, plans or certificates).")
+        out += "carillon_config_failed_reloads_total \(config.failedReloads)\n"
         family("carillon_play_latency_seconds", "histogram", "From a play's request to its first sample written to ALSA.")
         for (index, bound) in Self.latencyBuckets.enumerated() {
             out += "carillon_play_latency_seconds_bucket{le=\"\(bound)\"} \(latencyCounts[index])\n"

@@ -127,8 +127,8 @@ struct CacheWarmer: Service {
     let planResumed: AsyncStream<Void>.Continuation
 
     func run() async throws {
-        // A plan that ran when the daemon died sounds again first of all: with the synthesized
-        // alarm, which is in memory from the start, until its own audio is decoded.
+        // A plan that ran when the daemon died sounds again first of all: its own alarm, decoded
+        // on the spot (a plan without one, its own messages), until its whole cycle is decoded.
         await station.resumePlan()
         planResumed.finish()
         for await library in requests.cancelOnGracefulShutdown() {

@@ -74,7 +74,7 @@ extension Station {
             }
         return ClipInfo(
             id: clip.id, category: clip.category.rawValue, title: clip.title, language: clip.language, kind: kind,
-            origin: clip.contentHash == nil ? "shipped" : "imported", subject: clip.subject, grade: clip.grade.rawValue,
+            origin: clip.contentHash == nil ? "shipped" : "imported", subject: clip.subject, grade: GradeBand.text(clip.grades),
             season: clip.season.rawValue, durationSeconds: clip.duration, gainDb: clip.gainDB)
     }
 

@@ -127,10 +127,14 @@ extension Station {
         logger.critical("emergency plan stopped", metadata: ["plan": "\(running.name)", "by": "\(by)"])
         if let plan = plans[running.name] {
             announce(plan, running: running, event: "plan.stopped")
-            if let clip = plan.allClear, !running.drill || library.clips["msg.drill.end"] == nil {
+            if running.drill {
+                // The drill's own end, else the library's generic one, else the plan's all-clear.
+                let clip = [plan.drillAllClear, "msg.drill.end", plan.allClear].compactMap { $0 }.first { library.clips[$0] != nil }
+                if let clip {
+                    _ = try? await play(PlayArgs(clip: clip, zones: running.zones, level: Level.announcement.rawValue), by: by, source: "drill")
+                }
+            } else if let clip = plan.allClear {
                 _ = try? await play(PlayArgs(clip: clip, zones: running.zones, level: Level.announcement.rawValue), by: by, source: "plan")
-            } else if running.drill {
-                _ = try? await play(PlayArgs(clip: "msg.drill.end", zones: running.zones, level: Level.announcement.rawValue), by: by, source: "drill")
             }
         }
         return PlanStatus(active: nil)
@@ -155,15 +159,24 @@ extension Station {
     // MARK: - Running
 
     /// Starts one cycle at the emergency level, the first with the plan's intro before it: from
-    /// memory, the alarm alone if the full audio is not ready.
+    /// memory. Until the full audio is ready (just after a start or a restart), a plan with an
+    /// alarm sounds its own alarm steps alone, and a plan without one has its audio prepared first:
+    /// it never gets an alarm it does not have.
     private func startCycle(
         _ plan: Plan, drill: Bool, zones: [String], by: String, first: Bool = false
     ) async throws(WireError) -> PlayInfo {
-        let audio =
-            planAudio[plan.name].map { audio in
-                let cycle = drill ? audio.drill : audio.normal
-                return first ? (drill ? audio.drillIntro : audio.intro) + cycle : cycle
-            } ?? [alarmOnly(plan)]
+        func cycle(_ audio: PlanAudio) -> [PCMBuffer] {
+            let cycle = drill ? audio.drill : audio.normal
+            return first ? (drill ? audio.drillIntro : audio.intro) + cycle : cycle
+        }
+        let audio: [PCMBuffer]
+        if let prepared = planAudio[plan.name] {
+            audio = cycle(prepared)
+        } else if let alarm = await alarmOnly(plan) {
+            audio = [alarm]
+        } else {
+            audio = cycle(try await prepare(plan))
+        }
         let clip = Clip(id: "plan.\(plan.name)", category: .alarm, title: plan.title, source: .file("plan"))
         return try await start(
             clip: clip, audio: .buffers(audio), level: .emergency, zones: zones, source: drill ? "drill" : "plan", by: by)
@@ -286,13 +299,65 @@ extension Station {
 
     // MARK: - Audio
 
-    /// The alarm steps alone, from memory: what sounds until the full cycle is decoded.
-    func alarmOnly(_ plan: Plan) -> PCMBuffer {
+    /// The alarm steps alone: what sounds until the full cycle is decoded; nil for a plan without
+    /// an alarm step.
+    func alarmOnly(_ plan: Plan) async -> PCMBuffer? {
         var samples: [Float] = []
         for case .alarm(let clip, let seconds) in plan.intro + plan.steps {
-            samples += Self.fit(emergencyAudio[clip] ?? fallbackAlarm, seconds: seconds).samples
+            samples += Self.fit(await alarmAudio(clip), seconds: seconds).samples
         }
-        return samples.isEmpty ? fallbackAlarm : PCMBuffer(format: Self.planFormat, samples: samples)
+        return samples.isEmpty ? nil : PCMBuffer(format: Self.planFormat, samples: samples)
+    }
+
+    /// An alarm clip's audio at its library loudness: from memory, or decoded now when the cache
+    /// warmer has not reached it yet (a plan resumed or started just after start). The synthesized
+    /// stand-in sounds only for a clip that cannot be read.
+    func alarmAudio(_ id: String) async -> PCMBuffer {
+        if let decoded = emergencyAudio[id] { return decoded }
+        guard let clip = library.clips[id] else { return fallbackAlarm }
+        let library = self.library
+        let renderer = self.renderer
+        let decoded = await offPool { () -> Result<PCMBuffer, AudioError> in
+            do throws(AudioError) {
+                guard case .file(let path) = try library.audio(for: clip, renderer: renderer) else {
+                    throw AudioError("clip `\(id)` has no file")
+                }
+                return .success(try PCMBuffer.decode(path: path, to: Self.planFormat, maxSeconds: 120))
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch decoded {
+        case .success(let audio):
+            emergencyAudio[id] = audio
+            return audio
+        case .failure(let error):
+            logger.error("alarm clip unreadable; the synthesized alarm stands in", metadata: ["clip": "\(id)", "reason": "\(error.message)"])
+            return fallbackAlarm
+        }
+    }
+
+    /// One plan's full audio, prepared now and kept: for a plan without an alarm started before
+    /// `preparePlans` reached it.
+    private func prepare(_ plan: Plan) async throws(WireError) -> PlanAudio {
+        let alarms = emergencyAudio
+        let fallback = fallbackAlarm
+        let library = self.library
+        let renderer = self.renderer
+        let prepared = await offPool { () -> Result<PlanAudio, AudioError> in
+            do throws(AudioError) {
+                return .success(try Self.render(plan, alarms: alarms, fallback: fallback, library: library, renderer: renderer))
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch prepared {
+        case .success(let audio):
+            planAudio[plan.name] = audio
+            return audio
+        case .failure(let error):
+            throw WireError(.badAudio, "the audio of plan `\(plan.name)` cannot be prepared: \(error.message)")
+        }
     }
 
     /// Decodes every plan's cycle into memory, off the pool. Called after the alarms are decoded,

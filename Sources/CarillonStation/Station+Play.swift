@@ -26,8 +26,8 @@ extension Station {
         }
         let audio: AudioInput
         if clip.category == .alarm {
-            // From memory, never the disk; a synthesized alarm if the clip could not be decoded.
-            audio = .buffer(emergencyAudio[clip.id] ?? fallbackAlarm)
+            // From memory; decoded now if not yet; a synthesized alarm if the clip cannot be decoded.
+            audio = .buffer(await alarmAudio(clip.id))
         } else if let cached = renderer.cachedFile(for: clip) {
             audio = .file(cached)
         } else {

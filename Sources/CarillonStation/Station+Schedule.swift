@@ -68,7 +68,7 @@ extension Station {
                 _ = try await say(SayArgs(text: text, zones: zones), by: by, source: "schedule")
             case .play(let id):
                 try await playScheduled(id, event: event, zones: zones, by: by)
-            case .tipToday, .tipNext:
+            case .tipToday, .tipNext, .cultureNext:
                 guard let id = pickTip(for: event) else {
                     logger.warning("no tip to play", metadata: ["event": "\(event.key)", "theme": "\(active?.schedule.theme(on: event.localDate) ?? "none")"])
                     return
@@ -87,27 +87,21 @@ extension Station {
         _ = try await play(PlayArgs(clip: id, zones: zones, level: level.rawValue), by: by, source: "schedule")
     }
 
-    /// The tip for a `tip:today` or `tip:next` slot, from the week's theme, in season.
+    /// The clip for a rotation slot: a tip of the day's theme, or a culture clip, in season and for the school's grades.
     func pickTip(for event: ScheduledEvent) -> String? {
-        guard let schedule = active?.schedule, let category = schedule.theme(on: event.localDate) else { return nil }
-        let season = Self.season(of: event.localDate)
-        let tips = library.clips.values.filter { $0.category == .tip && $0.subject == category }
-        let inSeason = tips.filter { $0.season == .all || $0.season == season }
-        let candidates = (inSeason.isEmpty ? tips : inSeason).map(\.id).sorted()
-        if case .tipNext = event.action {
-            return TipRotation.next(category: category, candidates: candidates, state: &rotation)
+        let category: String
+        let clips: [Clip]
+        if case .cultureNext = event.action {
+            category = ScheduledAction.cultureCategory
+            clips = library.clips.values.filter { $0.category == .culture }
+        } else {
+            guard let theme = active?.schedule.theme(on: event.localDate) else { return nil }
+            category = theme
+            clips = library.clips.values.filter { $0.category == .tip && $0.subject == theme }
         }
-        return TipRotation.today(category: category, on: event.localDate, candidates: candidates, state: &rotation)
-    }
-
-    /// The northern-hemisphere season of a date, as the tips are tagged.
-    static func season(of date: LocalDate) -> ClipSeason {
-        switch date.month {
-        case 3...5: .spring
-        case 6...8: .summer
-        case 9...11: .autumn
-        default: .winter
-        }
+        return TipRotation.pick(
+            event.action, category: category, on: event.localDate, pool: clips.map(RotationTip.init),
+            grades: config.grades, state: &rotation)
     }
 
     /// The zones an event names, with `all` spelled out as the school's zones.
@@ -125,6 +119,7 @@ extension Station {
             case .say: "say"
             case .tipToday: "tip:today"
             case .tipNext: "tip:next"
+            case .cultureNext: "culture:next"
             }
         logger.warning("scheduled event missed", metadata: ["event": "\(event.key)", "late": "\(Int(lateness)) s"])
         let record = PlayRecord(

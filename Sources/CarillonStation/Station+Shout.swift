@@ -28,10 +28,10 @@ extension Station {
         let feed = ShoutFeed(writer: writer)
         let info = try await beginShout(zones: args.zones, feed: feed, by: by)
         let recorder: AudioRecorder
-        let decoder: OpusVoiceDecoder
+        let stream: ShoutStream
         do {
             recorder = try Self.openRecording(directory: await config.dataDirectory + "/shouts", play: info.play)
-            decoder = try OpusVoiceDecoder()
+            stream = try ShoutStream(maxFrames: Self.maxShoutFrames)
         } catch {
             // A live broadcast that cannot be recorded does not go on the air.
             feed.finish(reason: "failed", detail: error.message)
@@ -44,7 +44,8 @@ extension Station {
                 play: info.play, zones: info.zones, codec: "opus", sampleRate: opusSampleRate, channels: 1,
                 frameMilliseconds: 20, timeoutMilliseconds: Int(Self.shoutTimeout / .milliseconds(1))))
         let last = LastPacket()
-        var frames = 0
+        var reported: Set<String> = []
+        var failedWrites = 0
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 // A sender that goes quiet loses the air within the timeout, and its connection.
@@ -58,41 +59,48 @@ extension Station {
                     }
                 }
             }
-            while true {
+            reading: while true {
                 let line: Data?
                 do { line = try await session.nextLine() } catch {
                     feed.finish(reason: "failed", detail: "\(error)")
                     writer.close()
                     break
                 }
-                guard let line, line != Data(".".utf8) else { break }
+                guard let line, !ShoutStream.isEnd(line) else { break }
                 // After a cut, the client's packets in flight are read and dropped until its `.`.
                 if feed.isFinished { continue }
-                guard let packet = Data(base64Encoded: line) else {
+                let voice: [Float]
+                switch stream.take(line) {
+                case .voice(let decoded):
+                    voice = decoded
+                case .notBase64:
                     feed.finish(reason: "failed", detail: "a voice line is not base64")
                     await feed.waitDelivered()
                     writer.close()
-                    break
-                }
-                last.touch()
-                // A damaged packet is concealed, as a lost one would be, rather than ending the shout.
-                let voice = (try? decoder.decode(Array(packet))) ?? decoder.conceal()
-                frames += voice.count
-                guard frames <= Self.maxShoutFrames else {
+                    break reading
+                case .limit:
                     feed.finish(reason: "limit", detail: "a shout lasts at most \(Self.maxShoutFrames / opusSampleRate / 60) minutes")
                     await feed.waitDelivered()
                     writer.close()
-                    break
+                    break reading
                 }
+                last.touch()
                 feed.push(voice)
                 do { try recorder.write(voice) } catch {
-                    logger.error("shout recording failed", metadata: ["play": "\(info.play)", "error": "\(error)"])
+                    // Once per kind of failure: the same one for every packet said nothing more.
+                    failedWrites += 1
+                    if reported.insert("\(error)").inserted {
+                        logger.error("shout recording failed", metadata: ["play": "\(info.play)", "error": "\(error)"])
+                    }
                 }
             }
             feed.finish()
             group.cancelAll()
         }
         await feed.waitDelivered()
+        if failedWrites > 0 {
+            logger.error("shout recording incomplete", metadata: ["play": "\(info.play)", "failed_writes": "\(failedWrites)"])
+        }
         logger.info(
             "shout recorded", metadata: ["play": "\(info.play)", "file": "\(recorder.path)", "seconds": "\(recorder.frames / opusSampleRate)"])
     }

@@ -35,13 +35,15 @@ public actor Station {
     var wakeTimer: WakeTimer?
     var metrics = Metrics()
     var renderProgress = RenderProgress(running: false, done: 0, total: 0, failures: [])
+    /// Whether the last reload took.
+    var configHealth = ConfigInfo(state: "ok", failedReloads: 0)
     /// Alarm clips decoded into memory, so nothing on the emergency path waits on the disk.
     var emergencyAudio: [String: PCMBuffer] = [:]
-    /// Stands in for an alarm clip that is unreadable or not decoded yet. Made on first use: a
-    /// plan resumed at start, or the cache warmer just after READY, not on the way to READY.
+    /// Stands in for an alarm clip that cannot be read, at the library's loudness (a raw synth is
+    /// about 11 dB louder). Made on first use, not on the way to READY.
     lazy var fallbackAlarm = PCMBuffer(
         format: AudioFormat(sampleRate: 48000, channels: 1),
-        samples: Synth.render(.evacuationAlarm(seconds: 10, frequency: 520), sampleRate: 48000))
+        samples: renderer.normalized(Synth.render(.evacuationAlarm(seconds: 10, frequency: 520), sampleRate: 48000), rate: 48000))
     /// Outcomes of plays that ended recently, so a `wait` that arrives late still gets its answer.
     /// Plays whose request row is still being written, and the start each one had meanwhile: a
     /// start is logged only after its request, or its UPDATE would find no row.
@@ -139,7 +141,7 @@ public actor Station {
             server: config.name, version: Self.version, startedAt: startedAt,
             uptimeSeconds: Date().timeIntervalSince(startedAt), outputs: outputs, zones: zones,
             playing: plays.values.map(\.info).sorted { $0.play < $1.play }, clips: library.clips.count,
-            storage: storage.info)
+            storage: storage.info, config: configHealth)
     }
 
     /// `admin.backup`: a consistent copy of the database in the data directory's `backups/`.
@@ -183,7 +185,7 @@ public actor Station {
         return MetricsResult(
             text: metrics.render(
                 uptime: Date().timeIntervalSince(startedAt), outputs: engine.status(), queues: queues, clips: clips,
-                scheduleVersion: active?.schedule.version, storage: storage.info))
+                scheduleVersion: active?.schedule.version, storage: storage.info, config: configHealth))
     }
 
     /// Applies a re-read config: what can change live does; the rest is logged as needing a restart.
@@ -210,8 +212,22 @@ public actor Station {
         }
         config = applied
         library = newLibrary
+        configHealth.state = "ok"
         logger.info("config reloaded", metadata: ["clips": "\(library.clips.count)"])
         events.publish(Event(event: "config.reloaded"))
+    }
+
+    /// A reload was refused: the running config stays, and `status`, `metrics` and an event say so
+    /// until a reload succeeds.
+    public func reloadRefused(_ reason: String) {
+        configHealth.state = "failing"
+        configHealth.failedReloads += 1
+        configHealth.lastError = reason
+        configHealth.lastErrorAt = Date()
+        logger.error("reload refused; the running config stays", metadata: ["errors": "\(reason)"])
+        var event = Event(event: "config.failed")
+        event.detail = reason
+        events.publish(event)
     }
 
     /// The play log and saved state must not take playback down with them: a failed write is

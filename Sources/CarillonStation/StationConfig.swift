@@ -25,6 +25,8 @@ public struct StationConfig: Sendable {
     public var libraryDirectory: String
     /// The school's `schedule.toml`, if it has one; a schedule applied later with a higher version wins.
     public var scheduleFile: String?
+    /// `[school] grades`: the grade bands the school has; tips and culture clips are chosen for them.
+    public var grades: Set<GradeBand> = GradeBand.all
     /// The emergency plans, one `NAME.toml` each; `plans/` beside the config by default.
     public var plansDirectory: String = ""
     /// The bureau's keys and this school's id; nil: the school accepts no bundles.
@@ -161,6 +163,17 @@ extension StationConfig {
                 if let file = try schedule.string("file") { config.scheduleFile = resolve(file, base) }
             }
             errors.run { () throws(TOMLError) in try schedule.finish() }
+        }
+        if var school = errors.run({ () throws(TOMLError) in try root.table("school") }) ?? nil {
+            errors.run { () throws(TOMLError) in
+                guard let names = try school.stringArray("grades") else { return }
+                let bands = names.compactMap(GradeBand.init(rawValue:))
+                guard !names.isEmpty, bands.count == names.count else {
+                    throw school.error("`school.grades` must list one or more of \(GradeBand.namesList)", at: "grades")
+                }
+                config.grades = Set(bands)
+            }
+            errors.run { () throws(TOMLError) in try school.finish() }
         }
         if var plans = errors.run({ () throws(TOMLError) in try root.table("plans") }) ?? nil {
             errors.run { () throws(TOMLError) in

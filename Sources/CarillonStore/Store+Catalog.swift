@@ -103,7 +103,7 @@ extension Store {
                 """,
             arguments: [
                 clip.id, clip.category.rawValue, clip.title, clip.language, entry.origin, kind, source, clip.subject,
-                clip.grade.rawValue, clip.season.rawValue, clip.duration.map { Int64(($0 * 1000).rounded()) },
+                GradeBand.text(clip.grades), clip.season.rawValue, clip.duration.map { Int64(($0 * 1000).rounded()) },
                 entry.loudness, clip.gainDB, clip.contentHash, entry.addedAt.microseconds,
             ])
     }
@@ -129,7 +129,7 @@ extension Store {
         }
         let clip = Clip(
             id: row["id"], category: category, title: row["title"], language: row["language"], source: clipSource,
-            gainDB: row["gain_db"], subject: row["subject"], grade: GradeBand(rawValue: row["grade"]) ?? .all,
+            gainDB: row["gain_db"], subject: row["subject"], grades: GradeBand.bands(fromText: row["grade"]) ?? GradeBand.all,
             season: ClipSeason(rawValue: row["season"]) ?? .all, contentHash: row["content_hash"],
             duration: (row["duration_ms"] as Int64?).map { Double($0) / 1000 })
         return CatalogEntry(

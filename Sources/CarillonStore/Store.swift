@@ -175,6 +175,16 @@ public final class Store: Sendable {
                     ALTER TABLE schedule ADD COLUMN rolled_back_at INTEGER;
                     """)
         }
+        migrator.registerMigration("v7-clip-grade-bands") { db in
+            try db.execute(
+                sql: """
+                    -- clip.grade now holds a set of grade bands, comma-joined in school order; the old single
+                    -- names become their bands (middle and high school were one band, junior middle).
+                    UPDATE clip SET grade = 'lower-primary,upper-primary' WHERE grade = 'primary';
+                    UPDATE clip SET grade = 'junior-middle' WHERE grade IN ('middle', 'high');
+                    UPDATE clip SET grade = 'lower-primary,upper-primary,junior-middle' WHERE grade = 'all';
+                    """)
+        }
         return migrator
     }
 

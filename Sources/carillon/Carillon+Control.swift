@@ -1,6 +1,7 @@
 import ArgumentParser
 import CarillonControl
 import CarillonProtocol
+import CarillonCore
 import Foundation
 
 extension Carillon {
@@ -118,16 +119,16 @@ extension Carillon {
 
         /// A local date means its midnight (or the next midnight, for `--to`); anything else must be ISO 8601.
         static func instant(_ text: String, endOfDay: Bool) -> Date? {
-            let parts = text.split(separator: "-").compactMap { Int($0) }
-            if parts.count == 3, text.count == 10 {
+            // Strictly: Foundation's own parsers read 2026-13-01 as 2027-01-01 and 2026-02-30 as March 2.
+            if let date = LocalDate(text) {
                 var calendar = Calendar(identifier: .gregorian)
                 calendar.timeZone = .current
-                guard let day = calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2])) else {
+                guard let day = calendar.date(from: DateComponents(year: date.year, month: date.month, day: date.day)) else {
                     return nil
                 }
                 return endOfDay ? calendar.date(byAdding: .day, value: 1, to: day) : day
             }
-            return try? Date(text, strategy: .iso8601)
+            return Wire.date(text)
         }
     }
 

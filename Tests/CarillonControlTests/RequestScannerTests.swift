@@ -46,6 +46,28 @@ struct RequestScannerTests {
         #expect(scan(line) == nil)
     }
 
+    /// Issue 18: a 19th digit was multiplied in before the length was checked, and an id past
+    /// Int64 trapped (SIGILL) before any login. Every length from 17 to 60 digits, both signs, and
+    /// digits that are all 9s (the first to overflow) or all 1s.
+    @Test("no id, however long, traps: past 18 digits the line is left to JSONDecoder")
+    func longIDs() {
+        for length in 17...60 {
+            for digit in ["9", "1"] {
+                for sign in ["", "-"] {
+                    let number = sign + String(repeating: digit, count: length)
+                    let line = #"{"id":\#(number),"cmd":"status"}"#
+                    if length <= 18 {
+                        #expect(scan(line) == PlainRequest(id: Int64(number).map(RequestID.number), cmd: "status"), "\(line)")
+                        #expect(scan(line) == decoded(line), "\(line)")
+                    } else {
+                        #expect(scan(line) == nil, "\(line)")
+                    }
+                }
+            }
+        }
+        #expect(scan(#"{"id":99999999999999999999999999999999999999999999999999999999900":900}"#) == nil)
+    }
+
     @Test("whenever it accepts a line, JSONDecoder agrees: every one-byte change to a few requests")
     func agreesWithJSONDecoder() {
         let seeds = [

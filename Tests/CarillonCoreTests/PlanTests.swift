@@ -24,6 +24,13 @@ private let shippedLibrary: [String: ClipCategory] = [
     "msg.weather.allclear": .message,
     "msg.gas.evacuate": .message,
     "msg.gas.allclear": .message,
+    "msg.earthquake-evacuate.allclear": .message,
+    "msg.fire.drill.end": .message,
+    "msg.earthquake.drill.end": .message,
+    "msg.earthquake-evacuate.drill.end": .message,
+    "msg.lockdown.drill.end": .message,
+    "msg.weather.drill.end": .message,
+    "msg.gas.drill.end": .message,
 ]
 
 /// A context that knows the shipped library and three zones.
@@ -69,12 +76,12 @@ private func shippedPlan(_ name: String) throws -> Plan {
 
 @Suite("Shipped plans")
 struct PlanShippedTests {
-    static let names = ["earthquake", "fire", "gas", "lockdown", "weather"]
+    static let names = ["earthquake", "earthquake-evacuate", "fire", "gas", "lockdown", "weather"]
 
     @Test func theDirectoryHoldsExactlyTheTestedPlans() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: shippedPlansURL.path)
             .filter { $0.hasSuffix(".toml") }.sorted()
-        #expect(files == Self.names.map { "\($0).toml" })
+        #expect(files == Self.names.map { "\($0).toml" }.sorted())
     }
 
     @Test(arguments: names)
@@ -84,6 +91,8 @@ struct PlanShippedTests {
         #expect(plan.file == "config/plans/\(name).toml")
         #expect(plan.zones == [.all])
         #expect(plan.allClear == "msg.\(name).allclear")
+        // Each drill ends with its own words, never the evacuation drill's (issue 19).
+        #expect(plan.drillAllClear == "msg.\(name).drill.end")
         #expect(plan.title.unicodeScalars.contains { $0.value >= 0x4E00 && $0.value <= 0x9FFF })
         #expect(plan.notifications.map(\.audience) == ["leader", "class-teachers", "security", "nurse"])
         for notification in plan.notifications {
@@ -109,11 +118,14 @@ struct PlanShippedTests {
         #expect(messages.allSatisfy { (1...2).contains($0.1) })
     }
 
-    @Test func earthquakeTakesCoverOnceThenLoopsTheEvacuationUntilStopped() throws {
+    /// The earthquake plan takes cover and stays there: it never announces on a timer that the
+    /// shaking has stopped. A leader starts `earthquake-evacuate` when it is safe to go.
+    @Test func earthquakeTakesCoverUntilALeaderSendsTheEvacuation() throws {
         let plan = try shippedPlan("earthquake")
         #expect(plan.cycles == nil)
+        #expect(plan.intro.count == 1)
         guard case .alarm(let clip, let seconds) = plan.intro.first else {
-            Issue.record("the earthquake plan's intro does not start with an alarm: \(plan.intro)")
+            Issue.record("the earthquake plan's intro is not an alarm: \(plan.intro)")
             return
         }
         #expect(clip == "alarm.earthquake")
@@ -121,9 +133,13 @@ struct PlanShippedTests {
         func messages(_ steps: [PlanStep]) -> [String] {
             steps.compactMap { step -> String? in if case .message(let clip, _) = step { clip } else { nil } }
         }
-        // Take cover once, while it shakes; the loop never comes back to it.
-        #expect(messages(plan.intro) == ["msg.earthquake.shaking"])
-        #expect(messages(plan.steps) == ["msg.earthquake.evacuate"])
+        #expect(messages(plan.steps) == ["msg.earthquake.shaking"])
+
+        let evacuate = try shippedPlan("earthquake-evacuate")
+        #expect(evacuate.cycles == nil)
+        #expect(evacuate.intro.isEmpty)
+        #expect(!evacuate.steps.contains { if case .alarm = $0 { true } else { false } }, "no alarm: the shaking is over")
+        #expect(messages(evacuate.steps) == ["msg.earthquake.evacuate"])
     }
 
     @Test func anIntroPlaysOnceAndIsChecked() throws {
@@ -167,6 +183,7 @@ struct PlanParsingTests {
             zones = ["teaching", "playground"]
             cycles = 3
             all_clear = "msg.fire.allclear"
+            drill_all_clear = "msg.drill.end"
 
             [[step]]
             alarm = "alarm.evacuation"
@@ -200,7 +217,7 @@ struct PlanParsingTests {
                         .pause(seconds: 0.5),
                         .message(clip: "chime.pre-announce", times: 1),
                     ],
-                    cycles: 3, allClear: "msg.fire.allclear",
+                    cycles: 3, allClear: "msg.fire.allclear", drillAllClear: "msg.drill.end",
                     notifications: [
                         PlanNotification(audience: "leader", task: "拨打119"),
                         PlanNotification(audience: "class-teachers", task: "清点人数"),
@@ -213,6 +230,7 @@ struct PlanParsingTests {
         #expect(parsed.zones == [.all])
         #expect(parsed.cycles == nil)
         #expect(parsed.allClear == nil)
+        #expect(parsed.drillAllClear == nil)
         #expect(parsed.notifications.isEmpty)
         #expect(parsed.steps == [.say(text: "请注意", times: 1)])
     }
@@ -328,7 +346,7 @@ struct PlanValidationTests {
             name: "unknown top-level key", text: "cycle = 2\n" + head,
             errors: [
                 "fire.toml:1:1: unknown key `cycle` in the top-level table; expected one of `title`, `zones`, "
-                    + "`cycles`, `all_clear`, `intro`, `step`, `notify`"
+                    + "`cycles`, `all_clear`, `drill_all_clear`, `intro`, `step`, `notify`"
             ]),
         InvalidPlan(
             name: "a key of another kind of step", text: head + "[[step]]\nmessage = \"msg.fire.evacuate\"\nseconds = 5\n",
@@ -363,6 +381,9 @@ struct PlanValidationTests {
         InvalidPlan(
             name: "an unknown all-clear is named", text: "all_clear = \"msg.fire.all-clear\"\n" + head,
             errors: ["fire.toml:1:13: clip `msg.fire.all-clear` does not exist in the library (`all_clear`)"]),
+        InvalidPlan(
+            name: "an unknown drill all-clear is named", text: "drill_all_clear = \"msg.fire.drill-end\"\n" + head,
+            errors: ["fire.toml:1:19: clip `msg.fire.drill-end` does not exist in the library (`drill_all_clear`)"]),
         InvalidPlan(
             name: "an alarm needs seconds", text: head + "[[step]]\nalarm = \"alarm.evacuation\"\n",
             errors: [
@@ -540,7 +561,7 @@ struct PlanValidationTests {
                 "fire.toml:3:10: `cycles` must be 0 (until stopped) or 1 to 1000, found -3",
                 "fire.toml:4:13: clip `msg.nothing` does not exist in the library (`all_clear`)",
                 "fire.toml:5:1: unknown key `colour` in the top-level table; expected one of `title`, `zones`, "
-                    + "`cycles`, `all_clear`, `intro`, `step`, `notify`",
+                    + "`cycles`, `all_clear`, `drill_all_clear`, `intro`, `step`, `notify`",
                 "fire.toml:8:9: clip `msg.fire.evacuate` is a message clip, not an alarm; an `alarm` step plays a "
                     + "clip of category `alarm` (play others with `message`)",
                 "fire.toml:9:11: an alarm's `seconds` must be 1 to 600, found 0",

@@ -20,10 +20,7 @@ struct ScheduleExampleTests {
             })
     }
 
-    static let tipSubjects = [
-        "traffic", "food", "earthquake", "cyber", "fire", "outdoor", "injury", "social", "law", "mental", "cases",
-        "technique",
-    ]
+    static let tipSubjects = Clip.tipSubjects
 
     static func load() throws -> Schedule {
         let clips = try catalogClipIDs()
@@ -33,13 +30,17 @@ struct ScheduleExampleTests {
             context: ScheduleContext(zones: ["main"], clipExists: { clips.contains($0) }, tipCategories: tipSubjects))
     }
 
-    @Test("it parses with no errors against the shipped library, the demo's single zone and the twelve subjects")
+    @Test("it parses with no errors against the shipped library, the demo's single zone and the seventeen subjects")
     func parsesAgainstTheLibrary() throws {
         let parsed = try Self.load()
         #expect(parsed.timeZone.identifier == "Asia/Shanghai")
         #expect(parsed.terms.map(\.name) == ["2026-spring", "2026-autumn"])
-        #expect(Set(parsed.themes.values) == Set(Self.tipSubjects))
-        #expect(parsed.themes.keys.sorted() == Array(1...21))
+        #expect(parsed.themes.isEmpty)
+        #expect(parsed.termThemes["2026-spring"]?.keys.sorted() == Array(1...18))  // week 19: exams
+        #expect(parsed.termThemes["2026-autumn"]?.keys.sorted() == Array(1...20))  // week 21: exams
+        let weekly = parsed.termThemes.values.flatMap(\.values)
+        #expect(Set(weekly + parsed.themeEntries.map(\.subject)) == Set(Self.tipSubjects))
+        #expect(parsed.themeEntries.filter(\.isPinnedDay).count == 7)
     }
 
     @Test(
@@ -75,7 +76,7 @@ struct ScheduleExampleTests {
         #expect(plan.timetable == timetable)
         #expect(plan.rule == rule)
         let events = parsed.events(from: day(date), through: day(date))
-        #expect(events.count == 23)
+        #expect(events.count == 32)
         #expect(events.first?.previewJSON.hasPrefix(#"{"at":"\#(date)T07:20:00+08:00","play":"bell.prep""#) == true)
     }
 
@@ -116,15 +117,18 @@ struct ScheduleExampleTests {
         }
     }
 
-    @Test("the weekly theme follows the week of term in both terms")
+    @Test("the theme follows the week of term of each term, unless a safety day or a campaign holds the date")
     func themes() throws {
         let parsed = try Self.load()
         #expect(parsed.theme(on: day("2026-03-02")) == "traffic")  // spring week 1
-        #expect(parsed.theme(on: day("2026-03-09")) == "fire")
-        #expect(parsed.theme(on: day("2026-06-17")) == "outdoor")  // spring week 16
+        #expect(parsed.theme(on: day("2026-03-09")) == "social")
+        #expect(parsed.theme(on: day("2026-03-11")) == "epidemic")  // a Wednesday in flu season
+        #expect(parsed.theme(on: day("2026-06-17")) == "fire")  // spring week 16, a Wednesday
+        #expect(parsed.theme(on: day("2026-06-19")) == "outdoor")  // a Friday from May: drowning
         #expect(parsed.theme(on: day("2026-09-01")) == "traffic")  // autumn week 1 (a Tuesday)
-        #expect(parsed.theme(on: day("2026-09-07")) == "fire")
-        #expect(parsed.theme(on: day("2027-01-22")) == "fire")  // autumn week 21
+        #expect(parsed.theme(on: day("2026-09-07")) == "bus")
+        #expect(parsed.theme(on: day("2026-11-09")) == "fire")  // 全国消防日, the Monday of an earthquake week
+        #expect(parsed.theme(on: day("2027-01-22")) == nil)  // autumn week 21: exams, no theme
         #expect(parsed.theme(on: day("2026-08-01")) == nil)
     }
 
@@ -141,12 +145,12 @@ struct ScheduleExampleTests {
                 "none": 187, "regular": 88, "friday": 20, "regular-summer": 54, "friday-summer": 11, "exam": 5,
             ])
         let year = parsed.events(from: day("2026-01-01"), through: day("2026-12-31"))
-        #expect(year.count == 4019)
+        #expect(year.count == 5514)
         #expect(zip(year, year.dropFirst()).allSatisfy { $0.at <= $1.at })
         #expect(Set(year.map(\.key)).count == year.count)
         #expect(year.allSatisfy { $0.utcOffsetSeconds == 8 * 3600 })
-        #expect(parsed.events(from: day("2026-03-02"), through: day("2026-07-10")).count == 2018)
-        #expect(parsed.events(from: day("2026-09-01"), through: day("2027-01-22")).count == 2225)
+        #expect(parsed.events(from: day("2026-03-02"), through: day("2026-07-10")).count == 2760)
+        #expect(parsed.events(from: day("2026-09-01"), through: day("2027-01-22")).count == 3044)
         #expect(year.first?.key == "2026-01-04|regular|0")
         #expect(
             year.last?.previewJSON.hasPrefix(#"{"at":"2026-12-31T17:00:00+08:00","play":"bell.westminster""#) == true)
@@ -158,12 +162,13 @@ struct ScheduleExampleTests {
     func previewExcerptInTheDocs() throws {
         let parsed = try Self.load()
         let events = parsed.events(from: day("2026-09-30"), through: day("2026-10-10"))
-        #expect(events.count == 92)
+        #expect(events.count == 126)
         let afternoon = events.map(\.previewJSON).filter {
             $0.range(of: #"T14:[0-3]"#, options: .regularExpression) != nil
         }
         #expect(
             afternoon == [
+                #"{"at":"2026-09-30T14:15:00+08:00","play":"tip:next","zones":["all"],"timetable":"regular-summer","day":"week (term 2026-autumn), season summer"}"#,
                 #"{"at":"2026-09-30T14:20:00+08:00","play":"bell.prep","zones":["all"],"timetable":"regular-summer","day":"week (term 2026-autumn), season summer"}"#,
                 #"{"at":"2026-09-30T14:30:00+08:00","play":"bell.start","zones":["all"],"timetable":"regular-summer","day":"week (term 2026-autumn), season summer"}"#,
                 #"{"at":"2026-10-08T14:00:00+08:00","play":"bell.start","zones":["all"],"timetable":"regular","day":"week (term 2026-autumn)"}"#,
@@ -196,6 +201,6 @@ struct ScheduleDocTests {
         let computed = parsed.events(from: day("2026-09-30"), through: day("2026-10-10")).map(\.previewJSON)
             .filter { $0.range(of: #"T14:[0-3]"#, options: .regularExpression) != nil }
         #expect(shown == computed)
-        #expect(shown.count == 5)
+        #expect(shown.count == 6)
     }
 }

@@ -215,9 +215,9 @@ struct ScheduleValidationTests {
                 "schedule.toml:6:10: `08:00:00.5` is not a whole second of a day; fractions and leap seconds are not allowed",
                 "schedule.toml:7:10: expected a time of day (\"HH:MM\", \"HH:MM:SS\" or a local time) for `timetables.a.events[2].at`, found an integer",
                 "schedule.toml:8:40: an event has both `play` and `say`; give exactly one",
-                "schedule.toml:9:3: an event needs `play` (a clip id, `tip:today` or `tip:next`) or `say` (text read aloud)",
+                "schedule.toml:9:3: an event needs `play` (a clip id, `tip:today`, `tip:next` or `culture:next`) or `say` (text read aloud)",
                 "schedule.toml:10:26: `Bell Start` is not a clip id: dot-separated words of lower-case letters, digits, `-` and `_`",
-                "schedule.toml:11:26: `tip:tomorrow` is not a tip slot; expected `tip:today` or `tip:next`",
+                "schedule.toml:11:26: `tip:tomorrow` is not a rotation slot; expected `tip:today`, `tip:next` or `culture:next`",
                 "schedule.toml:12:25: the `say` text is empty",
                 "schedule.toml:13:48: `zones` is empty; leave it out to mean all zones",
                 "schedule.toml:14:49: `Yard` is not a zone name: lower-case letters, digits, `-` and `_`, starting with a letter",
@@ -260,9 +260,9 @@ struct ScheduleValidationTests {
             name: "theme keys are week numbers from 1 to 60",
             text: head + "[themes]\n0 = \"fire\"\n61 = \"fire\"\nx = \"fire\"\n3 = 4\n60 = \"fire\"\n",
             errors: [
-                "schedule.toml:4:1: theme key `0` must be a week of term from 1 to 60",
-                "schedule.toml:5:1: theme key `61` must be a week of term from 1 to 60",
-                "schedule.toml:6:1: theme key `x` must be a week of term from 1 to 60",
+                "schedule.toml:4:1: theme key `0` must be a week of term from 1 to 60, or a term's name",
+                "schedule.toml:5:1: theme key `61` must be a week of term from 1 to 60, or a term's name",
+                "schedule.toml:6:1: theme key `x` must be a week of term from 1 to 60, or a term's name",
                 "schedule.toml:7:5: expected a string for `themes.3`, found an integer",
             ]),
         InvalidSchedule(
@@ -303,7 +303,7 @@ struct ScheduleValidationTests {
             text: head + "weeks = {}\n",
             errors: [
                 "schedule.toml:3:1: unknown key `weeks` in the top-level table; expected one of `version`, `timezone`, "
-                    + "`grace`, `terms`, `week`, `season`, `day`, `calendar`, `timetables`, `themes`"
+                    + "`grace`, `terms`, `week`, `season`, `day`, `calendar`, `timetables`, `themes`, `theme`"
             ]),
         InvalidSchedule(
             name: "timetable names are reserved or well formed",

@@ -159,3 +159,104 @@ struct TipRotationTests {
         #expect(state.today["2026-09-30|cases"] == "tip.cases.30")
     }
 }
+
+@Suite("Tip rotation: grade bands and seasons")
+struct TipRotationBandsAndSeasonsTests {
+    let october = day("2026-10-12")  // autumn
+    let july = day("2026-07-01")  // summer
+
+    @Test("only tips for one of the school's bands are chosen")
+    func bands() {
+        let pool = [
+            RotationTip(id: "tip.fire.001", grades: [.lowerPrimary]),
+            RotationTip(id: "tip.fire.002", grades: [.juniorMiddle]),
+            RotationTip(id: "tip.fire.003", grades: [.upperPrimary, .juniorMiddle]),
+            RotationTip(id: "tip.fire.004"),
+        ]
+        var state = RotationState()
+        let primary: Set<GradeBand> = [.lowerPrimary, .upperPrimary]
+        let picks = (0..<6).map { _ in
+            TipRotation.pick(.tipNext, category: "fire", on: october, pool: pool, grades: primary, state: &state)
+        }
+        #expect(picks == ["tip.fire.001", "tip.fire.003", "tip.fire.004", "tip.fire.001", "tip.fire.003", "tip.fire.004"])
+        var middle = RotationState()
+        #expect(
+            TipRotation.pick(.tipNext, category: "fire", on: october, pool: pool, grades: [.juniorMiddle], state: &middle)
+                == "tip.fire.002")
+        var none = RotationState()
+        let upperOnly = [RotationTip(id: "tip.fire.001", grades: [.upperPrimary])]
+        #expect(
+            TipRotation.pick(.tipNext, category: "fire", on: october, pool: upperOnly, grades: [.lowerPrimary], state: &none)
+                == nil)
+    }
+
+    @Test("a tip plays only in its season, and the season's own tips come before the all-year ones")
+    func seasons() {
+        let pool = [
+            RotationTip(id: "tip.outdoor.001"),
+            RotationTip(id: "tip.outdoor.002", season: .summer),
+            RotationTip(id: "tip.outdoor.003", season: .winter),
+            RotationTip(id: "tip.outdoor.004"),
+        ]
+        var state = RotationState()
+        let summer = (0..<3).map { _ in
+            TipRotation.pick(.tipNext, category: "outdoor", on: july, pool: pool, state: &state)
+        }
+        #expect(summer == ["tip.outdoor.002", "tip.outdoor.001", "tip.outdoor.004"])
+        // The winter tip has not played: the cycle waits for it, repeating the in-season tip heard longest ago.
+        #expect(TipRotation.pick(.tipNext, category: "outdoor", on: july, pool: pool, state: &state) == "tip.outdoor.002")
+        #expect(TipRotation.pick(.tipNext, category: "outdoor", on: july, pool: pool, state: &state) == "tip.outdoor.001")
+        // Winter comes: the winter tip first, which completes the cycle; the next pick starts a new one.
+        let january = day("2027-01-11")
+        #expect(TipRotation.pick(.tipNext, category: "outdoor", on: january, pool: pool, state: &state) == "tip.outdoor.003")
+        #expect(state.played["outdoor"]?.count == 4)
+        #expect(TipRotation.pick(.tipNext, category: "outdoor", on: january, pool: pool, state: &state) == "tip.outdoor.001")
+        #expect(state.played["outdoor"] == ["tip.outdoor.001"])
+        // Nothing in season: no tip rather than one out of season.
+        var empty = RotationState()
+        let summerOnly = [RotationTip(id: "tip.outdoor.002", season: .summer)]
+        #expect(TipRotation.pick(.tipToday, category: "outdoor", on: january, pool: summerOnly, state: &empty) == nil)
+    }
+
+    @Test("tip:today is one tip a day for the school's bands; culture:next is a rotation of its own")
+    func todayAndCulture() {
+        let pool = [RotationTip(id: "tip.law.001", grades: [.juniorMiddle]), RotationTip(id: "tip.law.002")]
+        var state = RotationState()
+        for _ in 0..<3 {
+            #expect(
+                TipRotation.pick(.tipToday, category: "law", on: october, pool: pool, grades: [.lowerPrimary], state: &state)
+                    == "tip.law.002")
+        }
+        let culture = (1...3).map { RotationTip(id: "culture.00\($0)") }
+        let picks = (0..<4).map { _ in
+            TipRotation.pick(.cultureNext, category: "culture", on: october, pool: culture, state: &state)
+        }
+        #expect(picks == ["culture.001", "culture.002", "culture.003", "culture.001"])
+        #expect(TipRotation.pick(.play("bell.start"), category: "law", on: october, pool: pool, state: &state) == nil)
+    }
+
+    @Test("the season of a date: spring March–April, summer May–August, autumn September–November, winter the rest")
+    func seasonOfDate() {
+        #expect(ClipSeason(of: day("2026-04-30")) == .spring)
+        #expect(ClipSeason(of: day("2026-05-01")) == .summer)
+        #expect(ClipSeason(of: day("2026-08-31")) == .summer)
+        #expect(ClipSeason(of: day("2026-11-30")) == .autumn)
+        #expect(ClipSeason(of: day("2026-12-01")) == .winter)
+        #expect(ClipSeason(of: day("2027-02-28")) == .winter)
+        #expect(ClipSeason.all.holds(day("2026-07-01")))
+        #expect(!ClipSeason.winter.holds(day("2026-07-01")))
+    }
+
+    @Test("grade bands: the set as stored, the old single names, and what is refused")
+    func gradeText() {
+        #expect(GradeBand.text(GradeBand.all) == "lower-primary,upper-primary,junior-middle")
+        #expect(GradeBand.text([.juniorMiddle, .lowerPrimary]) == "lower-primary,junior-middle")
+        #expect(GradeBand.bands(fromText: "upper-primary,junior-middle") == [.upperPrimary, .juniorMiddle])
+        #expect(GradeBand.bands(fromText: "primary") == [.lowerPrimary, .upperPrimary])
+        #expect(GradeBand.bands(fromText: "high") == [.juniorMiddle])
+        #expect(GradeBand.bands(fromText: "all") == GradeBand.all)
+        #expect(GradeBand.bands(fromText: "") == nil)
+        #expect(GradeBand.bands(fromText: "senior-high") == nil)
+        #expect(GradeBand.bands(fromText: "lower-primary,") == nil)
+    }
+}

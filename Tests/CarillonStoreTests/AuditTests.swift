@@ -234,7 +234,11 @@ struct AuditTests {
                 try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier")
             }
             // v4 ran again; the later migrations stayed applied.
-            #expect(migrations == ["v1-play-log", "v2-clip-catalog", "v3-schedule", "v4-audit", "v5-plan-runs", "v6-bundles"])
+            #expect(
+                migrations == [
+                    "v1-play-log", "v2-clip-catalog", "v3-schedule", "v4-audit", "v5-plan-runs", "v6-bundles",
+                    "v7-clip-grade-bands",
+                ])
             let indexes = try await queue.read { db in
                 try String.fetchAll(
                     db,

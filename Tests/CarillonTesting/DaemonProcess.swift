@@ -78,6 +78,8 @@ public final class DaemonProcess: @unchecked Sendable {
         socketPath = directory.file("control.sock")
         try config.replacingOccurrences(of: "@DIR@", with: directory.path)
             .write(toFile: configPath, atomically: true, encoding: .utf8)
+        // The default plans directory, beside the config: the daemon refuses to start without one.
+        try FileManager.default.createDirectory(atPath: directory.file("plans"), withIntermediateDirectories: true)
 
         let notifyPath = directory.file("notify.sock")
         unlink(notifyPath)  // left by an earlier daemon in the same directory

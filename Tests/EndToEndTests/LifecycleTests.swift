@@ -67,6 +67,7 @@ struct LifecycleTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         try directory.write("lib/catalog.toml", "")
+        try FileManager.default.createDirectory(atPath: directory.file("plans"), withIntermediateDirectories: true)
         try directory.write("good.toml", "[library]\ndir = \"lib\"\n")
         try directory.write("bad.toml", "[library]\ndir = \"lib\"\n[station]\ndata_dir = 3\n[[output]]\nname = \"x\"\n")
         let good = try run(Binaries.daemon, ["--check-config", "--config", directory.file("good.toml")])
@@ -78,6 +79,78 @@ struct LifecycleTests {
             \(directory.file("bad.toml")):5:1: missing key `device` in [[output]]
 
             """)
+    }
+
+    @Test(
+        "a plans directory that is missing, not a directory, or that the service cannot list or read is an error at start and in --check-config",
+        .enabled(if: getuid() == 0, "acting as the service's uid through setpriv needs root"))
+    func plansDirectoryMustBeReadable() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        // Readable by the unprivileged uid below, as /etc/carillon is by the service's user.
+        chmod(directory.path, 0o755)
+        try directory.write("lib/catalog.toml", "")
+        try directory.write(
+            "c.toml", "[station]\ndata_dir = \"data\"\n[control]\nsocket = \"s.sock\"\n[library]\ndir = \"lib\"\n[plans]\ndir = \"plans\"\n")
+        let plans = directory.file("plans")
+        let service = ["--reuid=52010", "--regid=52010", "--clear-groups"]
+        func check(asService: Bool = false) throws -> CommandResult {
+            asService
+                ? try run("/usr/bin/setpriv", service + [Binaries.daemon, "--check-config", "--config", directory.file("c.toml")])
+                : try run(Binaries.daemon, ["--check-config", "--config", directory.file("c.toml")])
+        }
+
+        // Missing: a typo in `[plans] dir` used to pass, and the daemon started with no plans.
+        let missing = try check()
+        #expect(missing.status == 1 && missing.stdout.contains("the plans directory \(plans) does not exist"), "\(missing.stdout)")
+        let started = try run(Binaries.daemon, ["--config", directory.file("c.toml")])
+        #expect(started.status == 1 && started.stderr.contains("the plans directory \(plans) does not exist"), "\(started.stderr)")
+
+        try directory.write("plans", "not a directory")
+        let file = try check()
+        #expect(file.status == 1 && file.stdout.contains("is not a directory"), "\(file.stdout)")
+        unlink(plans)
+
+        // Created as `make install` did, root-only: the service's user cannot list it.
+        mkdir(plans, 0o700)
+        try directory.write("plans/fire.toml", "title = \"火灾\"\n[[step]]\nsay = \"请撤离\"\n")
+        chmod(directory.file("plans/fire.toml"), 0o644)
+        #expect(try check().status == 0, "root reads it")
+        let unlisted = try check(asService: true)
+        #expect(unlisted.status == 1 && unlisted.stdout.contains("cannot list the plans directory: Permission denied"), "\(unlisted.stdout)")
+
+        // Listable, but one plan is not readable.
+        chmod(plans, 0o755)
+        chmod(directory.file("plans/fire.toml"), 0o600)
+        let unread = try check(asService: true)
+        #expect(unread.status == 1 && unread.stdout.contains("fire.toml:1:1: cannot read the plan: Permission denied"), "\(unread.stdout)")
+
+        chmod(directory.file("plans/fire.toml"), 0o644)
+        let good = try check(asService: true)
+        #expect(good.status == 0, "\(good.stdout)\(good.stderr)")
+    }
+
+    @Test("a reload refused because the plans directory went away is a fault in status, metrics and events until a reload succeeds")
+    func reloadFault() throws {
+        let rig = try Rig.start()
+        defer { rig.stop() }
+        let daemon = rig.daemon
+        let plans = rig.directory.file("plans")
+        rename(plans, plans + ".gone")
+        kill(daemon.process.processIdentifier, SIGHUP)
+        try daemon.waitForNotification(timeout: .seconds(10)) { $0.hasPrefix("READY=1") && daemon.notifications.filter { $0.hasPrefix("READY=1") }.count == 2 }
+        let failing = try daemon.client(["status", "--json"])
+        #expect(failing.stdout.contains(#""config":{"failed_reloads":1,"#) && failing.stdout.contains(#""state":"failing""#), "\(failing.stdout)")
+        #expect(failing.stdout.contains("does not exist"), "\(failing.stdout)")
+        let metrics = try daemon.client(["status", "--prometheus"])
+        #expect(metrics.stdout.contains("carillon_config_failing 1\n") && metrics.stdout.contains("carillon_config_failed_reloads_total 1\n"))
+
+        rename(plans + ".gone", plans)
+        kill(daemon.process.processIdentifier, SIGHUP)
+        try daemon.waitForNotification(timeout: .seconds(10)) { _ in daemon.notifications.filter { $0.hasPrefix("READY=1") }.count == 3 }
+        let ok = try daemon.client(["status", "--json"])
+        #expect(ok.stdout.contains(#""state":"ok""#) && ok.stdout.contains(#""failed_reloads":1"#), "\(ok.stdout)")
+        #expect(try daemon.client(["status", "--prometheus"]).stdout.contains("carillon_config_failing 0\n"))
     }
 
     @Test("a daemon whose database cannot be opened exits with a clear error")

@@ -21,6 +21,12 @@ struct PlanTests {
         file = "corrupt.wav"
 
         [[clip]]
+        id = "alarm.soft"
+        category = "alarm"
+        title = "a calm tone, as the lockdown plan's"
+        file = "alarm700.wav"
+
+        [[clip]]
         id = "msg.test"
         category = "message"
         title = "test message"
@@ -44,7 +50,9 @@ struct PlanTests {
                 """,
             catalog: catalog,
             prepare: { directory in
-                for (name, frequency, seconds) in [("alarm1k", 1000.0, 1.0), ("msg500", 500.0, 1.0), ("drill2k", 2000.0, 0.5)] {
+                for (name, frequency, seconds) in [
+                    ("alarm1k", 1000.0, 1.0), ("alarm700", 700.0, 1.0), ("msg500", 500.0, 1.0), ("drill2k", 2000.0, 0.5),
+                ] {
                     try WAVFile.write(
                         path: directory.file("library/\(name).wav"), sampleRate: 48000, channels: 1,
                         samples: WAVFile.tone(frequency: frequency, seconds: seconds, sampleRate: 48000, channels: 1))
@@ -76,6 +84,26 @@ struct PlanTests {
                     seconds = 1
                     [[step]]
                     message = "msg.test"
+                    """)
+                // As the shipped lockdown plan: a calm tone, never the evacuation alarm.
+                try directory.write(
+                    "plans/lockdown.toml",
+                    """
+                    title = "封闭"
+                    [[step]]
+                    alarm = "alarm.soft"
+                    seconds = 1
+                    [[step]]
+                    message = "msg.test"
+                    """)
+                try directory.write(
+                    "plans/quiet.toml",
+                    """
+                    title = "只有广播"
+                    [[step]]
+                    message = "msg.test"
+                    [[step]]
+                    pause = 0.5
                     """)
                 try directory.write(
                     "plans/broken.toml",
@@ -109,7 +137,7 @@ struct PlanTests {
         var start = frame
         while start + 4800 <= frames {
             let window = Signal.channel(samples, 0, of: 2, frames: start..<(start + 4800))
-            let amplitudes = [("1k", 1000.0), ("500", 500.0), ("2k", 2000.0)].map {
+            let amplitudes = [("1k", 1000.0), ("700", 700.0), ("500", 500.0), ("2k", 2000.0)].map {
                 ($0.0, Signal.amplitude(of: $0.1, in: window, sampleRate: 48000))
             }
             let best = amplitudes.max { $0.1 < $1.1 }!
@@ -200,6 +228,51 @@ struct PlanTests {
         #expect(Self.tones(rig, from: before).contains("1k"), "the alarm did not sound after the restart")
         let log = try restarted.client(["log", "--plans", "--json"])
         #expect(log.stdout.contains("resumed after restart"), "\(log.stdout)")
+    }
+
+    /// The first frame from `frame` on whose left channel is not silent.
+    static func firstSound(_ rig: Rig, from frame: Int) -> Int? {
+        let samples = rig.capture.samples()
+        return (frame..<(samples.count / 2)).first { abs(Int(samples[2 * $0])) > 300 }
+    }
+
+    /// The RMS of `seconds` of the left channel from `frame`.
+    static func rms(_ rig: Rig, from frame: Int, seconds: Double) -> Double {
+        let samples = rig.capture.samples()
+        return Signal.rms(Signal.channel(samples, 0, of: 2, frames: frame..<min(samples.count / 2, frame + Int(seconds * 48000))))
+    }
+
+    @Test("a resumed plan sounds its own audio at the library's loudness from its first sample; a plan with no alarm never gets one")
+    func resumedPlansSoundTheirOwnAudio() throws {
+        let rig = try Self.start()
+        var daemon = rig.daemon
+        defer { _ = daemon.stop() }
+        defer { rig.stop() }
+        // Each plan with its first tone and how many tones its cycle has (quiet's repeats one).
+        for (plan, first, tones) in [("test", "1k", 2), ("lockdown", "700", 2), ("quiet", "500", 1)] {
+            // Started normally: the loudness its first tone has.
+            let startFrame = rig.capture.samples().count / 2
+            #expect(try daemon.client(["plan", "start", plan, "--yes"]).status == 0)
+            _ = try Self.waitForTones(rig, from: startFrame, count: tones)
+            let onset = try #require(Self.firstSound(rig, from: startFrame))
+            let normal = Self.rms(rig, from: onset, seconds: 0.5)
+            // Killed while it runs, then restarted: it must sound again, as itself.
+            kill(daemon.process.processIdentifier, SIGKILL)
+            daemon.process.waitUntilExit()
+            let config = try String(contentsOfFile: daemon.configPath, encoding: .utf8)
+            // The capture PCM truncates its file when the new daemon opens it: frame 0 is the restart's.
+            daemon = try DaemonProcess(config: config, in: rig.directory)
+            let order = try Self.waitForTones(rig, from: 0, count: tones)
+            #expect(order.first == first, "\(plan) resumed with \(order)")
+            let resumedOnset = try #require(Self.firstSound(rig, from: 0))
+            // 520 Hz is the synthesized stand-in alarm: not a trace of it in the first second.
+            let samples = rig.capture.samples()
+            let opening = Signal.channel(samples, 0, of: 2, frames: resumedOnset..<min(samples.count / 2, resumedOnset + 48000))
+            #expect(Signal.amplitude(of: 520, in: opening, sampleRate: 48000) < 0.01, "\(plan) resumed with the stand-in alarm")
+            let resumed = Self.rms(rig, from: resumedOnset, seconds: 0.5)
+            #expect(abs(Signal.dB(resumed / normal)) < 1, "\(plan): \(Signal.dB(resumed / normal)) dB from its normal loudness")
+            #expect(try daemon.client(["plan", "stop", plan]).status == 0)
+        }
     }
 
     @Test("a plan whose alarm clip cannot be decoded still sounds the synthesized alarm")

@@ -194,7 +194,7 @@ struct StatsTests {
         ("id,address,token_file,ca,pin\n,127.0.0.1:7443,t,ca.pem,\n", 2, "`id` is empty"),
         ("id,address,token_file,ca,pin\na b,127.0.0.1:7443,t,ca.pem,\n", 2, "`id` `a b` may hold only"),
         ("id,address,token_file,ca,pin\na,127.0.0.1:7443,t,ca.pem,\n# again\na,127.0.0.1:7444,t,ca.pem,\n", 4, "`id` `a` is already on line 2"),
-        ("id,address,token_file,ca,pin\na,school.example,t,ca.pem,\n", 2, "`address` must be HOST:PORT, not `school.example`"),
+        ("id,address,token_file,ca,pin\na,school.example,t,ca.pem,\n", 2, "`address` must be HOST:PORT with a port of 1 to 65535, not `school.example`"),
         ("id,address,token_file,ca,pin\na,:7443,t,ca.pem,\n", 2, "`address` must be HOST:PORT"),
         ("id,address,token_file,ca,pin\na,127.0.0.1:70000,t,ca.pem,\n", 2, "`address` must be HOST:PORT"),
         ("id,address,token_file,ca,pin\na,127.0.0.1:7443,,ca.pem,\n", 2, "`token_file` is empty"),

@@ -15,6 +15,10 @@ public struct Plan: Sendable, Hashable {
     public var cycles: Int?
     /// Played once, at announcement level, when the plan is stopped by hand (a clip id).
     public var allClear: String?
+    /// Played instead of `allClear` when a drill of the plan is stopped: each drill ends with its
+    /// own words (a lockdown drill's end is not an evacuation drill's). nil: the library's
+    /// `msg.drill.end`.
+    public var drillAllClear: String?
     /// Who is told what when the plan starts.
     public var notifications: [PlanNotification]
     /// The file it came from, for messages.
@@ -22,7 +26,7 @@ public struct Plan: Sendable, Hashable {
 
     public init(
         name: String, title: String, zones: [ZoneName] = [.all], intro: [PlanStep] = [], steps: [PlanStep], cycles: Int? = nil,
-        allClear: String? = nil, notifications: [PlanNotification] = [], file: String = ""
+        allClear: String? = nil, drillAllClear: String? = nil, notifications: [PlanNotification] = [], file: String = ""
     ) {
         self.name = name
         self.title = title
@@ -31,6 +35,7 @@ public struct Plan: Sendable, Hashable {
         self.steps = steps
         self.cycles = cycles
         self.allClear = allClear
+        self.drillAllClear = drillAllClear
         self.notifications = notifications
         self.file = file
     }

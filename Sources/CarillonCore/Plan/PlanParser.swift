@@ -72,18 +72,19 @@ private final class PlanDecoder: TOMLFileDecoder {
 
     func decode(_ table: TOMLTable, name: String) -> Plan? {
         var root = TOMLReader(table, file: file)
-        rejectUnknownKeys(root, known: ["title", "zones", "cycles", "all_clear", "intro", "step", "notify"])
+        rejectUnknownKeys(root, known: ["title", "zones", "cycles", "all_clear", "drill_all_clear", "intro", "step", "notify"])
         let title = readTitle(&root)
         let zones = readZones(&root)
         let cycles = readCycles(&root)
-        let allClear = readAllClear(&root)
+        let allClear = readAllClear(&root, key: "all_clear")
+        let drillAllClear = readAllClear(&root, key: "drill_all_clear")
         let intro = readIntro(&root)
         let steps = readSteps(&root)
         let notifications = readNotifications(&root)
-        guard let title, let zones, cycles.valid, allClear.valid, let intro, let steps, let notifications else { return nil }
+        guard let title, let zones, cycles.valid, allClear.valid, drillAllClear.valid, let intro, let steps, let notifications else { return nil }
         return Plan(
             name: name, title: title, zones: zones, intro: intro, steps: steps, cycles: cycles.count,
-            allClear: allClear.clip, notifications: notifications, file: file)
+            allClear: allClear.clip, drillAllClear: drillAllClear.clip, notifications: notifications, file: file)
     }
 
     // MARK: Top-level keys
@@ -156,11 +157,12 @@ private final class PlanDecoder: TOMLFileDecoder {
         return (true, cycles)
     }
 
-    /// The all-clear clip: `valid` is false when the value is unusable; `clip` is nil when absent.
-    private func readAllClear(_ root: inout TOMLReader) -> (valid: Bool, clip: String?) {
-        guard root.contains("all_clear") else { return (true, nil) }
-        guard let clip = attempt({ () throws(TOMLError) in try root.string("all_clear") }) else { return (false, nil) }
-        guard checkClip(clip, wanting: .spoken, at: root.valuePosition(of: "all_clear"), key: "all_clear") else {
+    /// An all-clear clip (`all_clear`, or `drill_all_clear` for a drill): `valid` is false when the
+    /// value is unusable; `clip` is nil when absent.
+    private func readAllClear(_ root: inout TOMLReader, key: String) -> (valid: Bool, clip: String?) {
+        guard root.contains(key) else { return (true, nil) }
+        guard let clip = attempt({ () throws(TOMLError) in try root.string(key) }) else { return (false, nil) }
+        guard checkClip(clip, wanting: .spoken, at: root.valuePosition(of: key), key: key) else {
             return (false, nil)
         }
         return (true, clip)

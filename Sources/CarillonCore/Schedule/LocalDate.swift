@@ -66,7 +66,7 @@ public struct LocalDate: Sendable, Hashable, Comparable, Strideable, CustomStrin
     /// The day of the week.
     public var weekday: Weekday {
         // 1970-01-01 was a Thursday.
-        Weekday(rawValue: ScheduleMath.floorMod(daysSince1970 + 3, 7) + 1)!
+        Weekday(rawValue: ScheduleMath.floorMod(daysSince1970 + 3, 7) + 1) ?? .monday  // always 1...7
     }
 
     /// The date `days` later (earlier when negative).
@@ -168,9 +168,10 @@ public struct LocalTime: Sendable, Hashable, Comparable, CustomStringConvertible
     public init?(_ text: String) {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 2 || parts.count == 3,
-            parts.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isASCIIDigit) })
+            parts.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isASCIIDigit) }),
+            let hour = Int(parts[0]), let minute = Int(parts[1]), let second = parts.count == 3 ? Int(parts[2]) : 0
         else { return nil }
-        self.init(hour: Int(parts[0])!, minute: Int(parts[1])!, second: parts.count == 3 ? Int(parts[2])! : 0)
+        self.init(hour: hour, minute: minute, second: second)
     }
 
     /// Seconds since midnight on the local clock.
@@ -211,8 +212,10 @@ public struct MonthDay: Sendable, Hashable, Comparable, CustomStringConvertible 
     /// Parses `MM-DD` exactly, two digits each.
     public init?(_ text: String) {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 2, parts.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isASCIIDigit) }) else { return nil }
-        self.init(month: Int(parts[0])!, day: Int(parts[1])!)
+        guard parts.count == 2, parts.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isASCIIDigit) }),
+            let month = Int(parts[0]), let day = Int(parts[1])
+        else { return nil }
+        self.init(month: month, day: day)
     }
 
     /// `MM-DD`.
@@ -222,7 +225,7 @@ public struct MonthDay: Sendable, Hashable, Comparable, CustomStringConvertible 
     public static func < (lhs: MonthDay, rhs: MonthDay) -> Bool { (lhs.month, lhs.day) < (rhs.month, rhs.day) }
 
     /// The index of this month-day in a leap year, 0...365, for overlap checks.
-    var ordinal: Int { LocalDate(year: 2000, month: month, day: day)!.daysSince1970 - 10_957 }
+    var ordinal: Int { (LocalDate(year: 2000, month: month, day: day)?.daysSince1970 ?? 10_957) - 10_957 }
 }
 
 extension Character {

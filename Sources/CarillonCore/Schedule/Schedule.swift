@@ -20,8 +20,13 @@ public struct Schedule: Sendable, Hashable {
     public let calendars: [ScheduleCalendar]
     /// Every timetable, by name.
     public let timetables: [String: Timetable]
-    /// The tip category of each week of term that has a theme, by week number (1 holds a term's first day).
+    /// `[themes]`: the tip category of each week of term that has a theme, by week number (1 holds a term's first
+    /// day), for every term.
     public let themes: [Int: String]
+    /// `[themes.TERM]`: a term's own weekly themes, by term name; they beat `themes` in that term.
+    public let termThemes: [String: [Int: String]]
+    /// The `[[theme]]` entries in file order: subjects pinned to days and ranges of the calendar.
+    public let themeEntries: [ThemeEntry]
 
     /// The timetable name that means a silent day.
     public static let silent = "none"
@@ -29,7 +34,7 @@ public struct Schedule: Sendable, Hashable {
     init(
         version: Int, timeZone: TimeZone, graceSeconds: Int, terms: [Term], week: [Weekday: String], seasons: [Season],
         dayEntries: [DayEntry], calendars: [ScheduleCalendar] = [], timetables: [String: Timetable],
-        themes: [Int: String]
+        themes: [Int: String], termThemes: [String: [Int: String]] = [:], themeEntries: [ThemeEntry] = []
     ) {
         self.version = version
         self.timeZone = timeZone
@@ -41,6 +46,8 @@ public struct Schedule: Sendable, Hashable {
         self.calendars = calendars
         self.timetables = timetables
         self.themes = themes
+        self.termThemes = termThemes
+        self.themeEntries = themeEntries
     }
 
     // MARK: Days
@@ -121,9 +128,10 @@ public struct Schedule: Sendable, Hashable {
         return firstMonday.distance(to: date) / 7 + 1
     }
 
-    /// The tip category of the week of term holding `date`; nil outside terms or for a week with no theme.
+    /// The tip category of `date`: a pinned `[[theme]]` day, else a `[[theme]]` range, else the week of term; nil
+    /// when none holds. `themeChoice(on:)` also tells which rule chose it.
     public func theme(on date: LocalDate) -> String? {
-        weekOfTerm(on: date).flatMap { themes[$0] }
+        themeChoice(on: date)?.subject
     }
 }
 
@@ -201,15 +209,21 @@ public enum ScheduledAction: Sendable, Hashable {
     case play(String)
     /// Reads the text aloud.
     case say(String)
-    /// Plays the day's reminder of the week's theme: the same tip at every slot of the day.
+    /// Plays the day's reminder of the day's theme: the same tip at every slot of the day.
     case tipToday
-    /// Plays a new tip of the week's theme at each slot.
+    /// Plays a new tip of the day's theme at each slot.
     case tipNext
+    /// Plays the next campus-culture clip: culture has slots of its own, outside the themes.
+    case cultureNext
 
     /// The `play` value for a tip slot.
     static let tipTodayName = "tip:today"
     /// The `play` value for a tip slot.
     static let tipNextName = "tip:next"
+    /// The `play` value for a culture slot.
+    static let cultureNextName = "culture:next"
+    /// The rotation category of culture slots.
+    public static let cultureCategory = "culture"
 }
 
 /// The timetable chosen for one date and why.

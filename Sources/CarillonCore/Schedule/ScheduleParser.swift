@@ -75,6 +75,7 @@ private final class ScheduleDecoder: TOMLFileDecoder {
             root,
             known: [
                 "version", "timezone", "grace", "terms", "week", "season", "day", "calendar", "timetables", "themes",
+                "theme",
             ])
 
         let timetables = readTimetables(&root)
@@ -87,7 +88,8 @@ private final class ScheduleDecoder: TOMLFileDecoder {
         let days = readDays(&root)
         let window = Self.calendarWindow(terms: terms, days: days.map(\.entry))
         let calendars = readCalendars(&root, timeZone: timeZone, window: window)
-        let themes = readThemes(&root)
+        let themes = readThemes(&root, terms: terms)
+        let themeEntries = readThemeEntries(&root)
 
         guard let version, let timeZone else { return nil }
         // A calendar's entries stand where its [[calendar]] table stands among the [[day]] tables.
@@ -96,7 +98,8 @@ private final class ScheduleDecoder: TOMLFileDecoder {
             .map(\.element.entry)
         return Schedule(
             version: version, timeZone: timeZone, graceSeconds: grace, terms: terms, week: week, seasons: seasons,
-            dayEntries: entries, calendars: calendars.map(\.calendar), timetables: timetables, themes: themes)
+            dayEntries: entries, calendars: calendars.map(\.calendar), timetables: timetables, themes: themes.shared,
+            termThemes: themes.byTerm, themeEntries: themeEntries)
     }
 
     // MARK: Top-level keys
@@ -216,7 +219,7 @@ private final class ScheduleDecoder: TOMLFileDecoder {
             let laterDays = Self.ordinals(later.season)
             for earlier in seasons[..<index] {
                 guard let shared = Self.ordinals(earlier.season).intersection(laterDays).min() else { continue }
-                let day = LocalDate(year: 2000, month: 1, day: 1)!.adding(days: shared).monthDay
+                let day = LocalDate(daysSince1970: 10_957 + shared).monthDay  // 2000-01-01, a leap year
                 report(
                     "season `\(later.season.name)` overlaps season `\(earlier.season.name)` (both hold \(day))",
                     at: later.position)
@@ -350,39 +353,191 @@ private final class ScheduleDecoder: TOMLFileDecoder {
     static func calendarWindow(terms: [Term], days: [DayEntry]) -> ClosedRange<LocalDate>? {
         let dates = terms.flatMap { [$0.from, $0.to] } + days.flatMap { [$0.from, $0.to] }
         guard let first = dates.min(), let last = dates.max() else { return nil }
-        let from = LocalDate(year: max(first.year - 1, 1), month: 1, day: 1)!
-        let to = LocalDate(year: min(last.year + 1, 9999), month: 12, day: 31)!
+        guard let from = LocalDate(year: max(first.year - 1, 1), month: 1, day: 1),
+            let to = LocalDate(year: min(last.year + 1, 9999), month: 12, day: 31)
+        else { return nil }
         return from...to
     }
 
-    private func readThemes(_ root: inout TOMLReader) -> [Int: String] {
-        guard var reader = attempt({ () throws(TOMLError) in try root.table("themes") }) else { return [:] }
-        var themes: [Int: String] = [:]
+    /// `[themes]`: week numbers for every term, and tables named after a term with that term's own weeks.
+    private func readThemes(
+        _ root: inout TOMLReader, terms: [Term]
+    ) -> (shared: [Int: String], byTerm: [String: [Int: String]]) {
+        guard var reader = attempt({ () throws(TOMLError) in try root.table("themes") }) else { return ([:], [:]) }
+        var byTerm: [String: [Int: String]] = [:]
+        let termNames = Set(terms.map(\.name))
+        var shared: [String] = []
         for key in reader.keys {
+            guard case .table = reader.node(key)?.value else {
+                shared.append(key)
+                continue
+            }
+            guard termNames.contains(key) else {
+                let list = terms.map { "`\($0.name)`" }.joined(separator: ", ")
+                report(
+                    "`[themes.\(TOML.formatKey(key))]` names no term; a table in [themes] is a term's own weeks"
+                        + (list.isEmpty ? "" : " (the terms are \(list))"),
+                    at: reader.position(of: key))
+                continue
+            }
+            guard var table = attempt({ () throws(TOMLError) in try reader.table(key) }) else { continue }
+            byTerm[key] = readWeekThemes(&table, keys: table.keys, label: " of term `\(key)`")
+        }
+        return (readWeekThemes(&reader, keys: shared, label: ""), byTerm)
+    }
+
+    /// Week number to tip category, for the given keys of a `[themes]` table.
+    private func readWeekThemes(_ reader: inout TOMLReader, keys: [String], label: String) -> [Int: String] {
+        var themes: [Int: String] = [:]
+        for key in keys {
             let category = attempt { () throws(TOMLError) in try reader.string(key) }
-            guard !key.isEmpty, key.allSatisfy({ $0.isASCII && $0.isNumber }), let week = Int(key),
+            guard !key.isEmpty, key.count <= 2, key.allSatisfy({ $0.isASCII && $0.isNumber }), let week = Int(key),
                 (1...Self.maxThemeWeek).contains(week)
             else {
                 report(
-                    "theme key `\(key)` must be a week of term from 1 to \(Self.maxThemeWeek)",
+                    "theme key `\(key)` must be a week of term from 1 to \(Self.maxThemeWeek), or a term's name",
                     at: reader.position(of: key))
                 continue
             }
             if themes[week] != nil {
-                report("week \(week) has two themes", at: reader.position(of: key))
+                report("week \(week)\(label) has two themes", at: reader.position(of: key))
                 continue
             }
             guard let category else { continue }
-            if category.isEmpty {
-                report("the theme of week \(week) is empty; name a tip category", at: reader.valuePosition(of: key))
-            } else if let known = context.tipCategories, !known.contains(category) {
-                report(
-                    "tip category `\(category)` does not exist (theme of week \(week))",
-                    at: reader.valuePosition(of: key))
+            if checkSubject(category, at: reader.valuePosition(of: key), usedBy: "theme of week \(week)\(label)") {
+                themes[week] = category
             }
-            themes[week] = category
         }
         return themes
+    }
+
+    /// Reports an empty or unknown tip category; true when it may be used.
+    private func checkSubject(_ category: String, at position: TOMLPosition, usedBy user: String) -> Bool {
+        if category.isEmpty {
+            report("the \(user) is empty; name a tip category", at: position)
+            return false
+        }
+        if let known = context.tipCategories, !known.contains(category) {
+            report("tip category `\(category)` does not exist (\(user))", at: position)
+        }
+        return true
+    }
+
+    /// The `[[theme]]` entries in file order.
+    private func readThemeEntries(_ root: inout TOMLReader) -> [ThemeEntry] {
+        let readers = attempt({ () throws(TOMLError) in try root.tableArray("theme") }) ?? []
+        var entries: [ThemeEntry] = []
+        for var reader in readers {
+            rejectUnknownKeys(reader, known: ["name", "subject", "date", "from", "to", "weekdays"])
+            var name: String?
+            if reader.contains("name") { name = readName(&reader, what: "[[theme]] entry") }
+            let label = name.map { "theme `\($0)`" } ?? "this theme"
+            var subject = attempt { () throws(TOMLError) in try reader.requiredString("subject") }
+            if let category = subject,
+                !checkSubject(category, at: reader.valuePosition(of: "subject"), usedBy: "subject of \(label)")
+            {
+                subject = nil
+            }
+            let when: ThemeEntry.When?
+            switch (reader.contains("date"), reader.contains("from") || reader.contains("to")) {
+            case (true, true):
+                report("\(label) has both `date` and `from`/`to`; give one day or one range", at: reader.table.position)
+                when = nil
+            case (false, false):
+                report(
+                    "\(label) needs `date` (one day: \"11-09\", a rule such as \"last-monday-of-march\", or a date) "
+                        + "or `from` and `to` (a range of days)",
+                    at: reader.table.position)
+                when = nil
+            case (true, false):
+                when = readThemeDate(&reader, label: label)
+                if reader.contains("weekdays") {
+                    report("`weekdays` belongs to a range; \(label) is one day", at: reader.position(of: "weekdays"))
+                }
+            case (false, true):
+                when = readThemeRange(&reader, label: label)
+            }
+            let weekdays = readWeekdays(&reader, label: label)
+            guard let subject, let when, let weekdays else { continue }
+            entries.append(ThemeEntry(name: name, subject: subject, when: when, weekdays: weekdays))
+        }
+        return entries
+    }
+
+    /// `date`: `"MM-DD"`, a rule such as `"last-monday-of-march"`, or a local date.
+    private func readThemeDate(_ reader: inout TOMLReader, label: String) -> ThemeEntry.When? {
+        guard let node = reader.node("date") else { return nil }
+        switch node.value {
+        case .date(let date):
+            if let local = LocalDate(year: date.year, month: date.month, day: date.day) { return .date(local) }
+            report("`\(date)` is outside the years 1 to 9999", at: node.position)
+        case .string(let text):
+            if let day = MonthDay(text) { return .monthDay(day) }
+            if let rule = ThemeEntry.rule(text) { return rule }
+            report(
+                "`\(text)` is not a day of \(label): write \"MM-DD\" (\"11-09\"), a rule "
+                    + "(\"first|second|third|fourth|last-WEEKDAY-of-MONTH\", e.g. \"last-monday-of-march\"), or a date "
+                    + "without quotes (2026-11-09)",
+                at: node.position)
+        default:
+            report(
+                "expected a day (\"11-09\", \"last-monday-of-march\" or 2026-11-09) for `\(reader.keyPath("date"))`, "
+                    + "found \(node.typeDescription)",
+                at: node.position)
+        }
+        return nil
+    }
+
+    /// `from` (`"MM-DD"`) and `to` (`"MM-DD"` or `"term-end"`).
+    private func readThemeRange(_ reader: inout TOMLReader, label: String) -> ThemeEntry.When? {
+        let from = readMonthDay(&reader, "from")
+        var to: ThemeEntry.RangeEnd?
+        if let node = reader.node("to") {
+            switch node.value {
+            case .string("term-end"): to = .termEnd
+            case .string(let text):
+                if let day = MonthDay(text) {
+                    to = .monthDay(day)
+                } else {
+                    report(
+                        "`\(text)` is not the end of \(label): write \"MM-DD\", e.g. \"07-10\", or \"term-end\"",
+                        at: node.position)
+                }
+            default:
+                report(
+                    "expected \"MM-DD\" or \"term-end\" for `\(reader.keyPath("to"))`, found \(node.typeDescription)",
+                    at: node.position)
+            }
+        } else {
+            report("missing key `to` in \(reader.tableName); a range needs `from` and `to`", at: reader.table.position)
+        }
+        guard let from, let to else { return nil }
+        return .range(from: from, to: to)
+    }
+
+    /// `weekdays = ["mon", "thu"]`: empty set when absent (every day), nil when invalid.
+    private func readWeekdays(_ reader: inout TOMLReader, label: String) -> Set<Weekday>? {
+        guard let node = reader.node("weekdays") else { return [] }
+        guard case .array(let elements) = node.value, !elements.isEmpty else {
+            report(
+                "expected a non-empty array of weekdays (\"mon\" to \"sun\") for `\(reader.keyPath("weekdays"))`",
+                at: node.position)
+            return nil
+        }
+        var days: Set<Weekday> = []
+        var valid = true
+        for element in elements {
+            guard case .string(let key) = element.value, let day = Weekday(key: key) else {
+                report("expected a weekday, \"mon\" to \"sun\", in the `weekdays` of \(label)", at: element.position)
+                valid = false
+                continue
+            }
+            if !days.insert(day).inserted {
+                report("`\(key)` is listed twice in the `weekdays` of \(label)", at: element.position)
+                valid = false
+            }
+        }
+        return valid ? days : nil
     }
 
     // MARK: Timetables
@@ -441,7 +596,7 @@ private final class ScheduleDecoder: TOMLFileDecoder {
             report("an event has both `play` and `say`; give exactly one", at: reader.position(of: "say"))
         case (false, false):
             report(
-                "an event needs `play` (a clip id, `tip:today` or `tip:next`) or `say` (text read aloud)",
+                "an event needs `play` (a clip id, `tip:today`, `tip:next` or `culture:next`) or `say` (text read aloud)",
                 at: reader.table.position)
         case (true, false):
             if let play { action = checkPlay(play, at: reader.valuePosition(of: "play")) }
@@ -483,8 +638,10 @@ private final class ScheduleDecoder: TOMLFileDecoder {
         switch play {
         case ScheduledAction.tipTodayName: return .tipToday
         case ScheduledAction.tipNextName: return .tipNext
-        case _ where play.hasPrefix("tip:"):
-            report("`\(play)` is not a tip slot; expected `tip:today` or `tip:next`", at: position)
+        case ScheduledAction.cultureNextName: return .cultureNext
+        case _ where play.hasPrefix("tip:") || play.hasPrefix("culture:"):
+            report(
+                "`\(play)` is not a rotation slot; expected `tip:today`, `tip:next` or `culture:next`", at: position)
         case _ where !Clip.isWellFormedID(play):
             report(
                 "`\(play)` is not a clip id: dot-separated words of lower-case letters, digits, `-` and `_`",

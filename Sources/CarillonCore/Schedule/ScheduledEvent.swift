@@ -59,6 +59,7 @@ public struct ScheduledEvent: Sendable, Hashable {
         case .play(let clip): json += "\"play\":\(Self.jsonString(clip))"
         case .tipToday: json += "\"play\":\(Self.jsonString(ScheduledAction.tipTodayName))"
         case .tipNext: json += "\"play\":\(Self.jsonString(ScheduledAction.tipNextName))"
+        case .cultureNext: json += "\"play\":\(Self.jsonString(ScheduledAction.cultureNextName))"
         case .say(let text): json += "\"say\":\(Self.jsonString(text))"
         }
         json += ",\"zones\":[" + zones.map { Self.jsonString($0.rawValue) }.joined(separator: ",") + "]"

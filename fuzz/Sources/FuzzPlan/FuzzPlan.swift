@@ -1,30 +1,14 @@
 import CLibFuzzer
-import CarillonCore
+import CarillonFuzzChecks
 
-/// Any bytes as an emergency plan file, checked as the daemon checks one: against its zones and the
-/// category of each library clip. The first byte picks the plan's name, so that a badly named file
-/// is exercised too.
+/// libFuzzer's callback: the input to `FuzzTarget.plan` (CarillonFuzzChecks, which says what is checked).
+/// A finding ends the run with its description, as a crash does.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
-    let bytes = Array(UnsafeBufferPointer(start: start, count: count))
-    let name = names[Int(bytes.first ?? 0) % names.count]
-    do {
-        let plan = try Plan.parse(Array(bytes.dropFirst()), file: "plans/\(name).toml", name: name, context: context)
-        _ = plan.steps.count + plan.intro.count
-    } catch {
-        _ = error.description
-    }
+    let input = start.map { Array(UnsafeBufferPointer(start: $0, count: count)) } ?? []
+    do { try FuzzTarget.plan.run(input) } catch { fatalError("fuzz-plan: \(error)") }
     return 0
 }
-
-private let names = ["fire", "earthquake", "lockdown-2", "Fire", "-x", ""]
-
-private let categories: [String: ClipCategory] = [
-    "alarm.fire": .alarm, "alarm.siren": .alarm, "bell.start": .bell, "tip.fire.001": .tip, "message.evacuate": .message,
-]
-
-private let context = PlanContext(
-    zones: ["main", "teaching", "dormitory", "playground"], clipCategory: { categories[$0] })
 
 /// The executable's entry: SwiftPM links `main` to `FuzzPlan_main`; libFuzzer parses the arguments.
 @_cdecl("FuzzPlan_main")

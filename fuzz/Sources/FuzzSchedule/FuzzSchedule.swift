@@ -1,41 +1,14 @@
 import CLibFuzzer
-import CarillonCore
-import Foundation
+import CarillonFuzzChecks
 
-/// Any bytes as a `schedule.toml`, checked as the daemon checks one (zones, clips, tip subjects and a
-/// calendar loader), and, when it holds, evaluated as the scheduler and `schedule preview` would:
-/// a fortnight of events from its first term or day entry, and two policy steps.
+/// libFuzzer's callback: the input to `FuzzTarget.schedule` (CarillonFuzzChecks, which says what is checked).
+/// A finding ends the run with its description, as a crash does.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
-    let bytes = Array(UnsafeBufferPointer(start: start, count: count))
-    let schedule: Schedule
-    do { schedule = try Schedule.parse(bytes, file: "schedule.toml", context: context) } catch {
-        _ = error.description
-        return 0
-    }
-    let first = [schedule.terms.first?.from, schedule.dayEntries.first?.from].compactMap { $0 }.min()
-        ?? LocalDate(year: 2026, month: 9, day: 1)!
-    for plan in schedule.days(from: first, through: first.adding(days: 14)) { _ = plan.description }
-    let events = schedule.events(from: first.adding(days: -1), through: first.adding(days: 14))
-    for event in events { _ = event.key }
-    _ = schedule.theme(on: first.adding(days: 7))
-    let policy = SchedulePolicy(schedule: schedule)
-    let now = events.first?.at ?? Date(timeIntervalSince1970: 1_790_000_000)
-    let (_, state, wake) = policy.step(now: now, state: SchedulerState(horizon: now.addingTimeInterval(-600)))
-    _ = policy.step(now: max(wake, now).addingTimeInterval(3600), state: state)
+    let input = start.map { Array(UnsafeBufferPointer(start: $0, count: count)) } ?? []
+    do { try FuzzTarget.schedule.run(input) } catch { fatalError("fuzz-schedule: \(error)") }
     return 0
 }
-
-private let clips: Set<String> = ["bell.prep", "bell.start", "bell.end", "bell.chime", "alarm.fire", "culture.anthem"]
-
-private let context = ScheduleContext(
-    zones: ["main", "teaching", "dormitory", "playground"], clipExists: { clips.contains($0) },
-    tipCategories: Clip.tipSubjects,
-    calendarLoader: { request throws(CalendarError) in
-        // No libical here: a calendar named `missing…` fails as an unreadable file would, any other is empty.
-        if request.path.contains("missing") { throw CalendarError("calendar file `\(request.path)` does not exist") }
-        return CalendarContents(days: [], ignoredEvents: 0)
-    })
 
 /// The executable's entry: SwiftPM links `main` to `FuzzSchedule_main`; libFuzzer parses the arguments.
 @_cdecl("FuzzSchedule_main")
