@@ -18,11 +18,19 @@ public final class SpeechSynthesizer: Sendable {
     }
 
     /// Renders `text` to mono samples; blocks (~20 ms for a 30-character tip; keep it off the concurrency pool); thread-safe.
-    public func render(_ text: String, voice: Voice, settings: SpeechSettings = SpeechSettings()) throws(SpeechError)
-        -> SpeechAudio
-    {
+    ///
+    /// For a pinyin voice (`Voice.zh`), the text goes through `frontEnd` first and the voice gets its pinyin.
+    public func render(
+        _ text: String, voice: Voice, settings: SpeechSettings = SpeechSettings(),
+        frontEnd: MandarinFrontEnd = MandarinFrontEnd()
+    ) throws(SpeechError) -> SpeechAudio {
         try settings.validate()
-        let prepared = try SpeechText.prepare(text)
+        var prepared = try SpeechText.prepare(text)
+        if voice.readsPinyin {
+            let spoken = frontEnd.read(prepared)
+            guard !spoken.pinyin.isEmpty else { throw .nothingToSpeak }
+            prepared = spoken.voiceInput
+        }
         let voiceName = voice.espeakName
         guard !voiceName.isEmpty, voiceName.utf8.count < 40, !voiceName.utf8.contains(0) else {
             throw .voiceNotFound(voiceName)
@@ -35,7 +43,9 @@ public final class SpeechSynthesizer: Sendable {
 
     /// Renders a request; the same as `render(_:voice:settings:)`, blocking and thread-safe likewise.
     public func render(_ request: SpeechRequest) throws(SpeechError) -> SpeechAudio {
-        try render(request.text, voice: request.voice, settings: request.settings)
+        try render(
+            request.text, voice: request.voice, settings: request.settings,
+            frontEnd: MandarinFrontEnd(school: request.school))
     }
 }
 
@@ -92,6 +102,7 @@ struct EspeakEngine: ~Copyable {
             }
         }
 
+        // Pinyin takes about four letters a syllable, so the limit stays generous for it too.
         let limitSeconds = 60 + 2 * text.count
         let collector = SynthCollector(maxSamples: limitSeconds * sampleRate)
         let context = Unmanaged.passUnretained(collector).toOpaque()

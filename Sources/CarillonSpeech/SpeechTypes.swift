@@ -19,6 +19,9 @@ public struct Voice: Hashable, Sendable, CustomStringConvertible {
 
     /// The espeak-ng name.
     public var description: String { espeakName }
+
+    /// Whether the voice reads tone-numbered pinyin, so that text reaches it through the Mandarin front-end.
+    public var readsPinyin: Bool { espeakName.lowercased().hasPrefix("cmn-latn-pinyin") }
 }
 
 /// How a text is spoken; every value is range-checked by `validate()` before rendering.
@@ -135,20 +138,27 @@ public struct SpeechRequest: Hashable, Sendable {
     /// Rate, pitch, volume and pauses.
     public var settings: SpeechSettings
 
-    /// A request to speak `text` with `voice` and `settings`.
-    public init(text: String, voice: Voice, settings: SpeechSettings = SpeechSettings()) {
+    /// The school's own words, which change what the front-end reads for a pinyin voice.
+    public var school: SchoolLexicon
+
+    /// A request to speak `text` with `voice` and `settings`, read with the school's lexicon.
+    public init(
+        text: String, voice: Voice, settings: SpeechSettings = SpeechSettings(), school: SchoolLexicon = SchoolLexicon()
+    ) {
         self.text = text
         self.voice = voice
         self.settings = settings
+        self.school = school
     }
 
-    /// Version of this module's own processing (pause insertion, sample format); bump it when the output changes.
-    static let renderFormatVersion = 1
+    /// Version of this module's own processing (pause insertion, sample format, the pinyin input); bump it when the
+    /// output changes. 2: Chinese reaches the voice as the front-end's pinyin, so renders of version 1 are not reused.
+    static let renderFormatVersion = 2
 
     /// Hex SHA-256 of normalized text, voice, settings and engine version; stable across runs, pure, thread-safe.
     public var cacheKey: String {
         let text = SpeechText.normalize(text)
-        let canonical = [
+        let canonical: [String] = [
             "carillon-speech-cache-key",
             "format=\(Self.renderFormatVersion)",
             "engine=\(SpeechSynthesizer.engineVersion)",
@@ -158,8 +168,21 @@ public struct SpeechRequest: Hashable, Sendable {
             "volume=\(settings.volume)",
             "sentencePause=\(settings.sentencePauseMilliseconds)",
             "text=\(text.utf8.count):\(text)",
-        ].joined(separator: "\n")
-        return SHA256.hash(data: Array(canonical.utf8)).map { String(format: "%02x", $0) }.joined()
+        ]
+        let data = Array((canonical + frontEndKey).joined(separator: "\n").utf8)
+        return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// For a pinyin voice, what decides the front-end's reading: its version, the shipped data and the school's words.
+    private var frontEndKey: [String] {
+        guard voice.readsPinyin else { return [] }
+        let school = self.school.entries.map { $0.word + " " + $0.syllables.joined(separator: " ") }
+            .joined(separator: "\n")
+        return [
+            "frontend=\(MandarinFrontEnd.version)",
+            "lexicon=\(MandarinLexicon.shippedDigest)",
+            "school=\(school.utf8.count):\(school)",
+        ]
     }
 }
 

@@ -164,7 +164,12 @@ public enum Daemon {
         let engine = AudioEngine(
             outputs: config.outputs, zones: config.declaredZones, onEvent: { events.push($0) },
             watchdog: notifier.flatMap { n in n.watchdogInterval.map { ($0, { n.notify("WATCHDOG=1") }) } })
-        let renderer = Renderer(cacheDirectory: config.dataDirectory + "/cache", loudnessTarget: config.loudnessTarget)
+        let renderer = Renderer(
+            cacheDirectory: config.dataDirectory + "/cache", loudnessTarget: config.loudnessTarget,
+            speech: config.speech,
+            report: { [logger] problem in
+                logger.warning("external voice failed", metadata: ["problem": "\(problem)"])
+            })
         let station = try Station(
             config: config, library: library, engine: engine, store: store, renderer: renderer, logger: logger)
         await station.setPlans(plans)

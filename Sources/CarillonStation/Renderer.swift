@@ -1,7 +1,7 @@
 public import CarillonAudio
 public import CarillonCore
 import CarillonLoudness
-import CarillonSpeech
+public import CarillonSpeech
 import CarillonSynth
 import Foundation
 
@@ -15,10 +15,23 @@ public final class Renderer: Sendable {
     public let loudnessTarget: Double
     private let speech: SpeechSynthesizer?
     private let speechFailure: String?
+    /// The Mandarin front-end, with the school's lexicon: every Chinese text is read through it.
+    public let frontEnd: MandarinFrontEnd
+    /// A school's licensed voice for Chinese, tried before espeak-ng.
+    private let externalVoice: ExternalVoice?
+    /// Where a failed external voice is reported (the daemon logs it); called on the rendering thread.
+    private let report: @Sendable (String) -> Void
 
-    public init(cacheDirectory: String, loudnessTarget: Double) {
+    /// A renderer caching under `cacheDirectory`; `speech` brings the school lexicon and an external voice.
+    public init(
+        cacheDirectory: String, loudnessTarget: Double, speech config: SpeechConfig = SpeechConfig(),
+        report: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
         self.cacheDirectory = cacheDirectory
         self.loudnessTarget = loudnessTarget
+        self.frontEnd = MandarinFrontEnd(school: config.school)
+        self.externalVoice = config.externalVoice
+        self.report = report
         do {
             speech = try SpeechSynthesizer()
             speechFailure = nil
@@ -43,19 +56,34 @@ public final class Renderer: Sendable {
             try write(Synth.render(sound, sampleRate: 48000), rate: 48000, to: path)
             return path
         case .speech(let text, let voice):
-            let request = Self.request(text, voice)
-            let path = path(for: clip)
-            if !force && FileManager.default.fileExists(atPath: path) { return path }
+            let request = request(text, voice)
+            if !force, let cached = cachedFile(for: clip) { return cached }
+            if let external = external(for: voice) {
+                // The school's voice first; on any failure espeak-ng speaks, and its render is cached apart.
+                do {
+                    let audio = try external.render(frontEnd.read(text))
+                    try write(audio.samples, rate: audio.sampleRate, to: speechPath(request, external: external))
+                    return speechPath(request, external: external)
+                } catch {
+                    report("clip \(clip.id): \(error); espeak-ng speaks it instead")
+                }
+            }
             let audio = try speak(request)
-            try write(audio.samples, rate: audio.sampleRate, to: path)
-            return path
+            try write(audio.samples, rate: audio.sampleRate, to: speechPath(request, external: nil))
+            return speechPath(request, external: nil)
         }
     }
 
-    /// The cached render of a synthesized or spoken clip, if it is there; the file of a recording.
+    /// The cached render of a synthesized or spoken clip, if it is there (for speech: the external voice's, else
+    /// espeak-ng's fallback); the file of a recording.
     public func cachedFile(for clip: Clip) -> String? {
         let path = self.path(for: clip)
-        return FileManager.default.fileExists(atPath: path) ? path : nil
+        if FileManager.default.fileExists(atPath: path) { return path }
+        if case .speech(let text, let voice) = clip.source, external(for: voice) != nil {
+            let fallback = speechPath(request(text, voice), external: nil)
+            if FileManager.default.fileExists(atPath: fallback) { return fallback }
+        }
+        return nil
     }
 
     /// Where a clip's audio is, or will be once rendered.
@@ -66,24 +94,45 @@ public final class Renderer: Sendable {
             "\(cacheDirectory)/synth/\(clip.id)-"
                 + Library.cacheKey("synth|\(name)|\(parameters.sorted { $0.key < $1.key })|48000|\(loudnessTarget)|v2") + ".wav"
         case .speech(let text, let voice):
-            "\(cacheDirectory)/speech/"
-                + Library.cacheKey("speech|\(Self.request(text, voice).cacheKey)|\(loudnessTarget)|v1") + ".wav"
+            speechPath(request(text, voice), external: external(for: voice))
         }
     }
 
-    private static func request(_ text: String, _ voice: String) -> SpeechRequest {
-        SpeechRequest(text: text, voice: voice == "en" ? .en : .zh, settings: SpeechSettings())
+    /// The cache file of a spoken text; its key holds the front-end's version and the school lexicon (in the
+    /// request's key) and the external voice's command, so a render made another way is never reused.
+    private func speechPath(_ request: SpeechRequest, external: ExternalVoice?) -> String {
+        let voiceKey = external.map { "|external=\($0.command.joined(separator: "\u{1}"))|\($0.input.rawValue)" } ?? ""
+        return "\(cacheDirectory)/speech/"
+            + Library.cacheKey("speech|\(request.cacheKey)|\(loudnessTarget)|v1" + voiceKey) + ".wav"
     }
 
-    /// Renders text to speech, normalized, in memory: for `say`.
+    private func request(_ text: String, _ voice: String) -> SpeechRequest {
+        SpeechRequest(text: text, voice: voice == "en" ? .en : .zh, settings: SpeechSettings(), school: frontEnd.school)
+    }
+
+    /// The external voice, for Chinese only: English stays with espeak-ng.
+    private func external(for voice: String) -> ExternalVoice? { voice == "en" ? nil : externalVoice }
+
+    /// Renders text to speech, normalized, in memory: for `say` and plan messages. The external voice is tried
+    /// first when there is one; its failure is reported and espeak-ng speaks.
     public func speak(_ text: String, voice: String) throws(AudioError) -> PCMBuffer {
-        let audio = try speak(Self.request(text, voice))
-        return PCMBuffer(format: AudioFormat(sampleRate: audio.sampleRate, channels: 1), samples: normalized(audio.samples, rate: audio.sampleRate))
+        let request = request(text, voice)
+        var audio: SpeechAudio?
+        if let external = external(for: voice) {
+            do { audio = try external.render(frontEnd.read(text)) } catch {
+                report("say: \(error); espeak-ng speaks it instead")
+            }
+        }
+        let spoken: SpeechAudio
+        if let audio { spoken = audio } else { spoken = try speak(request) }
+        return PCMBuffer(format: AudioFormat(sampleRate: spoken.sampleRate, channels: 1), samples: normalized(spoken.samples, rate: spoken.sampleRate))
     }
 
     private func speak(_ request: SpeechRequest) throws(AudioError) -> SpeechAudio {
         guard let speech else { throw AudioError("speech is unavailable: \(speechFailure ?? "unknown error")") }
-        do { return try speech.render(request) } catch { throw AudioError("cannot speak: \(error)") }
+        do {
+            return try speech.render(request.text, voice: request.voice, settings: request.settings, frontEnd: frontEnd)
+        } catch { throw AudioError("cannot speak: \(error)") }
     }
 
     /// Brings mono samples to the loudness target, never past −1 dBTP.

@@ -193,10 +193,10 @@ public actor Station {
         if new.outputs != config.outputs || new.declaredZones != config.declaredZones
             || new.control.unix != config.control.unix || new.control.tcp != config.control.tcp
             || new.dataDirectory != config.dataDirectory
-            || new.logLevel != config.logLevel
+            || new.logLevel != config.logLevel || new.speech != config.speech
         {
             logger.warning(
-                "outputs, zones, the control listeners, the data directory and the log level change only on restart")
+                "outputs, zones, the control listeners, the data directory, the log level and [speech] change only on restart")
         }
         var applied = new
         applied.outputs = config.outputs
@@ -205,6 +205,7 @@ public actor Station {
         applied.control.tcp = config.control.tcp
         applied.dataDirectory = config.dataDirectory
         applied.logLevel = config.logLevel
+        applied.speech = config.speech  // The renderer holds the front-end and the voice it was started with.
         if applied.levels != config.levels {
             // Policies apply to requests from now on; what sounds keeps its place.
             arbiter.update(policies: applied.levels.mapValues(\.policy))

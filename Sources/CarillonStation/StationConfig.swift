@@ -46,6 +46,8 @@ public struct StationConfig: Sendable {
     public var declaredZones: [ZoneConfig] = []
     /// How each level yields to higher ones, and how long its manual plays may wait for a busy zone.
     public var levels: [Level: LevelSettings] = Dictionary(uniqueKeysWithValues: Level.allCases.map { ($0, .standard($0)) })
+    /// `[speech]`: the school's lexicon and an optional external voice.
+    public var speech = SpeechConfig()
 
     /// Every zone of the school, in config order: declared zones, and outputs with none declared.
     public var zones: [ZoneConfig] {
@@ -192,6 +194,9 @@ extension StationConfig {
                 if let dir = try plans.string("dir") { config.plansDirectory = resolve(dir, base) }
             }
             errors.run { () throws(TOMLError) in try plans.finish() }
+        }
+        if var speech = errors.run({ () throws(TOMLError) in try root.table("speech") }) ?? nil {
+            config.speech = parseSpeech(&speech, base: base, errors: &errors)
         }
         if var notify = errors.run({ () throws(TOMLError) in try root.table("notify") }) ?? nil {
             config.notifier = parseNotifier(&notify, base: base, errors: &errors)
