@@ -19,7 +19,7 @@ let package = Package(
             name: "CarillonParsers",
             targets: [
                 "CarillonTOML", "CarillonCore", "CarillonProtocol", "CarillonCrypto", "CarillonBundle", "CarillonAudio",
-                "CarillonLoudness", "CarillonControl", "CarillonFuzzChecks",
+                "CarillonLoudness", "CarillonControl", "CarillonSpeech", "CarillonFuzzChecks",
             ]),
     ],
     dependencies: [
@@ -117,7 +117,7 @@ let package = Package(
             name: "CarillonFuzzChecks",
             dependencies: [
                 "CarillonTOML", "CarillonCore", "CarillonProtocol", "CarillonCrypto", "CarillonBundle", "CarillonAudio",
-                "CarillonLoudness", "CarillonControl", .product(name: "NIOCore", package: "swift-nio"),
+                "CarillonLoudness", "CarillonControl", "CarillonSpeech", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
             swiftSettings: strict),

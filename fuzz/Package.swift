@@ -15,6 +15,8 @@ let fuzzTargets: [(product: String, target: String)] = [
     ("fuzz-lines", "FuzzLines"),
     ("fuzz-schools", "FuzzSchools"),
     ("fuzz-shout", "FuzzShout"),
+    ("fuzz-wav", "FuzzWAV"),
+    ("fuzz-speech", "FuzzSpeech"),
 ]
 
 let package = Package(

@@ -29,6 +29,10 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case schools
     /// Any bytes as a shout's voice stream.
     case shout
+    /// Any bytes as the WAV an external voice writes.
+    case wav
+    /// Any text through the Mandarin front-end, as `say` and every spoken clip go.
+    case speech
 
     /// Feeds `input` to the target.
     /// - Throws: `FuzzFinding` when a checked property does not hold.
@@ -43,6 +47,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .lines: try LinesCheck.run(input)
         case .schools: try SchoolsCheck.run(input)
         case .shout: try ShoutCheck.run(input)
+        case .wav: try WAVCheck.run(input)
+        case .speech: try SpeechCheck.run(input)
         }
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import Synchronization
 
 #if canImport(Glibc)
@@ -139,12 +139,13 @@ public enum ExternalVoiceError: Error, Hashable, Sendable, CustomStringConvertib
 
 /// A minimal RIFF/WAVE reader for what TTS programs write: PCM 8/16/24/32-bit or float 32, any channel count
 /// (mixed to mono). A streamed WAV's unknown sizes (0 or 0xFFFFFFFF) are taken as "to the end".
-enum WAVReader {
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
+/// SPI for the fuzz target: what an external program writes is outside input.
+@_spi(Fuzzing) public enum WAVReader {
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
     }
 
-    static func read(_ data: Data) throws(Failure) -> SpeechAudio {
+    public static func read(_ data: Data) throws(Failure) -> SpeechAudio {
         let bytes = [UInt8](data)
         func u32(_ at: Int) -> UInt32? {
             guard at >= 0, at + 4 <= bytes.count else { return nil }

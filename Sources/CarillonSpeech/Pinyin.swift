@@ -1,5 +1,6 @@
 /// Tone-numbered pinyin syllables: `zhong1`, `de5`, `lv4` (tone 5 is neutral, ü is written v).
-enum Pinyin {
+/// SPI for the fuzz target, which checks every syllable the front-end gives.
+@_spi(Fuzzing) public enum Pinyin {
     /// Every toneless syllable the shipped lexicon uses: Mandarin's inventory, as the data spells it.
     static let inventory: Set<Substring> = {
         var set = Set<Substring>()
@@ -11,7 +12,7 @@ enum Pinyin {
     }()
 
     /// Whether `syllable` is a Mandarin syllable with a tone number 1–5.
-    static func isValid(_ syllable: String) -> Bool {
+    public static func isValid(_ syllable: String) -> Bool {
         guard let last = syllable.last, ("1"..."5").contains(last), syllable.count >= 2 else { return false }
         return inventory.contains(syllable.dropLast())
     }

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import CarillonSpeech
+@_spi(Fuzzing) @testable import CarillonSpeech
 
 /// A WAV of a 440 Hz tone: what a working external voice writes.
 private func toneWAV(seconds: Double = 0.5, rate: Int = 16000) -> Data {
@@ -18,14 +18,23 @@ private func toneWAV(seconds: Double = 0.5, rate: Int = 16000) -> Data {
     return data
 }
 
-/// A shell script in a fresh temporary directory; returns its path.
-private func script(_ body: String) throws -> String {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("carillon-voice-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    let path = directory.appendingPathComponent("voice").path
-    try Data(("#!/bin/sh\n" + body + "\n").utf8).write(to: URL(fileURLWithPath: path))
-    try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
-    return path
+/// A temporary directory for one test, removed by `remove()`: tests leave nothing behind.
+private struct Scratch {
+    let url: URL
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("carillon-voice-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+    func file(_ name: String) -> URL { url.appendingPathComponent(name) }
+    func remove() { try? FileManager.default.removeItem(at: url) }
+
+    /// A shell script here; returns its path.
+    func script(_ body: String) throws -> String {
+        let path = file("voice").path
+        try Data(("#!/bin/sh\n" + body + "\n").utf8).write(to: URL(fileURLWithPath: path))
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+        return path
+    }
 }
 
 @Suite("External voice")
@@ -33,11 +42,12 @@ struct ExternalVoiceTests {
     let spoken = MandarinFrontEnd().read("请注意，地震。")
 
     @Test func aWorkingVoiceGetsTheTextOrThePinyinAndItsWAVIsUsed() throws {
-        let wav = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "carillon-tone-\(UUID().uuidString).wav")
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let wav = scratch.file("tone.wav")
         try toneWAV().write(to: wav)
         let seen = wav.path + ".in"
-        let voice = try script("cat > '\(seen)'; cat '\(wav.path)'")
+        let voice = try scratch.script("cat > '\(seen)'; cat '\(wav.path)'")
         let audio = try ExternalVoice(command: [voice], input: .text).render(spoken)
         #expect(audio.sampleRate == 16000)
         #expect(abs(audio.duration - 0.5) < 0.01)
@@ -47,7 +57,9 @@ struct ExternalVoiceTests {
     }
 
     @Test func aVoiceThatHangsIsKilledAtTheTimeout() throws {
-        let voice = try script("exec sleep 30")
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let voice = try scratch.script("exec sleep 30")
         let clock = ContinuousClock()
         let start = clock.now
         #expect(throws: ExternalVoiceError.timedOut(seconds: 1)) {
@@ -57,7 +69,9 @@ struct ExternalVoiceTests {
     }
 
     @Test func garbageIsRefused() throws {
-        let voice = try script("cat > /dev/null; echo 'this is not a wav'")
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let voice = try scratch.script("cat > /dev/null; echo 'this is not a wav'")
         #expect {
             try ExternalVoice(command: [voice]).render(spoken)
         } throws: { error in
@@ -67,10 +81,11 @@ struct ExternalVoiceTests {
     }
 
     @Test func aNonZeroExitIsRefusedEvenWithAudio() throws {
-        let wav = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "carillon-tone-\(UUID().uuidString).wav")
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let wav = scratch.file("tone.wav")
         try toneWAV().write(to: wav)
-        let voice = try script("cat '\(wav.path)'; exit 3")
+        let voice = try scratch.script("cat '\(wav.path)'; exit 3")
         #expect(throws: ExternalVoiceError.failed(status: 3, signalled: false)) {
             try ExternalVoice(command: [voice]).render(spoken)
         }
@@ -86,10 +101,11 @@ struct ExternalVoiceTests {
     }
 
     @Test func aVoiceThatNeverReadsItsInputStillFinishes() throws {
-        let wav = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "carillon-tone-\(UUID().uuidString).wav")
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let wav = scratch.file("tone.wav")
         try toneWAV().write(to: wav)
-        let voice = try script("exec cat '\(wav.path)'")
+        let voice = try scratch.script("exec cat '\(wav.path)'")
         let long = MandarinFrontEnd().read(String(repeating: "请注意安全。", count: 2000))
         #expect(try ExternalVoice(command: [voice], timeout: .seconds(10)).render(long).duration > 0.4)
     }
@@ -106,10 +122,9 @@ struct ExternalVoiceTests {
 struct ExternalVoiceWrapperTests {
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/espeak-ng")))
     func espeakNGsCommandLineAsAnExternalVoice() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "carillon-wrapper-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let path = directory.appendingPathComponent("carillon-voice").path
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let path = scratch.file("carillon-voice").path
         try Data("#!/bin/sh\nexec espeak-ng -v cmn-latn-pinyin -s 150 --stdout --stdin\n".utf8).write(
             to: URL(fileURLWithPath: path))
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import CarillonSpeech
+@_spi(Fuzzing) @testable import CarillonSpeech
 
 /// The repository's root, from this file's path.
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
