@@ -49,6 +49,24 @@ public struct Library: Sendable {
         return library
     }
 
+    /// A spoken clip's title when its entry gives none: its first words, as a teacher searching the
+    /// library recognizes them (`发现火情，要立即拨打119报警…`), not `消防安全 001`. The greeting
+    /// `同学们，` is skipped; the words end at the first clause break after 6 characters, and at 16
+    /// characters at most.
+    public static func title(of text: String, or fallback: String) -> String {
+        var words = Substring(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        for greeting in ["同学们，", "同学们,", "亲爱的同学们，"] where words.hasPrefix(greeting) {
+            words = words.dropFirst(greeting.count)
+        }
+        guard !words.isEmpty else { return fallback }
+        let characters = Array(words)
+        let limit = min(16, characters.count)
+        let end = (6..<max(6, limit + 1)).first { $0 < characters.count && "，。！？；：,.!?;:".contains(characters[$0]) } ?? limit
+        let title = String(characters[..<end])
+        let rest = characters[end...].drop { "，。！？；：,.!?;:".contains($0) }
+        return rest.isEmpty ? title : title + "…"
+    }
+
     /// The texts read aloud: `text/tips-*.toml`, `text/culture.toml` and `text/emergency.toml`.
     private mutating func loadTexts(errors: inout Errors) {
         let textDirectory = directory + "/text"
@@ -123,9 +141,8 @@ public struct Library: Sendable {
                     errors.append(entry.error("clip `\(id)` is listed twice", at: "id"))
                     continue
                 }
-                let number = id.split(separator: ".").last.map(String.init) ?? id
                 clips[id] = Clip(
-                    id: id, category: kind.category, title: (title ?? nil) ?? "\(subjectTitle) \(number)",
+                    id: id, category: kind.category, title: (title ?? nil) ?? Self.title(of: text, or: subjectTitle),
                     language: language, source: .speech(text: text, voice: language.hasPrefix("en") ? "en" : "zh"),
                     subject: subject, grades: grades, season: season)
             }

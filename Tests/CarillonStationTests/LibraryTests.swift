@@ -45,6 +45,19 @@ struct LibraryTests {
         #expect(library.clips["bell.start"]?.language == "zh-CN")
     }
 
+    @Test("a tip's title is its first words, not its subject and number", arguments: [
+        ("同学们，发现火情，要立即拨打119报警，说清楚学校名称和着火的位置。", "发现火情，要立即拨打119报警…"),
+        ("发生火灾时不能乘坐电梯，电梯会断电停运，还会灌进浓烟。", "发生火灾时不能乘坐电梯…"),
+        ("逃生时用湿毛巾捂住口鼻，弯腰低姿前进。", "逃生时用湿毛巾捂住口鼻…"),
+        ("不玩火。", "不玩火。"),
+        ("防溺水六不准要记牢：不私自下水游泳，不擅自与他人结伴游泳。", "防溺水六不准要记牢…"),
+        ("一二三四五六七八九十一二三四五六七八九十", "一二三四五六七八九十一二三四五六…"),
+        ("同学们，", "消防安全"),
+    ])
+    func tipTitles(text: String, title: String) {
+        #expect(Library.title(of: text, or: "消防安全") == title)
+    }
+
     @Test("bad entries are refused with their lines")
     func refusals() throws {
         #expect {
