@@ -41,8 +41,13 @@ extension Carillon.Admin {
 
         func run() async throws {
             let path = URL(fileURLWithPath: file).standardizedFileURL.path
-            _ = try await admin.root.connection.with {
-                try await $0.call(.adminRestore, RestoreArgs(path: path), returning: RestoreResult.self)
+            do {
+                _ = try await admin.root.connection.with {
+                    try await $0.call(.adminRestore, RestoreArgs(path: path), returning: RestoreResult.self)
+                }
+            } catch {
+                // A file that is not a Carillon backup is refused as `invalid-arguments`: a failure, not a usage mistake.
+                throw Failure.aboutContent(error)
             }
             print("restore staged; the daemon is stopping and restores \(path) when it starts again")
         }

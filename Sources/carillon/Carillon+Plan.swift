@@ -45,26 +45,25 @@ extension Carillon {
                 discussion: "On a terminal it asks first, unless --yes; the daemon itself never asks.")
             @ParentCommand var root: Carillon
             @Argument(help: "The plan's name, e.g. fire.") var name: String
-            @Option(parsing: .upToNextOption, help: "Only these zones (default: the plan's).") var zones: [String] = []
+            @OptionGroup var zones: ZoneSelection
             @Flag(help: "A drill: every message says it is a drill, and it is logged as one.") var drill = false
             @Flag(name: .shortAndLong, help: "Do not ask.") var yes = false
 
             func run() async throws {
                 if !yes && isatty(STDIN_FILENO) != 0 {
-                    let what = drill ? "Start the DRILL `\(name)`" : "Start the EMERGENCY plan `\(name)`"
-                    FileHandle.standardError.write(Data("\(what)? The alarm sounds at once. [y/N] ".utf8))
-                    guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else {
-                        throw LocalFailure(message: "not started")
+                    StandardError.write(Message.confirmPlan(name: name, drill: drill).text)
+                    guard let answer = readLine(), ["y", "yes", "是"].contains(answer.lowercased()) else {
+                        throw LocalFailure(message: Message.notStarted.text)
                     }
                 }
                 let active = try await root.connection.with {
                     try await $0.call(
-                        .planStart, PlanStartArgs(plan: name, zones: zones.isEmpty ? nil : zones, drill: drill),
+                        .planStart, PlanStartArgs(plan: name, zones: try zones.names, drill: drill),
                         returning: ActivePlanInfo.self)
                 }
-                print("\(active.drill ? "drill" : "plan") \(active.plan) started in \(active.zones.joined(separator: ",")) (run \(active.run))")
+                print(Message.planStarted(name: active.plan, drill: active.drill, zones: active.zones, run: active.run).text)
                 // It sounds, so the exit status stays 0; what could not be written goes to stderr.
-                if let warning = active.warning { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+                if let warning = active.warning { StandardError.write(Message.planWarning(warning).text + "\n") }
             }
         }
 
@@ -75,7 +74,7 @@ extension Carillon {
 
             func run() async throws {
                 _ = try await root.connection.with { try await $0.call(.planStop, PlanStopArgs(plan: name), returning: PlanStatus.self) }
-                print("stopped")
+                print(Message.planStopped.text)
             }
         }
     }

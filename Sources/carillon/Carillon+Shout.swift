@@ -15,7 +15,7 @@ extension Carillon {
                 until ^C or --seconds; from a file or text, until the audio ends. An emergency cuts a shout.
                 """)
         @ParentCommand var root: Carillon
-        @Option(parsing: .upToNextOption, help: "Zones to speak to (default: all you may use).") var zones: [String] = []
+        @OptionGroup var zones: ZoneSelection
         @Option(help: "The ALSA capture device (the default source).") var mic: String?
         @Option(help: "An audio file to send instead of the microphone.") var file: String?
         @Option(help: "Text to read aloud (Mandarin) instead of the microphone.") var tts: String?
@@ -31,8 +31,8 @@ extension Carillon {
             let source = try openSource()
             let ended = try await root.connection.with { connection in
                 let accepted = try await connection.call(
-                    .shout, ShoutArgs(zones: zones.isEmpty ? nil : zones, chime: chime), returning: ShoutAccepted.self)
-                FileHandle.standardError.write(
+                    .shout, ShoutArgs(zones: try zones.names, chime: chime), returning: ShoutAccepted.self)
+                StandardError.write(
                     Data("on the air: shout #\(accepted.play) to \(accepted.zones.joined(separator: ", ")); ^C ends it\n".utf8))
                 return try await stream(source, over: connection, maxSeconds: seconds)
             }
