@@ -50,7 +50,7 @@ extension Carillon {
             if let outcome = event.outcome { parts.append(outcome) }
             if let detail = event.detail { parts.append("(\(detail))") }
             if let by = event.by { parts.append("by \(by)") }
-            if let task = event.task { parts.append("\nyour task: \(task)") }
+            if let task = event.task { parts.append("\n" + Message.yourTask(task).text) }
             return parts.joined(separator: "  ")
         }
     }

@@ -18,26 +18,23 @@ extension Carillon {
             }
             let status = try await root.connection.with { try await $0.call(.status, Empty(), returning: StatusResult.self) }
             if json { return try printJSON(status) }
-            print("\(status.server) — carillond \(status.version), up \(formatDuration(status.uptimeSeconds))")
-            print("library: \(status.clips) clips")
+            print(Message.statusServer(server: status.server, version: status.version, up: formatDuration(status.uptimeSeconds)).text)
+            print(Message.statusLibrary(clips: status.clips).text)
             if let storage = status.storage, let line = Self.describe(storage) { print(line) }
-            print("outputs:")
+            print(Message.statusOutputs.text)
             for output in status.outputs {
                 let state = output.fault.map { "fault: \($0)" } ?? output.state
                 print("  \(output.name)  \(output.device)  \(output.sampleRate) Hz \(output.channels) ch  \(state)"
                     + (output.xruns > 0 ? "  xruns \(output.xruns)" : ""))
             }
-            print("zones:")
+            print(Message.statusZones.text)
             for zone in status.zones {
-                let state =
-                    zone.sounding.isEmpty ? "idle" : "sounding " + zone.sounding.map { "#\($0)" }.joined(separator: ", ")
-                let waiting = zone.queued.isEmpty ? "" : "; waiting " + zone.queued.map { "#\($0)" }.joined(separator: ", ")
-                print("  \(zone.zone)  on \(zone.output)  \(state)\(waiting)")
+                print(Message.statusZone(zone: zone.zone, output: zone.output, sounding: zone.sounding, waiting: zone.queued).text)
             }
             if status.playing.isEmpty {
-                print("playing: nothing")
+                print(Message.statusNothingPlaying.text)
             } else {
-                print("playing:")
+                print(Message.statusPlaying.text)
                 for play in status.playing {
                     print("  #\(play.play)  \(play.clip)  \(play.level)  \(play.zones.joined(separator: ","))")
                 }

@@ -77,6 +77,11 @@ enum Message {
     case tokenWritten(path: String)
     case tokenShownOnce(token: String)
     case tokenAddEntry
+    case yourTask(String)
+    case statusServer(server: String, version: String, up: String)
+    case statusLibrary(clips: Int)
+    case statusOutputs, statusZones, statusPlaying, statusNothingPlaying
+    case statusZone(zone: String, output: String, sounding: [Int64], waiting: [Int64])
 
     /// The message in the language of the locale.
     var text: String { text(in: .current) }
@@ -156,6 +161,16 @@ enum Message {
         case .tokenWritten(let path): "token written to \(path)"
         case .tokenShownOnce(let token): "the client's token (shown once; carillon.toml keeps only its hash):\n\(token)"
         case .tokenAddEntry: "the [[token]] entry is on standard output: append it to carillon.toml, then reload the daemon (SIGHUP)"
+        case .statusServer(let server, let version, let up): "\(server) — carillond \(version), up \(up)"
+        case .statusLibrary(let clips): "library: \(clips) clips"
+        case .statusOutputs: "outputs:"
+        case .yourTask(let task): "your task: \(task)"
+        case .statusZones: "zones:"
+        case .statusPlaying: "playing:"
+        case .statusNothingPlaying: "playing: nothing"
+        case .statusZone(let zone, let output, let sounding, let waiting):
+            "  \(zone)  on \(output)  " + (sounding.isEmpty ? "idle" : "sounding " + sounding.map { "#\($0)" }.joined(separator: ", "))
+                + (waiting.isEmpty ? "" : "; waiting " + waiting.map { "#\($0)" }.joined(separator: ", "))
         }
     }
 
@@ -226,6 +241,16 @@ enum Message {
         case .tokenWritten(let path): "令牌已写入 \(path)"
         case .tokenShownOnce(let token): "客户端的令牌（只显示这一次；carillon.toml 只保存它的哈希）：\n\(token)"
         case .tokenAddEntry: "[[token]] 条目已输出到标准输出：请把它追加到 carillon.toml，然后重新加载守护进程（SIGHUP）"
+        case .statusServer(let server, let version, let up): "\(server) — carillond \(version)，已运行 \(up)"
+        case .statusLibrary(let clips): "音频库：\(clips) 个音频"
+        case .statusOutputs: "输出设备："
+        case .yourTask(let task): "你的任务：\(task)"
+        case .statusZones: "分区："
+        case .statusPlaying: "正在播放："
+        case .statusNothingPlaying: "正在播放：无"
+        case .statusZone(let zone, let output, let sounding, let waiting):
+            "  \(zone)  输出 \(output)  " + (sounding.isEmpty ? "空闲" : "正在播放 " + sounding.map { "#\($0)" }.joined(separator: "、"))
+                + (waiting.isEmpty ? "" : "；等待 " + waiting.map { "#\($0)" }.joined(separator: "、"))
         }
     }
 

@@ -323,6 +323,9 @@ struct ClientTests {
             rig, ["play", "test.noise", "--zones", "roof"], locale: Self.locale(messages: "zh_CN.UTF-8", lang: "C"))
         #expect(messages.stderr.contains("没有这个分区"), "\(messages.stderr)")
 
+        let status = try Self.client(rig, ["status"], locale: Self.chinese)
+        #expect(status.stdout.contains("音频库：4 个音频"), "\(status.stdout)")
+        #expect(try Self.client(rig, ["status"]).stdout.contains("library: 4 clips"))
         let played = try Self.client(rig, ["play", "test.noise"], locale: Self.chinese)
         #expect(played.stdout.contains("正在播放"), "\(played.stdout)")
         let usage = try Self.client(rig, ["play", "test.noise", "--zones", "main,,x"], locale: Self.chinese)
