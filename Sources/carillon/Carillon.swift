@@ -43,7 +43,7 @@ struct Carillon: AsyncParsableCommand {
             }
             // ArgumentParser's usage errors exit 64; the fixed interface says 2.
             if code == .validationFailure || error is ValidationError || code.rawValue == 64 {
-                StandardError.write(fullMessage(for: error) + "\n")
+                StandardError.write(Message.parserMessage(fullMessage(for: error)) + "\n")
                 Foundation.exit(2)
             }
             exit(withError: error)

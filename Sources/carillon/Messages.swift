@@ -254,6 +254,20 @@ enum Message {
         }
     }
 
+    /// ArgumentParser's own usage message, its English labels put into the locale's language
+    /// (what follows them is ours, or the parser's own words about an option).
+    static func parserMessage(_ text: String, _ language: Language = .current) -> String {
+        guard language == .chinese else { return text }
+        return text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            for (english, chinese) in [("Error: ", "错误："), ("Usage: ", "用法："), ("  See '", "  详见 '")] where line.hasPrefix(english) {
+                var translated = chinese + line.dropFirst(english.count)
+                if english == "  See '" { translated = translated.replacingOccurrences(of: "' for more information.", with: "'。") }
+                return translated
+            }
+            return String(line)
+        }.joined(separator: "\n")
+    }
+
     /// The tip subjects, in the platform's order.
     static let subjects = [
         "traffic", "food", "earthquake", "cyber", "fire", "outdoor", "injury", "social", "law", "mental", "cases", "technique",
