@@ -15,7 +15,8 @@ enum Language: Sendable {
     init(environment: [String: String]) {
         let locale = ["LC_ALL", "LC_MESSAGES", "LANG"].lazy.compactMap { environment[$0] }.first { !$0.isEmpty } ?? ""
         // `zh_CN`, `zh_CN.UTF-8`, `zh_CN.utf8@…`; and a bare `zh`, which means the same here.
-        let name = locale.split(separator: ".").first.map(String.init)?.split(separator: "@").first.map(String.init) ?? ""
+        let name =
+            locale.split(separator: ".").first.map(String.init)?.split(separator: "@").first.map(String.init) ?? ""
         self = (name == "zh_CN" || name == "zh") ? .chinese : .english
     }
 }
@@ -28,7 +29,8 @@ enum Message {
     case abstract
     case exitCodes
     case helpZones
-    case abstractPlay, abstractSay, abstractStop, abstractLibrary, abstractList, abstractSearch, abstractShow, abstractEvents
+    case abstractPlay, abstractSay, abstractStop, abstractLibrary, abstractList, abstractSearch, abstractShow,
+        abstractEvents
     case helpSearchText, helpCategory, helpSubject
 
     // MARK: Connecting and exit codes
@@ -100,7 +102,8 @@ enum Message {
             "Exit codes: 0 ok; 1 the daemon refused or failed; 2 usage (also an invalid argument or unknown zone the daemon "
                 + "found in what you typed); 3 cannot connect; 4 permission denied. Messages are in Chinese when the locale "
                 + "(LC_ALL, LC_MESSAGES, LANG) is zh_CN."
-        case .helpZones: "Zones, comma-separated or with --zones repeated (default: all you may use; for a plan, its own)."
+        case .helpZones:
+            "Zones, comma-separated or with --zones repeated (default: all you may use; for a plan, its own)."
         case .abstractPlay: "Play a clip from the library."
         case .abstractSay: "Read text aloud, after the pre-announce chime."
         case .abstractStop: "Stop one play, or everything playing."
@@ -122,7 +125,8 @@ enum Message {
         case .connectionClosed: "the daemon closed the connection"
         case .connectionLost(let reason): "the connection to the daemon broke: \(reason)"
         case .eventsEnded: "the connection to the daemon ended: no more events"
-        case .listening(let kinds): "listening for " + (kinds.isEmpty ? "all events" : kinds.joined(separator: ", ")) + "; ^C to stop"
+        case .listening(let kinds):
+            "listening for " + (kinds.isEmpty ? "all events" : kinds.joined(separator: ", ")) + "; ^C to stop"
 
         case .zonesFormat: "--zones takes comma-separated zone names, e.g. teaching,playground"
         case .socketOrHost: "give --socket or --host, not both"
@@ -152,7 +156,8 @@ enum Message {
         case .showTitle(let id, let title): "\(id): \(title)"
         case .showNotRendered: "not rendered yet"
         case .confirmPlan(let name, let drill):
-            (drill ? "Start the DRILL `\(name)`" : "Start the EMERGENCY plan `\(name)`") + "? The alarm sounds at once. [y/N] "
+            (drill ? "Start the DRILL `\(name)`" : "Start the EMERGENCY plan `\(name)`")
+                + "? The alarm sounds at once. [y/N] "
         case .notStarted: "not started"
         case .planStarted(let name, let drill, let zones, let run):
             "\(drill ? "drill" : "plan") \(name) started in \(zones.joined(separator: ",")) (run \(run))"
@@ -160,7 +165,8 @@ enum Message {
         case .planStopped: "stopped"
         case .tokenWritten(let path): "token written to \(path)"
         case .tokenShownOnce(let token): "the client's token (shown once; carillon.toml keeps only its hash):\n\(token)"
-        case .tokenAddEntry: "the [[token]] entry is on standard output: append it to carillon.toml, then reload the daemon (SIGHUP)"
+        case .tokenAddEntry:
+            "the [[token]] entry is on standard output: append it to carillon.toml, then reload the daemon (SIGHUP)"
         case .statusServer(let server, let version, let up): "\(server) — carillond \(version), up \(up)"
         case .statusLibrary(let clips): "library: \(clips) clips"
         case .statusOutputs: "outputs:"
@@ -169,7 +175,8 @@ enum Message {
         case .statusPlaying: "playing:"
         case .statusNothingPlaying: "playing: nothing"
         case .statusZone(let zone, let output, let sounding, let waiting):
-            "  \(zone)  on \(output)  " + (sounding.isEmpty ? "idle" : "sounding " + sounding.map { "#\($0)" }.joined(separator: ", "))
+            "  \(zone)  on \(output)  "
+                + (sounding.isEmpty ? "idle" : "sounding " + sounding.map { "#\($0)" }.joined(separator: ", "))
                 + (waiting.isEmpty ? "" : "; waiting " + waiting.map { "#\($0)" }.joined(separator: ", "))
         }
     }
@@ -191,7 +198,9 @@ enum Message {
         case .abstractEvents: "接收守护进程的事件：播放、喊话、预案、故障、时间表和音频库的变化。"
         case .helpSearchText: "要查找的文字，例如“火灾”或 fire。"
         case .helpCategory: "只列出这一类：bell（铃声）、tip（安全提示）、culture（校园文化）、recorded（录音）、alarm（警报）或 message（消息）。"
-        case .helpSubject: "只列出这一主题的安全提示：" + Message.subjects.map { "\($0)（\(Message.subjectName($0, .chinese))）" }.joined(separator: "、") + "。"
+        case .helpSubject:
+            "只列出这一主题的安全提示："
+                + Message.subjects.map { "\($0)（\(Message.subjectName($0, .chinese))）" }.joined(separator: "、") + "。"
 
         case .cannotConnect(let address, let reason): "无法连接到 \(address)：\(reason)"
         case .notRunningHint: "carillond 是否在运行？请用 `systemctl status carillond` 查看。"
@@ -202,7 +211,8 @@ enum Message {
         case .connectionClosed: "守护进程关闭了连接"
         case .connectionLost(let reason): "与守护进程的连接中断：\(reason)"
         case .eventsEnded: "与守护进程的连接已断开：不会再有事件"
-        case .listening(let kinds): "正在接收" + (kinds.isEmpty ? "所有事件" : "事件 " + kinds.joined(separator: "、")) + "；按 ^C 停止"
+        case .listening(let kinds):
+            "正在接收" + (kinds.isEmpty ? "所有事件" : "事件 " + kinds.joined(separator: "、")) + "；按 ^C 停止"
 
         case .zonesFormat: "--zones 需要用逗号分隔的分区名，例如 teaching,playground"
         case .socketOrHost: "--socket 和 --host 只能给一个"
@@ -249,7 +259,8 @@ enum Message {
         case .statusPlaying: "正在播放："
         case .statusNothingPlaying: "正在播放：无"
         case .statusZone(let zone, let output, let sounding, let waiting):
-            "  \(zone)  输出 \(output)  " + (sounding.isEmpty ? "空闲" : "正在播放 " + sounding.map { "#\($0)" }.joined(separator: "、"))
+            "  \(zone)  输出 \(output)  "
+                + (sounding.isEmpty ? "空闲" : "正在播放 " + sounding.map { "#\($0)" }.joined(separator: "、"))
                 + (waiting.isEmpty ? "" : "；等待 " + waiting.map { "#\($0)" }.joined(separator: "、"))
         }
     }
@@ -259,9 +270,12 @@ enum Message {
     static func parserMessage(_ text: String, _ language: Language = .current) -> String {
         guard language == .chinese else { return text }
         return text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-            for (english, chinese) in [("Error: ", "错误："), ("Usage: ", "用法："), ("  See '", "  详见 '")] where line.hasPrefix(english) {
+            for (english, chinese) in [("Error: ", "错误："), ("Usage: ", "用法："), ("  See '", "  详见 '")]
+            where line.hasPrefix(english) {
                 var translated = chinese + line.dropFirst(english.count)
-                if english == "  See '" { translated = translated.replacingOccurrences(of: "' for more information.", with: "'。") }
+                if english == "  See '" {
+                    translated = translated.replacingOccurrences(of: "' for more information.", with: "'。")
+                }
                 return translated
             }
             return String(line)
@@ -270,7 +284,8 @@ enum Message {
 
     /// The tip subjects, in the platform's order.
     static let subjects = [
-        "traffic", "food", "earthquake", "cyber", "fire", "outdoor", "injury", "social", "law", "mental", "cases", "technique",
+        "traffic", "food", "earthquake", "cyber", "fire", "outdoor", "injury", "social", "law", "mental", "cases",
+        "technique",
     ]
 
     /// A tip subject as a teacher says it.

@@ -99,7 +99,9 @@ func printTable(header: [String], _ rows: [[String]]) {
     let count = all.map(\.count).max() ?? 0
     let widths = (0..<count).map { column in all.map { column < $0.count ? displayWidth($0[column]) : 0 }.max() ?? 0 }
     for row in all {
-        let cells = row.enumerated().map { column, cell in column == row.count - 1 ? cell : padded(cell, to: widths[column]) }
+        let cells = row.enumerated().map { column, cell in
+            column == row.count - 1 ? cell : padded(cell, to: widths[column])
+        }
         print(cells.joined(separator: "  "))
     }
 }

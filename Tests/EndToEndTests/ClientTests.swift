@@ -22,7 +22,9 @@ struct ClientTests {
 
     /// Runs the client with its standard output a pipe that nobody reads any more, as
     /// `carillon log --json | head -2` leaves it once `head` has its lines.
-    static func withClosedStdout(_ arguments: [String]) throws -> (reason: Process.TerminationReason, status: Int32, stderr: String) {
+    static func withClosedStdout(_ arguments: [String]) throws -> (
+        reason: Process.TerminationReason, status: Int32, stderr: String
+    ) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Binaries.client)
         process.arguments = arguments
@@ -55,7 +57,9 @@ struct ClientTests {
     @Test("dates are read strictly: a month 13 or February 30 is a usage mistake, not next year or March")
     func strictDates() throws {
         let nowhere = ["--socket", "/nonexistent/carillon.sock"]
-        for arguments in [["log", "--from", "2026-13-01"], ["stats", "--from", "2026-02-30"], ["log", "--to", "2026-02-29"]] {
+        for arguments in [
+            ["log", "--from", "2026-13-01"], ["stats", "--from", "2026-02-30"], ["log", "--to", "2026-02-29"],
+        ] {
             let result = try run(Binaries.client, nowhere + arguments, environment: Self.english)
             #expect(result.status == 2, "\(arguments): \(result.stderr)")
             #expect(result.stderr.contains("not a date"), "\(arguments): \(result.stderr)")
@@ -101,17 +105,22 @@ struct ClientTests {
     func zonesOneForm() throws {
         let rig = try Rig.start(extraOutputs: Rig.output("yard", capturingTo: "@DIR@/yard.raw"))
         defer { rig.stop() }
-        for zones in [["--zones", "main,yard"], ["--zones", "main", "--zones", "yard"], ["--zones", "yard,main", "--zones", "main"]] {
+        for zones in [
+            ["--zones", "main,yard"], ["--zones", "main", "--zones", "yard"],
+            ["--zones", "yard,main", "--zones", "main"],
+        ] {
             let played = try Self.client(rig, ["play", "test.noise", "--json"] + zones)
             #expect(played.status == 0, "\(zones): \(played.stderr)")
             let info = try JSONSerialization.jsonObject(with: Data(played.stdout.utf8)) as? [String: Any]
             #expect(info?["zones"] as? [String] == ["main", "yard"], "\(zones): \(played.stdout)")
         }
         // `shout` used to take `main,yard` as one zone's name.
-        let shout = try Self.client(rig, ["shout", "--file", rig.directory.file("library/noise.wav"), "--zones", "main,yard"])
+        let shout = try Self.client(
+            rig, ["shout", "--file", rig.directory.file("library/noise.wav"), "--zones", "main,yard"])
         #expect(shout.status == 0, "\(shout.stderr)")
         #expect(shout.stderr.contains("main, yard"), "\(shout.stderr)")
-        let empty = try Self.client(rig, ["shout", "--zones", "main,,yard", "--file", rig.directory.file("library/noise.wav")])
+        let empty = try Self.client(
+            rig, ["shout", "--zones", "main,,yard", "--file", rig.directory.file("library/noise.wav")])
         #expect(empty.status == 2)
     }
 
@@ -131,7 +140,8 @@ struct ClientTests {
         defer { directory.remove() }
         let file = directory.file("phone.token")
         let result = try run(
-            Binaries.client, ["token", "new", "phone", "--role", "teacher", "--zones", "a,b", "--zones", "c", "-o", file],
+            Binaries.client,
+            ["token", "new", "phone", "--role", "teacher", "--zones", "a,b", "--zones", "c", "-o", file],
             environment: Self.english)
         #expect(result.status == 0, "\(result.stderr)")
         let token = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -171,7 +181,8 @@ struct ClientTests {
     func notRunningHint() throws {
         let directory = try TemporaryDirectory("carillon-client")
         defer { directory.remove() }
-        let missing = try run(Binaries.client, ["--socket", directory.file("control.sock"), "status"], environment: Self.english)
+        let missing = try run(
+            Binaries.client, ["--socket", directory.file("control.sock"), "status"], environment: Self.english)
         #expect(missing.status == 3)
         #expect(missing.stderr.contains("cannot connect"))
         #expect(missing.stderr.contains("systemctl status carillond"), "\(missing.stderr)")
@@ -179,7 +190,8 @@ struct ClientTests {
         let stale = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         #expect(UnixSocket.bind(stale, to: directory.file("stale.sock")) == 0)
         close(stale)
-        let refused = try run(Binaries.client, ["--socket", directory.file("stale.sock"), "status"], environment: Self.english)
+        let refused = try run(
+            Binaries.client, ["--socket", directory.file("stale.sock"), "status"], environment: Self.english)
         #expect(refused.status == 3)
         #expect(refused.stderr.contains("systemctl status carillond"), "\(refused.stderr)")
     }
@@ -194,7 +206,10 @@ struct ClientTests {
         chmod(rig.daemon.socketPath, 0o660)
         let result = try run(
             "/usr/bin/setpriv",
-            ["--reuid=52011", "--regid=52011", "--clear-groups", Binaries.client, "--socket", rig.daemon.socketPath, "status"],
+            [
+                "--reuid=52011", "--regid=52011", "--clear-groups", Binaries.client, "--socket", rig.daemon.socketPath,
+                "status",
+            ],
             environment: Self.english)
         #expect(result.status == 4, "\(result.stderr)")
         #expect(result.stderr.contains("may not open the control socket"), "\(result.stderr)")
@@ -289,7 +304,9 @@ struct ClientTests {
             try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] ?? [:]
         }
         let bell = clips.first { $0["id"] as? String == "bell.start" }
-        #expect((bell?["duration_seconds"] as? Double ?? 0) > 0, "a rendered bell has its length: \(String(describing: bell))")
+        #expect(
+            (bell?["duration_seconds"] as? Double ?? 0) > 0,
+            "a rendered bell has its length: \(String(describing: bell))")
 
         for (locale, header, category) in [(Self.english, "ID", "tip"), (Self.chinese, "编号", "安全提示")] {
             let list = try Self.client(rig, ["library", "list"], locale: locale)
@@ -317,7 +334,8 @@ struct ClientTests {
         let en = try Self.client(rig, ["play", "test.noise", "--zones", "roof"], locale: Self.english)
         #expect(!en.stderr.contains("没有这个分区"))
         // LC_ALL wins over LANG, and LC_MESSAGES over LANG.
-        let all = try Self.client(rig, ["play", "test.noise", "--zones", "roof"], locale: Self.locale(all: "C", lang: "zh_CN.UTF-8"))
+        let all = try Self.client(
+            rig, ["play", "test.noise", "--zones", "roof"], locale: Self.locale(all: "C", lang: "zh_CN.UTF-8"))
         #expect(!all.stderr.contains("没有这个分区"), "\(all.stderr)")
         let messages = try Self.client(
             rig, ["play", "test.noise", "--zones", "roof"], locale: Self.locale(messages: "zh_CN.UTF-8", lang: "C"))
@@ -338,7 +356,8 @@ struct ClientTests {
 
         let directory = try TemporaryDirectory("carillon-client")
         defer { directory.remove() }
-        let down = try run(Binaries.client, ["--socket", directory.file("control.sock"), "status"], environment: Self.chinese)
+        let down = try run(
+            Binaries.client, ["--socket", directory.file("control.sock"), "status"], environment: Self.chinese)
         #expect(down.status == 3)
         #expect(down.stderr.contains("无法连接"), "\(down.stderr)")
         #expect(down.stderr.contains("systemctl status carillond"))
