@@ -106,13 +106,17 @@ extension Carillon.Library {
             if json { return try printJSON(detail) }
             let c = detail.clip
             print(Message.showTitle(id: c.id, title: c.title).text)
-            print("  category \(c.category), \(c.kind), \(c.origin), language \(c.language), grade \(c.grade), season \(c.season)")
-            if let subject = c.subject { print("  subject \(subject)") }
-            if let seconds = c.durationSeconds { print("  duration \(formatDuration(seconds))") }
+            print(
+                Message.showFacts(
+                    category: Message.categoryName(c.category), kind: c.kind, origin: c.origin, language: c.language, grade: c.grade,
+                    season: c.season
+                ).text)
+            if let subject = c.subject { print(Message.showSubject(Message.subjectName(subject)).text) }
+            if let seconds = c.durationSeconds { print(Message.showLength(formatLength(seconds)).text) }
             print("  gain \(String(format: "%+.1f", c.gainDb)) dB")
-            if let text = detail.text { print("  text: \(text)") }
+            if let text = detail.text { print(Message.showText(text).text) }
             if let synth = detail.synth { print("  synth: \(synth)") }
-            print("  audio: " + (detail.file ?? Message.showNotRendered.text))
+            print(Message.showAudio(detail.file ?? Message.showNotRendered.text).text)
         }
     }
 

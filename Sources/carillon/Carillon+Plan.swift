@@ -18,9 +18,11 @@ extension Carillon {
                 let list = try await root.connection.with { try await $0.call(.planList, Empty(), returning: PlanList.self) }
                 if json { return try list.plans.forEach(printJSON) }
                 for plan in list.plans {
-                    let length = plan.cycleSeconds.map { "cycle \(formatDuration($0))" } ?? "alarm only until decoded"
-                    let runs = plan.cycles.map { "\($0) cycles" } ?? "until stopped"
-                    print("\(plan.name)  \(plan.title)  \(plan.zones.joined(separator: ","))  \(length), \(runs)")
+                    print(
+                        Message.planLine(
+                            name: plan.name, title: plan.title, zones: plan.zones, cycle: plan.cycleSeconds.map(formatDuration),
+                            cycles: plan.cycles
+                        ).text)
                 }
             }
         }
@@ -33,9 +35,12 @@ extension Carillon {
             func run() async throws {
                 let status = try await root.connection.with { try await $0.call(.planStatus, Empty(), returning: PlanStatus.self) }
                 if json { return try printJSON(status) }
-                guard let active = status.active else { return print("no plan is running") }
-                print("\(active.drill ? "DRILL" : "EMERGENCY")  \(active.plan)  \(active.title)  in \(active.zones.joined(separator: ","))"
-                    + "  since \(localTime(active.startedAt))  cycle \(active.cycle)  by \(active.by)")
+                guard let active = status.active else { return print(Message.noPlanRunning.text) }
+                print(
+                    Message.planRunning(
+                        name: active.plan, title: active.title, drill: active.drill, zones: active.zones,
+                        since: localTime(active.startedAt), cycle: active.cycle, by: active.by
+                    ).text)
             }
         }
 

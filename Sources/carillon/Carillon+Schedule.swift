@@ -61,10 +61,13 @@ extension Carillon.ScheduleCommand {
                 try await $0.call(.scheduleShow, Empty(), returning: ScheduleSummary.self)
             }
             if json { return try printJSON(summary) }
-            print("schedule version \(summary.version), \(summary.timezone), grace \(summary.graceSeconds) s (\(summary.source))")
-            print("today \(summary.today): \(summary.timetable ?? "silent") — \(summary.rule)")
-            if let theme = summary.theme { print("this week's theme: \(theme)") }
-            print("\(summary.eventsToday) events today, \(summary.eventsLeftToday) still to come")
+            print(
+                Message.scheduleSummary(
+                    version: summary.version, timezone: summary.timezone, grace: summary.graceSeconds, source: summary.source
+                ).text)
+            print(Message.scheduleToday(today: summary.today, timetable: summary.timetable, rule: summary.rule).text)
+            if let theme = summary.theme { print(Message.scheduleTheme(Message.subjectName(theme)).text) }
+            print(Message.scheduleEvents(today: summary.eventsToday, left: summary.eventsLeftToday).text)
         }
     }
 

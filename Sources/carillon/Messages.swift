@@ -80,6 +80,18 @@ enum Message {
     case tokenShownOnce(token: String)
     case tokenAddEntry
     case yourTask(String)
+    case planLine(name: String, title: String, zones: [String], cycle: String?, cycles: Int?)
+    case noPlanRunning
+    case planRunning(name: String, title: String, drill: Bool, zones: [String], since: String, cycle: Int, by: String)
+    case scheduleSummary(version: Int, timezone: String, grace: Int, source: String)
+    case scheduleToday(today: String, timetable: String?, rule: String)
+    case scheduleTheme(String)
+    case scheduleEvents(today: Int, left: Int)
+    case showFacts(category: String, kind: String, origin: String, language: String, grade: String, season: String)
+    case showSubject(String)
+    case showLength(String)
+    case showText(String)
+    case showAudio(String)
     case statusServer(server: String, version: String, up: String)
     case statusLibrary(clips: Int)
     case statusOutputs, statusZones, statusPlaying, statusNothingPlaying
@@ -171,6 +183,24 @@ enum Message {
         case .statusLibrary(let clips): "library: \(clips) clips"
         case .statusOutputs: "outputs:"
         case .yourTask(let task): "your task: \(task)"
+        case .planLine(let name, let title, let zones, let cycle, let cycles):
+            "\(name)  \(title)  \(zones.joined(separator: ","))  "
+                + (cycle.map { "cycle \($0)" } ?? "alarm only until decoded")
+                + ", " + (cycles.map { "\($0) cycles" } ?? "until stopped")
+        case .noPlanRunning: "no plan is running"
+        case .planRunning(let name, let title, let drill, let zones, let since, let cycle, let by):
+            "\(drill ? "DRILL" : "EMERGENCY")  \(name)  \(title)  in \(zones.joined(separator: ","))  since \(since)  cycle \(cycle)  by \(by)"
+        case .scheduleSummary(let version, let timezone, let grace, let source):
+            "schedule version \(version), \(timezone), grace \(grace) s (\(source))"
+        case .scheduleToday(let today, let timetable, let rule): "today \(today): \(timetable ?? "silent") — \(rule)"
+        case .scheduleTheme(let theme): "this week's theme: \(theme)"
+        case .scheduleEvents(let today, let left): "\(today) events today, \(left) still to come"
+        case .showFacts(let category, let kind, let origin, let language, let grade, let season):
+            "  category \(category), \(kind), \(origin), language \(language), grade \(grade), season \(season)"
+        case .showSubject(let subject): "  subject \(subject)"
+        case .showLength(let length): "  length \(length)"
+        case .showText(let text): "  text: \(text)"
+        case .showAudio(let file): "  audio: \(file)"
         case .statusZones: "zones:"
         case .statusPlaying: "playing:"
         case .statusNothingPlaying: "playing: nothing"
@@ -255,6 +285,23 @@ enum Message {
         case .statusLibrary(let clips): "音频库：\(clips) 个音频"
         case .statusOutputs: "输出设备："
         case .yourTask(let task): "你的任务：\(task)"
+        case .planLine(let name, let title, let zones, let cycle, let cycles):
+            "\(name)  \(title)  \(zones.joined(separator: ","))  " + (cycle.map { "每轮 \($0)" } ?? "解码完成前只响警报")
+                + "，" + (cycles.map { "\($0) 轮" } ?? "直到停止")
+        case .noPlanRunning: "没有正在运行的预案"
+        case .planRunning(let name, let title, let drill, let zones, let since, let cycle, let by):
+            "\(drill ? "演练" : "应急")  \(name)  \(title)  分区 \(zones.joined(separator: ","))  开始于 \(since)  第 \(cycle) 轮  启动者 \(by)"
+        case .scheduleSummary(let version, let timezone, let grace, let source):
+            "时间表版本 \(version)，时区 \(timezone)，宽限 \(grace) 秒（\(source)）"
+        case .scheduleToday(let today, let timetable, let rule): "今天 \(today)：\(timetable ?? "无铃声") — \(rule)"
+        case .scheduleTheme(let theme): "本周主题：\(theme)"
+        case .scheduleEvents(let today, let left): "今天 \(today) 个事件，还有 \(left) 个"
+        case .showFacts(let category, let kind, let origin, let language, let grade, let season):
+            "  类别 \(category)，\(kind)，\(origin)，语言 \(language)，年级 \(grade)，季节 \(season)"
+        case .showSubject(let subject): "  主题 \(subject)"
+        case .showLength(let length): "  时长 \(length)"
+        case .showText(let text): "  文字：\(text)"
+        case .showAudio(let file): "  音频：\(file)"
         case .statusZones: "分区："
         case .statusPlaying: "正在播放："
         case .statusNothingPlaying: "正在播放：无"
