@@ -147,14 +147,16 @@ extension Carillon.Library {
                             try printJSON(result)
                         } else {
                             print(
-                                "imported \(result.clip.id): \(name), \(formatDuration(result.clip.durationSeconds ?? 0)), "
-                                    + String(format: "%.1f LUFS, gain %+.1f dB", result.loudness, result.clip.gainDb))
+                                Message.imported(
+                                    id: result.clip.id, file: name, length: formatLength(result.clip.durationSeconds ?? 0),
+                                    loudness: result.loudness, gain: result.clip.gainDb
+                                ).text)
                         }
                     } catch let error as ClientError {
                         // A usage mistake (a category that does not exist) fails every file alike: exit 2 at once.
                         guard case .refused(let wire) = error, Failure.status(for: wire.code) == 1 else { throw error }
                         failed += 1
-                        StandardError.write(Data("carillon: \(error)\n".utf8))
+                        StandardError.write("carillon: \(Failure(error).message)\n")
                     } catch let error as LocalFailure {
                         failed += 1
                         StandardError.write(Data("carillon: \(error.message)\n".utf8))
@@ -205,7 +207,7 @@ extension Carillon.Library {
                 progress?.finish()
                 return state
             }
-            print("rendered \(result.total) clips" + (result.failures.isEmpty ? "" : ", \(result.failures.count) failed:"))
+            print(Message.rendered(total: result.total, failed: result.failures.count).text)
             for failure in result.failures { print("  \(failure)") }
             if !result.failures.isEmpty { throw ExitCode(1) }
         }

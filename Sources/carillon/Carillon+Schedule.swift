@@ -149,7 +149,7 @@ extension Carillon.ScheduleCommand {
                 // The file's problems are not a usage mistake: 1, as `schedule preview` exits for them.
                 throw Failure.aboutContent(error)
             }
-            print("schedule version \(applied.version) in force (was \(applied.previous))")
+            print(Message.scheduleApplied(version: applied.version, previous: applied.previous).text)
         }
     }
 }

@@ -80,6 +80,16 @@ enum Message {
     case tokenShownOnce(token: String)
     case tokenAddEntry
     case yourTask(String)
+    case onTheAir(play: Int64, zones: [String])
+    case shoutEnded(play: Int64, outcome: String?, detail: String?)
+    case cannotRead(String, String)
+    case cannotSpeak(String)
+    case cannotOpenMicrophone(String)
+    case imported(id: String, file: String, length: String, loudness: Double, gain: Double)
+    case rendered(total: Int, failed: Int)
+    case backedUp(bytes: Int, file: String)
+    case restoreStaged(String)
+    case scheduleApplied(version: Int, previous: Int)
     case planLine(name: String, title: String, zones: [String], cycle: String?, cycles: Int?)
     case noPlanRunning
     case planRunning(name: String, title: String, drill: Bool, zones: [String], since: String, cycle: Int, by: String)
@@ -183,6 +193,20 @@ enum Message {
         case .statusLibrary(let clips): "library: \(clips) clips"
         case .statusOutputs: "outputs:"
         case .yourTask(let task): "your task: \(task)"
+        case .onTheAir(let play, let zones):
+            "on the air: shout #\(play) to \(zones.joined(separator: ", ")); ^C ends it"
+        case .shoutEnded(let play, let outcome, let detail):
+            "shout #\(play) \(outcome ?? "ended")" + (detail.map { ": \($0)" } ?? "")
+        case .cannotRead(let file, let why): "cannot read \(file): \(why)"
+        case .cannotSpeak(let why): "cannot read the text aloud: \(why)"
+        case .cannotOpenMicrophone(let why): "cannot open the microphone: \(why)"
+        case .imported(let id, let file, let length, let loudness, let gain):
+            "imported \(id): \(file), \(length), " + String(format: "%.1f LUFS, gain %+.1f dB", loudness, gain)
+        case .rendered(let total, let failed): "rendered \(total) clips" + (failed == 0 ? "" : ", \(failed) failed:")
+        case .backedUp(let bytes, let file): "backed up \(bytes) bytes to \(file)"
+        case .restoreStaged(let path):
+            "restore staged; the daemon is stopping and restores \(path) when it starts again"
+        case .scheduleApplied(let version, let previous): "schedule version \(version) in force (was \(previous))"
         case .planLine(let name, let title, let zones, let cycle, let cycles):
             "\(name)  \(title)  \(zones.joined(separator: ","))  "
                 + (cycle.map { "cycle \($0)" } ?? "alarm only until decoded")
@@ -285,6 +309,18 @@ enum Message {
         case .statusLibrary(let clips): "音频库：\(clips) 个音频"
         case .statusOutputs: "输出设备："
         case .yourTask(let task): "你的任务：\(task)"
+        case .onTheAir(let play, let zones): "正在喊话 #\(play)，分区 \(zones.joined(separator: "、"))；按 ^C 结束"
+        case .shoutEnded(let play, let outcome, let detail):
+            "喊话 #\(play) \(outcome ?? "已结束")" + (detail.map { "：\($0)" } ?? "")
+        case .cannotRead(let file, let why): "无法读取 \(file)：\(why)"
+        case .cannotSpeak(let why): "无法朗读这段文字：\(why)"
+        case .cannotOpenMicrophone(let why): "无法打开麦克风：\(why)"
+        case .imported(let id, let file, let length, let loudness, let gain):
+            "已导入 \(id)：\(file)，\(length)，" + String(format: "响度 %.1f LUFS，增益 %+.1f dB", loudness, gain)
+        case .rendered(let total, let failed): "已渲染 \(total) 个音频" + (failed == 0 ? "" : "，\(failed) 个失败：")
+        case .backedUp(let bytes, let file): "已备份 \(bytes) 字节到 \(file)"
+        case .restoreStaged(let path): "恢复已准备好；守护进程正在停止，下次启动时恢复 \(path)"
+        case .scheduleApplied(let version, let previous): "时间表版本 \(version) 已生效（原为 \(previous)）"
         case .planLine(let name, let title, let zones, let cycle, let cycles):
             "\(name)  \(title)  \(zones.joined(separator: ","))  " + (cycle.map { "每轮 \($0)" } ?? "解码完成前只响警报")
                 + "，" + (cycles.map { "\($0) 轮" } ?? "直到停止")
