@@ -45,12 +45,6 @@ extension Carillon.Library {
         @Option(help: ArgumentHelp(Message.helpSubject.text)) var subject: String?
         @Flag(help: "Print one JSON object per clip.") var json = false
 
-        func validate() throws {
-            if let subject, !Message.subjects.contains(subject) {
-                throw ValidationError(Message.oneOf(option: "--subject", choices: Message.subjects).text)
-            }
-        }
-
         func list(_ connection: Connection, search: String?) async throws {
             let list = try await connection.with {
                 try await $0.call(

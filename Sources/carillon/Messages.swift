@@ -1,3 +1,4 @@
+import CarillonCore
 import CarillonProtocol
 import Foundation
 
@@ -365,11 +366,9 @@ enum Message {
         }.joined(separator: "\n")
     }
 
-    /// The tip subjects, in the platform's order.
-    static let subjects = [
-        "traffic", "food", "earthquake", "cyber", "fire", "outdoor", "injury", "social", "law", "mental", "cases",
-        "technique",
-    ]
+    /// The tip subjects, in the platform's order: the library's own list, so the help never
+    /// falls behind it.
+    static var subjects: [String] { Clip.tipSubjects }
 
     /// A tip subject as a teacher says it.
     static func subjectName(_ subject: String, _ language: Language = .current) -> String {
@@ -377,7 +376,8 @@ enum Message {
         let names = [
             "traffic": "交通安全", "food": "食品安全", "earthquake": "防震减灾", "cyber": "网络安全", "fire": "消防安全",
             "outdoor": "户外安全", "injury": "意外伤害", "social": "社会安全", "law": "法治教育", "mental": "心理健康",
-            "cases": "案例警示", "technique": "安全技能",
+            "cases": "案例警示", "technique": "安全技能", "epidemic": "传染病防控", "drugs": "禁毒与控烟", "security": "国家安全",
+            "bus": "校车安全", "intruder": "防暴力与防欺凌",
         ]
         return names[subject] ?? subject
     }

@@ -227,13 +227,11 @@ struct ClientTests {
 
                 [[tip]]
                 id = "tip.fire.001"
-                grade = "all"
                 season = "all"
                 text = "发现火情，要立即拨打119报警。"
 
                 [[tip]]
                 id = "tip.fire.002"
-                grade = "all"
                 season = "all"
                 text = "遇到浓烟，要用湿毛巾捂住口鼻，弯腰低姿撤离。"
                 """)
