@@ -339,7 +339,15 @@ public struct ClipInfo: Sendable, Codable, Hashable {
 /// `library.list`: the clips, optionally of one category.
 public struct LibraryListArgs: Sendable, Codable, Hashable {
     public var category: String?
-    public init(category: String? = nil) { self.category = category }
+    /// Only tips of this safety subject (`fire`, `traffic`, …).
+    public var subject: String?
+    /// Only clips whose id, title, subject or spoken text contains this, ignoring case.
+    public var search: String?
+    public init(category: String? = nil, subject: String? = nil, search: String? = nil) {
+        self.category = category
+        self.subject = subject
+        self.search = search
+    }
 }
 
 public struct LibraryList: Sendable, Codable, Hashable {

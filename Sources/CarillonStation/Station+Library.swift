@@ -45,8 +45,55 @@ extension Station {
             }
             category = parsed
         }
-        let clips = library.clips.values.filter { category == nil || $0.category == category }.sorted { $0.id < $1.id }
-        return LibraryList(clips: clips.map(info))
+        if let subject = args.subject, !Clip.tipSubjects.contains(subject) {
+            throw WireError(
+                .invalidArguments, "unknown subject `\(subject)`; expected one of " + Clip.tipSubjects.joined(separator: ", "))
+        }
+        let needle = args.search?.trimmingCharacters(in: .whitespaces) ?? ""
+        func matches(_ clip: Clip) -> Bool {
+            guard !needle.isEmpty else { return true }
+            var haystack = [clip.id, clip.title, clip.subject ?? ""]
+            if case .speech(let text, _) = clip.source { haystack.append(text) }
+            return haystack.contains { $0.range(of: needle, options: [.caseInsensitive, .diacriticInsensitive]) != nil }
+        }
+        /// The length of a cached render, read from its WAV header: a synthesized or spoken clip
+        /// has no length in the catalog until it is rendered, and the render is what plays.
+        func renderedSeconds(_ path: String) -> Double? {
+            guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+            defer { try? handle.close() }
+            guard let head = try? handle.read(upToCount: 4096), head.count >= 12 else { return nil }
+            let bytes = [UInt8](head)
+            func u32(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2]) << 16 | Int(bytes[at + 3]) << 24 }
+            func u16(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 }
+            guard bytes[0..<4].elementsEqual("RIFF".utf8), bytes[8..<12].elementsEqual("WAVE".utf8) else { return nil }
+            var offset = 12
+            var frameBytes = 0
+            var rate = 0
+            while offset + 8 <= bytes.count {
+                let size = u32(offset + 4)
+                if bytes[offset..<offset + 4].elementsEqual("fmt ".utf8), offset + 24 <= bytes.count {
+                    rate = u32(offset + 12)
+                    frameBytes = u16(offset + 8 + 2) * u16(offset + 8 + 14) / 8
+                } else if bytes[offset..<offset + 4].elementsEqual("data".utf8) {
+                    guard rate > 0, frameBytes > 0 else { return nil }
+                    return Double(size / frameBytes) / Double(rate)
+                }
+                offset += 8 + size + size % 2
+            }
+            return nil
+        }
+        let clips = library.clips.values
+            .filter { (category == nil || $0.category == category) && (args.subject == nil || $0.subject == args.subject) }
+            .filter(matches)
+            .sorted { $0.id < $1.id }
+        return LibraryList(
+            clips: clips.map { clip in
+                var listed = info(clip)
+                if listed.durationSeconds == nil, let cached = renderer.cachedFile(for: clip) {
+                    listed.durationSeconds = renderedSeconds(cached)
+                }
+                return listed
+            })
     }
 
     /// `library.show`.

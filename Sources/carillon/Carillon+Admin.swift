@@ -29,7 +29,7 @@ extension Carillon.Admin {
             } catch {
                 throw ValidationError("the backup is at \(result.path), but it could not be copied to \(file): \(error.localizedDescription)")
             }
-            print("backed up \(result.bytes) bytes to \(file)")
+            print(Message.backedUp(bytes: result.bytes, file: file).text)
         }
     }
 
@@ -41,10 +41,15 @@ extension Carillon.Admin {
 
         func run() async throws {
             let path = URL(fileURLWithPath: file).standardizedFileURL.path
-            _ = try await admin.root.connection.with {
-                try await $0.call(.adminRestore, RestoreArgs(path: path), returning: RestoreResult.self)
+            do {
+                _ = try await admin.root.connection.with {
+                    try await $0.call(.adminRestore, RestoreArgs(path: path), returning: RestoreResult.self)
+                }
+            } catch {
+                // A file that is not a Carillon backup is refused as `invalid-arguments`: a failure, not a usage mistake.
+                throw Failure.aboutContent(error)
             }
-            print("restore staged; the daemon is stopping and restores \(path) when it starts again")
+            print(Message.restoreStaged(path).text)
         }
     }
 }

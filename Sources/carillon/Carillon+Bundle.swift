@@ -178,7 +178,7 @@ extension Carillon.BundleCommand {
                 var object = try JSONSerialization.jsonObject(with: archive.manifestBytes) as? [String: Any] ?? [:]
                 object["digest"] = archive.digest
                 object["verdict"] = verdict.map { "refused: \($0)" } ?? "accepted"
-                FileHandle.standardOutput.write(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) + Data("\n".utf8))
+                StandardOutput.write(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) + Data("\n".utf8))
             } else {
                 print("bundle version \(manifest.version), key \(manifest.key), digest \(archive.digest)")
                 print("issued \(manifest.issuedAt.ISO8601Format()), expires \(manifest.expiresAt.ISO8601Format())")

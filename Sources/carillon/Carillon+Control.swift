@@ -7,8 +7,9 @@ import Foundation
 extension Carillon {
     struct Events: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Stream the daemon's events: plays, shouts, plans, faults, schedule and library changes.",
-            discussion: "Runs until interrupted. A client that cannot keep up is dropped by the daemon.")
+            abstract: Message.abstractEvents.text,
+            discussion: "Runs until interrupted. A client that cannot keep up is dropped by the daemon; when the connection ends, "
+                + "whatever the reason, it exits 1.")
         @ParentCommand var root: Carillon
         @Flag(help: "Print each event as one JSON object.") var json = false
         @Option(name: .long, parsing: .upToNextOption, help: "Only events whose names start with these, e.g. play output.")
@@ -18,18 +19,22 @@ extension Carillon {
             try await root.connection.with { connection in
                 let accepted = try await connection.call(
                     .events, EventsArgs(kinds: kinds.isEmpty ? nil : kinds), returning: EventsSubscribed.self)
-                if !json {
-                    let what = accepted.kinds.isEmpty ? "all events" : accepted.kinds.joined(separator: ", ")
-                    FileHandle.standardError.write(Data("listening for \(what); ^C to stop\n".utf8))
-                }
-                while let line = try await connection.nextLine() {
-                    if json {
-                        FileHandle.standardOutput.write(line + Data("\n".utf8))
-                        continue
+                if !json { StandardError.write(Message.listening(kinds: accepted.kinds).text + "\n") }
+                do {
+                    while let line = try await connection.nextLine() {
+                        if json {
+                            StandardOutput.write(line + Data("\n".utf8))
+                            continue
+                        }
+                        guard let event = try? Wire.decoder().decode(Event.self, from: line) else { continue }
+                        StandardOutput.write(Data((Self.describe(event) + "\n").utf8))
                     }
-                    guard let event = try? Wire.decoder().decode(Event.self, from: line) else { continue }
-                    FileHandle.standardOutput.write(Data((Self.describe(event) + "\n").utf8))
+                } catch ClientError.cannotConnect {
+                    // A reset is the same news as a close: fall through.
                 }
+                // Only ^C ends a subscription the client asked for; a script watching for
+                // faults must learn that it no longer hears any.
+                throw Failure(status: 1, message: Message.eventsEnded.text)
             }
         }
 
@@ -45,7 +50,7 @@ extension Carillon {
             if let outcome = event.outcome { parts.append(outcome) }
             if let detail = event.detail { parts.append("(\(detail))") }
             if let by = event.by { parts.append("by \(by)") }
-            if let task = event.task { parts.append("\nyour task: \(task)") }
+            if let task = event.task { parts.append("\n" + Message.yourTask(task).text) }
             return parts.joined(separator: "  ")
         }
     }
@@ -69,11 +74,13 @@ extension Carillon {
 
         func validate() throws {
             if audit && (category != nil || zone != nil || source != nil || level != nil) {
-                throw ValidationError("--category, --zone, --source and --level filter the play log, not --audit")
+                throw ValidationError(Message.auditFilters.text)
             }
-            if !audit && (actor != nil || command != nil) { throw ValidationError("--actor and --command go with --audit") }
-            if let from, Self.instant(from, endOfDay: false) == nil { throw ValidationError("--from: not a date: \(from)") }
-            if let to, Self.instant(to, endOfDay: true) == nil { throw ValidationError("--to: not a date: \(to)") }
+            if !audit && (actor != nil || command != nil) { throw ValidationError(Message.auditOnly.text) }
+            if let from, Self.instant(from, endOfDay: false) == nil {
+                throw ValidationError(Message.notADate(option: "--from", text: from).text)
+            }
+            if let to, Self.instant(to, endOfDay: true) == nil { throw ValidationError(Message.notADate(option: "--to", text: to).text) }
         }
 
         func run() async throws {
@@ -139,18 +146,22 @@ extension Carillon {
         struct New: ParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Make a token: the client keeps the token, carillon.toml keeps only its SHA-256.",
-                discussion: "Prints the [[token]] entry to add to carillon.toml; reload the daemon (SIGHUP) to accept it.")
+                discussion: """
+                    Prints the [[token]] entry on standard output, so that it can be appended to carillon.toml \
+                    (`carillon token new NAME --role R -o NAME.token >> carillon.toml`); reload the daemon (SIGHUP) to \
+                    accept it. The token itself goes to the -o file, or without -o to standard error: it is shown once.
+                    """)
             @Argument(help: "The client's name, e.g. principal-phone; the logs show it.") var name: String
             @Option(help: "viewer, teacher, leader, admin or bureau.") var role: String
-            @Option(parsing: .upToNextOption, help: "Limit the client to these zones.") var zones: [String] = []
-            @Option(name: .shortAndLong, help: "Write the token to this file (mode 0600) instead of printing it.")
+            @OptionGroup var zones: ZoneSelection
+            @Option(name: .shortAndLong, help: "Write the token to this file (mode 0600) instead of showing it on standard error.")
             var output: String?
 
             func validate() throws {
                 guard Role(rawValue: role) != nil else {
-                    throw ValidationError("--role must be one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
+                    throw ValidationError(Message.oneOf(option: "--role", choices: Role.allCases.map(\.rawValue)).text)
                 }
-                guard !name.isEmpty, name.count <= 64, !name.contains("\"") else { throw ValidationError("the name must be 1 to 64 characters, without quotes") }
+                guard !name.isEmpty, name.count <= 64, !name.contains("\"") else { throw ValidationError(Message.tokenName.text) }
             }
 
             func run() throws {
@@ -161,13 +172,15 @@ extension Carillon {
                     .replacingOccurrences(of: "=", with: "")
                 if let output {
                     try writeSecret(token + "\n", to: output)
-                    FileHandle.standardError.write(Data("token written to \(output)\n".utf8))
+                    StandardError.write(Message.tokenWritten(path: output).text + "\n")
                 } else {
-                    print(token)
+                    StandardError.write(Message.tokenShownOnce(token: token).text + "\n")
                 }
-                let zoneLine = zones.isEmpty ? "" : "zones = [" + zones.map { "\"\($0)\"" }.joined(separator: ", ") + "]\n"
-                let entry = "[[token]]\nname = \"\(name)\"\nrole = \"\(role)\"\nsha256 = \"\(AccessPolicy.hash(token: token))\"\n\(zoneLine)"
-                FileHandle.standardError.write(Data("add to carillon.toml:\n\n\(entry)\n".utf8))
+                let zoneList = try zones.names ?? []
+                let zoneLine = zoneList.isEmpty ? "" : "zones = [" + zoneList.map { "\"\($0)\"" }.joined(separator: ", ") + "]\n"
+                // The entry alone on stdout: `>> carillon.toml` appends it as it is.
+                print("\n[[token]]\nname = \"\(name)\"\nrole = \"\(role)\"\nsha256 = \"\(AccessPolicy.hash(token: token))\"\n\(zoneLine)", terminator: "")
+                StandardError.write(Message.tokenAddEntry.text + "\n")
             }
         }
     }
@@ -193,13 +206,13 @@ extension Carillon {
                     let line = Data(#"{"id":1,"cmd":"#.utf8) + (try Wire.encoder().encode(command)) + Data(#","args":"#.utf8)
                         + Data((args ?? "{}").utf8) + Data("}".utf8)
                     let reply = try await connection.send(line)
-                    FileHandle.standardOutput.write(reply + Data("\n".utf8))
+                    StandardOutput.write(reply + Data("\n".utf8))
                     failed = (try? Wire.decoder().decode(ResponseHead.self, from: reply))?.ok != true
                     return
                 }
                 while let line = readLine(strippingNewline: true) {
                     let reply = try await connection.send(Data(line.utf8))
-                    FileHandle.standardOutput.write(reply + Data("\n".utf8))
+                    StandardOutput.write(reply + Data("\n".utf8))
                 }
             }
             if failed { throw ExitCode(1) }

@@ -5,61 +5,90 @@ import Foundation
 
 extension Carillon {
     struct Say: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Read text aloud, after the pre-announce chime.")
+        static let configuration = CommandConfiguration(abstract: Message.abstractSay.text)
         @ParentCommand var root: Carillon
         @Argument(help: "The text, e.g. \"午饭时间到了，请同学们有序排队。\"") var text: String
-        @Option(help: "Comma-separated zones (default: all).") var zones: String?
+        @OptionGroup var zones: ZoneSelection
         @Option(help: "zh (Mandarin, default) or en.") var voice: String?
         @Flag(help: "Leave out the pre-announce chime.") var noChime = false
         @Flag(help: "Wait until it has been said.") var wait = false
         @Flag(help: "Print JSON lines.") var json = false
 
         func run() async throws {
-            let zoneList = try zones.map { try parseZones($0) }
+            let zoneList = try zones.names
             try await root.connection.with { control in
                 let info = try await control.call(
                     .say, SayArgs(text: text, zones: zoneList, voice: voice, chime: noChime ? false : nil),
                     returning: PlayInfo.self)
-                if json { try printJSON(info) } else { print("saying #\(info.play) in \(info.zones.joined(separator: ", "))") }
+                if json { try printJSON(info) } else { print(Message.saying(play: info.play, zones: info.zones).text) }
                 guard wait else { return }
                 let outcome = try await control.call(.wait, WaitArgs(play: info.play), returning: PlayOutcome.self)
-                if json { try printJSON(outcome) } else { print("#\(outcome.play) \(outcome.outcome)") }
+                if json { try printJSON(outcome) } else {
+                    print(Message.outcome(play: outcome.play, outcome: outcome.outcome, detail: nil).text)
+                }
             }
         }
     }
 
     struct Library: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "The audio library: list, show, import and render clips.",
-            subcommands: [List.self, Show.self, Import.self, Render.self])
+            abstract: Message.abstractLibrary.text,
+            subcommands: [List.self, Search.self, Show.self, Import.self, Render.self])
         @ParentCommand var root: Carillon
     }
 }
 
 extension Carillon.Library {
-    struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the clips.")
-        @ParentCommand var library: Carillon.Library
-        @Option(help: "Only this category: bell, tip, culture, recorded, alarm or message.") var category: String?
+    /// What `list` and `search` share: the filters, and the table.
+    struct Filter: ParsableArguments {
+        @Option(help: ArgumentHelp(Message.helpCategory.text)) var category: String?
+        @Option(help: ArgumentHelp(Message.helpSubject.text)) var subject: String?
         @Flag(help: "Print one JSON object per clip.") var json = false
 
-        func run() async throws {
-            let list = try await library.root.connection.with {
-                try await $0.call(.libraryList, LibraryListArgs(category: category), returning: LibraryList.self)
+        func list(_ connection: Connection, search: String?) async throws {
+            let list = try await connection.with {
+                try await $0.call(
+                    .libraryList, LibraryListArgs(category: category, subject: subject, search: search), returning: LibraryList.self)
             }
-            for clip in list.clips {
-                if json {
-                    try printJSON(clip)
-                } else {
-                    let length = clip.durationSeconds.map { formatDuration($0) } ?? "-"
-                    print("\(clip.id)\t\(clip.category)\t\(length)\t\(clip.title)")
-                }
-            }
+            // A daemon from before `subject` and `search` ignores them: the client filters what it can.
+            let clips = list.clips.filter { subject == nil || $0.subject == subject }
+            if json { return try clips.forEach(printJSON) }
+            guard !clips.isEmpty else { return StandardError.write(Message.noClips.text + "\n") }
+            let header = Message.libraryHeader.text.split(separator: "\t").map(String.init)
+            printTable(
+                header: header,
+                clips.map { clip in
+                    [
+                        clip.id, clip.title, clip.durationSeconds.map(formatLength) ?? Message.notRendered.text,
+                        Message.categoryName(clip.category), clip.subject.map { Message.subjectName($0) } ?? "",
+                    ]
+                })
         }
     }
 
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: Message.abstractList.text)
+        @ParentCommand var library: Carillon.Library
+        @OptionGroup var filter: Filter
+
+        func run() async throws { try await filter.list(library.root.connection, search: nil) }
+    }
+
+    struct Search: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: Message.abstractSearch.text)
+        @ParentCommand var library: Carillon.Library
+        @Argument(help: ArgumentHelp(Message.helpSearchText.text)) var text: String
+        @OptionGroup var filter: Filter
+
+        func validate() throws {
+            if text.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError(Message.searchText.text) }
+        }
+
+        func run() async throws { try await filter.list(library.root.connection, search: text) }
+    }
+
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one clip in full.")
+        static let configuration = CommandConfiguration(abstract: Message.abstractShow.text)
         @ParentCommand var library: Carillon.Library
         @Argument(help: "The clip's id.") var clip: String
         @Flag(help: "Print one JSON object.") var json = false
@@ -70,14 +99,18 @@ extension Carillon.Library {
             }
             if json { return try printJSON(detail) }
             let c = detail.clip
-            print("\(c.id): \(c.title)")
-            print("  category \(c.category), \(c.kind), \(c.origin), language \(c.language), grade \(c.grade), season \(c.season)")
-            if let subject = c.subject { print("  subject \(subject)") }
-            if let seconds = c.durationSeconds { print("  duration \(formatDuration(seconds))") }
+            print(Message.showTitle(id: c.id, title: c.title).text)
+            print(
+                Message.showFacts(
+                    category: Message.categoryName(c.category), kind: c.kind, origin: c.origin, language: c.language, grade: c.grade,
+                    season: c.season
+                ).text)
+            if let subject = c.subject { print(Message.showSubject(Message.subjectName(subject)).text) }
+            if let seconds = c.durationSeconds { print(Message.showLength(formatLength(seconds)).text) }
             print("  gain \(String(format: "%+.1f", c.gainDb)) dB")
-            if let text = detail.text { print("  text: \(text)") }
+            if let text = detail.text { print(Message.showText(text).text) }
             if let synth = detail.synth { print("  synth: \(synth)") }
-            print("  audio: " + (detail.file ?? "not rendered yet"))
+            print(Message.showAudio(detail.file ?? Message.showNotRendered.text).text)
         }
     }
 
@@ -108,16 +141,19 @@ extension Carillon.Library {
                             try printJSON(result)
                         } else {
                             print(
-                                "imported \(result.clip.id): \(name), \(formatDuration(result.clip.durationSeconds ?? 0)), "
-                                    + String(format: "%.1f LUFS, gain %+.1f dB", result.loudness, result.clip.gainDb))
+                                Message.imported(
+                                    id: result.clip.id, file: name, length: formatLength(result.clip.durationSeconds ?? 0),
+                                    loudness: result.loudness, gain: result.clip.gainDb
+                                ).text)
                         }
                     } catch let error as ClientError {
-                        guard case .refused = error else { throw error }
+                        // A usage mistake (a category that does not exist) fails every file alike: exit 2 at once.
+                        guard case .refused(let wire) = error, Failure.status(for: wire.code) == 1 else { throw error }
                         failed += 1
-                        FileHandle.standardError.write(Data("carillon: \(error)\n".utf8))
+                        StandardError.write("carillon: \(Failure(error).message)\n")
                     } catch let error as LocalFailure {
                         failed += 1
-                        FileHandle.standardError.write(Data("carillon: \(error.message)\n".utf8))
+                        StandardError.write(Data("carillon: \(error.message)\n".utf8))
                     }
                 }
             }
@@ -165,7 +201,7 @@ extension Carillon.Library {
                 progress?.finish()
                 return state
             }
-            print("rendered \(result.total) clips" + (result.failures.isEmpty ? "" : ", \(result.failures.count) failed:"))
+            print(Message.rendered(total: result.total, failed: result.failures.count).text)
             for failure in result.failures { print("  \(failure)") }
             if !result.failures.isEmpty { throw ExitCode(1) }
         }

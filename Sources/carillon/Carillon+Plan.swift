@@ -18,9 +18,11 @@ extension Carillon {
                 let list = try await root.connection.with { try await $0.call(.planList, Empty(), returning: PlanList.self) }
                 if json { return try list.plans.forEach(printJSON) }
                 for plan in list.plans {
-                    let length = plan.cycleSeconds.map { "cycle \(formatDuration($0))" } ?? "alarm only until decoded"
-                    let runs = plan.cycles.map { "\($0) cycles" } ?? "until stopped"
-                    print("\(plan.name)  \(plan.title)  \(plan.zones.joined(separator: ","))  \(length), \(runs)")
+                    print(
+                        Message.planLine(
+                            name: plan.name, title: plan.title, zones: plan.zones, cycle: plan.cycleSeconds.map(formatDuration),
+                            cycles: plan.cycles
+                        ).text)
                 }
             }
         }
@@ -33,9 +35,12 @@ extension Carillon {
             func run() async throws {
                 let status = try await root.connection.with { try await $0.call(.planStatus, Empty(), returning: PlanStatus.self) }
                 if json { return try printJSON(status) }
-                guard let active = status.active else { return print("no plan is running") }
-                print("\(active.drill ? "DRILL" : "EMERGENCY")  \(active.plan)  \(active.title)  in \(active.zones.joined(separator: ","))"
-                    + "  since \(localTime(active.startedAt))  cycle \(active.cycle)  by \(active.by)")
+                guard let active = status.active else { return print(Message.noPlanRunning.text) }
+                print(
+                    Message.planRunning(
+                        name: active.plan, title: active.title, drill: active.drill, zones: active.zones,
+                        since: localTime(active.startedAt), cycle: active.cycle, by: active.by
+                    ).text)
             }
         }
 
@@ -45,26 +50,25 @@ extension Carillon {
                 discussion: "On a terminal it asks first, unless --yes; the daemon itself never asks.")
             @ParentCommand var root: Carillon
             @Argument(help: "The plan's name, e.g. fire.") var name: String
-            @Option(parsing: .upToNextOption, help: "Only these zones (default: the plan's).") var zones: [String] = []
+            @OptionGroup var zones: ZoneSelection
             @Flag(help: "A drill: every message says it is a drill, and it is logged as one.") var drill = false
             @Flag(name: .shortAndLong, help: "Do not ask.") var yes = false
 
             func run() async throws {
                 if !yes && isatty(STDIN_FILENO) != 0 {
-                    let what = drill ? "Start the DRILL `\(name)`" : "Start the EMERGENCY plan `\(name)`"
-                    FileHandle.standardError.write(Data("\(what)? The alarm sounds at once. [y/N] ".utf8))
-                    guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else {
-                        throw LocalFailure(message: "not started")
+                    StandardError.write(Message.confirmPlan(name: name, drill: drill).text)
+                    guard let answer = readLine(), ["y", "yes", "是"].contains(answer.lowercased()) else {
+                        throw LocalFailure(message: Message.notStarted.text)
                     }
                 }
                 let active = try await root.connection.with {
                     try await $0.call(
-                        .planStart, PlanStartArgs(plan: name, zones: zones.isEmpty ? nil : zones, drill: drill),
+                        .planStart, PlanStartArgs(plan: name, zones: try zones.names, drill: drill),
                         returning: ActivePlanInfo.self)
                 }
-                print("\(active.drill ? "drill" : "plan") \(active.plan) started in \(active.zones.joined(separator: ",")) (run \(active.run))")
+                print(Message.planStarted(name: active.plan, drill: active.drill, zones: active.zones, run: active.run).text)
                 // It sounds, so the exit status stays 0; what could not be written goes to stderr.
-                if let warning = active.warning { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+                if let warning = active.warning { StandardError.write(Message.planWarning(warning).text + "\n") }
             }
         }
 
@@ -75,7 +79,7 @@ extension Carillon {
 
             func run() async throws {
                 _ = try await root.connection.with { try await $0.call(.planStop, PlanStopArgs(plan: name), returning: PlanStatus.self) }
-                print("stopped")
+                print(Message.planStopped.text)
             }
         }
     }

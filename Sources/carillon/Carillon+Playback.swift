@@ -18,26 +18,23 @@ extension Carillon {
             }
             let status = try await root.connection.with { try await $0.call(.status, Empty(), returning: StatusResult.self) }
             if json { return try printJSON(status) }
-            print("\(status.server) — carillond \(status.version), up \(formatDuration(status.uptimeSeconds))")
-            print("library: \(status.clips) clips")
+            print(Message.statusServer(server: status.server, version: status.version, up: formatDuration(status.uptimeSeconds)).text)
+            print(Message.statusLibrary(clips: status.clips).text)
             if let storage = status.storage, let line = Self.describe(storage) { print(line) }
-            print("outputs:")
+            print(Message.statusOutputs.text)
             for output in status.outputs {
                 let state = output.fault.map { "fault: \($0)" } ?? output.state
                 print("  \(output.name)  \(output.device)  \(output.sampleRate) Hz \(output.channels) ch  \(state)"
                     + (output.xruns > 0 ? "  xruns \(output.xruns)" : ""))
             }
-            print("zones:")
+            print(Message.statusZones.text)
             for zone in status.zones {
-                let state =
-                    zone.sounding.isEmpty ? "idle" : "sounding " + zone.sounding.map { "#\($0)" }.joined(separator: ", ")
-                let waiting = zone.queued.isEmpty ? "" : "; waiting " + zone.queued.map { "#\($0)" }.joined(separator: ", ")
-                print("  \(zone.zone)  on \(zone.output)  \(state)\(waiting)")
+                print(Message.statusZone(zone: zone.zone, output: zone.output, sounding: zone.sounding, waiting: zone.queued).text)
             }
             if status.playing.isEmpty {
-                print("playing: nothing")
+                print(Message.statusNothingPlaying.text)
             } else {
-                print("playing:")
+                print(Message.statusPlaying.text)
                 for play in status.playing {
                     print("  #\(play.play)  \(play.clip)  \(play.level)  \(play.zones.joined(separator: ","))")
                 }
@@ -61,31 +58,30 @@ extension Carillon {
     }
 
     struct Play: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Play a clip from the library.")
+        static let configuration = CommandConfiguration(abstract: Message.abstractPlay.text)
         @ParentCommand var root: Carillon
         @Argument(help: "The clip's id, e.g. bell.start.") var clip: String
-        @Option(help: "Comma-separated zones (default: all).") var zones: String?
+        @OptionGroup var zones: ZoneSelection
         @Option(help: "Priority level: background, announcement, bell, shout or emergency (default: bell for bells, else announcement).")
         var level: String?
         @Flag(help: "Wait until the clip has finished, and report how it went.") var wait = false
         @Flag(help: "Print JSON lines.") var json = false
 
         func run() async throws {
-            let zoneList = try zones.map { try parseZones($0) }
+            let zoneList = try zones.names
             try await root.connection.with { control in
                 let info = try await control.call(
                     .play, PlayArgs(clip: clip, zones: zoneList, level: level), returning: PlayInfo.self)
                 if json { try printJSON(info) } else {
                     let sounding = info.zones.filter { !info.queued.contains($0) }
-                    var line = "playing #\(info.play) \(info.clip) (\(info.level))"
-                    if !sounding.isEmpty { line += " in \(sounding.joined(separator: ", "))" }
-                    if !info.queued.isEmpty { line += "; waiting for \(info.queued.joined(separator: ", "))" }
-                    print(line)
+                    print(
+                        Message.playing(play: info.play, clip: info.clip, level: info.level, sounding: sounding, waiting: info.queued)
+                            .text)
                 }
                 guard wait else { return }
                 let outcome = try await control.call(.wait, WaitArgs(play: info.play), returning: PlayOutcome.self)
                 if json { try printJSON(outcome) } else {
-                    print("#\(outcome.play) \(outcome.outcome)" + (outcome.detail.map { " \($0)" } ?? ""))
+                    print(Message.outcome(play: outcome.play, outcome: outcome.outcome, detail: outcome.detail).text)
                 }
                 if outcome.outcome == "failed" || outcome.outcome == "missed" { throw ExitCode(1) }
             }
@@ -93,7 +89,7 @@ extension Carillon {
     }
 
     struct Stop: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Stop one play, or everything playing.")
+        static let configuration = CommandConfiguration(abstract: Message.abstractStop.text)
         @ParentCommand var root: Carillon
         @Argument(help: "The play's number, as `play` and `status` show it; omit to stop all.") var play: Int64?
         @Flag(help: "Print one JSON object.") var json = false
@@ -101,7 +97,7 @@ extension Carillon {
         func run() async throws {
             let result = try await root.connection.with { try await $0.call(.stop, StopArgs(play: play), returning: StopResult.self) }
             if json { return try printJSON(result) }
-            print(result.stopped.isEmpty ? "nothing was playing" : "stopped " + result.stopped.map { "#\($0)" }.joined(separator: ", "))
+            print(result.stopped.isEmpty ? Message.nothingPlaying.text : Message.stopped(plays: result.stopped).text)
         }
     }
 }
@@ -112,9 +108,15 @@ func parseZones(_ text: String) throws -> [String] {
         $0.trimmingCharacters(in: .whitespaces)
     }
     guard !zones.isEmpty, !zones.contains(where: \.isEmpty) else {
-        throw ValidationError("--zones takes comma-separated zone names, e.g. teaching,playground")
+        throw ValidationError(Message.zonesFormat.text)
     }
     return zones
+}
+
+/// A clip's length for a table: `0:07`, `1:05`, `12:30`.
+func formatLength(_ seconds: Double) -> String {
+    let s = Int(seconds.rounded(.up))
+    return "\(s / 60):" + (s % 60 < 10 ? "0" : "") + "\(s % 60)"
 }
 
 func formatDuration(_ seconds: Double) -> String {

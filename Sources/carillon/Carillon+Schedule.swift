@@ -61,10 +61,13 @@ extension Carillon.ScheduleCommand {
                 try await $0.call(.scheduleShow, Empty(), returning: ScheduleSummary.self)
             }
             if json { return try printJSON(summary) }
-            print("schedule version \(summary.version), \(summary.timezone), grace \(summary.graceSeconds) s (\(summary.source))")
-            print("today \(summary.today): \(summary.timetable ?? "silent") — \(summary.rule)")
-            if let theme = summary.theme { print("this week's theme: \(theme)") }
-            print("\(summary.eventsToday) events today, \(summary.eventsLeftToday) still to come")
+            print(
+                Message.scheduleSummary(
+                    version: summary.version, timezone: summary.timezone, grace: summary.graceSeconds, source: summary.source
+                ).text)
+            print(Message.scheduleToday(today: summary.today, timetable: summary.timetable, rule: summary.rule).text)
+            if let theme = summary.theme { print(Message.scheduleTheme(Message.subjectName(theme)).text) }
+            print(Message.scheduleEvents(today: summary.eventsToday, left: summary.eventsLeftToday).text)
         }
     }
 
@@ -113,12 +116,12 @@ extension Carillon.ScheduleCommand {
             do {
                 schedule = try Schedule.parse(Array(data), file: file, context: ScheduleContext(calendarLoader: ICalendar.loader))
             } catch {
-                FileHandle.standardError.write(Data((error.description + "\n").utf8))
+                StandardError.write(Data((error.description + "\n").utf8))
                 throw ExitCode(1)
             }
             // Calendar files: how many days they gave, and what they left out, on stderr.
             for calendar in schedule.calendars {
-                FileHandle.standardError.write(
+                StandardError.write(
                     Data("\(calendar.file): \(calendar.dayCount) days, \(calendar.ignoredEvents) events with no mapped category\n".utf8))
             }
             for event in schedule.events(from: first, through: last) {
@@ -135,12 +138,18 @@ extension Carillon.ScheduleCommand {
 
         func run() async throws {
             guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
-            let applied = try await schedule.root.connection.with {
-                try await $0.call(
-                    .scheduleApply, ScheduleApplyArgs(text: String(decoding: data, as: UTF8.self), name: file),
-                    returning: ScheduleApplied.self)
+            let applied: ScheduleApplied
+            do {
+                applied = try await schedule.root.connection.with {
+                    try await $0.call(
+                        .scheduleApply, ScheduleApplyArgs(text: String(decoding: data, as: UTF8.self), name: file),
+                        returning: ScheduleApplied.self)
+                }
+            } catch {
+                // The file's problems are not a usage mistake: 1, as `schedule preview` exits for them.
+                throw Failure.aboutContent(error)
             }
-            print("schedule version \(applied.version) in force (was \(applied.previous))")
+            print(Message.scheduleApplied(version: applied.version, previous: applied.previous).text)
         }
     }
 }

@@ -15,7 +15,7 @@ extension Carillon {
                 until ^C or --seconds; from a file or text, until the audio ends. An emergency cuts a shout.
                 """)
         @ParentCommand var root: Carillon
-        @Option(parsing: .upToNextOption, help: "Zones to speak to (default: all you may use).") var zones: [String] = []
+        @OptionGroup var zones: ZoneSelection
         @Option(help: "The ALSA capture device (the default source).") var mic: String?
         @Option(help: "An audio file to send instead of the microphone.") var file: String?
         @Option(help: "Text to read aloud (Mandarin) instead of the microphone.") var tts: String?
@@ -31,13 +31,12 @@ extension Carillon {
             let source = try openSource()
             let ended = try await root.connection.with { connection in
                 let accepted = try await connection.call(
-                    .shout, ShoutArgs(zones: zones.isEmpty ? nil : zones, chime: chime), returning: ShoutAccepted.self)
-                FileHandle.standardError.write(
-                    Data("on the air: shout #\(accepted.play) to \(accepted.zones.joined(separator: ", ")); ^C ends it\n".utf8))
+                    .shout, ShoutArgs(zones: try zones.names, chime: chime), returning: ShoutAccepted.self)
+                StandardError.write(Message.onTheAir(play: accepted.play, zones: accepted.zones).text + "\n")
                 return try await stream(source, over: connection, maxSeconds: seconds)
             }
             if let ended {
-                print("shout #\(ended.play ?? 0) \(ended.outcome ?? "ended")" + (ended.detail.map { ": \($0)" } ?? ""))
+                print(Message.shoutEnded(play: ended.play ?? 0, outcome: ended.outcome, detail: ended.detail).text)
                 if ended.outcome == "cut" { throw ExitCode(1) }
             }
         }
@@ -47,7 +46,7 @@ extension Carillon {
             let format = AudioFormat(sampleRate: opusSampleRate, channels: 1)
             if let file {
                 do { return BufferSource(try PCMBuffer.decode(path: file, to: format).samples) } catch {
-                    throw LocalFailure(message: "cannot read \(file): \(error.message)")
+                    throw LocalFailure(message: Message.cannotRead(file, error.message).text)
                 }
             }
             if let tts {
@@ -56,11 +55,11 @@ extension Carillon {
                     let buffer = PCMBuffer(format: AudioFormat(sampleRate: speech.sampleRate, channels: 1), samples: speech.samples)
                     return BufferSource(try buffer.converted(to: format).samples)
                 } catch {
-                    throw LocalFailure(message: "cannot read the text aloud: \(error)")
+                    throw LocalFailure(message: Message.cannotSpeak("\(error)").text)
                 }
             }
             do { return try ALSACapture(device: mic ?? "default", format: format) } catch {
-                throw LocalFailure(message: "cannot open the microphone: \(error.message)")
+                throw LocalFailure(message: Message.cannotOpenMicrophone(error.message).text)
             }
         }
 

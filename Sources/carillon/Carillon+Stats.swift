@@ -19,12 +19,16 @@ extension Carillon {
             @Flag(help: "Print CSV with a header row.") var csv = false
 
             func validate() throws {
-                if let from, Log.instant(from, endOfDay: false) == nil { throw ValidationError("--from: not a date: \(from)") }
-                if let to, Log.instant(to, endOfDay: true) == nil { throw ValidationError("--to: not a date: \(to)") }
-                if let by, !StatsArgs.groupings.contains(by) {
-                    throw ValidationError("--by must be one of \(StatsArgs.groupings.joined(separator: ", "))")
+                if let from, Log.instant(from, endOfDay: false) == nil {
+                    throw ValidationError(Message.notADate(option: "--from", text: from).text)
                 }
-                if json && csv { throw ValidationError("give --json or --csv, not both") }
+                if let to, Log.instant(to, endOfDay: true) == nil {
+                    throw ValidationError(Message.notADate(option: "--to", text: to).text)
+                }
+                if let by, !StatsArgs.groupings.contains(by) {
+                    throw ValidationError(Message.oneOf(option: "--by", choices: StatsArgs.groupings).text)
+                }
+                if json && csv { throw ValidationError(Message.jsonOrCsv.text) }
             }
 
             var args: StatsArgs {

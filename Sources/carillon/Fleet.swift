@@ -327,11 +327,11 @@ private final class ProgressMeter: Sendable {
             return "[\(count)/\(total)] ok \(state.ok), failed \(state.failed)"
         }
         guard let line else { return }
-        FileHandle.standardError.write(Data((onTerminal ? "\r\(line)\u{1B}[K" : line + "\n").utf8))
+        StandardError.write(Data((onTerminal ? "\r\(line)\u{1B}[K" : line + "\n").utf8))
     }
 
     func finish() {
-        if enabled && onTerminal && total > 0 { FileHandle.standardError.write(Data("\n".utf8)) }
+        if enabled && onTerminal && total > 0 { StandardError.write(Data("\n".utf8)) }
     }
 }
 
@@ -370,7 +370,7 @@ struct FleetOptions: ParsableArguments {
     /// The schools of `--schools`; a wrong file is reported with its line, and exits 2 (usage).
     func loadSchools() throws -> [School] {
         do { return try School.load(schools) } catch {
-            FileHandle.standardError.write(Data("carillon: \(error)\n".utf8))
+            StandardError.write(Data("carillon: \(error)\n".utf8))
             throw ExitCode(2)
         }
     }

@@ -18,17 +18,17 @@ final class Progress {
             let width = 30
             let filled = Int(fraction * Double(width))
             let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
-            FileHandle.standardError.write(Data("\r\(label) [\(bar)] \(Int(fraction * 100))%".utf8))
+            StandardError.write(Data("\r\(label) [\(bar)] \(Int(fraction * 100))%".utf8))
         } else {
             let tenth = Int(fraction * 10)
             if tenth != lastTenth {
                 lastTenth = tenth
-                FileHandle.standardError.write(Data("\(label): \(tenth * 10)%\n".utf8))
+                StandardError.write(Data("\(label): \(tenth * 10)%\n".utf8))
             }
         }
     }
 
     func finish() {
-        if onTerminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        if onTerminal { StandardError.write(Data("\r\u{1B}[K".utf8)) }
     }
 }
