@@ -153,7 +153,7 @@ extension Station {
         let plan = schedule.plan(on: today)
         let events = schedule.events(from: today, through: today)
         return ScheduleSummary(
-            version: schedule.version, timezone: schedule.timeZone.identifier, graceSeconds: schedule.graceSeconds,
+            version: schedule.version, timezone: schedule.timeZoneName, graceSeconds: schedule.graceSeconds,
             source: active.source, today: "\(today)", timetable: plan.timetable, rule: plan.rule,
             theme: schedule.theme(on: today), eventsToday: events.count,
             eventsLeftToday: events.filter { $0.at > now }.count)

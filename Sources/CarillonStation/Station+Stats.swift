@@ -22,7 +22,7 @@ extension Station {
         do {
             let report = try await store.stats(StatsQuery(from: args.from, to: args.to, by: grouping, timeZone: timeZone))
             return StatsResult(
-                from: args.from, to: args.to, by: args.by, timezone: timeZone.identifier, total: report.total,
+                from: args.from, to: args.to, by: args.by, timezone: active?.schedule.timeZoneName ?? timeZone.identifier, total: report.total,
                 rows: grouping == nil ? nil : report.groups.map { StatsRow(group: $0.key, counts: $0.counters) })
         } catch {
             throw WireError(.internal, error.description)

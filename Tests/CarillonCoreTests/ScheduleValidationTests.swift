@@ -1,4 +1,5 @@
 import CarillonCore
+import Foundation
 import CarillonTOML
 import Testing
 
@@ -314,6 +315,14 @@ struct ScheduleValidationTests {
                 "schedule.toml:7:1: missing key `events` in [timetables.b]",
             ]),
     ]
+
+    @Test("the time zone keeps the name the schedule gives it: UTC stays UTC, though Foundation calls it GMT")
+    func timeZoneName() throws {
+        let utc = try schedule("version = 1\ntimezone = \"UTC\"\n")
+        #expect(utc.timeZoneName == "UTC")
+        #expect(utc.timeZone.secondsFromGMT() == 0)
+        #expect(try schedule("version = 1\ntimezone = \"Asia/Shanghai\"\n").timeZoneName == "Asia/Shanghai")
+    }
 
     @Test("each invalid schedule reports exactly its errors, with file, line and column", arguments: cases)
     func invalidSchedule(_ invalid: InvalidSchedule) {

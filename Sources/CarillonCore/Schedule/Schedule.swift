@@ -6,6 +6,9 @@ public struct Schedule: Sendable, Hashable {
     public let version: Int
     /// The zone every local date and time of the file is in.
     public let timeZone: TimeZone
+    /// The zone's name as the schedule writes it: Foundation names `UTC` `GMT`, and a school that
+    /// wrote `UTC` must see `UTC`.
+    public let timeZoneName: String
     /// How late, in seconds, an event may still start before it counts as missed.
     public let graceSeconds: Int
     /// The terms, by start date; they do not overlap.
@@ -34,10 +37,12 @@ public struct Schedule: Sendable, Hashable {
     init(
         version: Int, timeZone: TimeZone, graceSeconds: Int, terms: [Term], week: [Weekday: String], seasons: [Season],
         dayEntries: [DayEntry], calendars: [ScheduleCalendar] = [], timetables: [String: Timetable],
-        themes: [Int: String], termThemes: [String: [Int: String]] = [:], themeEntries: [ThemeEntry] = []
+        themes: [Int: String], termThemes: [String: [Int: String]] = [:], themeEntries: [ThemeEntry] = [],
+        timeZoneName: String? = nil
     ) {
         self.version = version
         self.timeZone = timeZone
+        self.timeZoneName = timeZoneName ?? timeZone.identifier
         self.graceSeconds = graceSeconds
         self.terms = terms.sorted { $0.from < $1.from }
         self.week = week

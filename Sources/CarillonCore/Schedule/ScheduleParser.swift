@@ -80,7 +80,8 @@ private final class ScheduleDecoder: TOMLFileDecoder {
 
         let timetables = readTimetables(&root)
         let version = readVersion(&root)
-        let timeZone = readTimeZone(&root)
+        let zone = readTimeZone(&root)
+        let timeZone = zone?.timeZone
         let grace = readGrace(&root)
         let terms = readTerms(&root)
         let week = readWeek(&root)
@@ -99,7 +100,7 @@ private final class ScheduleDecoder: TOMLFileDecoder {
         return Schedule(
             version: version, timeZone: timeZone, graceSeconds: grace, terms: terms, week: week, seasons: seasons,
             dayEntries: entries, calendars: calendars.map(\.calendar), timetables: timetables, themes: themes.shared,
-            termThemes: themes.byTerm, themeEntries: themeEntries)
+            termThemes: themes.byTerm, themeEntries: themeEntries, timeZoneName: zone?.name)
     }
 
     // MARK: Top-level keys
@@ -113,7 +114,7 @@ private final class ScheduleDecoder: TOMLFileDecoder {
         return version
     }
 
-    private func readTimeZone(_ root: inout TOMLReader) -> TimeZone? {
+    private func readTimeZone(_ root: inout TOMLReader) -> (timeZone: TimeZone, name: String)? {
         guard let name = attempt({ () throws(TOMLError) in try root.requiredString("timezone") }) else { return nil }
         let isIANA = Self.ianaNames.contains(name) || name == "UTC" || name.hasPrefix("Etc/")
         guard isIANA, let timeZone = TimeZone(identifier: name) else {
@@ -122,7 +123,7 @@ private final class ScheduleDecoder: TOMLFileDecoder {
                 at: root.valuePosition(of: "timezone"))
             return nil
         }
-        return timeZone
+        return (timeZone, name)
     }
 
     private func readGrace(_ root: inout TOMLReader) -> Int {
