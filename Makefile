@@ -225,7 +225,7 @@ DEB     := $(DEBDIR)/carillon_$(VERSION)_$(shell dpkg --print-architecture).deb
 ## deb: build the Debian package $(DEB) (dpkg-buildpackage; the release build takes about 10 minutes)
 deb: deps
 	mkdir -p $(DEBDIR)
-	t0=$$(date +%s) && DEB_OUTDIR=$(CURDIR)/$(DEBDIR) dpkg-buildpackage -b -us -uc \
+	t0=$$(date +%s) && SWIFT=$(SWIFT) DEB_OUTDIR=$(CURDIR)/$(DEBDIR) dpkg-buildpackage -b -us -uc \
 		--buildinfo-file=$(DEBDIR)/carillon_$(VERSION)_$$(dpkg --print-architecture).buildinfo --buildinfo-option=-u$(DEBDIR) \
 		--changes-file=$(DEBDIR)/carillon_$(VERSION)_$$(dpkg --print-architecture).changes --changes-option=-u$(DEBDIR) && \
 	echo "deb: $(DEB), $$(du -k $(DEB) | cut -f1) KiB, in $$(($$(date +%s) - t0)) s"
