@@ -46,7 +46,7 @@ RELIABILITY_TESTS := CrashTests|FaultInjectionTests|LoadTests
 
 ## test: every test; the Debian package is built first (make deb), checked by lintian, and installed by PackageTests
 test: deps build deb
-	lintian --fail-on error --no-tag-display-limit $(DEB)
+	lintian --fail-on error --tag-display-limit 0 $(DEB)
 	$(SWIFT) test $(BUILD_FLAGS) --skip-build --filter '$(AUDIO_TESTS)' --skip '$(RELIABILITY_TESTS)'
 	$(SWIFT) test $(BUILD_FLAGS) --skip-build --skip '$(AUDIO_TESTS)'
 	$(SWIFT) test $(BUILD_FLAGS) --skip-build --filter '$(RELIABILITY_TESTS)'
