@@ -7,10 +7,11 @@ BIN          := $(shell $(SWIFT) build $(BUILD_FLAGS) --show-bin-path 2>/dev/nul
 
 # Debian packages the build and the tests need: the C libraries and their data (espeak-ng voices).
 DEB_PACKAGES := libasound2-dev libsndfile1-dev libsqlite3-dev libsoxr-dev libespeak-ng-dev espeak-ng-data \
-                libebur128-dev libical-dev libopus-dev libssl-dev openssl util-linux pkg-config systemd sqlite3
+                libebur128-dev libical-dev libopus-dev libssl-dev openssl util-linux pkg-config systemd sqlite3 \
+                dpkg-dev debhelper lintian
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build run demo test check-config bench clean install uninstall crash-test load-test soak fuzz test-sanitize
+.PHONY: all deps build run demo test check-config bench clean install uninstall deb crash-test load-test soak fuzz test-sanitize
 
 all: build
 
@@ -36,19 +37,24 @@ demo: run
 
 # Tests that drive real audio run apart from the CPU-heavy pure ones (synthesis, parsing): they
 # share the test process's two-thread pool, and audio events must not wait behind a render. The
-# reliability tests (kills, faults, load) run last, on their own: run beside the audio tests they
-# starve them of the two cores, and those measure timing on the capture.
+# reliability tests (kills, faults, load) run after them, on their own: run beside the audio tests they
+# starve them of the two cores, and those measure timing on the capture. The package's tests
+# (PackageTests: apt installs the .deb into a fresh root) run last, alone, for the same reason; they
+# run only where CARILLON_DEB names the package, and are skipped in the other groups.
 AUDIO_TESTS       := EndToEndTests|CarillonAudioTests
 RELIABILITY_TESTS := CrashTests|FaultInjectionTests|LoadTests
 
-## test: every test; fails too if a test leaves a file behind in its temporary directory
+## test: every test; the Debian package is built first (make deb), checked by lintian, and installed by
+## PackageTests; fails too if a test leaves a file behind in its temporary directory
 # The tests run with TMPDIR set to a directory of their own (short: UNIX socket paths live in it;
 # mode 1777 like /tmp: some tests act as other uids), which must be empty at the end.
-test: deps build
+test: deps build deb
+	lintian --fail-on error --tag-display-limit 0 $(DEB)
 	@tmp=$$(mktemp -d /tmp/carillon-test.XXXXXX) && chmod 1777 $$tmp && \
 	TMPDIR=$$tmp $(SWIFT) test $(BUILD_FLAGS) --skip-build --filter '$(AUDIO_TESTS)' --skip '$(RELIABILITY_TESTS)' && \
 	TMPDIR=$$tmp $(SWIFT) test $(BUILD_FLAGS) --skip-build --skip '$(AUDIO_TESTS)' && \
 	TMPDIR=$$tmp $(SWIFT) test $(BUILD_FLAGS) --skip-build --filter '$(RELIABILITY_TESTS)' && \
+	TMPDIR=$$tmp CARILLON_DEB=$(CURDIR)/$(DEB) $(SWIFT) test $(BUILD_FLAGS) --skip-build --filter PackageTests && \
 	left=$$(ls -A $$tmp) && if [ -n "$$left" ]; then \
 		echo "make test: the tests left these behind in $$tmp:"; ls -lA $$tmp; exit 1; \
 	fi && rmdir $$tmp
@@ -144,45 +150,89 @@ bench: deps
 clean:
 	rm -rf .build
 
-# Install: `make install` (PREFIX=/usr/local, DESTDIR for staging). Release binaries, the systemd
-# unit, sysusers and tmpfiles snippets, the default library, the example notifier and the docs; the
-# config, the example schedule and the shipped plans only where there are none yet. Config and data are never overwritten.
+# Install: `make install` (PREFIX=/usr/local, DESTDIR for staging). Release binaries linked with the
+# Swift runtime statically (no toolchain needed to run them), the systemd unit, sysusers and tmpfiles
+# snippets, the default library, the example notifier, the docs, man pages and shell completions; the
+# config, the example schedule and the shipped plans only where there are none yet. Config and data
+# are never overwritten. The config directory and its plans/ are root:CONFGROUP 0750 and the files in
+# them group-readable, CONFGROUP being the service's group: on the live system (no DESTDIR) as root,
+# the `carillon` account is created first if missing (systemd-sysusers). A staged tree (DESTDIR) has
+# the modes but not the group: the package sets it in its postinst (debian/carillon.postinst).
 PREFIX        ?= /usr/local
 CONFIGURATION ?= release
-BINDIR        := $(PREFIX)/bin
-SHAREDIR      := $(PREFIX)/share/carillon
-DOCDIR        := $(PREFIX)/share/doc/carillon
-SYSTEMDDIR    := $(PREFIX)/lib/systemd/system
-SYSUSERSDIR   := $(PREFIX)/lib/sysusers.d
-TMPFILESDIR   := $(PREFIX)/lib/tmpfiles.d
+STATIC        ?= --static-swift-stdlib
+BINDIR        ?= $(PREFIX)/bin
+SHAREDIR      ?= $(PREFIX)/share/carillon
+DOCDIR        ?= $(PREFIX)/share/doc/carillon
+MANDIR        ?= $(PREFIX)/share/man
+SYSTEMDDIR    ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR   ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR   ?= $(PREFIX)/lib/tmpfiles.d
+COMPLETIONDIR ?= $(PREFIX)/share
 CONFDIR       ?= /etc/carillon
-BINSRC        ?= $(shell $(SWIFT) build -c $(CONFIGURATION) --show-bin-path 2>/dev/null)
+CONFGROUP     ?= carillon
+BINSRC        ?= $(shell $(SWIFT) build -c $(CONFIGURATION) $(STATIC) --show-bin-path 2>/dev/null)
 
 ## install: build a release and install it (PREFIX, DESTDIR; NOBUILD=1 BINSRC=DIR installs binaries already built)
 install: deps
 ifndef NOBUILD
-	$(SWIFT) build -c $(CONFIGURATION) --product carillond
-	$(SWIFT) build -c $(CONFIGURATION) --product carillon
+	$(SWIFT) build -c $(CONFIGURATION) $(STATIC) --product carillond
+	$(SWIFT) build -c $(CONFIGURATION) $(STATIC) --product carillon
 endif
 	install -D -m 0755 $(BINSRC)/carillond $(DESTDIR)$(BINDIR)/carillond
 	install -D -m 0755 $(BINSRC)/carillon $(DESTDIR)$(BINDIR)/carillon
-	install -d $(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(DOCDIR)
+	install -d $(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(DOCDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(COMPLETIONDIR)/bash-completion/completions \
+		$(DESTDIR)$(COMPLETIONDIR)/zsh/vendor-completions $(DESTDIR)$(COMPLETIONDIR)/fish/vendor_completions.d
 	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' -e 's|@CONFDIR@|$(CONFDIR)|g' systemd/carillond.service > $(DESTDIR)$(SYSTEMDDIR)/carillond.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/carillond.service
 	install -m 0644 systemd/carillon.sysusers $(DESTDIR)$(SYSUSERSDIR)/carillon.conf
 	install -m 0644 systemd/carillon.tmpfiles $(DESTDIR)$(TMPFILESDIR)/carillon.conf
 	rm -rf $(DESTDIR)$(SHAREDIR)/audio-library
 	install -d $(DESTDIR)$(SHAREDIR)
 	cp -R audio-library $(DESTDIR)$(SHAREDIR)/audio-library
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
-	install -d -m 0750 $(DESTDIR)$(CONFDIR)
-	[ -e $(DESTDIR)$(CONFDIR)/carillon.toml ] || sed -e 's|@SHAREDIR@|$(SHAREDIR)|g' -e 's|@CONFDIR@|$(CONFDIR)|g' systemd/carillon.toml.in > $(DESTDIR)$(CONFDIR)/carillon.toml
-	[ -e $(DESTDIR)$(CONFDIR)/schedule.toml ] || install -m 0644 config/schedule.toml $(DESTDIR)$(CONFDIR)/schedule.toml
-	install -d -m 0750 $(DESTDIR)$(CONFDIR)/plans
-	for f in config/plans/*.toml; do [ -e $(DESTDIR)$(CONFDIR)/plans/$$(basename $$f) ] || install -m 0644 $$f $(DESTDIR)$(CONFDIR)/plans/; done
+	install -m 0644 docs/man/carillon.1 $(DESTDIR)$(MANDIR)/man1/carillon.1
+	install -m 0644 docs/man/carillond.8 $(DESTDIR)$(MANDIR)/man8/carillond.8
+	# bash sources its completions: no #! line.
+	$(BINSRC)/carillon --generate-completion-script bash | sed '1{/^#!/d}' > $(DESTDIR)$(COMPLETIONDIR)/bash-completion/completions/carillon
+	$(BINSRC)/carillon --generate-completion-script zsh > $(DESTDIR)$(COMPLETIONDIR)/zsh/vendor-completions/_carillon
+	$(BINSRC)/carillon --generate-completion-script fish > $(DESTDIR)$(COMPLETIONDIR)/fish/vendor_completions.d/carillon.fish
+	install -d -m 0750 $(DESTDIR)$(CONFDIR) $(DESTDIR)$(CONFDIR)/plans
+	[ -e $(DESTDIR)$(CONFDIR)/carillon.toml ] || { sed -e 's|@SHAREDIR@|$(SHAREDIR)|g' -e 's|@CONFDIR@|$(CONFDIR)|g' systemd/carillon.toml.in > $(DESTDIR)$(CONFDIR)/carillon.toml && chmod 0640 $(DESTDIR)$(CONFDIR)/carillon.toml; }
+	[ -e $(DESTDIR)$(CONFDIR)/schedule.toml ] || install -m 0640 config/schedule.toml $(DESTDIR)$(CONFDIR)/schedule.toml
+	for f in config/plans/*.toml; do [ -e $(DESTDIR)$(CONFDIR)/plans/$$(basename $$f) ] || install -m 0640 $$f $(DESTDIR)$(CONFDIR)/plans/; done
 	install -D -m 0755 contrib/notify-webhook $(DESTDIR)$(SHAREDIR)/contrib/notify-webhook
+ifeq ($(DESTDIR),)
+	# The service must read its config: the directories root:CONFGROUP 0750, every file in them readable by the group.
+	if [ "$$(id -u)" = 0 ]; then \
+		if [ "$(CONFGROUP)" = carillon ] && ! getent group carillon >/dev/null; then systemd-sysusers $(SYSUSERSDIR)/carillon.conf; fi; \
+		chown root:$(CONFGROUP) $(CONFDIR) $(CONFDIR)/plans && chmod 0750 $(CONFDIR) $(CONFDIR)/plans && \
+		find $(CONFDIR) -mindepth 1 -maxdepth 2 -type f -exec chgrp $(CONFGROUP) {} + -exec chmod g+r {} + ; \
+	else \
+		echo "make install: not root: as root, run systemd-sysusers, then chgrp -R $(CONFGROUP) $(CONFDIR) so that the service can read it"; \
+	fi
+endif
 
 ## uninstall: remove what install put in place, except the config and the data
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/carillond $(DESTDIR)$(BINDIR)/carillon
 	rm -f $(DESTDIR)$(SYSTEMDDIR)/carillond.service $(DESTDIR)$(SYSUSERSDIR)/carillon.conf $(DESTDIR)$(TMPFILESDIR)/carillon.conf
+	rm -f $(DESTDIR)$(MANDIR)/man1/carillon.1 $(DESTDIR)$(MANDIR)/man8/carillond.8
+	rm -f $(DESTDIR)$(COMPLETIONDIR)/bash-completion/completions/carillon $(DESTDIR)$(COMPLETIONDIR)/zsh/vendor-completions/_carillon \
+		$(DESTDIR)$(COMPLETIONDIR)/fish/vendor_completions.d/carillon.fish
 	rm -rf $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(DOCDIR)
+
+# The Debian package (debian/): one release build with the Swift runtime linked statically, laid out
+# by `install` above, into $(DEBDIR)/carillon_VERSION_ARCH.deb with its .changes and .buildinfo.
+VERSION := $(shell dpkg-parsechangelog -S Version 2>/dev/null)
+DEBDIR  ?= dist
+DEB     := $(DEBDIR)/carillon_$(VERSION)_$(shell dpkg --print-architecture).deb
+
+## deb: build the Debian package $(DEB) (dpkg-buildpackage; the release build takes about 10 minutes)
+deb: deps
+	mkdir -p $(DEBDIR)
+	t0=$$(date +%s) && SWIFT=$(SWIFT) DEB_OUTDIR=$(CURDIR)/$(DEBDIR) dpkg-buildpackage -b -us -uc \
+		--buildinfo-file=$(DEBDIR)/carillon_$(VERSION)_$$(dpkg --print-architecture).buildinfo --buildinfo-option=-u$(DEBDIR) \
+		--changes-file=$(DEBDIR)/carillon_$(VERSION)_$$(dpkg --print-architecture).changes --changes-option=-u$(DEBDIR) && \
+	echo "deb: $(DEB), $$(du -k $(DEB) | cut -f1) KiB, in $$(($$(date +%s) - t0)) s"
