@@ -254,14 +254,18 @@ public struct Library: Sendable {
 
     /// Renders every synthesized or spoken clip not yet in the cache, so that no play waits for a
     /// render. Blocking: run it off the Swift concurrency pool.
-    /// - Parameter progress: called after each clip with the number done and the total.
+    /// - Parameters:
+    ///   - progress: called after each clip with the number done and the total.
+    ///   - shouldStop: asked before each clip; true ends the render there (the daemon is stopping).
     /// - Returns: the clips that could not be rendered, with why.
     public func renderAll(
-        renderer: Renderer, force: Bool = false, progress: (Int, Int) -> Void = { _, _ in }
+        renderer: Renderer, force: Bool = false, progress: (Int, Int) -> Void = { _, _ in }, shouldStop: () -> Bool = { false }
     ) -> [(clip: String, error: AudioError)] {
         var failures: [(clip: String, error: AudioError)] = []
         let rendered = clips.values.filter { if case .file = $0.source { false } else { true } }.sorted { $0.id < $1.id }
         for (index, clip) in rendered.enumerated() {
+            // Between two clips: one render is at most a second or two.
+            if shouldStop() { break }
             do { _ = try renderer.file(for: clip, force: force) } catch { failures.append((clip.id, error)) }
             progress(index + 1, rendered.count)
         }

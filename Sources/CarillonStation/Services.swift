@@ -147,15 +147,25 @@ struct CacheWarmer: Service {
         // on the spot (a plan without one, its own messages), until its whole cycle is decoded.
         await station.resumePlan()
         planResumed.finish()
-        for await library in requests.cancelOnGracefulShutdown() {
-            // Alarms first: an emergency must not wait for six hundred tips to render.
-            let alarms = await offPool { library.decodeAlarms(sampleRate: 48000, renderer: renderer) }
-            await station.setEmergencyAudio(alarms.audio, failures: alarms.failures)
-            await station.preparePlans()
-            let failures = await offPool { library.renderAll(renderer: renderer) }
-            for failure in failures {
-                logger.error("cannot render clip", metadata: ["clip": "\(failure.clip)", "error": "\(failure.error)"])
+        // A first start renders a thousand spoken clips for minutes: a stop must not wait for it
+        // (systemd kills a service that takes longer than TimeoutStopSec). The render stops between
+        // two clips; the rest render at the next start.
+        let stopping = Atomic<Bool>(false)
+        await withGracefulShutdownHandler {
+            for await library in requests.cancelOnGracefulShutdown() {
+                // Alarms first: an emergency must not wait for six hundred tips to render.
+                let alarms = await offPool { library.decodeAlarms(sampleRate: 48000, renderer: renderer) }
+                await station.setEmergencyAudio(alarms.audio, failures: alarms.failures)
+                await station.preparePlans()
+                let failures = await offPool {
+                    library.renderAll(renderer: renderer, shouldStop: { stopping.load(ordering: .relaxed) })
+                }
+                for failure in failures {
+                    logger.error("cannot render clip", metadata: ["clip": "\(failure.clip)", "error": "\(failure.error)"])
+                }
             }
+        } onGracefulShutdown: {
+            stopping.store(true, ordering: .relaxed)
         }
     }
 }

@@ -9,7 +9,7 @@ public import Logging
 /// The daemon's heart: it asks the Arbiter who owns each zone, carries its decisions out on the
 /// engine, and turns the engine's reports into the play log.
 public actor Station {
-    public static let version = "0.1.0"
+    public static let version = "0.2.0"
 
     var config: StationConfig
     var library: Library

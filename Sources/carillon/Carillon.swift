@@ -11,7 +11,7 @@ struct Carillon: AsyncParsableCommand {
         commandName: "carillon",
         abstract: Message.abstract.text,
         discussion: Message.exitCodes.text,
-        version: "0.1.0",
+        version: "0.2.0",
         subcommands: [
             Status.self, Play.self, Say.self, Stop.self, Shout.self, PlanCommand.self, Events.self, Log.self, Library.self,
             ScheduleCommand.self, BundleCommand.self, Admin.self, Token.self, RawRequest.self, Stats.self,

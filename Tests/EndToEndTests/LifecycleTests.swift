@@ -202,6 +202,44 @@ struct LifecycleTests {
         #expect(try rig.daemon.client(["play", "test.noise", "--wait"]).status == 0)
     }
 
+    @Test("a first start renders the shipped library in the background, and SIGTERM still stops the daemon at once")
+    func stopsWhileRendering() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let library = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("audio-library").path
+        let capture = CapturePCM(path: directory.file("capture.raw"))
+        let daemon = try DaemonProcess(
+            config: """
+                [station]
+                data_dir = "@DIR@/data"
+                [control]
+                socket = "@DIR@/control.sock"
+                [library]
+                dir = "\(library)"
+                [[output]]
+                name = "main"
+                device = "cap"
+                alsa_conf = '''
+                \(capture.alsaConfig)
+                '''
+                """, in: directory)
+        defer { daemon.stop() }
+        // The render of a thousand spoken clips has begun: wait for its first files.
+        try FileWatch.wait(for: directory.file("data/cache/speech"), timeout: .seconds(120)) {
+            ((try? FileManager.default.contentsOfDirectory(atPath: directory.file("data/cache/speech"))) ?? []).count >= 3
+        }
+        let clock = ContinuousClock()
+        let asked = clock.now
+        kill(daemon.process.processIdentifier, SIGTERM)
+        daemon.process.waitUntilExit()
+        // systemd's TimeoutStopSec is 10 s; before, the first start's render held the stop for minutes.
+        #expect(clock.now - asked < .seconds(8), "stopped after \(clock.now - asked)")
+        #expect(daemon.process.terminationStatus == 0)
+        let rendered = (try? FileManager.default.contentsOfDirectory(atPath: directory.file("data/cache/speech")))?.count ?? 0
+        #expect(rendered < 1000, "the whole library rendered before the stop (\(rendered)): the test proves nothing")
+    }
+
     @Test("a daemon whose database cannot be opened exits with a clear error")
     func badDatabase() throws {
         let directory = try TemporaryDirectory()
