@@ -42,7 +42,8 @@ demo: run
 # (PackageTests: apt installs the .deb into a fresh root) run last, alone, for the same reason; they
 # run only where CARILLON_DEB names the package, and are skipped in the other groups.
 AUDIO_TESTS       := EndToEndTests|CarillonAudioTests
-RELIABILITY_TESTS := CrashTests|FaultInjectionTests|LoadTests
+# `[.]SoakTests` is the end-to-end soak's short form (two minutes), not CarillonCoreTests' SchoolYearSoakTests.
+RELIABILITY_TESTS := CrashTests|FaultInjectionTests|LoadTests|[.]SoakTests
 
 ## test: every test; the Debian package is built first (make deb), checked by lintian, and installed by
 ## PackageTests; fails too if a test leaves a file behind in its temporary directory
@@ -67,9 +68,17 @@ crash-test: deps build
 load-test: deps build
 	CARILLON_LONG=1 $(SWIFT) test $(BUILD_FLAGS) --skip-build --filter 'LoadTests'
 
-## soak: ten minutes of real time (CARILLON_SOAK_SECONDS), failing if VmRSS or descriptors grow; and a school year on the injected clock
+## soak: an hour of real time (CARILLON_SOAK_SECONDS) at ten times a school's busiest day, failing if RssAnon, descriptors or threads grow; and a school year on the injected clock. Samples and their plot in SOAK_OUT
+SOAK_OUT ?= .build/soak
 soak: deps build
-	CARILLON_SOAK=1 $(SWIFT) test $(BUILD_FLAGS) --skip-build --filter 'SoakTests'
+	@command -v gnuplot >/dev/null || { echo "installing: gnuplot-nox"; $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends gnuplot-nox; }
+	mkdir -p $(SOAK_OUT)
+	CARILLON_SOAK=1 CARILLON_SOAK_SAMPLES=$(abspath $(SOAK_OUT))/samples.txt $(SWIFT) test $(BUILD_FLAGS) --skip-build --filter 'SoakTests/hour|SchoolYearSoakTests'; \
+	status=$$?; \
+	seconds=$${CARILLON_SOAK_SECONDS:-3600}; warmup=$$(( seconds / 6 < 600 ? seconds / 6 : 600 )); \
+	[ -s $(SOAK_OUT)/samples.txt ] && gnuplot -e "samples='$(SOAK_OUT)/samples.txt'; out='$(SOAK_OUT)/soak.png'; warmup=$$warmup" docs/soak/plot.gnuplot 2>/dev/null \
+		&& echo "soak: plot in $(SOAK_OUT)/soak.png"; \
+	exit $$status
 
 # Fuzzing (fuzz/, its own package): libFuzzer over the parsers, with the address sanitizer. Not part of
 # `test`. New inputs go to fuzz/.build/corpus, crashes to fuzz/artifacts; the seeds in fuzz/corpus stay.

@@ -1,3 +1,4 @@
+import CLinux
 import CarillonAudio
 import CarillonCore
 import CarillonControl
@@ -11,6 +12,22 @@ import ServiceLifecycle
 
 /// Assembles and runs the daemon: store, audio, station, control, signals.
 public enum Daemon {
+    /// Sets glibc's malloc so that the daemon's memory follows what it holds. Call it first,
+    /// before the daemon's threads start.
+    ///
+    /// The daemon's live heap peaks near 10 MB (heaptrack), but through a soak RssAnon climbed in
+    /// steps of 1–3 MB and never came back (docs/RELIABILITY.md, "Soak"), for two reasons:
+    /// - glibc gives threads up to eight arenas a core, and an arena keeps the most it ever held;
+    ///   libdispatch's threads come and go, and each new one took an arena. Two arenas.
+    /// - A freed block above the mmap threshold raises the threshold, so that the next buffers of
+    ///   that size (a spoken announcement, a plan's decoded audio: 0.5–3 MB) come from an arena
+    ///   and stay there once freed. The threshold fixed at glibc's initial 128 KiB keeps them
+    ///   mapped and unmapped whole. In the short soak, RssAnon's scatter fell from σ 999 KiB to 397 KiB.
+    public static func tuneMalloc() {
+        _ = carillon_malloc_arena_max(2)
+        _ = carillon_malloc_mmap_threshold(128 * 1024)
+    }
+
     /// Validates the config and the library it names, returning every problem found.
     public static func check(configPath: String) -> [String] {
         let config: StationConfig

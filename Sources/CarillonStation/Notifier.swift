@@ -1,5 +1,7 @@
+import CLinux
 import CarillonProtocol
 import Foundation
+import Glibc
 import Logging
 
 /// `[notify]`: a command run with each plan event as JSON on stdin.
@@ -38,33 +40,90 @@ struct Notifier: Sendable {
     }
 
     /// Runs the command once; nil on success, else why it failed.
+    ///
+    /// Spawned with `posix_spawn` and reaped by a blocking `waitpid` off the pool, not through
+    /// Foundation's `Process`: on Linux each `Process` left the thread that ran it a run loop (an
+    /// epoll, an eventfd and a timerfd) and a socket pair, and drove libdispatch to more threads.
+    /// Over a soak with a drill every two minutes the daemon's descriptors wandered between 37 and
+    /// 54 and its threads between 13 and 22; without the notifier they stayed at 29 and 15.
     static func run(_ command: [String], input: Data, timeout: Duration) async -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: command[0])
-        process.arguments = Array(command.dropFirst())
-        let stdin = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        let exited = AsyncStream<Int32>.makeStream()
-        process.terminationHandler = { exited.continuation.yield($0.terminationStatus); exited.continuation.finish() }
-        do { try process.run() } catch { return "cannot start \(command[0]): \(error.localizedDescription)" }
+        guard let child = ChildProcess.spawn(command) else {
+            return "cannot start \(command[0]): \(String(cString: strerror(errno)))"
+        }
         // A notifier that does not read its input must not block us: write from its own thread.
+        let stdin = child.stdin
         DispatchQueue.global(qos: .utility).async {
-            try? stdin.fileHandleForWriting.write(contentsOf: input)
-            try? stdin.fileHandleForWriting.close()
+            input.withUnsafeBytes { bytes in
+                var offset = 0
+                while offset < bytes.count {
+                    let n = Glibc.write(stdin, bytes.baseAddress! + offset, bytes.count - offset)
+                    if n <= 0 { break }
+                    offset += n
+                }
+            }
+            close(stdin)
         }
         let killer = Task {
             try await Task.sleep(for: timeout)
-            process.terminate()
+            kill(child.pid, SIGTERM)
             try await Task.sleep(for: .seconds(2))
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            kill(child.pid, SIGKILL)
         }
-        var status: Int32 = -1
-        for await code in exited.stream { status = code }
-        let timedOut = killer.isCancelled == false && process.terminationReason == .uncaughtSignal
+        let started = ContinuousClock.now
+        let status = await offPool { child.wait() }
         killer.cancel()
-        if status == 0 && process.terminationReason == .exit { return nil }
-        return timedOut ? "timed out after \(timeout)" : "exit status \(status)"
+        if status.exited { return status.code == 0 ? nil : "exit status \(status.code)" }
+        return ContinuousClock.now - started >= timeout ? "timed out after \(timeout)" : "killed by signal \(status.code)"
+    }
+}
+
+/// A child process started with `posix_spawn`: its stdin a pipe, its stdout and stderr /dev/null,
+/// no descriptor of ours, default signal dispositions and an empty signal mask.
+struct ChildProcess: Sendable {
+    let pid: pid_t
+    /// The write end of the child's stdin.
+    let stdin: Int32
+
+    /// Starts `command` (an absolute program, then its arguments); nil with `errno` set on failure.
+    static func spawn(_ command: [String]) -> ChildProcess? {
+        var pipe: [Int32] = [-1, -1]
+        guard carillon_pipe_cloexec(&pipe) == 0 else { return nil }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, pipe[0], 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        carillon_spawn_closefrom(&actions, 3)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let argv = command.map { strdup($0) } + [nil]
+        defer { for arg in argv { free(arg) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, command[0], &actions, &attributes, argv, Glibc.environ)
+        close(pipe[0])
+        guard result == 0 else {
+            close(pipe[1])
+            errno = result
+            return nil
+        }
+        return ChildProcess(pid: pid, stdin: pipe[1])
+    }
+
+    /// Blocks until the child ends; whether it exited (rather than died of a signal), and its code.
+    func wait() -> (exited: Bool, code: Int32) {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        // WIFEXITED and WEXITSTATUS, which Swift does not import.
+        let exited = status & 0x7f == 0
+        return (exited, exited ? (status >> 8) & 0xff : status & 0x7f)
     }
 }

@@ -194,6 +194,16 @@ extension Station {
         if outcome == "finished", plan.cycles.map({ running.cycle < $0 }) ?? true {
             do {
                 let info = try await startCycle(plan, drill: running.drill, zones: running.zones, by: running.by)
+                // The start awaited, and a `plan.stop` or a newer `plan.start` may have come in
+                // meanwhile. It found this cycle's play already ended and the next not yet known, so
+                // it could not stop it: the next stops here, or the stopped plan would run on
+                // (seen in the soak: a drill stopped between two cycles went on for 30 s).
+                guard runningPlan == running else {
+                    plays[info.play]?.stoppedBy = "the end of plan \(plan.name)"
+                    engine.stop(play: UInt64(info.play))
+                    await apply(arbiter.withdraw(info.play, now: clock.now))
+                    return
+                }
                 running.cycle += 1
                 running.play = info.play
                 runningPlan = running

@@ -20,6 +20,11 @@ public final class Store: Sendable {
         configuration.prepareDatabase { db in
             // What was acknowledged must survive a power cut, not just a crash.
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // SQLite's page cache is 2,000 KiB a connection by default, and the writer's keeps every
+            // page it wrote until it is full: the play and audit logs grow by every play and command,
+            // so RssAnon rose for half an hour of a busy soak before it levelled. 512 KiB holds the
+            // pages that appends and recent queries touch; older ones come from the OS's file cache.
+            try db.execute(sql: "PRAGMA cache_size = -512")
         }
         configuration.busyMode = .timeout(5)
         do {

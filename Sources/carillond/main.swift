@@ -29,6 +29,7 @@ struct Carillond: AsyncParsableCommand {
     }
 
     func run() async throws {
+        Daemon.tuneMalloc()
         if checkConfig {
             let problems = Daemon.check(configPath: config)
             for problem in problems { print(problem) }
