@@ -19,4 +19,5 @@ static inline int carillon_spawn_closefrom(posix_spawn_file_actions_t *actions, 
 /* mallopt's parameters are macros of malloc.h, which the Glibc module leaves out. */
 static inline int carillon_malloc_arena_max(int count) { return mallopt(M_ARENA_MAX, count); }
 static inline int carillon_malloc_mmap_threshold(int bytes) { return mallopt(M_MMAP_THRESHOLD, bytes); }
+static inline int carillon_malloc_trim(void) { return malloc_trim(0); }
 #endif

@@ -2,11 +2,22 @@
 /// SPI for the fuzz target, which checks every syllable the front-end gives.
 @_spi(Fuzzing) public enum Pinyin {
     /// Every toneless syllable the shipped lexicon uses: Mandarin's inventory, as the data spells it.
+    /// Both halves count: a syllable that is no character's default reading (得 as `dei3` in 非得)
+    /// appears only in the phrases, and without them a school's `非得 fei1 dei3` was refused
+    /// (found by fuzz-speech).
     static let inventory: Set<Substring> = {
         var set = Set<Substring>()
+        var phrases = false
         for line in MandarinLexicon.shippedData.split(separator: "\n") {
-            if line == "=" { break }
-            if let head = line.split(separator: " ").first, head.count > 1 { set.insert(head.dropLast()) }
+            if line == "=" {
+                phrases = true
+                continue
+            }
+            let fields = line.split(separator: " ")
+            // Before `=`: "syllable characters"; after it: "phrase syllable syllable …".
+            for field in phrases ? fields.dropFirst() : fields.prefix(1) where field.count > 1 {
+                if let tone = field.last, ("1"..."5").contains(tone) { set.insert(field.dropLast()) }
+            }
         }
         return set
     }()

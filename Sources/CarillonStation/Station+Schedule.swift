@@ -192,6 +192,7 @@ extension Station {
             throw WireError(error.kind == .staleVersion ? .staleVersion : .internal, "\(name): \(error.description)")
         }
         activate(schedule, text: args.text, source: "applied by \(peer)")
+        Daemon.releaseFreedMemory()
         return ScheduleApplied(version: schedule.version, previous: current)
     }
 }

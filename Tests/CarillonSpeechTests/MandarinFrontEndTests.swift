@@ -165,6 +165,14 @@ struct SchoolLexiconTests {
         #expect(Pinyin.isValid("lv4") && Pinyin.isValid("zhuang1") && Pinyin.isValid("de5"))
     }
 
+    /// fuzz-speech: `dei3` (得 in 非得) is no character's default reading, so the inventory lacked it,
+    /// the front-end's own reading of 非得 failed the check, and a school could not write it.
+    @Test func everySyllableTheLexiconReadsIsValid() throws {
+        #expect(Pinyin.isValid("dei3"))
+        #expect(MandarinFrontEnd().read("是非得去").pinyin.allSatisfy(Pinyin.isValid))
+        _ = try SchoolLexicon(parsing: "非得 fei1 dei3\n", file: "f")
+    }
+
     @Test func cacheKeyChangesWithTheSchoolLexicon() throws {
         let school = try SchoolLexicon(parsing: "单 shan4\n", file: "f")
         let plain = SpeechRequest(text: "单老师", voice: .zh)

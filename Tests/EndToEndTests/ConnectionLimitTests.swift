@@ -11,14 +11,26 @@ final class RawSocket {
 
     init(tcpPort port: Int) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard Self.onLoopback(port, { connect(fd, $0, $1) }) == 0 else { throw HarnessError("cannot connect to port \(port): \(errno)") }
+    }
+
+    /// A socket listening on 127.0.0.1:`port`, as another program holding the port would.
+    init(listeningOn port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard Self.onLoopback(port, { bind(fd, $0, $1) }) == 0, listen(fd, 1) == 0 else {
+            throw HarnessError("cannot listen on port \(port): \(errno)")
+        }
+    }
+
+    /// Calls `call` (connect or bind) with 127.0.0.1:`port`.
+    private static func onLoopback(_ port: Int, _ call: (UnsafePointer<sockaddr>, socklen_t) -> Int32) -> Int32 {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = UInt16(port).bigEndian
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { call($0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { throw HarnessError("cannot connect to port \(port): \(errno)") }
     }
 
     deinit { close(fd) }

@@ -184,16 +184,8 @@ struct LifecycleTests {
     func metricsPortInUse() throws {
         let port = try ControlAccessTests.freePort()
         // Hold the port, as another program would.
-        let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(holder) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(holder, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        try #require(bound == 0 && listen(holder, 1) == 0)
+        let holder = try RawSocket(listeningOn: port)
+        defer { withExtendedLifetime(holder) {} }
         let rig = try Rig.start(extra: "[metrics]\nlisten = \"127.0.0.1:\(port)\"\n")
         defer { rig.stop() }
         try FileWatch.wait(for: rig.daemon.directory.file("daemon.log"), timeout: .seconds(20)) {
