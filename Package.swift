@@ -133,7 +133,7 @@ let package = Package(
         .target(name: "CarillonTesting", dependencies: ["CarillonCore"], path: "Tests/CarillonTesting", swiftSettings: strict),
         .testTarget(name: "CarillonTOMLTests", dependencies: ["CarillonTOML"], swiftSettings: strict),
         .testTarget(name: "CarillonSynthTests", dependencies: ["CarillonSynth"], swiftSettings: strict),
-        .testTarget(name: "CarillonSpeechTests", dependencies: ["CarillonSpeech"], exclude: ["Data"], swiftSettings: strict),
+        .testTarget(name: "CarillonSpeechTests", dependencies: ["CarillonSpeech", "CarillonTesting"], exclude: ["Data"], swiftSettings: strict),
         .testTarget(name: "CarillonLoudnessTests", dependencies: ["CarillonLoudness"], swiftSettings: strict),
         .testTarget(name: "CarillonCalendarTests", dependencies: ["CarillonCalendar", "CarillonCore", "CarillonTOML"], swiftSettings: strict),
         .testTarget(name: "CarillonCoreTests", dependencies: ["CarillonCore", "CarillonTOML", "CarillonTesting"], swiftSettings: strict),

@@ -1,3 +1,4 @@
+import CarillonTesting
 import Foundation
 import Testing
 
@@ -18,22 +19,17 @@ private func toneWAV(seconds: Double = 0.5, rate: Int = 16000) -> Data {
     return data
 }
 
-/// A temporary directory for one test, removed by `remove()`: tests leave nothing behind.
+/// A temporary directory for one test (CarillonTesting's), with the script a test runs as its voice.
 private struct Scratch {
-    let url: URL
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("carillon-voice-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-    func file(_ name: String) -> URL { url.appendingPathComponent(name) }
-    func remove() { try? FileManager.default.removeItem(at: url) }
+    let directory: TemporaryDirectory
+    init() throws { directory = try TemporaryDirectory("carillon-voice") }
+    func file(_ name: String) -> URL { URL(fileURLWithPath: directory.file(name)) }
+    func remove() { directory.remove() }
 
     /// A shell script here; returns its path.
     func script(_ body: String) throws -> String {
-        let path = file("voice").path
-        try Data(("#!/bin/sh\n" + body + "\n").utf8).write(to: URL(fileURLWithPath: path))
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
-        return path
+        try directory.writeExecutable("voice", "#!/bin/sh\n" + body + "\n")
+        return directory.file("voice")
     }
 }
 
@@ -124,10 +120,9 @@ struct ExternalVoiceWrapperTests {
     func espeakNGsCommandLineAsAnExternalVoice() throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
-        let path = scratch.file("carillon-voice").path
-        try Data("#!/bin/sh\nexec espeak-ng -v cmn-latn-pinyin -s 150 --stdout --stdin\n".utf8).write(
-            to: URL(fileURLWithPath: path))
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+        try scratch.directory.writeExecutable(
+            "carillon-voice", "#!/bin/sh\nexec espeak-ng -v cmn-latn-pinyin -s 150 --stdout --stdin\n")
+        let path = scratch.directory.file("carillon-voice")
         // espeak-ng writes to a pipe without going back to fix the RIFF sizes.
         let audio = try ExternalVoice(command: [path], input: .pinyin).render(MandarinFrontEnd().read("地震，请立即就地避险。"))
         #expect(audio.sampleRate == 22050)

@@ -63,8 +63,7 @@ struct ExternalVoiceRendererTests {
 
     /// A renderer whose external voice runs `body` as a shell script, and what it reported.
     private func renderer(_ body: String, in directory: TemporaryDirectory) throws -> (Renderer, Reports) {
-        try directory.write("tts", "#!/bin/sh\n" + body + "\n")
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory.file("tts"))
+        try directory.writeExecutable("tts", "#!/bin/sh\n" + body + "\n")
         var speech = SpeechConfig()
         speech.externalVoice = ExternalVoice(command: [directory.file("tts")], timeout: .seconds(1))
         let reports = Reports()

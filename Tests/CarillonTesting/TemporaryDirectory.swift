@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 
 /// A fresh directory under the system's temp dir, removed by `remove()`.
 public struct TemporaryDirectory: Sendable {
@@ -18,6 +19,20 @@ public struct TemporaryDirectory: Sendable {
         try FileManager.default.createDirectory(
             atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try text.write(toFile: target, atomically: true, encoding: .utf8)
+    }
+
+    /// Writes an executable script (mode 0755) through a close-on-exec descriptor: a file written
+    /// otherwise can be open for writing in a child that another test thread forks at that moment,
+    /// and running the script then fails with "text file busy".
+    public func writeExecutable(_ name: String, _ text: String) throws {
+        let target = file(name)
+        try FileManager.default.createDirectory(
+            atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let fd = open(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+        guard fd >= 0 else { throw HarnessError("cannot create \(target): \(errno)") }
+        defer { close(fd) }
+        let bytes = Array(text.utf8)
+        guard Glibc.write(fd, bytes, bytes.count) == bytes.count else { throw HarnessError("cannot write \(target): \(errno)") }
     }
 
     public func remove() { try? FileManager.default.removeItem(atPath: path) }

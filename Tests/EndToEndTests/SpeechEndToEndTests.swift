@@ -13,8 +13,7 @@ struct SpeechEndToEndTests {
             let rig = try Rig.start(
                 extra: "[speech]\ncommand = [\"@DIR@/tts\"]\ntimeout = 2\n",
                 prepare: { directory in
-                    try directory.write("tts", "#!/bin/sh\n\(body)\n")
-                    chmod(directory.file("tts"), 0o755)
+                    try directory.writeExecutable("tts", "#!/bin/sh\n\(body)\n")
                 })
             defer { rig.stop() }
             let said = try rig.daemon.client(["say", "请同学们有序离开教室。", "--wait", "--json"])
