@@ -49,8 +49,8 @@ RELIABILITY_TESTS := CrashTests|FaultInjectionTests|LoadTests|[.]SoakTests
 ## PackageTests; fails too if a test leaves a file behind in its temporary directory
 # The tests run with TMPDIR set to a directory of their own (short: UNIX socket paths live in it;
 # mode 1777 like /tmp: some tests act as other uids), which must be empty at the end but for what
-# `swift test` itself leaves in TMPDIR: its `_*.lock` files and five empty `TemporaryDirectory.*`
-# per run, even of no test at all.
+# `swift test` itself leaves in TMPDIR: its `_*.lock` files and five `TemporaryDirectory.*` per
+# run, each holding only a `.keep-directory`, even for a run of no test at all.
 test: deps build deb
 	lintian --fail-on error --tag-display-limit 0 $(DEB)
 	@tmp=$$(mktemp -d /tmp/carillon-test.XXXXXX) && chmod 1777 $$tmp && \
@@ -58,6 +58,7 @@ test: deps build deb
 	TMPDIR=$$tmp $(SWIFT) test $(BUILD_FLAGS) --skip-build --skip '$(AUDIO_TESTS)' && \
 	TMPDIR=$$tmp $(SWIFT) test $(BUILD_FLAGS) --skip-build --filter '$(RELIABILITY_TESTS)' && \
 	TMPDIR=$$tmp CARILLON_DEB=$(CURDIR)/$(DEB) $(SWIFT) test $(BUILD_FLAGS) --skip-build --filter PackageTests && \
+	find $$tmp -mindepth 2 -maxdepth 2 -path "$$tmp/TemporaryDirectory.*/.keep-directory" -type f -delete && \
 	find $$tmp -mindepth 1 -maxdepth 1 \( -name '_*.lock' -type f -o -name 'TemporaryDirectory.*' -type d -empty \) -delete && \
 	left=$$(ls -A $$tmp) && if [ -n "$$left" ]; then \
 		echo "make test: the tests left these behind in $$tmp:"; ls -lA $$tmp; exit 1; \
