@@ -129,6 +129,16 @@ struct PlanTests {
         return order
     }
 
+    /// The test tone loudest in the 0.1 s window of the left channel from `start`; nil for silence.
+    static func label(_ samples: [Int16], at start: Int) -> String? {
+        let window = Signal.channel(samples, 0, of: 2, frames: start..<(start + 4800))
+        let amplitudes = [("1k", 1000.0), ("700", 700.0), ("500", 500.0), ("2k", 2000.0)].map {
+            ($0.0, Signal.amplitude(of: $0.1, in: window, sampleRate: 48000))
+        }
+        guard let best = amplitudes.max(by: { $0.1 < $1.1 }), best.1 > 0.05 else { return nil }
+        return best.0
+    }
+
     /// The capture read as 0.1 s windows labelled by their loudest test tone, runs and silences collapsed.
     static func tones(_ rig: Rig, from frame: Int = 0) -> [String] {
         let samples = rig.capture.samples()
@@ -136,12 +146,7 @@ struct PlanTests {
         var labels: [String] = []
         var start = frame
         while start + 4800 <= frames {
-            let window = Signal.channel(samples, 0, of: 2, frames: start..<(start + 4800))
-            let amplitudes = [("1k", 1000.0), ("700", 700.0), ("500", 500.0), ("2k", 2000.0)].map {
-                ($0.0, Signal.amplitude(of: $0.1, in: window, sampleRate: 48000))
-            }
-            let best = amplitudes.max { $0.1 < $1.1 }!
-            let label = best.1 > 0.05 ? best.0 : "-"
+            let label = Self.label(samples, at: start) ?? "-"
             if label != "-" && labels.last != label { labels.append(label) }
             start += 4800
         }
@@ -244,11 +249,7 @@ struct PlanTests {
         let frames = samples.count / 2
         var start = frame
         while start + 4 * 4800 <= frames {
-            let window = Signal.channel(samples, 0, of: 2, frames: start..<(start + 4800))
-            let amplitudes = [("1k", 1000.0), ("700", 700.0), ("500", 500.0), ("2k", 2000.0)].map {
-                ($0.0, Signal.amplitude(of: $0.1, in: window, sampleRate: 48000))
-            }
-            if let best = amplitudes.max(by: { $0.1 < $1.1 }), best.1 > 0.05, best.0 == tone {
+            if Self.label(samples, at: start) == tone {
                 return Signal.rms(Signal.channel(samples, 0, of: 2, frames: (start + 4800)..<(start + 4 * 4800)))
             }
             start += 4800
