@@ -1,0 +1,19 @@
+#ifndef CARILLON_CLINUX_H
+#define CARILLON_CLINUX_H
+/* Linux interfaces Glibc's Swift module leaves out.
+   This header must not define _GNU_SOURCE: it would change how glibc's headers declare shared
+   types (fd_set's fields), and a clean build then refuses to import this module beside another
+   that includes them without it (COpenSSL). The functions that need _GNU_SOURCE are defined in
+   shim.c, which defines it for itself. */
+#include <sys/timerfd.h>
+#include <spawn.h>
+
+/* pipe2 with O_CLOEXEC. */
+int carillon_pipe_cloexec(int fds[2]);
+/* posix_spawn_file_actions_addclosefrom_np (glibc 2.34). */
+int carillon_spawn_closefrom(posix_spawn_file_actions_t *actions, int from);
+/* mallopt's parameters are macros of malloc.h, which the Glibc module leaves out. */
+int carillon_malloc_arena_max(int count);
+int carillon_malloc_mmap_threshold(int bytes);
+int carillon_malloc_trim(void);
+#endif

@@ -1,0 +1,14 @@
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <malloc.h>
+#include <spawn.h>
+#include <unistd.h>
+#include "CLinux.h"
+
+int carillon_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+int carillon_spawn_closefrom(posix_spawn_file_actions_t *actions, int from) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, from);
+}
+int carillon_malloc_arena_max(int count) { return mallopt(M_ARENA_MAX, count); }
+int carillon_malloc_mmap_threshold(int bytes) { return mallopt(M_MMAP_THRESHOLD, bytes); }
+int carillon_malloc_trim(void) { return malloc_trim(0); }
