@@ -42,6 +42,7 @@ let package = Package(
         .systemLibrary(name: "CICal", pkgConfig: "libical", providers: [.apt(["libical-dev"])]),
         .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
 
         .target(name: "CarillonTOML", swiftSettings: strict),
         .target(name: "CarillonCrypto", dependencies: ["COpenSSL"], swiftSettings: strict),
@@ -63,6 +64,8 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "CarillonProtocol", dependencies: ["CarillonCore"], swiftSettings: strict),
+        // The city link's pure parts: the signed alert, its checks, the topics, the countdown, the backoff.
+        .target(name: "CarillonCity", dependencies: ["CarillonCrypto", "CarillonBundle"], swiftSettings: strict),
         .target(
             name: "CarillonBundle", dependencies: ["CarillonCore", "CarillonCrypto"],
             swiftSettings: strict),
@@ -79,13 +82,23 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The city link: MQTT to the bureau's broker, into the same command table as the control socket.
+        .target(
+            name: "CarillonLink",
+            dependencies: [
+                "CMosquitto", "CarillonCity", "CarillonControl", "CarillonProtocol",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "CarillonStation",
             dependencies: [
                 "CarillonCore", "CarillonAudio", "CarillonStore", "CarillonProtocol", "CarillonControl",
                 "CarillonTOML", "CarillonSynth", "CarillonSpeech", "CarillonLoudness", "CLinux", "CarillonCalendar",
                 "CarillonBundle",
-                "CarillonCrypto",
+                "CarillonCrypto", "CarillonCity", "CarillonLink",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -107,7 +120,7 @@ let package = Package(
             dependencies: [
                 "CarillonProtocol", "CarillonControl", "CarillonCore", "CarillonCalendar", "CarillonAudio",
                 "CarillonSpeech", "CarillonTOML", "CarillonBundle",
-                "CarillonCrypto",
+                "CarillonCrypto", "CarillonCity", "CarillonLink",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -147,6 +160,8 @@ let package = Package(
         .testTarget(
             name: "CarillonBundleTests",
             dependencies: ["CarillonBundle", "CarillonCrypto"], swiftSettings: strict),
+        .testTarget(
+            name: "CarillonCityTests", dependencies: ["CarillonCity", "CarillonCrypto", "CarillonBundle"], swiftSettings: strict),
         .testTarget(name: "CarillonFuzzChecksTests", dependencies: ["CarillonFuzzChecks"], swiftSettings: strict),
         .testTarget(name: "CarillonProtocolTests", dependencies: ["CarillonProtocol", "CarillonCore"], swiftSettings: strict),
         .testTarget(
@@ -170,7 +185,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "CarillonTesting", "CarillonProtocol", "CarillonControl", "CarillonLoudness", "CarillonBundle",
-                "CarillonCrypto",
+                "CarillonCrypto", "CarillonCity", "CarillonLink",
             ],
             swiftSettings: strict),
     ],

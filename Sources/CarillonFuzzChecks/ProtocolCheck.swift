@@ -53,6 +53,7 @@ enum ProtocolCheck {
         case .planStop: try check(PlanStopArgs.self, line)
         case .logPlans: try check(PlanLogArgs.self, line)
         case .adminRestore: try check(RestoreArgs.self, line)
+        case .cityAlert: try check(CityAlertArgs.self, line)
         }
     }
 

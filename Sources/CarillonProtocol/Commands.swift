@@ -28,6 +28,7 @@ public enum CommandName: String, Sendable, CaseIterable {
     case planStatus = "plan.status"
     case planStart = "plan.start"
     case planStop = "plan.stop"
+    case cityAlert = "city.alert"
 }
 
 /// `hello`: negotiates the protocol version. Optional on the UNIX socket.
@@ -73,10 +74,13 @@ public struct StatusResult: Sendable, Codable, Hashable {
     /// certificate that became unreadable or invalid is refused, and shows here until a reload
     /// succeeds. Optional for the same reason as `storage`.
     public var config: ConfigInfo?
+    /// The city link to the bureau's broker; absent when `[city]` is not configured.
+    public var city: CityLinkInfo?
 
     public init(
         server: String, version: String, startedAt: Date, uptimeSeconds: Double, outputs: [OutputInfo],
-        zones: [ZoneInfo], playing: [PlayInfo], clips: Int, storage: StorageInfo? = nil, config: ConfigInfo? = nil
+        zones: [ZoneInfo], playing: [PlayInfo], clips: Int, storage: StorageInfo? = nil, config: ConfigInfo? = nil,
+        city: CityLinkInfo? = nil
     ) {
         self.server = server
         self.version = version
@@ -88,6 +92,7 @@ public struct StatusResult: Sendable, Codable, Hashable {
         self.clips = clips
         self.storage = storage
         self.config = config
+        self.city = city
     }
 }
 

@@ -56,7 +56,7 @@ public struct Event: Sendable, Codable, Hashable {
     /// `play.started`, `play.ended`, `shout.started`, `shout.ended`, `output.fault`,
     /// `output.recovered`, `storage.fault`, `storage.recovered`, `schedule.changed`,
     /// `library.changed`, `config.reloaded`, `plan.started`, `plan.resumed`, `plan.stopped`,
-    /// `events.dropped`.
+    /// `city.connected`, `city.disconnected`, `city.alert`, `events.dropped`.
     public var event: String
     public var at: Date
     public var play: Int64?
@@ -78,11 +78,14 @@ public struct Event: Sendable, Codable, Hashable {
     public var tasks: [PlanTask]?
     /// For `plan.started`: the task of the subscriber's own role, when the plan has one for it.
     public var task: String?
+    /// For `city.alert`: the alert's id.
+    public var alert: String?
 
     public init(
         event: String, at: Date = Date(), play: Int64? = nil, clip: String? = nil, zones: [String]? = nil,
         level: String? = nil, outcome: String? = nil, detail: String? = nil, output: String? = nil, by: String? = nil,
-        version: Int? = nil, plan: String? = nil, title: String? = nil, drill: Bool? = nil, tasks: [PlanTask]? = nil
+        version: Int? = nil, plan: String? = nil, title: String? = nil, drill: Bool? = nil, tasks: [PlanTask]? = nil,
+        alert: String? = nil
     ) {
         self.event = event
         self.at = at
@@ -99,6 +102,7 @@ public struct Event: Sendable, Codable, Hashable {
         self.title = title
         self.drill = drill
         self.tasks = tasks
+        self.alert = alert
     }
 }
 

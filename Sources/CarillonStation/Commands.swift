@@ -95,6 +95,10 @@ enum Commands {
             .command(.logPlans, role: .viewer, arguments: PlanLogArgs.self) { args, _ throws(WireError) in
                 try await station.planLog(args)
             },
+            // The city link's way in (and a bureau tool's over TCP): the alert is checked whole here.
+            .command(.cityAlert, role: .bureau, audited: true, arguments: CityAlertArgs.self) { args, peer throws(WireError) in
+                try await urgent { () async throws(WireError) in await station.cityAlert(args, by: peer.description) }
+            },
             .command(.adminBackup, role: .admin, audited: true, arguments: Empty.self) { _, _ throws(WireError) in
                 try await station.backup()
             },

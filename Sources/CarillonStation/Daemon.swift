@@ -2,6 +2,7 @@ import CLinux
 import CarillonAudio
 import CarillonCore
 import CarillonControl
+import CarillonLink
 import CarillonProtocol
 import CarillonStore
 import CarillonTOML
@@ -274,6 +275,20 @@ public enum Daemon {
                     logger: logger),
                 successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore, serviceName: "metrics")
         }
+        // The city link, when `[city]` is set: the command table is its only way into the daemon.
+        let city = config.city.flatMap { city in config.bureau.map { (city, $0) } }.map { city, bureau in
+            let monitor = CityLinkMonitor(
+                broker: city.broker, school: bureau.school, district: city.district,
+                publish: { [events = station.events] event in events.publish(event) })
+            let dispatcher = Dispatcher(Commands.table(station: station)) { peer, command, arguments, result in
+                await station.audit(peer, command: command, arguments: arguments, result: result)
+            }
+            let link = CityLink(
+                settings: .init(broker: city.broker, school: bureau.school, district: city.district, version: Station.version),
+                dispatcher: dispatcher, monitor: monitor, logger: logger)
+            return (monitor, ServiceGroupConfiguration.ServiceConfiguration(service: link, serviceName: "city"))
+        }
+        await station.setCityLink(city?.0)
         let group = ServiceGroup(
             configuration: .init(
                 services: [
@@ -287,7 +302,7 @@ public enum Daemon {
                     .init(service: SchedulerService(station: station, timer: timer), serviceName: "scheduler"),
                     .init(service: ControlService(server: server, readiness: readiness, planResumed: planResumed), serviceName: "control"),
                     .init(service: SignalService(readiness: readiness, notifier: notifier, reload: reload), serviceName: "signals"),
-                ] + (metrics.map { [$0] } ?? []),
+                ] + (city.map { [$0.1] } ?? []) + (metrics.map { [$0] } ?? []),
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()

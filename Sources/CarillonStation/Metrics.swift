@@ -24,7 +24,7 @@ struct Metrics {
     /// The exposition text.
     func render(
         uptime: Double, outputs: [OutputStatus], queues: [(zone: String, depth: Int)], clips: [String: Int],
-        scheduleVersion: Int?, storage: StorageInfo, config: ConfigInfo
+        scheduleVersion: Int?, storage: StorageInfo, config: ConfigInfo, city: CityLinkInfo? = nil
     ) -> String {
         var out = ""
         func family(_ name: String, _ type: String, _ help: String) {
@@ -67,6 +67,20 @@ struct Metrics {
         out += "carillon_config_failing \(config.state == "ok" ? 0 : 1)\n"
         family("carillon_config_failed_reloads_total", "counter", "Reloads refused (config, library, schedule, plans or certificates).")
         out += "carillon_config_failed_reloads_total \(config.failedReloads)\n"
+        if let city {
+            family("carillon_city_link_up", "gauge", "1 while the city link is connected to the bureau's broker.")
+            out += "carillon_city_link_up{broker=\"\(label(city.broker))\"} \(city.state == "connected" ? 1 : 0)\n"
+            family("carillon_city_link_connections_total", "counter", "Connections to the broker made, the first included.")
+            out += "carillon_city_link_connections_total \(city.connections)\n"
+            family("carillon_city_alerts_total", "counter", "City alerts heard, by outcome.")
+            for (outcome, count) in [("failed", city.failed), ("refused", city.refused), ("sounded", city.sounded)] {
+                out += "carillon_city_alerts_total{outcome=\"\(outcome)\"} \(count)\n"
+            }
+            if let sounded = city.lastSounded {
+                family("carillon_city_last_alert_sounded_timestamp_seconds", "gauge", "When the last city alert sounded.")
+                out += "carillon_city_last_alert_sounded_timestamp_seconds \(sounded.at.timeIntervalSince1970)\n"
+            }
+        }
         family("carillon_play_latency_seconds", "histogram", "From a play's request to its first sample written to ALSA.")
         for (index, bound) in Self.latencyBuckets.enumerated() {
             out += "carillon_play_latency_seconds_bucket{le=\"\(bound)\"} \(latencyCounts[index])\n"

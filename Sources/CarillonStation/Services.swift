@@ -157,6 +157,7 @@ struct CacheWarmer: Service {
                 let alarms = await offPool { library.decodeAlarms(sampleRate: 48000, renderer: renderer) }
                 await station.setEmergencyAudio(alarms.audio, failures: alarms.failures)
                 await station.preparePlans()
+                if await station.hasCityLink { await station.prepareCountdown() }
                 let failures = await offPool {
                     library.renderAll(renderer: renderer, shouldStop: { stopping.load(ordering: .relaxed) })
                 }

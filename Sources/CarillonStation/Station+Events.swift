@@ -56,6 +56,9 @@ extension Station {
                     Event(
                         event: entry.live != nil ? "shout.started" : "play.started", at: written, play: id,
                         clip: entry.clip.id, zones: entry.info.zones, level: entry.level.rawValue, by: entry.requestedBy))
+                plays[id]?.firstWritten = written
+                for waiter in plays[id]?.startWaiters ?? [] { waiter.resume(returning: written) }
+                plays[id]?.startWaiters = []
                 let start = PlayStart(written: written, audible: audible, latency: latency)
                 if unlogged[id] != nil {
                     unlogged[id] = start

@@ -1,4 +1,4 @@
-import CarillonAudio
+public import CarillonAudio
 public import CarillonCore
 public import CarillonProtocol
 import CarillonStore
@@ -69,7 +69,9 @@ extension Station {
     /// `plan.start`: the alarm first, everything else after it. The plan's audio is in memory, the
     /// play goes straight to the engine, and the log, the saved state and the notifier follow.
     /// A write that fails never refuses the plan: the answer carries a `warning` instead.
-    public func planStart(_ args: PlanStartArgs, by: String) async throws(WireError) -> ActivePlanInfo {
+    /// - Parameter lead: audio sounded before the plan's first cycle, within the same play: a city
+    ///   alert's countdown.
+    public func planStart(_ args: PlanStartArgs, by: String, lead: [PCMBuffer] = []) async throws(WireError) -> ActivePlanInfo {
         guard let plan = plans[args.plan] else {
             throw WireError(.notFound, "no plan `\(args.plan)`; the plans are \(plans.keys.sorted().joined(separator: ", "))")
         }
@@ -80,7 +82,7 @@ extension Station {
         let superseded = runningPlan
         runningPlan = nil
         let info: PlayInfo
-        do { info = try await startCycle(plan, drill: drill, zones: zones, by: by, first: true) } catch {
+        do { info = try await startCycle(plan, drill: drill, zones: zones, by: by, first: true, lead: lead) } catch {
             runningPlan = superseded
             throw error
         }
@@ -163,7 +165,7 @@ extension Station {
     /// alarm sounds its own alarm steps alone, and a plan without one has its audio prepared first:
     /// it never gets an alarm it does not have.
     private func startCycle(
-        _ plan: Plan, drill: Bool, zones: [String], by: String, first: Bool = false
+        _ plan: Plan, drill: Bool, zones: [String], by: String, first: Bool = false, lead: [PCMBuffer] = []
     ) async throws(WireError) -> PlayInfo {
         func cycle(_ audio: PlanAudio) -> [PCMBuffer] {
             let cycle = drill ? audio.drill : audio.normal
@@ -179,7 +181,7 @@ extension Station {
         }
         let clip = Clip(id: "plan.\(plan.name)", category: .alarm, title: plan.title, source: .file("plan"))
         return try await start(
-            clip: clip, audio: .buffers(audio), level: .emergency, zones: zones, source: drill ? "drill" : "plan", by: by)
+            clip: clip, audio: .buffers(lead + audio), level: .emergency, zones: zones, source: drill ? "drill" : "plan", by: by)
     }
 
     /// Called when a play ends: a plan's cycle that finished starts the next; one that was cut or

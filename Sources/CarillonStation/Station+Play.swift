@@ -239,6 +239,7 @@ extension Station {
         recentOrder.append(id)
         if recentOrder.count > 256 { recent[recentOrder.removeFirst()] = nil }
         for waiter in play.waiters { waiter.resume(returning: result) }
+        for waiter in play.startWaiters { waiter.resume(returning: play.firstWritten) }
         let event = Event(
             event: play.live != nil ? "shout.ended" : "play.ended", play: id, clip: play.clip.id, zones: play.info.zones,
             level: play.level.rawValue, outcome: result.outcome, detail: result.detail, by: play.requestedBy)

@@ -2,6 +2,7 @@ public import CarillonAudio
 import CarillonCore
 public import CarillonProtocol
 public import CarillonStore
+public import CarillonLink
 import CarillonSynth
 import Foundation
 public import Logging
@@ -60,6 +61,10 @@ public actor Station {
     var plans: [String: Plan] = [:]
     var planAudio: [String: PlanAudio] = [:]
     var runningPlan: RunningPlan?
+    /// The city countdown's spoken cues, rendered into memory (`prepareCountdown`).
+    var countdownSpeech: [String: PCMBuffer] = [:]
+    /// The city link's state, for `status` and `metrics`; nil without `[city]`.
+    var cityLink: CityLinkMonitor?
 
     /// A play that has not ended in every zone.
     struct ActivePlay {
@@ -79,6 +84,9 @@ public actor Station {
         /// A shout's live voice.
         var live: ShoutFeed?
         var waiters: [CheckedContinuation<PlayOutcome, Never>] = []
+        /// When its first sample was written, and who waits for that (a city alert's ack).
+        var firstWritten: Date?
+        var startWaiters: [CheckedContinuation<Date?, Never>] = []
     }
 
     public init(
@@ -141,8 +149,13 @@ public actor Station {
             server: config.name, version: Self.version, startedAt: startedAt,
             uptimeSeconds: Date().timeIntervalSince(startedAt), outputs: outputs, zones: zones,
             playing: plays.values.map(\.info).sorted { $0.play < $1.play }, clips: library.clips.count,
-            storage: storage.info, config: configHealth)
+            storage: storage.info, config: configHealth, city: cityLink?.info)
     }
+
+    /// Hands the Station the city link's state, to show in `status` and `metrics`.
+    public func setCityLink(_ monitor: CityLinkMonitor?) { cityLink = monitor }
+
+    var hasCityLink: Bool { cityLink != nil }
 
     /// `admin.backup`: a consistent copy of the database in the data directory's `backups/`.
     public func backup() async throws(WireError) -> BackupResult {
@@ -185,7 +198,7 @@ public actor Station {
         return MetricsResult(
             text: metrics.render(
                 uptime: Date().timeIntervalSince(startedAt), outputs: engine.status(), queues: queues, clips: clips,
-                scheduleVersion: active?.schedule.version, storage: storage.info, config: configHealth))
+                scheduleVersion: active?.schedule.version, storage: storage.info, config: configHealth, city: cityLink?.info))
     }
 
     /// Applies a re-read config: what can change live does; the rest is logged as needing a restart.

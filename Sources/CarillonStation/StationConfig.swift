@@ -34,6 +34,8 @@ public struct StationConfig: Sendable {
     public var plansDirectory: String = ""
     /// The bureau's keys and this school's id; nil: the school accepts no bundles.
     public var bureau: BureauConfig?
+    /// `[city]`: the link to the bureau's broker; nil: off.
+    public var city: CityConfig?
     /// Run with each plan event as JSON on stdin: how a school reaches staff phones.
     public var notifier: NotifierConfig?
     /// How long writes to the data directory must go without a failure, one succeeding, before
@@ -206,6 +208,11 @@ extension StationConfig {
             let before = errors.list.count
             config.bureau = parseBureau(&bureau, base: base, errors: &errors)
             if errors.list.count == before { errors.run { () throws(TOMLError) in try bureau.finish() } }
+        }
+        if var city = errors.run({ () throws(TOMLError) in try root.table("city") }) ?? nil {
+            let before = errors.list.count
+            config.city = parseCity(&city, base: base, hasBureau: root.contains("bureau"), errors: &errors)
+            if errors.list.count == before { errors.run { () throws(TOMLError) in try city.finish() } }
         }
         let outputs = errors.run { () throws(TOMLError) in try root.tableArray("output") } ?? []
         for var output in outputs {

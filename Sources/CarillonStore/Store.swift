@@ -190,6 +190,19 @@ public final class Store: Sendable {
                     UPDATE clip SET grade = 'lower-primary,upper-primary,junior-middle' WHERE grade = 'all';
                     """)
         }
+        migrator.registerMigration("v8-city-alerts") { db in
+            try db.execute(
+                sql: """
+                    -- Every city alert this school heard and accepted, until it expires: an id seen before is
+                    -- a replay, restart or not.
+                    CREATE TABLE city_alert (
+                        id TEXT PRIMARY KEY,
+                        expires_at INTEGER NOT NULL,  -- ms since 1970
+                        heard_at INTEGER NOT NULL     -- ms since 1970
+                    );
+                    CREATE INDEX city_alert_expires ON city_alert (expires_at);
+                    """)
+        }
         return migrator
     }
 
