@@ -40,30 +40,35 @@ public struct AlertCheck: Sendable {
         else {
             throw AlertRefusal(.malformed, "`alert` and `signature` must be base64, the signature of 64 bytes")
         }
-        // Only the key id is read before the signature holds: it says which key to check with.
-        struct KeyOnly: Decodable { var key: String }
-        guard let named = try? JSONDecoder().decode(KeyOnly.self, from: bytes) else {
+        // Only the key id (and the id, to answer with) are read before the signature holds.
+        struct Claimed: Decodable {
+            var key: String
+            var id: String?
+        }
+        guard let claimed = try? JSONDecoder().decode(Claimed.self, from: bytes) else {
             throw AlertRefusal(.malformed, "the signed alert is not JSON naming its `key`")
         }
-        guard let key = keys[named.key] else {
-            throw AlertRefusal(.unknownKey, "signed with key \(named.key.prefix(64)), which is not in [bureau] keys")
+        let id = claimed.id.flatMap { CityAlert.isName($0) ? $0 : nil }
+        func refusal(_ reason: AlertRefusal.Reason, _ message: String) -> AlertRefusal { AlertRefusal(reason, message, alert: id) }
+        guard let key = keys[claimed.key] else {
+            throw refusal(.unknownKey, "signed with key \(claimed.key.prefix(64)), which is not in [bureau] keys")
         }
         guard key.isValidSignature(signature, for: bytes) else {
-            throw AlertRefusal(.badSignature, "the signature does not match the alert: forged or altered")
+            throw refusal(.badSignature, "the signature does not match the alert: forged or altered")
         }
         let alert: CityAlert
         do { alert = try JSONDecoder().decode(CityAlert.self, from: bytes) } catch {
-            throw AlertRefusal(.malformed, "the signed alert does not read: \(error)")
+            throw refusal(.malformed, "the signed alert does not read: \(error)")
         }
-        try alert.checkShape()
-        guard now <= alert.expires else { throw AlertRefusal(.expired, "it expired \(Self.ago(now, alert.expires)) ago") }
+        do { try alert.checkShape() } catch { throw refusal(error.reason, error.message) }
+        guard now <= alert.expires else { throw refusal(.expired, "it expired \(Self.ago(now, alert.expires)) ago") }
         guard alert.issued <= now || alert.issued - now <= CityAlert.clockSkewMilliseconds else {
-            throw AlertRefusal(.notYetValid, "issued \(Self.ago(alert.issued, now)) in this school's future; check the clocks")
+            throw refusal(.notYetValid, "issued \(Self.ago(alert.issued, now)) in this school's future; check the clocks")
         }
         guard alert.targets(school: school, district: district) else {
             let target = alert.schools.map { "schools \($0.prefix(5).joined(separator: ", "))\($0.count > 5 ? ", …" : "")" }
                 ?? alert.district.map { "district \($0)" } ?? "the city"
-            throw AlertRefusal(.notForUs, "addressed to \(target), not school \(school)\(district.map { " of district \($0)" } ?? "")")
+            throw refusal(.notForUs, "addressed to \(target), not school \(school)\(district.map { " of district \($0)" } ?? "")")
         }
         return alert
     }

@@ -189,10 +189,14 @@ public struct AlertRefusal: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var reason: Reason
     public var message: String
+    /// The id the refused alert claims, when it could be read: unverified, for matching the answer
+    /// to what the bureau sent, never for anything else.
+    public var alert: String?
 
-    public init(_ reason: Reason, _ message: String) {
+    public init(_ reason: Reason, _ message: String, alert: String? = nil) {
         self.reason = reason
         self.message = message
+        self.alert = alert
     }
 
     public var description: String { "\(reason.rawValue): \(message)" }

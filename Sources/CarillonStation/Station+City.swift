@@ -50,7 +50,7 @@ extension Station {
         }
         let check = AlertCheck(keys: bureau.keys, school: bureau.school, district: config.city?.district)
         let alert: CityAlert
-        do { alert = try check.check(envelope, now: millisecondsSince1970(now)) } catch { return refused(error) }
+        do { alert = try check.check(envelope, now: millisecondsSince1970(now)) } catch { return refused(error, alert: error.alert) }
         do {
             guard try await store.admitCityAlert(id: alert.id, expires: alert.expires, heard: millisecondsSince1970(received)) else {
                 return refused(AlertRefusal(.replayed, "alert \(alert.id) was heard before"), alert: alert.id, drill: alert.drill)

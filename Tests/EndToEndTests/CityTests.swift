@@ -99,7 +99,8 @@ struct CityTests {
         }
         bureau.publish(CityTopics.districtAlert("futian"), try Self.alert(key).envelope)  // not subscribed: never heard
         bureau.publish(CityTopics.cityAlert, Data("{\"alert\": 1}".utf8))
-        let acks = try await bureau.acks(count: 7)
+        // The drill's answer came first; then these seven.
+        let acks = try await bureau.acks(count: 8)
         func reasons(_ id: String) -> Set<String> { Set(acks.filter { $0.alert == id }.map { $0.reason ?? $0.outcome }) }
         #expect(reasons(forged.id) == ["unknown-key"])
         #expect(reasons(expired.id) == ["expired"])
@@ -161,15 +162,20 @@ struct CityTests {
 /// A real mosquitto on a loopback port, in a temporary directory of its own; persistent, so a
 /// restart keeps sessions and retained messages as a production broker would.
 final class Broker: @unchecked Sendable {
+    // Used by one test at a time.
     let directory: TemporaryDirectory
     let port: Int
-    private var process: Process?
+    private var pid: pid_t = 0
     private var starts = 0
 
     init() throws {
-        directory = try TemporaryDirectory("carillon-mqtt")
+        let directory = try TemporaryDirectory("carillon-mqtt")
+        self.directory = directory
+        do { port = try ControlAccessTests.freePort() } catch {
+            directory.remove()
+            throw error
+        }
         do {
-            port = try ControlAccessTests.freePort()
             try directory.write(
                 "mosquitto.conf",
                 """
@@ -178,7 +184,7 @@ final class Broker: @unchecked Sendable {
                 persistence true
                 persistence_location \(directory.path)/
                 user root
-                log_dest stdout
+                log_dest file \(directory.file("mosquitto.log"))
                 log_type error
                 log_type warning
                 log_type notice
@@ -186,27 +192,58 @@ final class Broker: @unchecked Sendable {
                 """)
             try start()
         } catch {
-            directory.remove()
+            remove()
             throw error
         }
     }
 
-    /// Starts mosquitto and returns once it says it runs (its listener is open by then).
+    /// Starts mosquitto and returns once it says it runs (its listener is open by then). Its log is
+    /// a file of its own: written to stdout, it stays in stdio's buffer.
+    ///
+    /// Spawned with no signal blocked: the test process blocks SIGTERM, a child inherits the mask,
+    /// and mosquitto, which only installs handlers, would never see the SIGTERM that stops it.
     func start() throws {
         starts += 1
-        let log = directory.file("mosquitto-\(starts).log")
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/mosquitto")
-        process.arguments = ["-c", directory.file("mosquitto.conf")]
-        let handle = FileHandle(forWritingAtPath: log)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        self.process = process
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let arguments = ["/usr/sbin/mosquitto", "-c", directory.file("mosquitto.conf")]
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        let spawned = posix_spawn(&pid, arguments[0], &actions, &attributes, &argv, environ)
+        guard spawned == 0 else { throw HarnessError("cannot start mosquitto: \(String(cString: strerror(spawned)))") }
+        let log = directory.file("mosquitto.log")
         func text() -> String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
-        try FileWatch.wait(for: log, timeout: .seconds(20)) { text().contains(" running") || !process.isRunning }
-        guard process.isRunning else { throw HarnessError("mosquitto did not start:\n\(text())") }
+        let starts = starts
+        try FileWatch.wait(for: log, timeout: .seconds(20)) {
+            text().components(separatedBy: " running").count > starts || !isRunning
+        }
+        guard isRunning else { throw HarnessError("mosquitto did not start:\n\(text())") }
+    }
+
+    /// Whether the broker process is alive (a dead one is reaped here).
+    var isRunning: Bool {
+        guard pid > 0 else { return false }
+        var status: Int32 = 0
+        if waitpid(pid, &status, WNOHANG) == pid {
+            pid = 0
+            return false
+        }
+        return true
     }
 
     /// Stops it (SIGTERM: it saves its sessions) and starts it again on the same port.
@@ -216,9 +253,11 @@ final class Broker: @unchecked Sendable {
     }
 
     func stop() {
-        guard let process, process.isRunning else { return }
-        kill(process.processIdentifier, SIGTERM)
-        process.waitUntilExit()
+        guard pid > 0 else { return }
+        kill(pid, SIGTERM)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        pid = 0
     }
 
     func remove() {
