@@ -8,7 +8,7 @@ BIN          := $(shell $(SWIFT) build $(BUILD_FLAGS) --show-bin-path 2>/dev/nul
 # Debian packages the build and the tests need: the C libraries and their data (espeak-ng voices).
 DEB_PACKAGES := libasound2-dev libsndfile1-dev libsqlite3-dev libsoxr-dev libespeak-ng-dev espeak-ng-data \
                 libebur128-dev libical-dev libopus-dev libssl-dev openssl util-linux pkg-config systemd sqlite3 \
-                dpkg-dev debhelper lintian
+                dpkg-dev debhelper lintian libmosquitto-dev mosquitto
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps build run demo test check-config bench clean install uninstall deb crash-test load-test soak fuzz test-sanitize
