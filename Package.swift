@@ -178,7 +178,8 @@ let package = Package(
             name: "CarillonStationTests",
             dependencies: [
                 "CarillonStation", "CarillonTesting", "CarillonAudio", "CarillonCore", "CarillonTOML", "CarillonStore",
-                "CarillonProtocol", "CarillonControl", "CarillonSpeech", .product(name: "Logging", package: "swift-log"),
+                "CarillonProtocol", "CarillonControl", "CarillonSpeech", "CarillonCity",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .testTarget(

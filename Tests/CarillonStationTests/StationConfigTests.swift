@@ -1,4 +1,5 @@
 import CarillonAudio
+import CarillonCity
 import CarillonControl
 import CarillonCore
 import CarillonProtocol
@@ -211,6 +212,50 @@ struct StationConfigTests {
         #expect(errors("[bureau]\nschool = \"a\"\nkeys = [\"/nonexistent.pub\"]\n").contains { $0.contains("cannot read the bureau key /nonexistent.pub") })
         #expect(errors("[bureau]\nschool = \"a\"\nkeys = []\n").contains { $0.contains("lists no key") })
         #expect(errors("[bureau]\nkeys = []\n").contains { $0.contains("school") })
+    }
+
+    @Test("[city] dials a loopback broker without TLS, and refuses any other broker without TLS and credentials")
+    func city() throws {
+        let directory = NSTemporaryDirectory() + "carillon-city-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAuoToKNZadrlr+7QfGl6LdCnVv10Pe7r/Jd6ya2019h0=\n-----END PUBLIC KEY-----\n"
+            .write(toFile: directory + "/bureau.pub", atomically: true, encoding: .utf8)
+        for name in ["ca.pem", "school.pem", "school.key", "password"] {
+            try "x".write(toFile: directory + "/" + name, atomically: true, encoding: .utf8)
+        }
+        let bureau = "[bureau]\nschool = \"sz-0421\"\nkeys = [\"bureau.pub\"]\n"
+        func city(_ text: String) throws -> StationConfig { try parse(bureau + "[city]\n" + text, file: directory + "/carillon.toml") }
+        func cityErrors(_ text: String) -> [String] {
+            do {
+                _ = try city(text)
+                return []
+            } catch let error as ConfigError {
+                return error.errors.map(\.description)
+            } catch {
+                return ["\(error)"]
+            }
+        }
+        #expect(try parse(bureau, file: directory + "/carillon.toml").city == nil, "off unless configured")
+        let local = try #require(try city("broker = \"127.0.0.1:1883\"\ndistrict = \"nanshan\"\n").city)
+        #expect(local.broker.host == "127.0.0.1" && local.broker.port == 1883 && !local.broker.usesTLS)
+        #expect(local.district == "nanshan" && local.broker.keepalive == 30)
+        let remote = try #require(
+            try city("broker = \"mqtt.bureau.example:8883\"\nca_file = \"ca.pem\"\ncert_file = \"school.pem\"\nkey_file = \"school.key\"\n").city)
+        #expect(remote.broker.caFile == directory + "/ca.pem" && remote.broker.keyFile == directory + "/school.key")
+        #expect(try city("broker = \"10.0.0.2:8883\"\nca_file = \"ca.pem\"\nusername = \"sz-0421\"\npassword_file = \"password\"\n").city != nil)
+
+        #expect(cityErrors("broker = \"mqtt.bureau.example:8883\"\n").contains { $0.contains(":5:") && $0.contains("TLS is required") })
+        #expect(cityErrors("broker = \"mqtt.bureau.example:8883\"\nca_file = \"ca.pem\"\n").contains { $0.contains("client certificate and key, or a username") })
+        #expect(cityErrors("broker = \"127.0.0.1:1883\"\ncert_file = \"school.pem\"\n").contains { $0.contains("needs its key") })
+        let several = cityErrors("broker = \"no-port\"\ndistrict = \"a b\"\nkeepalive = 1\nca_file = \"missing.pem\"\n")
+        #expect(several.count == 4, "\(several)")
+        #expect(several.contains { $0.contains("`city.broker` must be HOST:PORT") })
+        #expect(several.contains { $0.contains("`city.district`") })
+        #expect(several.contains { $0.contains("`city.keepalive` must be 5 to 3600") })
+        #expect(several.contains { $0.contains("cannot read `city.ca_file`") })
+        #expect(errors("[city]\nbroker = \"127.0.0.1:1883\"\n").contains { $0.contains("`[city]` needs `[bureau]`") })
+        #expect(cityErrors("broker = \"127.0.0.1:1883\"\nport = 1\n").contains { $0.contains("port") }, "unknown keys are errors")
     }
 
     @Test("TCP with a certificate and key is on; its limits are read")
