@@ -66,10 +66,14 @@ extension Station {
         do throws(WireError) {
             switch alert.sound {
             case .plan(let name):
-                // What is left of the countdown when the alert is heard: it ends at the event, not later.
-                let remaining = alert.countdown.map { Double($0) - Double(millisecondsSince1970(now) - alert.issued) / 1000 }
                 var lead: [PCMBuffer] = []
-                if let countdown = remaining.flatMap(Countdown.init(remaining:)) { lead = await countdownAudio(countdown, plan: name) }
+                if let seconds = alert.countdown {
+                    // Rendered at start; only an alert in the first seconds after it waits here.
+                    await prepareCountdown()
+                    // What is left of the countdown now: it ends at the event, never later.
+                    let remaining = Double(seconds) - Double(millisecondsSince1970(Date()) - alert.issued) / 1000
+                    if let countdown = Countdown(remaining: remaining) { lead = await countdownAudio(countdown, plan: name) }
+                }
                 let info = try await planStart(PlanStartArgs(plan: name, drill: alert.drill), by: peer, lead: lead)
                 guard let started = info.play else { throw WireError(.internal, "plan `\(name)` started without a play") }
                 play = started
@@ -143,8 +147,6 @@ extension Station {
     private func countdownAudio(_ countdown: Countdown, plan: String) async -> [PCMBuffer] {
         let rate = Double(Self.planFormat.sampleRate)
         var samples = fit(await cityAlarm(plan: plan), seconds: countdown.alarm).samples
-        let missing = countdown.cues.map(\.text).filter { countdownSpeech[$0] == nil }
-        if !missing.isEmpty { await prepareCountdown(missing) }
         for (index, cue) in countdown.cues.enumerated() {
             let start = Int(cue.at * rate)
             let end = Int((index + 1 < countdown.cues.count ? countdown.cues[index + 1].at : countdown.length) * rate)
@@ -172,6 +174,7 @@ extension Station {
             return rendered
         }
         countdownSpeech.merge(rendered) { _, new in new }
+        logger.info("city countdown ready", metadata: ["cues": "\(countdownSpeech.count)"])
         if rendered.count < wanted.count {
             logger.error("countdown speech could not be rendered; those cues will be silent", metadata: ["failed": "\(wanted.count - rendered.count)"])
         }

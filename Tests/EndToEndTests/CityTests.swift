@@ -58,8 +58,11 @@ struct CityTests {
         return (id, try SignedAlert.sign(alert, with: signer ?? key))
     }
 
-    @Test("a signed drill sounds through the broker; forged, expired, replayed and mistargeted alerts are refused and acknowledged so")
-    func alertsThroughTheBroker() async throws {
+    /// A broker, the daemon linked to it, and the bureau's client, the school online; all of them
+    /// stopped and removed after `body`.
+    static func withLinkedSchool(
+        _ body: (_ broker: Broker, _ rig: Rig, _ bureau: Inbox, _ key: Curve25519.Signing.PrivateKey) async throws -> Void
+    ) async throws {
         let broker = try Broker()
         defer { broker.remove() }
         let key = BundleKey.generate()
@@ -68,94 +71,135 @@ struct CityTests {
         let bureau = try Inbox(port: broker.port)
         defer { bureau.close() }
         _ = try await bureau.status(of: Self.school, "online")
+        try await body(broker, rig, bureau, key)
+    }
 
-        // The client signs and publishes the drill, and waits for the school's answer.
-        let frame = rig.capture.samples().count / 2
-        let published = try run(
-            Binaries.client,
-            [
-                "city", "alert", "--key", rig.directory.file("bureau.key"), "--plan", "quake", "--drill", "--schools", Self.school,
-                "--broker", "127.0.0.1:\(broker.port)", "--wait", "30s",
-            ])
-        #expect(published.status == 0, "\(published.stdout)\(published.stderr)\n\(rig.daemon.log_)")
-        #expect(published.stdout.contains("sounded at 1 school; issue to first alarm sample p50"), "\(published.stdout)")
-        let order = try PlanTests.waitForTones(rig, from: frame, count: 1)
-        #expect(order.first == "1k", "the plan's alarm is not in the capture: \(order)")
+    @Test("a signed drill sounds through the broker; forged, expired, replayed and mistargeted alerts are refused and acknowledged so")
+    func alertsThroughTheBroker() async throws {
+        try await Self.withLinkedSchool { broker, rig, bureau, key in
+            // The client signs and publishes the drill, and waits for the school's answer.
+            let frame = rig.capture.samples().count / 2
+            let published = try run(
+                Binaries.client,
+                [
+                    "city", "alert", "--key", rig.directory.file("bureau.key"), "--plan", "quake", "--drill", "--schools", Self.school,
+                    "--broker", "127.0.0.1:\(broker.port)", "--wait", "30s",
+                ])
+            #expect(published.status == 0, "\(published.stdout)\(published.stderr)\n\(rig.daemon.log_)")
+            #expect(published.stdout.contains("sounded at 1 school; issue to first alarm sample p50"), "\(published.stdout)")
+            let order = try PlanTests.waitForTones(rig, from: frame, count: 1)
+            #expect(order.first == "1k", "the plan's alarm is not in the capture: \(order)")
 
-        // Each bad alert is answered as refused, with its reason.
-        let stranger = BundleKey.generate()
-        let forged = try Self.alert(key, signer: stranger)
-        let expired = try Self.alert(key, issuedAgo: 60_000, lifetime: 30_000)
-        let elsewhere = try Self.alert(key, schools: ["sz-0002"])
-        let good = try Self.alert(key)
-        // Signed by the bureau, then altered on the way: a real alarm instead of a drill.
-        let original = try Self.alert(key)
-        var tampered = try JSONDecoder().decode(SignedAlert.self, from: original.envelope)
-        var altered = try JSONDecoder().decode(CityAlert.self, from: try #require(Data(base64Encoded: tampered.alert)))
-        altered.drill = false
-        tampered.alert = try JSONEncoder().encode(altered).base64EncodedString()
-        for envelope in [forged.envelope, expired.envelope, elsewhere.envelope, good.envelope, good.envelope, try JSONEncoder().encode(tampered)] {
-            bureau.publish(CityTopics.cityAlert, envelope)
+            // Each bad alert is answered as refused, with its reason.
+            let stranger = BundleKey.generate()
+            let forged = try Self.alert(key, signer: stranger)
+            let expired = try Self.alert(key, issuedAgo: 60_000, lifetime: 30_000)
+            let elsewhere = try Self.alert(key, schools: ["sz-0002"])
+            let good = try Self.alert(key)
+            // Signed by the bureau, then altered on the way: a real alarm instead of a drill.
+            let original = try Self.alert(key)
+            var tampered = try JSONDecoder().decode(SignedAlert.self, from: original.envelope)
+            var altered = try JSONDecoder().decode(CityAlert.self, from: try #require(Data(base64Encoded: tampered.alert)))
+            altered.drill = false
+            tampered.alert = try JSONEncoder().encode(altered).base64EncodedString()
+            for envelope in [forged.envelope, expired.envelope, elsewhere.envelope, good.envelope, good.envelope, try JSONEncoder().encode(tampered)] {
+                bureau.publish(CityTopics.cityAlert, envelope)
+            }
+            bureau.publish(CityTopics.districtAlert("futian"), try Self.alert(key).envelope)  // not subscribed: never heard
+            bureau.publish(CityTopics.cityAlert, Data("{\"alert\": 1}".utf8))
+            // The drill's answer came first; then these seven.
+            let acks = try await bureau.acks(count: 8)
+            func reasons(_ id: String) -> Set<String> { Set(acks.filter { $0.alert == id }.map { $0.reason ?? $0.outcome }) }
+            #expect(reasons(forged.id) == ["unknown-key"])
+            #expect(reasons(expired.id) == ["expired"])
+            #expect(reasons(elsewhere.id) == ["not-for-us"])
+            #expect(reasons(original.id) == ["bad-signature"])
+            #expect(reasons(good.id) == ["sounded", "replayed"], "\(acks)")
+            #expect(acks.contains { $0.alert == nil && $0.reason == "malformed" })
+            #expect(acks.allSatisfy { $0.school == Self.school && ($0.outcome == "sounded") == ($0.reason == nil) })
+            let sounded = try #require(acks.first { $0.alert == good.id && $0.outcome == "sounded" })
+            let first = try #require(sounded.firstSample)
+            #expect(first >= sounded.received)
+
+            // `status` shows the link and what it heard.
+            let status = try Wire.decoder().decode(StatusResult.self, from: Data(try rig.daemon.client(["status", "--json"]).stdout.utf8))
+            let city = try #require(status.city)
+            #expect(city.state == "connected")
+            #expect(city.sounded == 2 && city.refused == 6, "\(city)")
+            let metrics = try rig.daemon.client(["request", "metrics"]).stdout
+            #expect(metrics.contains(#"carillon_city_alerts_total{outcome=\"sounded\"} 2"#), "\(metrics)")
         }
-        bureau.publish(CityTopics.districtAlert("futian"), try Self.alert(key).envelope)  // not subscribed: never heard
-        bureau.publish(CityTopics.cityAlert, Data("{\"alert\": 1}".utf8))
-        // The drill's answer came first; then these seven.
-        let acks = try await bureau.acks(count: 8)
-        func reasons(_ id: String) -> Set<String> { Set(acks.filter { $0.alert == id }.map { $0.reason ?? $0.outcome }) }
-        #expect(reasons(forged.id) == ["unknown-key"])
-        #expect(reasons(expired.id) == ["expired"])
-        #expect(reasons(elsewhere.id) == ["not-for-us"])
-        #expect(reasons(original.id) == ["bad-signature"])
-        #expect(reasons(good.id) == ["sounded", "replayed"], "\(acks)")
-        #expect(acks.contains { $0.alert == nil && $0.reason == "malformed" })
-        #expect(acks.allSatisfy { $0.school == Self.school && ($0.outcome == "sounded") == ($0.reason == nil) })
-        let sounded = try #require(acks.first { $0.alert == good.id && $0.outcome == "sounded" })
-        let first = try #require(sounded.firstSample)
-        #expect(first >= sounded.received)
+    }
 
-        // `status` shows the link and what it heard.
-        let status = try Wire.decoder().decode(StatusResult.self, from: Data(try rig.daemon.client(["status", "--json"]).stdout.utf8))
-        let city = try #require(status.city)
-        #expect(city.state == "connected")
-        #expect(city.sounded == 2 && city.refused == 6, "\(city)")
-        let metrics = try rig.daemon.client(["request", "metrics"]).stdout
-        #expect(metrics.contains(#"carillon_city_alerts_total{outcome=\"sounded\"} 2"#), "\(metrics)")
+    @Test("a countdown: the alarm, the spoken cues on their seconds, then the plan at the event")
+    func countdown() async throws {
+        try await Self.withLinkedSchool { broker, rig, bureau, key in
+            // The cues are rendered after start; an alert before that waits for them, and its countdown is shorter.
+            try FileWatch.wait(for: rig.directory.file("daemon.log"), timeout: .seconds(60)) {
+                rig.daemon.log_.contains("city countdown ready")
+            }
+            let frame = rig.capture.samples().count / 2
+            // Four seconds from issue: the alarm, 地震预警，还有2秒 at 2 s, 一 at 3 s, the plan's alarm at 4 s;
+            // all of it earlier by the delay from issue to the first sample.
+            let published = try run(
+                Binaries.client,
+                [
+                    "city", "alert", "--key", rig.directory.file("bureau.key"), "--plan", "quake", "--countdown", "4", "--schools",
+                    Self.school, "--broker", "127.0.0.1:\(broker.port)", "--wait", "30s",
+                ])
+            #expect(published.status == 0, "\(published.stdout)\(published.stderr)")
+            _ = try PlanTests.waitForTones(rig, from: frame, count: 1)
+            try PlanTests.waitFor(rig, seconds: 5.5)
+            let samples = rig.capture.samples()
+            // The 0.1 s windows from the alarm's first: 1k, then speech (sound, but not the tone), then 1k again.
+            var start = frame
+            while start + 4800 <= samples.count / 2, PlanTests.label(samples, at: start) != "1k" { start += 4800 }
+            func window(_ second: Double) -> (label: String?, rms: Double) {
+                let at = start + Int(second * 48000)
+                return (PlanTests.label(samples, at: at), Signal.rms(Signal.channel(samples, 0, of: 2, frames: at..<(at + 4800))))
+            }
+            for second in [0.2, 1.0, 1.6] { #expect(window(second).label == "1k", "alarm at \(second) s") }
+            let spoken = [2.3, 2.6, 3.1, 3.3].map { window($0).rms }
+            #expect(spoken.contains { $0 > 0.01 }, "no speech between 2 s and 4 s: \(spoken)")
+            let timeline = stride(from: 0.0, to: 5.5, by: 0.1).map { "\(window($0).label ?? (window($0).rms > 0.01 ? "~" : "-"))" }
+            let delay = try #require(
+                published.stdout.split(separator: "p50 ").last.flatMap { Double($0.prefix { $0.isNumber }) }, "\(published.stdout)")
+            // The plan's 1 s alarm: where the countdown ends, the event's instant.
+            let event = 4 - delay / 1000
+            for second in [event + 0.2, event + 0.7] {
+                #expect(window(second).label == "1k", "the plan's alarm at \(second) s (delay \(delay) ms): \(timeline)")
+            }
+            _ = bureau
+        }
     }
 
     @Test("the daemon survives a broker restart and sounds the next alert; killed, it is marked offline by its last will; restarted, it does not replay")
     func brokerRestartAndLastWill() async throws {
-        let broker = try Broker()
-        defer { broker.remove() }
-        let key = BundleKey.generate()
-        let rig = try Self.start(broker: broker, key: key)
-        defer { rig.stop() }
-        let bureau = try Inbox(port: broker.port)
-        defer { bureau.close() }
-        _ = try await bureau.status(of: Self.school, "online")
+        try await Self.withLinkedSchool { broker, rig, bureau, key in
+            try broker.restart()
+            try FileWatch.wait(for: rig.directory.file("daemon.log"), timeout: .seconds(30)) {
+                rig.daemon.log_.components(separatedBy: "city link connected").count >= 3
+            }
+            try await bureau.connected(times: 2)
+            let alert = try Self.alert(key)
+            bureau.publish(CityTopics.cityAlert, alert.envelope)
+            let acks = try await bureau.acks(count: 1)
+            #expect(acks.first?.alert == alert.id && acks.first?.outcome == "sounded", "\(acks)\n\(rig.daemon.log_)")
 
-        try broker.restart()
-        try FileWatch.wait(for: rig.directory.file("daemon.log"), timeout: .seconds(30)) {
-            rig.daemon.log_.components(separatedBy: "city link connected").count >= 3
+            // Killed without a word: the broker publishes the will.
+            kill(rig.daemon.process.processIdentifier, SIGKILL)
+            rig.daemon.process.waitUntilExit()
+            _ = try await bureau.status(of: Self.school, "offline")
+
+            // Restarted, it hears the same alert again (a broker's redelivery, or an attacker's replay): refused.
+            let again = try DaemonProcess(
+                config: String(contentsOfFile: rig.daemon.configPath, encoding: .utf8), in: rig.directory)
+            defer { again.stop() }
+            _ = try await bureau.status(of: Self.school, "online")
+            bureau.publish(CityTopics.cityAlert, alert.envelope)
+            let replay = try await bureau.acks(count: 2)
+            #expect(replay.last?.reason == "replayed", "\(replay)")
         }
-        try await bureau.connected(times: 2)
-        let alert = try Self.alert(key)
-        bureau.publish(CityTopics.cityAlert, alert.envelope)
-        let acks = try await bureau.acks(count: 1)
-        #expect(acks.first?.alert == alert.id && acks.first?.outcome == "sounded", "\(acks)\n\(rig.daemon.log_)")
-
-        // Killed without a word: the broker publishes the will.
-        kill(rig.daemon.process.processIdentifier, SIGKILL)
-        rig.daemon.process.waitUntilExit()
-        _ = try await bureau.status(of: Self.school, "offline")
-
-        // Restarted, it hears the same alert again (a broker's redelivery, or an attacker's replay): refused.
-        let again = try DaemonProcess(
-            config: String(contentsOfFile: rig.daemon.configPath, encoding: .utf8), in: rig.directory)
-        defer { again.stop() }
-        _ = try await bureau.status(of: Self.school, "online")
-        bureau.publish(CityTopics.cityAlert, alert.envelope)
-        let replay = try await bureau.acks(count: 2)
-        #expect(replay.last?.reason == "replayed", "\(replay)")
     }
 }
 
