@@ -5,6 +5,7 @@ import Foundation
 /// `[city]`: the link to the bureau's MQTT broker. The school's id is `[bureau] school`, and
 /// alerts are checked against `[bureau] keys`, so `[city]` needs `[bureau]`.
 public struct CityConfig: Sendable, Hashable {
+    /// The broker's address, TLS files and credentials, checked against the TLS rule.
     public var broker: CityBroker
     /// The school's district, for `district/D/alert`; nil: city-wide alerts and ones naming the school only.
     public var district: String?

@@ -36,8 +36,9 @@ extension Carillon.City {
         @Flag(help: "A drill: announced and logged as one.") var drill = false
         @Option(help: "How long schools may sound it: a span such as 30s, 5m or 1h (at most 24h).") var expires = "30s"
         @Option(help: "The broker, HOST:PORT.") var broker: String
+        // Not `--ca`: the root command's `--ca` is the control connection's.
         @Option(help: "The CA of the broker's certificate (PEM); TLS is required unless the broker is on this machine.")
-        var ca: String?
+        var brokerCA: String?
         @Option(help: "The bureau's client certificate (PEM), with --cert-key.") var cert: String?
         @Option(help: "The client certificate's private key (PEM).") var certKey: String?
         @Option(help: "A username for the broker, with --password-file.") var username: String?
@@ -53,6 +54,22 @@ extension Carillon.City {
                 throw ValidationError("--countdown must be 1 to \(CityAlert.maxCountdown) seconds")
             }
             if district != nil && schools != nil { throw ValidationError("name --district or --schools, not both") }
+            if let district, !CityAlert.isName(district) {
+                throw ValidationError("--district must be 1 to 64 of A-Z, a-z, 0-9, `.`, `_`, `-`")
+            }
+            if let schools {
+                let ids = schools.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+                if let bad = ids.first(where: { !CityAlert.isName($0) }) {
+                    throw ValidationError("--schools takes comma-separated school ids; `\(bad)` is not one")
+                }
+                guard ids.count <= CityAlert.maxSchools else { throw ValidationError("--schools names more than \(CityAlert.maxSchools) schools") }
+            }
+            for (option, name) in [("--plan", plan), ("--clip", clip)] {
+                if let name, !CityAlert.isName(name) { throw ValidationError("\(option) `\(name)` is not a name of 1 to 64 of A-Z, a-z, 0-9, `.`, `_`, `-`") }
+            }
+            if let message, message.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty || message.count > CityAlert.maxMessageCharacters {
+                throw ValidationError("--message must be 1 to \(CityAlert.maxMessageCharacters) characters")
+            }
             guard let lifetime = Self.span(expires), lifetime > .zero, lifetime <= .seconds(86400) else {
                 throw ValidationError("--expires must be a span of up to 24h, such as 30s, 5m or 1h")
             }
@@ -69,7 +86,7 @@ extension Carillon.City {
         var settings: CityBroker {
             let address = CityBroker.parseAddress(broker) ?? (broker, 0)
             return CityBroker(
-                host: address.host, port: address.port, caFile: ca, certFile: cert, keyFile: certKey, username: username,
+                host: address.host, port: address.port, caFile: brokerCA, certFile: cert, keyFile: certKey, username: username,
                 passwordFile: passwordFile)
         }
 
@@ -102,6 +119,7 @@ extension Carillon.City {
             var answers: [String: AlertAck] = [:]
             var known: [String: SchoolStatus] = [:]
             var published = false
+            var lastFailure: String?
             // Wakes the loop at the deadline even when the broker says nothing.
             let timer = Task { [client] in
                 try? await Task.sleep(until: deadline)
@@ -116,7 +134,9 @@ extension Carillon.City {
                     guard client.publish(topic, envelope) else { throw Failure(status: 3, message: "the broker did not take the alert") }
                     published = true
                     print("alert \(alert.id)\(drill ? " (drill)" : ""): \(what) to \(audience), expires in \(expires)")
-                case .connected, .disconnected:
+                case .disconnected(let reason, _):
+                    lastFailure = reason
+                case .connected:
                     break
                 case .message(let topic, let payload):
                     if topic.hasSuffix("/ack"), let ack = try? JSONDecoder().decode(AlertAck.self, from: payload), ack.alert == alert.id {
@@ -129,7 +149,9 @@ extension Carillon.City {
                 if let targets, published, targets.allSatisfy({ answers[$0] != nil }) { break }
             }
             await client.stop()
-            guard published else { throw Failure(status: 3, message: "cannot reach the broker \(broker) within \(wait)") }
+            guard published else {
+                throw Failure(status: 3, message: "cannot reach the broker \(broker) within \(wait)" + (lastFailure.map { ": \($0)" } ?? ""))
+            }
             try report(alert: alert, answers: answers, known: known, targets: targets)
         }
 
