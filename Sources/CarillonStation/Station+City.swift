@@ -67,6 +67,10 @@ extension Station {
             switch alert.sound {
             case .plan(let name):
                 var lead: [PCMBuffer] = []
+                // Checked before the countdown is made: a plan this school lacks fails at once.
+                guard plans[name] != nil else {
+                    throw WireError(.notFound, "no plan `\(name)`; the plans are \(plans.keys.sorted().joined(separator: ", "))")
+                }
                 if let seconds = alert.countdown {
                     // Rendered at start; only an alert in the first seconds after it waits here.
                     await prepareCountdown()

@@ -96,25 +96,30 @@ struct CityTests {
             let expired = try Self.alert(key, issuedAgo: 60_000, lifetime: 30_000)
             let elsewhere = try Self.alert(key, schools: ["sz-0002"])
             let good = try Self.alert(key)
+            let unknownPlan = try Self.alert(key, plan: "nope")
             // Signed by the bureau, then altered on the way: a real alarm instead of a drill.
             let original = try Self.alert(key)
             var tampered = try JSONDecoder().decode(SignedAlert.self, from: original.envelope)
             var altered = try JSONDecoder().decode(CityAlert.self, from: try #require(Data(base64Encoded: tampered.alert)))
             altered.drill = false
             tampered.alert = try JSONEncoder().encode(altered).base64EncodedString()
-            for envelope in [forged.envelope, expired.envelope, elsewhere.envelope, good.envelope, good.envelope, try JSONEncoder().encode(tampered)] {
+            for envelope in [
+                forged.envelope, expired.envelope, elsewhere.envelope, good.envelope, good.envelope, try JSONEncoder().encode(tampered),
+                unknownPlan.envelope,
+            ] {
                 bureau.publish(CityTopics.cityAlert, envelope)
             }
             bureau.publish(CityTopics.districtAlert("futian"), try Self.alert(key).envelope)  // not subscribed: never heard
             bureau.publish(CityTopics.cityAlert, Data("{\"alert\": 1}".utf8))
-            // The drill's answer came first; then these seven.
-            let acks = try await bureau.acks(count: 8)
+            // The drill's answer came first; then these eight.
+            let acks = try await bureau.acks(count: 9)
             func reasons(_ id: String) -> Set<String> { Set(acks.filter { $0.alert == id }.map { $0.reason ?? $0.outcome }) }
             #expect(reasons(forged.id) == ["unknown-key"])
             #expect(reasons(expired.id) == ["expired"])
             #expect(reasons(elsewhere.id) == ["not-for-us"])
             #expect(reasons(original.id) == ["bad-signature"])
             #expect(reasons(good.id) == ["sounded", "replayed"], "\(acks)")
+            #expect(acks.first { $0.alert == unknownPlan.id }?.outcome == "failed", "valid, but this school has no such plan")
             #expect(acks.contains { $0.alert == nil && $0.reason == "malformed" })
             #expect(acks.allSatisfy { $0.school == Self.school && ($0.outcome == "sounded") == ($0.reason == nil) })
             let sounded = try #require(acks.first { $0.alert == good.id && $0.outcome == "sounded" })
@@ -125,7 +130,7 @@ struct CityTests {
             let status = try Wire.decoder().decode(StatusResult.self, from: Data(try rig.daemon.client(["status", "--json"]).stdout.utf8))
             let city = try #require(status.city)
             #expect(city.state == "connected")
-            #expect(city.sounded == 2 && city.refused == 6, "\(city)")
+            #expect(city.sounded == 2 && city.refused == 6 && city.failed == 1, "\(city)")
             let metrics = try rig.daemon.client(["request", "metrics"]).stdout
             #expect(metrics.contains(#"carillon_city_alerts_total{outcome=\"sounded\"} 2"#), "\(metrics)")
         }
