@@ -35,8 +35,11 @@ run: deps build
 demo: CONFIG = config/demo.toml
 demo: run
 
-# Tests that drive real audio run apart from the CPU-heavy pure ones (synthesis, parsing): they
-# share the test process's two-thread pool, and audio events must not wait behind a render. The
+# Tests that drive real audio run apart from the CPU-heavy pure ones (synthesis, parsing): audio
+# events must not wait behind a render for the two cores. Their suites are `.ownThread`
+# (Tests/CarillonTesting/OwnThread.swift): each test on a thread of its own, so tests that block do
+# not hold Swift's cooperative pool (one thread a core) from the ones awaiting a daemon. Swift
+# Testing runs at most twice as many tests at once as there are cores. The
 # reliability tests (kills, faults, load) run after them, on their own: run beside the audio tests they
 # starve them of the two cores, and those measure timing on the capture. The package's tests
 # (PackageTests: apt installs the .deb into a fresh root) run last, alone, for the same reason; they
