@@ -27,7 +27,8 @@ extension Carillon.Admin {
                 if FileManager.default.fileExists(atPath: file) { try FileManager.default.removeItem(atPath: file) }
                 try FileManager.default.copyItem(atPath: result.path, toPath: file)
             } catch {
-                throw ValidationError("the backup is at \(result.path), but it could not be copied to \(file): \(error.localizedDescription)")
+                throw ValidationError(
+                    Message.backupNotCopied(path: result.path, file: file, reason: error.localizedDescription).text)
             }
             print(Message.backedUp(bytes: result.bytes, file: file).text)
         }

@@ -40,16 +40,16 @@ extension Carillon {
 
         static func describe(_ event: Event) -> String {
             var parts = [localTime(event.at), event.event]
-            if let plan = event.plan { parts.append("\(event.drill == true ? "drill " : "")\(plan) \(event.title ?? "")") }
+            if let plan = event.plan { parts.append("\(event.drill == true ? Message.eventDrill.text : "")\(plan) \(event.title ?? "")") }
             if let play = event.play { parts.append("#\(play)") }
             if let clip = event.clip { parts.append(clip) }
             if let level = event.level { parts.append(level) }
             if let zones = event.zones { parts.append(zones.joined(separator: ",")) }
-            if let output = event.output { parts.append("output \(output)") }
-            if let version = event.version { parts.append("version \(version)") }
+            if let output = event.output { parts.append(Message.eventOutput(output).text) }
+            if let version = event.version { parts.append(Message.eventVersion(version).text) }
             if let outcome = event.outcome { parts.append(outcome) }
             if let detail = event.detail { parts.append("(\(detail))") }
-            if let by = event.by { parts.append("by \(by)") }
+            if let by = event.by { parts.append(Message.eventBy(by).text) }
             if let task = event.task { parts.append("\n" + Message.yourTask(task).text) }
             return parts.joined(separator: "  ")
         }
@@ -88,8 +88,11 @@ extension Carillon {
                 let log = try await root.connection.with { try await $0.call(.logPlans, PlanLogArgs(limit: limit), returning: PlanLog.self) }
                 if json { return try log.runs.forEach(printJSON) }
                 for run in log.runs {
-                    print("\(localTime(run.startedAt))  run \(run.run)  \(run.drill ? "drill" : "plan") \(run.plan) (\(run.title))  "
-                        + "\(run.zones.joined(separator: ","))  by \(run.startedBy)  \(run.outcome)")
+                    print(
+                        Message.logPlanRun(
+                            at: localTime(run.startedAt), run: run.run, drill: run.drill, plan: run.plan, title: run.title,
+                            zones: run.zones, by: run.startedBy, outcome: run.outcome
+                        ).text)
                     for step in run.timeline { print("    \(localTime(step.at))  \(step.step)") }
                 }
                 return
@@ -104,9 +107,12 @@ extension Carillon {
                 }
                 if json { return try result.entries.forEach(printJSON) }
                 for entry in result.entries {
-                    let verdict = entry.ok ? "ok" : "refused \(entry.errorCode ?? "")"
-                    print("\(localTime(entry.at))  \(entry.actor) (\(entry.role)) from \(entry.source)  \(entry.command) \(entry.arguments)  \(verdict)"
-                        + (entry.ok ? "" : ": \(entry.message ?? "")"))
+                    print(
+                        Message.logAudit(
+                            at: localTime(entry.at), actor: entry.actor, role: entry.role, source: entry.source,
+                            command: entry.command, arguments: entry.arguments, ok: entry.ok, code: entry.errorCode,
+                            message: entry.message
+                        ).text)
                 }
                 return
             }
@@ -118,9 +124,11 @@ extension Carillon {
             }
             if json { return try result.plays.forEach(printJSON) }
             for play in result.plays {
-                let latency = play.latencyMs.map { String(format: "%.1f ms", $0) } ?? "-"
-                print("\(localTime(play.requestedAt))  #\(play.play)  \(play.clip)  \(play.category ?? "-")  \(play.level)  "
-                    + "\(play.zones.joined(separator: ","))  \(play.source) by \(play.requestedBy)  \(play.outcome ?? "sounding")  \(latency)")
+                print(
+                    Message.logPlay(
+                        at: localTime(play.requestedAt), play: play.play, clip: play.clip, category: play.category, level: play.level,
+                        zones: play.zones, source: play.source, by: play.requestedBy, outcome: play.outcome, latencyMs: play.latencyMs
+                    ).text)
             }
         }
 
@@ -166,7 +174,7 @@ extension Carillon {
 
             func run() throws {
                 var bytes = [UInt8](repeating: 0, count: 32)
-                guard getentropy(&bytes, bytes.count) == 0 else { throw ValidationError("no entropy: \(String(cString: strerror(errno)))") }
+                guard getentropy(&bytes, bytes.count) == 0 else { throw ValidationError(Message.noEntropy(String(cString: strerror(errno))).text) }
                 let token = "crl_" + Data(bytes).base64EncodedString()
                     .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
                     .replacingOccurrences(of: "=", with: "")
@@ -196,7 +204,7 @@ extension Carillon {
         @Flag(help: "Send each line of standard input and print each reply.") var stdin = false
 
         func validate() throws {
-            if stdin == (command != nil) { throw ValidationError("give a command, or --stdin") }
+            if stdin == (command != nil) { throw ValidationError(Message.commandOrStdin.text) }
         }
 
         func run() async throws {
@@ -226,10 +234,10 @@ extension Carillon {
 /// replaces a file.
 func writeSecret(_ text: String, to path: String) throws {
     let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-    guard fd >= 0 else { throw LocalFailure(message: "cannot create \(path): \(String(cString: strerror(errno)))") }
+    guard fd >= 0 else { throw LocalFailure(message: Message.cannotCreate(path, reason: String(cString: strerror(errno))).text) }
     defer { close(fd) }
     let bytes = Array(text.utf8)
-    guard write(fd, bytes, bytes.count) == bytes.count else { throw LocalFailure(message: "cannot write \(path)") }
+    guard write(fd, bytes, bytes.count) == bytes.count else { throw LocalFailure(message: Message.cannotWrite(path, reason: nil).text) }
 }
 
 func localTime(_ date: Date) -> String {

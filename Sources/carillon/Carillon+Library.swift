@@ -107,9 +107,9 @@ extension Carillon.Library {
                 ).text)
             if let subject = c.subject { print(Message.showSubject(Message.subjectName(subject)).text) }
             if let seconds = c.durationSeconds { print(Message.showLength(formatLength(seconds)).text) }
-            print("  gain \(String(format: "%+.1f", c.gainDb)) dB")
+            print(Message.showGain(c.gainDb).text)
             if let text = detail.text { print(Message.showText(text).text) }
-            if let synth = detail.synth { print("  synth: \(synth)") }
+            if let synth = detail.synth { print(Message.showSynth(synth).text) }
             print(Message.showAudio(detail.file ?? Message.showNotRendered.text).text)
         }
     }
@@ -126,7 +126,7 @@ extension Carillon.Library {
 
         func validate() throws {
             if paths.count > 1 && (title != nil || id != nil) {
-                throw ValidationError("--title and --id name one clip: give one file with them")
+                throw ValidationError(Message.titleAndIDOneFile.text)
             }
         }
 
@@ -166,11 +166,11 @@ extension Carillon.Library {
         ) async throws -> ImportResult {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                throw LocalFailure(message: "\(path): no such file")
+                throw LocalFailure(message: Message.noSuchFile(path).text)
             }
-            guard !isDirectory.boolValue else { throw LocalFailure(message: "\(path) is a directory, not an audio file") }
+            guard !isDirectory.boolValue else { throw LocalFailure(message: Message.isDirectory(path).text) }
             guard let data = FileManager.default.contents(atPath: path) else {
-                throw LocalFailure(message: "\(path): cannot read it")
+                throw LocalFailure(message: Message.cannotReadFile(path).text)
             }
             let name = (path as NSString).lastPathComponent
             let id = try await upload(data, name: name, open: .libraryUpload, chunk: .libraryChunk, control: control)
@@ -192,7 +192,7 @@ extension Carillon.Library {
                 var progress: Progress?
                 while state.running {
                     if state.total > 0 {
-                        progress = progress ?? Progress("rendering", total: state.total)
+                        progress = progress ?? Progress(Message.rendering.text, total: state.total)
                         progress?.update(state.done)
                     }
                     try await Task.sleep(for: .milliseconds(200))

@@ -23,9 +23,11 @@ extension Carillon {
             if let storage = status.storage, let line = Self.describe(storage) { print(line) }
             print(Message.statusOutputs.text)
             for output in status.outputs {
-                let state = output.fault.map { "fault: \($0)" } ?? output.state
-                print("  \(output.name)  \(output.device)  \(output.sampleRate) Hz \(output.channels) ch  \(state)"
-                    + (output.xruns > 0 ? "  xruns \(output.xruns)" : ""))
+                print(
+                    Message.statusOutput(
+                        name: output.name, device: output.device, sampleRate: output.sampleRate, channels: output.channels,
+                        state: output.state, fault: output.fault, xruns: output.xruns
+                    ).text)
             }
             print(Message.statusZones.text)
             for zone in status.zones {
@@ -44,16 +46,15 @@ extension Carillon {
         /// The storage line: always while writes fail; after a recovery, a reminder that some did;
         /// nothing while every write has succeeded.
         static func describe(_ storage: StorageInfo) -> String? {
-            let last = storage.lastError.map { error in
-                "last: \(error)" + (storage.lastErrorAt.map { " at \(localTime($0))" } ?? "")
-            }
+            let lastAt = storage.lastErrorAt.map(localTime)
             if storage.state != StorageInfo.ok {
-                let since = storage.since.map { " since \(localTime($0))" } ?? ""
-                return "storage: \(storage.state.uppercased())\(since), \(storage.failedWrites) failed writes since start; "
-                    + (last ?? "no error recorded")
+                return Message.storageFailing(
+                    state: storage.state, since: storage.since.map(localTime), failedWrites: storage.failedWrites,
+                    lastError: storage.lastError, lastAt: lastAt
+                ).text
             }
             guard storage.failedWrites > 0 else { return nil }
-            return "storage: ok; \(storage.failedWrites) writes failed since start" + (last.map { ", \($0)" } ?? "")
+            return Message.storageRecovered(failedWrites: storage.failedWrites, lastError: storage.lastError, lastAt: lastAt).text
         }
     }
 
@@ -119,10 +120,5 @@ func formatLength(_ seconds: Double) -> String {
     return "\(s / 60):" + (s % 60 < 10 ? "0" : "") + "\(s % 60)"
 }
 
-func formatDuration(_ seconds: Double) -> String {
-    let s = Int(seconds)
-    if s < 60 { return "\(s)s" }
-    if s < 3600 { return "\(s / 60)m \(s % 60)s" }
-    if s < 86400 { return "\(s / 3600)h \(s % 3600 / 60)m" }
-    return "\(s / 86400)d \(s % 86400 / 3600)h"
-}
+/// A length of time in the locale's language (`Message.duration`).
+func formatDuration(_ seconds: Double) -> String { Message.duration(seconds) }

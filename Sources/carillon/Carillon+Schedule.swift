@@ -26,11 +26,14 @@ extension Carillon.ScheduleCommand {
                 try await $0.call(.scheduleHistory, Empty(), returning: ScheduleHistory.self)
             }
             if json { return try history.versions.forEach(printJSON) }
-            print("new versions must be above \(history.floor)")
+            print(Message.historyFloor(history.floor).text)
             for version in history.versions {
-                let kind = [version.bundle ? "bundle" : nil, version.schedule ? "schedule" : nil].compactMap { $0 }.joined(separator: "+")
-                let state = version.inForce ? "in force" : version.rolledBackAt.map { "rolled back \(localTime($0))" } ?? ""
-                print("v\(version.version)  \(kind.padding(toLength: 15, withPad: " ", startingAt: 0)) \(localTime(version.appliedAt))  \(version.source)  \(state)")
+                print(
+                    Message.historyLine(
+                        version: version.version, bundle: version.bundle, schedule: version.schedule,
+                        appliedAt: localTime(version.appliedAt), source: version.source, inForce: version.inForce,
+                        rolledBackAt: version.rolledBackAt.map(localTime)
+                    ).text)
             }
         }
     }
@@ -47,7 +50,7 @@ extension Carillon.ScheduleCommand {
                 try await $0.call(.scheduleRollback, ScheduleRollbackArgs(to: to), returning: ScheduleRolledBack.self)
             }
             if json { return try printJSON(result) }
-            print("rolled back from version \(result.from) to \(result.to); schedule version \(result.schedule) in force; new versions must be above \(result.floor)")
+            print(Message.rolledBack(from: result.from, to: result.to, schedule: result.schedule, floor: result.floor).text)
         }
     }
 
@@ -83,7 +86,7 @@ extension Carillon.ScheduleCommand {
             }
             for event in next.events {
                 if json { print(event.preview) } else {
-                    print("in \(formatDuration(event.inSeconds).padding(toLength: 8, withPad: " ", startingAt: 0)) \(Self.describe(event.preview))")
+                    print(Message.nextIn(formatDuration(event.inSeconds)).text + " " + Self.describe(event.preview))
                 }
             }
         }
@@ -91,7 +94,7 @@ extension Carillon.ScheduleCommand {
         /// A readable line from an event's preview JSON.
         static func describe(_ preview: String) -> String {
             guard let object = try? JSONSerialization.jsonObject(with: Data(preview.utf8)) as? [String: Any] else { return preview }
-            let what = (object["play"] as? String) ?? ((object["say"] as? String).map { "say \"\($0)\"" } ?? "?")
+            let what = (object["play"] as? String) ?? ((object["say"] as? String).map { Message.sayEvent($0).text } ?? "?")
             let zones = (object["zones"] as? [String])?.joined(separator: ",") ?? "all"
             return "\(object["at"] as? String ?? "")  \(what)  [\(zones)]  \(object["timetable"] as? String ?? "") / \(object["day"] as? String ?? "")"
         }
@@ -106,11 +109,11 @@ extension Carillon.ScheduleCommand {
         @Flag(help: "One JSON object per event.") var json = false
 
         func run() throws {
-            guard let first = LocalDate(from) else { throw ValidationError("--from must be a date such as 2026-10-01") }
-            guard let last = LocalDate(to) else { throw ValidationError("--to must be a date such as 2026-10-12") }
-            guard first <= last else { throw ValidationError("--from must not be after --to") }
+            guard let first = LocalDate(from) else { throw ValidationError(Message.dateSuchAs(option: "--from", example: "2026-10-01").text) }
+            guard let last = LocalDate(to) else { throw ValidationError(Message.dateSuchAs(option: "--to", example: "2026-10-12").text) }
+            guard first <= last else { throw ValidationError(Message.fromAfterTo.text) }
             guard let data = FileManager.default.contents(atPath: file) else {
-                throw ValidationError("cannot read \(file)")
+                throw ValidationError(Message.cannotReadFile(file).text)
             }
             let schedule: Schedule
             do {
@@ -122,7 +125,7 @@ extension Carillon.ScheduleCommand {
             // Calendar files: how many days they gave, and what they left out, on stderr.
             for calendar in schedule.calendars {
                 StandardError.write(
-                    Data("\(calendar.file): \(calendar.dayCount) days, \(calendar.ignoredEvents) events with no mapped category\n".utf8))
+                    Message.calendarRead(file: calendar.file, days: calendar.dayCount, ignored: calendar.ignoredEvents).text + "\n")
             }
             for event in schedule.events(from: first, through: last) {
                 if json { print(event.previewJSON) } else { print(Next.describe(event.previewJSON)) }
@@ -137,7 +140,7 @@ extension Carillon.ScheduleCommand {
         @Argument(help: "The schedule.toml.") var file: String
 
         func run() async throws {
-            guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
+            guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError(Message.cannotReadFile(file).text) }
             let applied: ScheduleApplied
             do {
                 applied = try await schedule.root.connection.with {

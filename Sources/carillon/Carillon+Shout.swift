@@ -23,8 +23,8 @@ extension Carillon {
         @Option(help: "Stop after this many seconds.") var seconds: Double?
 
         func validate() throws {
-            if [mic, file, tts].compactMap({ $0 }).count > 1 { throw ValidationError("give one of --mic, --file or --tts") }
-            if let seconds, !(seconds > 0) { throw ValidationError("--seconds must be positive") }
+            if [mic, file, tts].compactMap({ $0 }).count > 1 { throw ValidationError(Message.oneVoiceSource.text) }
+            if let seconds, !(seconds > 0) { throw ValidationError(Message.secondsPositive.text) }
         }
 
         func run() async throws {

@@ -24,14 +24,14 @@ extension Carillon.SpeechCommand {
         @Argument(help: "The texts to read.") var texts: [String]
 
         func validate() throws {
-            if texts.isEmpty { throw ValidationError("give at least one TEXT") }
+            if texts.isEmpty { throw ValidationError(Message.giveText.text) }
         }
 
         func run() throws {
             var school = SchoolLexicon()
             if let lexicon {
                 guard let data = FileManager.default.contents(atPath: lexicon) else {
-                    throw LocalFailure(message: "cannot read \(lexicon)")
+                    throw LocalFailure(message: Message.cannotReadFile(lexicon).text)
                 }
                 do { school = try SchoolLexicon(parsing: String(decoding: data, as: UTF8.self), file: lexicon) } catch {
                     throw LocalFailure(message: "\(error)")

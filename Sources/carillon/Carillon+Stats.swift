@@ -60,9 +60,9 @@ extension Carillon {
                     return
                 }
                 var rows: [([String], StatsCounts?)] = (result.rows ?? []).map { ([$0.group], $0.counts) }
-                rows.append((["total"], result.total))
-                printCounts(header: [result.by ?? ""], rows)
-                if result.by == "day" { print("days in \(result.timezone)") }
+                rows.append(([Message.total.text], result.total))
+                printCounts(header: [result.by.map { Message.statsName($0) } ?? ""], rows)
+                if result.by == "day" { print(Message.daysIn(timezone: result.timezone).text) }
             }
         }
 
@@ -81,7 +81,7 @@ extension Carillon {
 
             func run() async throws {
                 if root.connection.host != nil || root.connection.socket != nil {
-                    throw ValidationError("`stats pull` reaches the schools of --schools; --host and --socket do not apply")
+                    throw ValidationError(Message.fleetNoHost(command: "stats pull").text)
                 }
                 let schools = try fleet.loadSchools()
                 let args = window.args
@@ -120,16 +120,20 @@ extension Carillon {
                     for row in groupRows { print(csvRow(["*", row.group], row.counts) + ",,,,") }
                 } else {
                     var rows: [([String], StatsCounts?)] = results.map { result in
-                        ([result.school.id, result.ok ? "ok" : "FAILED", "\(result.attempts)"], result.value?.total)
+                        ([result.school.id, Fleet.verdict(result), "\(result.attempts)"], result.value?.total)
                     }
-                    rows.append((["total", "\(answered.count) ok", ""], total))
-                    printCounts(header: ["school", "result", "tries"], rows)
+                    rows.append(([Message.total.text, Message.fleetAnswered(answered.count).text, ""], total))
+                    printCounts(header: Array(Fleet.header.prefix(3)), rows)
                     for result in results where !result.ok {
-                        print("\(result.school.id): \(result.failure?.rawValue ?? "error"): \(result.error ?? "")")
+                        print(
+                            Message.fleetSchoolError(
+                                school: result.school.id, failure: Message.failureName(result.failure?.rawValue ?? "error"),
+                                error: result.error ?? ""
+                            ).text)
                     }
                     if let by = window.by, !groupRows.isEmpty {
-                        print("\nall schools by \(by):")
-                        printCounts(header: [by], groupRows.map { ([$0.group], $0.counts) })
+                        print(Message.allSchoolsBy(Message.statsName(by)).text)
+                        printCounts(header: [Message.statsName(by)], groupRows.map { ([$0.group], $0.counts) })
                     }
                     print(Fleet.summary(results))
                 }
@@ -153,13 +157,15 @@ private func csvRow(_ leading: [String], _ counts: StatsCounts) -> String {
     (leading.map(csvField) + counts.values.map(String.init)).joined(separator: ",")
 }
 
-/// A table: the leading columns left-aligned, the counters right-aligned, `-` where there are none.
+/// A table: the leading columns left-aligned, the counters right-aligned, `-` where there are none;
+/// aligned by display width, for the Chinese headers.
 private func printCounts(header: [String], _ rows: [([String], StatsCounts?)]) {
-    let lines = [header + StatsCounts.names] + rows.map { $0.0 + ($0.1?.values.map(String.init) ?? StatsCounts.names.map { _ in "-" }) }
-    let widths = (0..<lines[0].count).map { column in lines.map { $0[column].count }.max() ?? 0 }
+    let names = StatsCounts.names.map { Message.statsName($0) }
+    let lines = [header + names] + rows.map { $0.0 + ($0.1?.values.map(String.init) ?? StatsCounts.names.map { _ in "-" }) }
+    let widths = (0..<lines[0].count).map { column in lines.map { displayWidth($0[column]) }.max() ?? 0 }
     for line in lines {
         let cells = line.enumerated().map { column, cell in
-            let pad = String(repeating: " ", count: widths[column] - cell.count)
+            let pad = String(repeating: " ", count: widths[column] - displayWidth(cell))
             return column < header.count ? cell + pad : pad + cell
         }
         print(cells.joined(separator: "  ").trimmingCharacters(in: .whitespaces))
