@@ -10,7 +10,8 @@ import Foundation
 extension Carillon {
     struct BundleCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "bundle", abstract: "The bureau's signed bundles: keys, signing, checking, applying and pushing.",
+            commandName: "bundle",
+            abstract: Message.about("The bureau's signed bundles: keys, signing, checking, applying and pushing."),
             subcommands: [Keygen.self, Sign.self, Verify.self, Apply.self, Push.self])
         @ParentCommand var root: Carillon
     }
@@ -19,8 +20,9 @@ extension Carillon {
 extension Carillon.BundleCommand {
     struct Keygen: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Make a signing key: NAME.key (private, mode 0600) and NAME.pub (for schools' [bureau] keys).")
-        @Option(name: .shortAndLong, help: "The files' name, without extension.") var output: String
+            abstract: Message.about(
+                "Make a signing key: NAME.key (private, mode 0600) and NAME.pub (for schools' [bureau] keys)."))
+        @Option(name: .shortAndLong, help: Message.help("The files' name, without extension.")) var output: String
 
         func run() throws {
             let key = BundleKey.generate()
@@ -33,31 +35,39 @@ extension Carillon.BundleCommand {
             guard FileManager.default.createFile(atPath: publicPath, contents: Data(BundleKey.pem(key.publicKey).utf8)) else {
                 throw LocalFailure(message: Message.cannotCreate(publicPath, reason: nil).text)
             }
-            print(Message.keyMade(id: BundleKey.id(of: key.publicKey), privateFile: privatePath, publicFile: publicPath).text)
+            print(
+                Message.keyMade(id: BundleKey.id(of: key.publicKey), privateFile: privatePath, publicFile: publicPath)
+                    .text)
         }
     }
 
     struct Sign: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Sign a bundle of a schedule, plans and clips.",
-            discussion: """
+            abstract: Message.about("Sign a bundle of a schedule, plans and clips."),
+            discussion: Message.about("""
                 Files are told apart by name: schedule.toml is the schedule; any other .toml is a plan named \
                 after the file, except catalog.toml, which describes the clips in the library's [[clip]] form \
                 (id, category, title, file, and optionally language, subject, season); .wav, .flac, .ogg, .opus \
                 and .mp3 files are clips. A clip not in a catalog.toml takes its id from its file name, and its \
                 category (and, for a tip, its subject) from the id: tip.outdoor.swim-01.flac.
-                """)
-        @Option(help: "The private key (PEM).") var key: String
-        @Option(help: "The bundle's version; by default the schedule's. It must be above every version the schools hold.")
+                """))
+        @Option(help: Message.help("The private key (PEM).")) var key: String
+        @Option(
+            help: Message.help(
+                "The bundle's version; by default the schedule's. It must be above every version the schools hold."))
         var version: Int?
-        @Option(help: "When schools stop accepting it: a date (2026-12-31), a date and time, or a span such as 30d or 12h.")
+        @Option(
+            help: Message.help(
+                "When schools stop accepting it: a date (2026-12-31), a date and time, or a span such as 30d or 12h."))
         var expires: String = "30d"
-        @Option(help: "Comma-separated school ids, or * for every school.") var schools: String = "*"
-        @Option(name: .shortAndLong, help: "The bundle file to write.") var output: String
-        @Argument(help: "schedule.toml, plans/*.toml, catalog.toml and clips.") var files: [String]
+        @Option(help: Message.help("Comma-separated school ids, or * for every school.")) var schools: String = "*"
+        @Option(name: .shortAndLong, help: Message.help("The bundle file to write.")) var output: String
+        @Argument(help: Message.help("schedule.toml, plans/*.toml, catalog.toml and clips.")) var files: [String]
 
         func run() throws {
-            guard let pem = try? String(contentsOfFile: key, encoding: .utf8) else { throw LocalFailure(message: Message.cannotReadFile(key).text) }
+            guard let pem = try? String(contentsOfFile: key, encoding: .utf8) else {
+                throw LocalFailure(message: Message.cannotReadFile(key).text)
+            }
             let signer = try BundleKey.privateKey(pem: pem)
             let now = Date()
             guard let expiry = Self.instant(expires, after: now), expiry > now else {
@@ -68,7 +78,9 @@ extension Carillon.BundleCommand {
             var scheduleVersion: Int?
             let catalog = try files.first { ($0 as NSString).lastPathComponent == "catalog.toml" }.map(Self.readCatalog) ?? [:]
             for file in files where (file as NSString).lastPathComponent != "catalog.toml" {
-                guard let data = FileManager.default.contents(atPath: file) else { throw LocalFailure(message: Message.cannotReadFile(file).text) }
+                guard let data = FileManager.default.contents(atPath: file) else {
+                    throw LocalFailure(message: Message.cannotReadFile(file).text)
+                }
                 let name = (file as NSString).lastPathComponent
                 let ext = (name as NSString).pathExtension.lowercased()
                 let stem = (name as NSString).deletingPathExtension
@@ -134,7 +146,9 @@ extension Carillon.BundleCommand {
 
         /// The clips a catalog.toml describes, by file name.
         static func readCatalog(_ path: String) throws -> [String: BundleClip] {
-            guard let data = FileManager.default.contents(atPath: path) else { throw LocalFailure(message: Message.cannotReadFile(path).text) }
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw LocalFailure(message: Message.cannotReadFile(path).text)
+            }
             do {
                 var root = TOMLReader(try TOML.parse(utf8: Array(data), file: path), file: path)
                 var clips: [String: BundleClip] = [:]
@@ -154,20 +168,22 @@ extension Carillon.BundleCommand {
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check a bundle as a school would, and print its manifest and the verdict.",
-            discussion: "Exits 0 when it would be accepted, 1 when refused.")
-        @Option(help: "A trusted public key (PEM); repeat for several.") var pubkey: [String]
-        @Option(help: "Check it is addressed to this school.") var school: String?
-        @Option(help: "Check its version is above this one.") var floor: Int?
-        @Flag(help: "Print one JSON object.") var json = false
-        @Argument(help: "The bundle file.") var file: String
+            abstract: Message.about("Check a bundle as a school would, and print its manifest and the verdict."),
+            discussion: Message.about("Exits 0 when it would be accepted, 1 when refused."))
+        @Option(help: Message.help("A trusted public key (PEM); repeat for several.")) var pubkey: [String]
+        @Option(help: Message.help("Check it is addressed to this school.")) var school: String?
+        @Option(help: Message.help("Check its version is above this one.")) var floor: Int?
+        @Flag(help: Message.help("Print one JSON object.")) var json = false
+        @Argument(help: Message.help("The bundle file.")) var file: String
 
         func run() throws {
             guard let data = try? Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped) else {
                 throw LocalFailure(message: Message.cannotReadFile(file).text)
             }
             let keys = try pubkey.map { path in
-                guard let pem = try? String(contentsOfFile: path, encoding: .utf8) else { throw LocalFailure(message: Message.cannotReadFile(path).text) }
+                guard let pem = try? String(contentsOfFile: path, encoding: .utf8) else {
+                    throw LocalFailure(message: Message.cannotReadFile(path).text)
+                }
                 return try BundleKey.publicKey(pem: pem)
             }
             let archive: BundleArchive
@@ -185,13 +201,16 @@ extension Carillon.BundleCommand {
             } else {
                 print(Message.bundleManifest(version: manifest.version, key: manifest.key, digest: archive.digest).text)
                 print(
-                    Message.bundleDates(issued: manifest.issuedAt.ISO8601Format(), expires: manifest.expiresAt.ISO8601Format()).text)
+                    Message.bundleDates(
+                        issued: manifest.issuedAt.ISO8601Format(), expires: manifest.expiresAt.ISO8601Format()
+                    ).text)
                 print(Message.bundleSchools(manifest.schools).text)
                 for part in manifest.parts {
                     let clip = part.clip.map { "  \($0.id) (\($0.category)) \($0.title)" } ?? ""
                     print(
                         Message.bundlePart(
-                            kind: part.kind.rawValue, path: part.path, size: part.size, sha256: String(part.sha256.prefix(16)), clip: clip
+                            kind: part.kind.rawValue, path: part.path, size: part.size,
+                            sha256: String(part.sha256.prefix(16)), clip: clip
                         ).text)
                 }
                 print(Message.bundleVerdict(refusal: verdict.map { "\($0)" }).text)
@@ -202,13 +221,17 @@ extension Carillon.BundleCommand {
 
     struct Apply: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Apply a bundle to one daemon (bureau or admin role): it is uploaded, checked and applied whole, or refused.")
+            abstract: Message.about(
+                "Apply a bundle to one daemon (bureau or admin role): it is uploaded, checked and applied whole, or refused."
+            ))
         @ParentCommand var bundle: Carillon.BundleCommand
-        @Flag(help: "Print one JSON object.") var json = false
-        @Argument(help: "The bundle file.") var file: String
+        @Flag(help: Message.help("Print one JSON object.")) var json = false
+        @Argument(help: Message.help("The bundle file.")) var file: String
 
         func run() async throws {
-            guard let data = try? Data(contentsOf: URL(fileURLWithPath: file)) else { throw LocalFailure(message: Message.cannotReadFile(file).text) }
+            guard let data = try? Data(contentsOf: URL(fileURLWithPath: file)) else {
+                throw LocalFailure(message: Message.cannotReadFile(file).text)
+            }
             let result = try await bundle.root.connection.with { control in
                 try await Self.send(data, name: (file as NSString).lastPathComponent, control: control, showProgress: !json)
             }
@@ -233,22 +256,24 @@ extension Carillon.BundleCommand {
 
     struct Push: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Apply a bundle at every school of a schools file (bureau), over TCP with TLS.",
-            discussion: """
+            abstract: Message.about("Apply a bundle at every school of a schools file (bureau), over TCP with TLS."),
+            discussion: Message.about("""
                 Prints progress, then one row per school and a summary. A school already holding this very \
                 bundle counts as ok; one holding a newer version is refused (stale-version) and fails. Exits 1 \
                 if any school failed; --failed-out writes those schools to rerun with --schools.
-                """)
+                """))
         @ParentCommand var bundle: Carillon.BundleCommand
         @OptionGroup var fleet: FleetOptions
-        @Flag(help: "Print one JSON object per school, then one for the run.") var json = false
-        @Argument(help: "The bundle file.") var file: String
+        @Flag(help: Message.help("Print one JSON object per school, then one for the run.")) var json = false
+        @Argument(help: Message.help("The bundle file.")) var file: String
 
         func run() async throws {
             if bundle.root.connection.host != nil || bundle.root.connection.socket != nil {
                 throw ValidationError(Message.fleetNoHost(command: "bundle push").text)
             }
-            guard let data = try? Data(contentsOf: URL(fileURLWithPath: file)) else { throw LocalFailure(message: Message.cannotReadFile(file).text) }
+            guard let data = try? Data(contentsOf: URL(fileURLWithPath: file)) else {
+                throw LocalFailure(message: Message.cannotReadFile(file).text)
+            }
             // Checked here first: a file that is not a bundle should fail once, not 2,000 times.
             let manifest: BundleManifest
             do { manifest = try BundleArchive.parse(data).manifest } catch { throw LocalFailure(message: "\(file): \(error)") }

@@ -5,10 +5,12 @@ import Foundation
 
 extension Carillon {
     struct Status: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show what the daemon is doing.")
+        static let configuration = CommandConfiguration(abstract: Message.about("Show what the daemon is doing."))
         @ParentCommand var root: Carillon
-        @Flag(help: "Print one JSON object.") var json = false
-        @Flag(help: "Print the metrics in Prometheus' text format (for node_exporter's textfile collector).")
+        @Flag(help: Message.help("Print one JSON object.")) var json = false
+        @Flag(
+            help: Message.help("Print the metrics in Prometheus' text format (for node_exporter's textfile collector).")
+        )
         var prometheus = false
 
         func run() async throws {
@@ -25,7 +27,8 @@ extension Carillon {
             for output in status.outputs {
                 print(
                     Message.statusOutput(
-                        name: output.name, device: output.device, sampleRate: output.sampleRate, channels: output.channels,
+                        name: output.name, device: output.device, sampleRate: output.sampleRate,
+                        channels: output.channels,
                         state: output.state, fault: output.fault, xruns: output.xruns
                     ).text)
             }
@@ -54,19 +57,24 @@ extension Carillon {
                 ).text
             }
             guard storage.failedWrites > 0 else { return nil }
-            return Message.storageRecovered(failedWrites: storage.failedWrites, lastError: storage.lastError, lastAt: lastAt).text
+            return Message.storageRecovered(
+                failedWrites: storage.failedWrites, lastError: storage.lastError, lastAt: lastAt
+            ).text
         }
     }
 
     struct Play: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: Message.abstractPlay.text)
         @ParentCommand var root: Carillon
-        @Argument(help: "The clip's id, e.g. bell.start.") var clip: String
+        @Argument(help: Message.help("The clip's id, e.g. bell.start.")) var clip: String
         @OptionGroup var zones: ZoneSelection
-        @Option(help: "Priority level: background, announcement, bell, shout or emergency (default: bell for bells, else announcement).")
+        @Option(
+            help: Message.help(
+                "Priority level: background, announcement, bell, shout or emergency (default: bell for bells, else announcement)."
+            ))
         var level: String?
-        @Flag(help: "Wait until the clip has finished, and report how it went.") var wait = false
-        @Flag(help: "Print JSON lines.") var json = false
+        @Flag(help: Message.help("Wait until the clip has finished, and report how it went.")) var wait = false
+        @Flag(help: Message.help("Print JSON lines.")) var json = false
 
         func run() async throws {
             let zoneList = try zones.names
@@ -92,8 +100,9 @@ extension Carillon {
     struct Stop: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: Message.abstractStop.text)
         @ParentCommand var root: Carillon
-        @Argument(help: "The play's number, as `play` and `status` show it; omit to stop all.") var play: Int64?
-        @Flag(help: "Print one JSON object.") var json = false
+        @Argument(help: Message.help("The play's number, as `play` and `status` show it; omit to stop all."))
+        var play: Int64?
+        @Flag(help: Message.help("Print one JSON object.")) var json = false
 
         func run() async throws {
             let result = try await root.connection.with { try await $0.call(.stop, StopArgs(play: play), returning: StopResult.self) }

@@ -7,16 +7,18 @@ import Foundation
 extension Carillon {
     struct Stats: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "stats", abstract: "Count what was broadcast: one school, or with `pull` every school of a fleet.",
+            commandName: "stats",
+            abstract: Message.about("Count what was broadcast: one school, or with `pull` every school of a fleet."),
             subcommands: [Show.self, Pull.self], defaultSubcommand: Show.self)
 
         /// The window and grouping both subcommands take.
         struct Window: ParsableArguments {
-            @Option(help: "From this date (YYYY-MM-DD, local) or instant (ISO 8601).") var from: String?
-            @Option(help: "Before this date or instant; a date means up to the end of that day.") var to: String?
-            @Option(help: "Split the counts by category, day, zone or source.") var by: String?
-            @Flag(help: "Print JSON lines.") var json = false
-            @Flag(help: "Print CSV with a header row.") var csv = false
+            @Option(help: Message.help("From this date (YYYY-MM-DD, local) or instant (ISO 8601).")) var from: String?
+            @Option(help: Message.help("Before this date or instant; a date means up to the end of that day."))
+            var to: String?
+            @Option(help: Message.help("Split the counts by category, day, zone or source.")) var by: String?
+            @Flag(help: Message.help("Print JSON lines.")) var json = false
+            @Flag(help: Message.help("Print CSV with a header row.")) var csv = false
 
             func validate() throws {
                 if let from, Log.instant(from, endOfDay: false) == nil {
@@ -40,13 +42,13 @@ extension Carillon {
 
         struct Show: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
-                commandName: "show", abstract: "This school's counts (viewer or bureau).",
-                discussion: """
+                commandName: "show", abstract: Message.about("This school's counts (viewer or bureau)."),
+                discussion: Message.about("""
                     broadcasts: what went on the air (plays that sounded, and one per plan or drill run); instant: plays, \
                     shouts and `say` a person asked for; safety: tips; bells; plans and drills: runs started; missed: \
                     scheduled events past their grace window. --json prints the whole result as one line; --csv one row \
                     per group, and the total as group `*`.
-                    """)
+                    """))
             @ParentCommand var root: Carillon
             @OptionGroup var window: Window
 
@@ -68,13 +70,13 @@ extension Carillon {
 
         struct Pull: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Every school's counts and the fleet's totals (bureau), over TCP with TLS.",
-                discussion: """
+                abstract: Message.about("Every school's counts and the fleet's totals (bureau), over TCP with TLS."),
+                discussion: Message.about("""
                     The schools file has the header id,address,token_file,ca,pin and one school per line: address is \
                     HOST:PORT, token_file the bureau's token for that school, and either ca (a PEM file) or pin (a \
                     SHA-256 fingerprint). Relative paths are relative to the file. Lines starting with # are comments. \
                     A school that cannot be reached or refuses is listed with its error, and the exit code is 1.
-                    """)
+                    """))
             @ParentCommand var root: Carillon
             @OptionGroup var window: Window
             @OptionGroup var fleet: FleetOptions
@@ -127,7 +129,8 @@ extension Carillon {
                     for result in results where !result.ok {
                         print(
                             Message.fleetSchoolError(
-                                school: result.school.id, failure: Message.failureName(result.failure?.rawValue ?? "error"),
+                                school: result.school.id,
+                                failure: Message.failureName(result.failure?.rawValue ?? "error"),
                                 error: result.error ?? ""
                             ).text)
                     }
@@ -161,7 +164,8 @@ private func csvRow(_ leading: [String], _ counts: StatsCounts) -> String {
 /// aligned by display width, for the Chinese headers.
 private func printCounts(header: [String], _ rows: [([String], StatsCounts?)]) {
     let names = StatsCounts.names.map { Message.statsName($0) }
-    let lines = [header + names] + rows.map { $0.0 + ($0.1?.values.map(String.init) ?? StatsCounts.names.map { _ in "-" }) }
+    let lines =
+        [header + names] + rows.map { $0.0 + ($0.1?.values.map(String.init) ?? StatsCounts.names.map { _ in "-" }) }
     let widths = (0..<lines[0].count).map { column in lines.map { displayWidth($0[column]) }.max() ?? 0 }
     for line in lines {
         let cells = line.enumerated().map { column, cell in

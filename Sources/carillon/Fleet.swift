@@ -211,16 +211,23 @@ enum Fleet {
     /// or the error; then `summary`.
     static func printTable<Value>(_ results: [FleetResult<Value>], describe: (Value) -> String) {
         // Each column as wide as its header, and at least as `FAILED`, a try count and `%7.2f` seconds need.
-        let widths = zip(header, [results.map { displayWidth($0.school.id) }.max() ?? 0, 6, 5, 7]).map { max(displayWidth($0), $1) }
+        let widths = zip(header, [results.map { displayWidth($0.school.id) }.max() ?? 0, 6, 5, 7]).map {
+            max(displayWidth($0), $1)
+        }
         func pad(_ cells: [String]) -> String { zip(cells, widths).map { padded($0, to: $1) }.joined(separator: "  ") }
         print(pad(Array(header.prefix(4))) + "  " + header[4])
         for result in results {
             let message =
                 result.value.map(describe)
-                ?? Message.failedBecause(failure: Message.failureName(result.failure?.rawValue ?? "error"), error: result.error ?? "")
+                ?? Message.failedBecause(
+                    failure: Message.failureName(result.failure?.rawValue ?? "error"), error: result.error ?? ""
+                )
                 .text
             print(
-                pad([result.school.id, verdict(result), "\(result.attempts)", String(format: "%7.2f", result.elapsed.seconds)])
+                pad([
+                    result.school.id, verdict(result), "\(result.attempts)",
+                    String(format: "%7.2f", result.elapsed.seconds),
+                ])
                     + "  " + message)
         }
         print(summary(results))
@@ -241,7 +248,8 @@ enum Fleet {
 
     /// `2000 schools: 1998 ok, 2 failed (unreachable 1, refused 1)`.
     static func summary<Value>(_ results: [FleetResult<Value>]) -> String {
-        let failed = Dictionary(results.filter { !$0.ok }.map { ($0.failure?.rawValue ?? "error", 1) }, uniquingKeysWith: +)
+        let failed = Dictionary(
+            results.filter { !$0.ok }.map { ($0.failure?.rawValue ?? "error", 1) }, uniquingKeysWith: +)
         return Message.fleetSummary(schools: results.count, failed: failed).text
     }
 
@@ -344,25 +352,28 @@ private final class ProgressMeter: Sendable {
 
 /// The options every fleet command takes, as one group: `@OptionGroup var fleet: FleetOptions`.
 struct FleetOptions: ParsableArguments {
-    @Option(help: "The schools: a CSV file with the header id,address,token_file,ca,pin (see docs).")
+    @Option(help: Message.help("The schools: a CSV file with the header id,address,token_file,ca,pin (see docs)."))
     var schools: String
 
-    @Option(help: "Schools worked on at once.")
+    @Option(help: Message.help("Schools worked on at once."))
     var concurrency = 64
 
-    @Option(help: "Seconds one attempt at one school may take, connecting and logging in included.")
+    @Option(help: Message.help("Seconds one attempt at one school may take, connecting and logging in included."))
     var timeout: Double = 30
 
-    @Option(help: "Further attempts at a school that cannot be reached or times out; a refusal is never retried.")
+    @Option(
+        help: Message.help(
+            "Further attempts at a school that cannot be reached or times out; a refusal is never retried."))
     var retries = 2
 
-    @Flag(help: "Show progress on stderr even when it is not a terminal.")
+    @Flag(help: Message.help("Show progress on stderr even when it is not a terminal."))
     var progress = false
 
-    @Flag(help: "Show no progress.")
+    @Flag(help: Message.help("Show no progress."))
     var quiet = false
 
-    @Option(help: "Write the schools that failed to this file, as a schools file to rerun with --schools.")
+    @Option(
+        help: Message.help("Write the schools that failed to this file, as a schools file to rerun with --schools."))
     var failedOut: String?
 
     func validate() throws {

@@ -109,18 +109,23 @@ enum Message {
     case statusZone(zone: String, output: String, sounding: [Int64], waiting: [Int64])
 
     // MARK: Logs
-    case logPlanRun(at: String, run: Int64, drill: Bool, plan: String, title: String, zones: [String], by: String, outcome: String)
+    case logPlanRun(
+        at: String, run: Int64, drill: Bool, plan: String, title: String, zones: [String], by: String, outcome: String)
     case logAudit(
-        at: String, actor: String, role: String, source: String, command: String, arguments: String, ok: Bool, code: String?,
+        at: String, actor: String, role: String, source: String, command: String, arguments: String, ok: Bool,
+        code: String?,
         message: String?)
     case logPlay(
-        at: String, play: Int64, clip: String, category: String?, level: String, zones: [String], source: String, by: String,
+        at: String, play: Int64, clip: String, category: String?, level: String, zones: [String], source: String,
+        by: String,
         outcome: String?, latencyMs: Double?)
     case eventDrill, eventOutput(String), eventVersion(Int), eventBy(String)
 
     // MARK: Schedule
     case historyFloor(Int)
-    case historyLine(version: Int, bundle: Bool, schedule: Bool, appliedAt: String, source: String, inForce: Bool, rolledBackAt: String?)
+    case historyLine(
+        version: Int, bundle: Bool, schedule: Bool, appliedAt: String, source: String, inForce: Bool,
+        rolledBackAt: String?)
     case rolledBack(from: Int, to: Int, schedule: Int, floor: Int)
     case nextIn(String)
     case sayEvent(String)
@@ -176,7 +181,8 @@ enum Message {
     case oneVoiceSource
     case secondsPositive
     case giveText
-    case statusOutput(name: String, device: String, sampleRate: Int, channels: Int, state: String, fault: String?, xruns: Int)
+    case statusOutput(
+        name: String, device: String, sampleRate: Int, channels: Int, state: String, fault: String?, xruns: Int)
     case storageFailing(state: String, since: String?, failedWrites: Int, lastError: String?, lastAt: String?)
     case storageRecovered(failedWrites: Int, lastError: String?, lastAt: String?)
 
@@ -308,9 +314,13 @@ enum Message {
 
         case .logPlanRun(let at, let run, let drill, let plan, let title, let zones, let by, let outcome):
             "\(at)  run \(run)  \(drill ? "drill" : "plan") \(plan) (\(title))  \(zones.joined(separator: ","))  by \(by)  \(outcome)"
-        case .logAudit(let at, let actor, let role, let source, let command, let arguments, let ok, let code, let message):
-            "\(at)  \(actor) (\(role)) from \(source)  \(command) \(arguments)  " + (ok ? "ok" : "refused \(code ?? ""): \(message ?? "")")
-        case .logPlay(let at, let play, let clip, let category, let level, let zones, let source, let by, let outcome, let latency):
+        case .logAudit(
+            let at, let actor, let role, let source, let command, let arguments, let ok, let code, let message):
+            "\(at)  \(actor) (\(role)) from \(source)  \(command) \(arguments)  "
+                + (ok ? "ok" : "refused \(code ?? ""): \(message ?? "")")
+        case .logPlay(
+            let at, let play, let clip, let category, let level, let zones, let source, let by, let outcome, let latency
+        ):
             "\(at)  #\(play)  \(clip)  \(category ?? "-")  \(level)  \(zones.joined(separator: ","))  \(source) by \(by)  "
                 + "\(outcome ?? "sounding")  " + (latency.map { String(format: "%.1f ms", $0) } ?? "-")
         case .eventDrill: "drill "
@@ -319,15 +329,19 @@ enum Message {
         case .eventBy(let by): "by \(by)"
 
         case .historyFloor(let floor): "new versions must be above \(floor)"
-        case .historyLine(let version, let bundle, let schedule, let appliedAt, let source, let inForce, let rolledBackAt):
+        case .historyLine(
+            let version, let bundle, let schedule, let appliedAt, let source, let inForce, let rolledBackAt):
             "v\(version)  "
-                + padded([bundle ? "bundle" : nil, schedule ? "schedule" : nil].compactMap { $0 }.joined(separator: "+"), to: 15)
+                + padded(
+                    [bundle ? "bundle" : nil, schedule ? "schedule" : nil].compactMap { $0 }.joined(separator: "+"),
+                    to: 15)
                 + " \(appliedAt)  \(source)  " + (inForce ? "in force" : rolledBackAt.map { "rolled back \($0)" } ?? "")
         case .rolledBack(let from, let to, let schedule, let floor):
             "rolled back from version \(from) to \(to); schedule version \(schedule) in force; new versions must be above \(floor)"
         case .nextIn(let duration): "in " + padded(duration, to: 8)
         case .sayEvent(let text): "say \"\(text)\""
-        case .calendarRead(let file, let days, let ignored): "\(file): \(days) days, \(ignored) events with no mapped category"
+        case .calendarRead(let file, let days, let ignored):
+            "\(file): \(days) days, \(ignored) events with no mapped category"
         case .dateSuchAs(let option, let example): "\(option) must be a date such as \(example)"
         case .fromAfterTo: "--from must not be after --to"
 
@@ -342,17 +356,21 @@ enum Message {
         case .allSchoolsBy(let by): "\nall schools by \(by):"
         case .fleetSummary(let schools, let failed):
             "\(schools) school\(schools == 1 ? "" : "s"): \(schools - failed.values.reduce(0, +)) ok, \(failed.values.reduce(0, +)) failed"
-                + (failed.isEmpty ? "" : " (" + failed.keys.sorted().map { "\($0) \(failed[$0]!)" }.joined(separator: ", ") + ")")
+                + (failed.isEmpty
+                    ? "" : " (" + failed.keys.sorted().map { "\($0) \(failed[$0]!)" }.joined(separator: ", ") + ")")
         case .fleetProgress(let done, let total, let ok, let failed): "[\(done)/\(total)] ok \(ok), failed \(failed)"
-        case .fleetNoHost(let command): "`\(command)` reaches the schools of --schools; --host and --socket do not apply"
+        case .fleetNoHost(let command):
+            "`\(command)` reaches the schools of --schools; --host and --socket do not apply"
         case .concurrencyAtLeastOne: "--concurrency must be at least 1"
         case .timeoutAboveZero: "--timeout must be above 0 seconds"
         case .retriesNotNegative: "--retries must be 0 or more"
         case .progressOrQuiet: "give --progress or --quiet, not both"
         case .keyExists(let path): "\(path) exists; a key is never overwritten"
-        case .keyMade(let id, let privateFile, let publicFile): "key \(id): private \(privateFile), public \(publicFile)"
+        case .keyMade(let id, let privateFile, let publicFile):
+            "key \(id): private \(privateFile), public \(publicFile)"
         case .expiresFormat: "--expires must be a future date, date and time, or a span such as 30d"
-        case .notABundlePart(let file): "\(file): not a schedule, plan, catalog or clip (.wav, .flac, .ogg, .opus, .mp3)"
+        case .notABundlePart(let file):
+            "\(file): not a schedule, plan, catalog or clip (.wav, .flac, .ogg, .opus, .mp3)"
         case .versionsDisagree(let option, let schedule):
             "--version \(option) but schedule.toml says version \(schedule); they must agree"
         case .giveVersion: "give --version: the bundle has no schedule to take it from"
@@ -362,7 +380,8 @@ enum Message {
             "\(file): a tip's id names its subject second, one of " + subjects.joined(separator: ", ")
         case .bundleSigned(let version, let parts, let bytes, let schools, let expires, let file):
             "bundle version \(version), \(parts) parts, \(bytes) bytes, for \(schools.joined(separator: ", ")), expires \(expires): \(file)"
-        case .bundleManifest(let version, let key, let digest): "bundle version \(version), key \(key), digest \(digest)"
+        case .bundleManifest(let version, let key, let digest):
+            "bundle version \(version), key \(key), digest \(digest)"
         case .bundleDates(let issued, let expires): "issued \(issued), expires \(expires)"
         case .bundleSchools(let schools): "schools: \(schools.joined(separator: ", "))"
         case .bundlePart(let kind, let path, let size, let sha256, let clip):
@@ -375,7 +394,8 @@ enum Message {
                     schedule ? "the schedule" : nil, plans.isEmpty ? nil : "plans " + plans.joined(separator: ", "),
                     clips == 0 ? nil : "\(clips) clips",
                 ].compactMap { $0 }.joined(separator: ", ")
-        case .bundlePushed(let version, let seconds): String(format: "bundle version \(version) pushed in %.2f s", seconds)
+        case .bundlePushed(let version, let seconds):
+            String(format: "bundle version \(version) pushed in %.2f s", seconds)
 
         case .cannotReadFile(let path): "cannot read \(path)"
         case .cannotWrite(let path, let reason): "cannot write \(path)" + (reason.map { ": \($0)" } ?? "")
@@ -387,7 +407,8 @@ enum Message {
         case .showSynth(let synth): "  synth: \(synth)"
         case .rendering: "rendering"
         case .uploading(let name): "uploading \(name)"
-        case .backupNotCopied(let path, let file, let reason): "the backup is at \(path), but it could not be copied to \(file): \(reason)"
+        case .backupNotCopied(let path, let file, let reason):
+            "the backup is at \(path), but it could not be copied to \(file): \(reason)"
         case .noEntropy(let reason): "no entropy: \(reason)"
         case .commandOrStdin: "give a command, or --stdin"
         case .oneVoiceSource: "give one of --mic, --file or --tts"
@@ -518,9 +539,13 @@ enum Message {
 
         case .logPlanRun(let at, let run, let drill, let plan, let title, let zones, let by, let outcome):
             "\(at)  第 \(run) 次运行  \(drill ? "演练" : "预案") \(plan)（\(title)）  分区 \(zones.joined(separator: ","))  启动者 \(by)  \(outcome)"
-        case .logAudit(let at, let actor, let role, let source, let command, let arguments, let ok, let code, let message):
-            "\(at)  \(actor)（\(role)）来自 \(source)  \(command) \(arguments)  " + (ok ? "成功" : "被拒绝 \(code ?? "")：\(message ?? "")")
-        case .logPlay(let at, let play, let clip, let category, let level, let zones, let source, let by, let outcome, let latency):
+        case .logAudit(
+            let at, let actor, let role, let source, let command, let arguments, let ok, let code, let message):
+            "\(at)  \(actor)（\(role)）来自 \(source)  \(command) \(arguments)  "
+                + (ok ? "成功" : "被拒绝 \(code ?? "")：\(message ?? "")")
+        case .logPlay(
+            let at, let play, let clip, let category, let level, let zones, let source, let by, let outcome, let latency
+        ):
             "\(at)  #\(play)  \(clip)  \(category.map { Message.categoryName($0, .chinese) } ?? "-")  \(level)  "
                 + "\(zones.joined(separator: ","))  \(source)，请求者 \(by)  \(outcome ?? "正在播放")  "
                 + (latency.map { String(format: "延迟 %.1f ms", $0) } ?? "-")
@@ -530,9 +555,11 @@ enum Message {
         case .eventBy(let by): "操作者 \(by)"
 
         case .historyFloor(let floor): "新版本号必须大于 \(floor)"
-        case .historyLine(let version, let bundle, let schedule, let appliedAt, let source, let inForce, let rolledBackAt):
+        case .historyLine(
+            let version, let bundle, let schedule, let appliedAt, let source, let inForce, let rolledBackAt):
             "v\(version)  "
-                + padded([bundle ? "更新包" : nil, schedule ? "时间表" : nil].compactMap { $0 }.joined(separator: "+"), to: 15)
+                + padded(
+                    [bundle ? "更新包" : nil, schedule ? "时间表" : nil].compactMap { $0 }.joined(separator: "+"), to: 15)
                 + " \(appliedAt)  \(source)  " + (inForce ? "生效中" : rolledBackAt.map { "已于 \($0) 回滚" } ?? "")
         case .rolledBack(let from, let to, let schedule, let floor):
             "已从版本 \(from) 回滚到 \(to)；时间表版本 \(schedule) 已生效；新版本号必须大于 \(floor)"
@@ -555,7 +582,9 @@ enum Message {
             "\(schools) 所学校：\(schools - failed.values.reduce(0, +)) 所成功，\(failed.values.reduce(0, +)) 所失败"
                 + (failed.isEmpty
                     ? ""
-                    : "（" + failed.keys.sorted().map { "\(Message.failureName($0, .chinese)) \(failed[$0]!)" }.joined(separator: "，")
+                    : "（"
+                        + failed.keys.sorted().map { "\(Message.failureName($0, .chinese)) \(failed[$0]!)" }.joined(
+                            separator: "，")
                         + "）")
         case .fleetProgress(let done, let total, let ok, let failed): "[\(done)/\(total)] 成功 \(ok)，失败 \(failed)"
         case .fleetNoHost(let command): "`\(command)` 连接的是 --schools 中的学校；--host 和 --socket 在这里不适用"
@@ -634,6 +663,23 @@ enum Message {
             }
             return String(line)
         }.joined(separator: "\n")
+    }
+
+    /// ArgumentParser's `--help`, its own headings and words put into the locale's language (the
+    /// texts under them are ours, and already are); the columns do not move.
+    static func parserHelp(_ text: String, _ language: Language = .current) -> String {
+        guard language == .chinese else { return text }
+        var help = text
+        for (english, chinese) in [
+            ("OVERVIEW: ", "概述："), ("USAGE: ", "用法："), ("ARGUMENTS:", "参数："), ("OPTIONS:", "选项："),
+            ("SUBCOMMANDS:", "子命令："), ("Show help information.", "显示帮助信息。"), ("Show the version.", "显示版本号。"),
+        ] {
+            help = help.replacingOccurrences(of: english, with: chinese)
+        }
+        help = help.replacingOccurrences(
+            of: #"\s*\(default:\s+([^)]*)\)"#, with: "（默认：$1）", options: .regularExpression)
+        return help.replacingOccurrences(
+            of: #"  See '([^']*)' for detailed help\."#, with: "  详见 '$1'。", options: .regularExpression)
     }
 
     /// The tip subjects, in the platform's order: the library's own list, so the help never
