@@ -214,10 +214,11 @@ endif
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
 	install -m 0644 docs/man/carillon.1 $(DESTDIR)$(MANDIR)/man1/carillon.1
 	install -m 0644 docs/man/carillond.8 $(DESTDIR)$(MANDIR)/man8/carillond.8
-	# bash sources its completions: no #! line.
-	$(BINSRC)/carillon --generate-completion-script bash | sed '1{/^#!/d}' > $(DESTDIR)$(COMPLETIONDIR)/bash-completion/completions/carillon
-	$(BINSRC)/carillon --generate-completion-script zsh > $(DESTDIR)$(COMPLETIONDIR)/zsh/vendor-completions/_carillon
-	$(BINSRC)/carillon --generate-completion-script fish > $(DESTDIR)$(COMPLETIONDIR)/fish/vendor_completions.d/carillon.fish
+	# bash sources its completions: no #! line. LC_ALL=C: the client's help follows the locale, and
+	# the installed scripts must not follow the builder's.
+	LC_ALL=C $(BINSRC)/carillon --generate-completion-script bash | sed '1{/^#!/d}' > $(DESTDIR)$(COMPLETIONDIR)/bash-completion/completions/carillon
+	LC_ALL=C $(BINSRC)/carillon --generate-completion-script zsh > $(DESTDIR)$(COMPLETIONDIR)/zsh/vendor-completions/_carillon
+	LC_ALL=C $(BINSRC)/carillon --generate-completion-script fish > $(DESTDIR)$(COMPLETIONDIR)/fish/vendor_completions.d/carillon.fish
 	install -d -m 0750 $(DESTDIR)$(CONFDIR) $(DESTDIR)$(CONFDIR)/plans
 	[ -e $(DESTDIR)$(CONFDIR)/carillon.toml ] || { sed -e 's|@SHAREDIR@|$(SHAREDIR)|g' -e 's|@CONFDIR@|$(CONFDIR)|g' systemd/carillon.toml.in > $(DESTDIR)$(CONFDIR)/carillon.toml && chmod 0640 $(DESTDIR)$(CONFDIR)/carillon.toml; }
 	[ -e $(DESTDIR)$(CONFDIR)/schedule.toml ] || install -m 0640 config/schedule.toml $(DESTDIR)$(CONFDIR)/schedule.toml
