@@ -29,10 +29,10 @@ public enum Daemon {
         _ = carillon_malloc_mmap_threshold(128 * 1024)
     }
 
-    /// Gives the memory malloc holds freed back to the system, off the pool. After a reload or a
-    /// schedule apply, which free the old config, library and schedule at once: in the hour soak
-    /// RssAnon rose in steps of 170–420 KiB at those moments and stayed, and `malloc_trim` on a
-    /// probe daemon gave back 0.6–1.2 MB after 30–50 of them (docs/RELIABILITY.md, "Soak").
+    /// Gives the memory malloc holds freed back to the system, off the pool. After a schedule apply,
+    /// and after the cache warmer's pass that follows each start and reload, which free the old
+    /// config, library and schedule, and the warmer's decoding and rendering: in the hour soak
+    /// RssAnon rose in steps of 170–800 KiB there and stayed (docs/RELIABILITY.md, "Soak").
     static func releaseFreedMemory() {
         DispatchQueue.global(qos: .utility).async { _ = carillon_malloc_trim() }
     }
@@ -260,7 +260,7 @@ public enum Daemon {
                 if let (schedule, text) = newSchedule {
                     await station.adoptScheduleFile(schedule, text: text, source: new.scheduleFile ?? "")
                 }
-                releaseFreedMemory()
+                // The old config and library are given back after the warmer's pass (CacheWarmer).
             } catch {
                 await station.reloadRefused("\(error)")
             }

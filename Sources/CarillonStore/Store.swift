@@ -27,6 +27,11 @@ public final class Store: Sendable {
             try db.execute(sql: "PRAGMA cache_size = -512")
         }
         configuration.busyMode = .timeout(5)
+        // One reader connection. The daemon's reads are short (the logs, stats, state at start), and
+        // in WAL mode they never wait for the writer. GRDB's pool opens a reader each time reads
+        // first overlap, up to five, each two descriptors and its own page cache: in the hour soak a
+        // second one opened after 32 minutes, and the descriptors looked like a leak.
+        configuration.maximumReaderCount = 1
         do {
             return try Store(writer: DatabasePool(path: path, configuration: configuration))
         } catch {

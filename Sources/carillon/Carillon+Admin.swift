@@ -6,7 +6,7 @@ import Foundation
 extension Carillon {
     struct Admin: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Backups of the daemon's database.", subcommands: [Backup.self, Restore.self])
+            abstract: Message.about("Backups of the daemon's database."), subcommands: [Backup.self, Restore.self])
         @ParentCommand var root: Carillon
     }
 }
@@ -14,9 +14,10 @@ extension Carillon {
 extension Carillon.Admin {
     struct Backup: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Back the database up (SQLite's VACUUM INTO, consistent while the daemon runs) and copy it to FILE.")
+            abstract: Message.about(
+                "Back the database up (SQLite's VACUUM INTO, consistent while the daemon runs) and copy it to FILE."))
         @ParentCommand var admin: Carillon.Admin
-        @Argument(help: "Where to put the backup.") var file: String
+        @Argument(help: Message.help("Where to put the backup.")) var file: String
 
         func run() async throws {
             let result = try await admin.root.connection.with {
@@ -27,7 +28,8 @@ extension Carillon.Admin {
                 if FileManager.default.fileExists(atPath: file) { try FileManager.default.removeItem(atPath: file) }
                 try FileManager.default.copyItem(atPath: result.path, toPath: file)
             } catch {
-                throw ValidationError("the backup is at \(result.path), but it could not be copied to \(file): \(error.localizedDescription)")
+                throw ValidationError(
+                    Message.backupNotCopied(path: result.path, file: file, reason: error.localizedDescription).text)
             }
             print(Message.backedUp(bytes: result.bytes, file: file).text)
         }
@@ -35,9 +37,10 @@ extension Carillon.Admin {
 
     struct Restore: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Restore a backup: checked, then put in place as the daemon restarts (systemd restarts it).")
+            abstract: Message.about(
+                "Restore a backup: checked, then put in place as the daemon restarts (systemd restarts it)."))
         @ParentCommand var admin: Carillon.Admin
-        @Argument(help: "A backup made with `admin backup`, readable by the daemon.") var file: String
+        @Argument(help: Message.help("A backup made with `admin backup`, readable by the daemon.")) var file: String
 
         func run() async throws {
             let path = URL(fileURLWithPath: file).standardizedFileURL.path

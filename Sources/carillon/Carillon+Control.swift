@@ -8,11 +8,14 @@ extension Carillon {
     struct Events: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: Message.abstractEvents.text,
-            discussion: "Runs until interrupted. A client that cannot keep up is dropped by the daemon; when the connection ends, "
-                + "whatever the reason, it exits 1.")
+            discussion: Message.about(
+                "Runs until interrupted. A client that cannot keep up is dropped by the daemon; when the connection ends, "
+                    + "whatever the reason, it exits 1."))
         @ParentCommand var root: Carillon
-        @Flag(help: "Print each event as one JSON object.") var json = false
-        @Option(name: .long, parsing: .upToNextOption, help: "Only events whose names start with these, e.g. play output.")
+        @Flag(help: Message.help("Print each event as one JSON object.")) var json = false
+        @Option(
+            name: .long, parsing: .upToNextOption,
+            help: Message.help("Only events whose names start with these, e.g. play output."))
         var kinds: [String] = []
 
         func run() async throws {
@@ -40,16 +43,18 @@ extension Carillon {
 
         static func describe(_ event: Event) -> String {
             var parts = [localTime(event.at), event.event]
-            if let plan = event.plan { parts.append("\(event.drill == true ? "drill " : "")\(plan) \(event.title ?? "")") }
+            if let plan = event.plan {
+                parts.append("\(event.drill == true ? Message.eventDrill.text : "")\(plan) \(event.title ?? "")")
+            }
             if let play = event.play { parts.append("#\(play)") }
             if let clip = event.clip { parts.append(clip) }
             if let level = event.level { parts.append(level) }
             if let zones = event.zones { parts.append(zones.joined(separator: ",")) }
-            if let output = event.output { parts.append("output \(output)") }
-            if let version = event.version { parts.append("version \(version)") }
+            if let output = event.output { parts.append(Message.eventOutput(output).text) }
+            if let version = event.version { parts.append(Message.eventVersion(version).text) }
             if let outcome = event.outcome { parts.append(outcome) }
             if let detail = event.detail { parts.append("(\(detail))") }
-            if let by = event.by { parts.append("by \(by)") }
+            if let by = event.by { parts.append(Message.eventBy(by).text) }
             if let task = event.task { parts.append("\n" + Message.yourTask(task).text) }
             return parts.joined(separator: "  ")
         }
@@ -57,20 +62,23 @@ extension Carillon {
 
     struct Log: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show the play log, or with --audit the audit log of state-changing commands.")
+            abstract: Message.about("Show the play log, or with --audit the audit log of state-changing commands."))
         @ParentCommand var root: Carillon
-        @Flag(help: "Show who changed what instead of what played (admin).") var audit = false
-        @Flag(help: "Show emergency plan runs and drills, with their timelines.") var plans = false
-        @Option(help: "From this date (YYYY-MM-DD, local) or instant (ISO 8601).") var from: String?
-        @Option(help: "Before this date or instant; a date means up to the end of that day.") var to: String?
-        @Option(help: "Plays of this clip category: bell, tip, culture, emergency, …") var category: String?
-        @Option(help: "Plays in this zone.") var zone: String?
-        @Option(help: "Plays from this source: manual, schedule, plan, shout, tts.") var source: String?
-        @Option(help: "Plays at this level.") var level: String?
-        @Option(help: "Audit entries by this identity.") var actor: String?
-        @Option(help: "Audit entries of this command, or of a group such as library.") var command: String?
-        @Option(help: "At most this many rows (1 to 10000).") var limit = 100
-        @Flag(help: "Print one JSON object per line.") var json = false
+        @Flag(help: Message.help("Show who changed what instead of what played (admin).")) var audit = false
+        @Flag(help: Message.help("Show emergency plan runs and drills, with their timelines.")) var plans = false
+        @Option(help: Message.help("From this date (YYYY-MM-DD, local) or instant (ISO 8601).")) var from: String?
+        @Option(help: Message.help("Before this date or instant; a date means up to the end of that day."))
+        var to: String?
+        @Option(help: Message.help("Plays of this clip category: bell, tip, culture, emergency, …"))
+        var category: String?
+        @Option(help: Message.help("Plays in this zone.")) var zone: String?
+        @Option(help: Message.help("Plays from this source: manual, schedule, plan, shout, tts.")) var source: String?
+        @Option(help: Message.help("Plays at this level.")) var level: String?
+        @Option(help: Message.help("Audit entries by this identity.")) var actor: String?
+        @Option(help: Message.help("Audit entries of this command, or of a group such as library."))
+        var command: String?
+        @Option(help: Message.help("At most this many rows (1 to 10000).")) var limit = 100
+        @Flag(help: Message.help("Print one JSON object per line.")) var json = false
 
         func validate() throws {
             if audit && (category != nil || zone != nil || source != nil || level != nil) {
@@ -88,8 +96,12 @@ extension Carillon {
                 let log = try await root.connection.with { try await $0.call(.logPlans, PlanLogArgs(limit: limit), returning: PlanLog.self) }
                 if json { return try log.runs.forEach(printJSON) }
                 for run in log.runs {
-                    print("\(localTime(run.startedAt))  run \(run.run)  \(run.drill ? "drill" : "plan") \(run.plan) (\(run.title))  "
-                        + "\(run.zones.joined(separator: ","))  by \(run.startedBy)  \(run.outcome)")
+                    print(
+                        Message.logPlanRun(
+                            at: localTime(run.startedAt), run: run.run, drill: run.drill, plan: run.plan,
+                            title: run.title,
+                            zones: run.zones, by: run.startedBy, outcome: run.outcome
+                        ).text)
                     for step in run.timeline { print("    \(localTime(step.at))  \(step.step)") }
                 }
                 return
@@ -104,9 +116,12 @@ extension Carillon {
                 }
                 if json { return try result.entries.forEach(printJSON) }
                 for entry in result.entries {
-                    let verdict = entry.ok ? "ok" : "refused \(entry.errorCode ?? "")"
-                    print("\(localTime(entry.at))  \(entry.actor) (\(entry.role)) from \(entry.source)  \(entry.command) \(entry.arguments)  \(verdict)"
-                        + (entry.ok ? "" : ": \(entry.message ?? "")"))
+                    print(
+                        Message.logAudit(
+                            at: localTime(entry.at), actor: entry.actor, role: entry.role, source: entry.source,
+                            command: entry.command, arguments: entry.arguments, ok: entry.ok, code: entry.errorCode,
+                            message: entry.message
+                        ).text)
                 }
                 return
             }
@@ -118,9 +133,13 @@ extension Carillon {
             }
             if json { return try result.plays.forEach(printJSON) }
             for play in result.plays {
-                let latency = play.latencyMs.map { String(format: "%.1f ms", $0) } ?? "-"
-                print("\(localTime(play.requestedAt))  #\(play.play)  \(play.clip)  \(play.category ?? "-")  \(play.level)  "
-                    + "\(play.zones.joined(separator: ","))  \(play.source) by \(play.requestedBy)  \(play.outcome ?? "sounding")  \(latency)")
+                print(
+                    Message.logPlay(
+                        at: localTime(play.requestedAt), play: play.play, clip: play.clip, category: play.category,
+                        level: play.level,
+                        zones: play.zones, source: play.source, by: play.requestedBy, outcome: play.outcome,
+                        latencyMs: play.latencyMs
+                    ).text)
             }
         }
 
@@ -141,20 +160,24 @@ extension Carillon {
 
     struct Token: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Make tokens for TCP clients.", subcommands: [New.self])
+            abstract: Message.about("Make tokens for TCP clients."), subcommands: [New.self])
 
         struct New: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Make a token: the client keeps the token, carillon.toml keeps only its SHA-256.",
-                discussion: """
+                abstract: Message.about(
+                    "Make a token: the client keeps the token, carillon.toml keeps only its SHA-256."),
+                discussion: Message.about(
+                    """
                     Prints the [[token]] entry on standard output, so that it can be appended to carillon.toml \
                     (`carillon token new NAME --role R -o NAME.token >> carillon.toml`); reload the daemon (SIGHUP) to \
                     accept it. The token itself goes to the -o file, or without -o to standard error: it is shown once.
-                    """)
-            @Argument(help: "The client's name, e.g. principal-phone; the logs show it.") var name: String
-            @Option(help: "viewer, teacher, leader, admin or bureau.") var role: String
+                    """))
+            @Argument(help: Message.help("The client's name, e.g. principal-phone; the logs show it.")) var name: String
+            @Option(help: Message.help("viewer, teacher, leader, admin or bureau.")) var role: String
             @OptionGroup var zones: ZoneSelection
-            @Option(name: .shortAndLong, help: "Write the token to this file (mode 0600) instead of showing it on standard error.")
+            @Option(
+                name: .shortAndLong,
+                help: Message.help("Write the token to this file (mode 0600) instead of showing it on standard error."))
             var output: String?
 
             func validate() throws {
@@ -166,7 +189,9 @@ extension Carillon {
 
             func run() throws {
                 var bytes = [UInt8](repeating: 0, count: 32)
-                guard getentropy(&bytes, bytes.count) == 0 else { throw ValidationError("no entropy: \(String(cString: strerror(errno)))") }
+                guard getentropy(&bytes, bytes.count) == 0 else {
+                    throw ValidationError(Message.noEntropy(String(cString: strerror(errno))).text)
+                }
                 let token = "crl_" + Data(bytes).base64EncodedString()
                     .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
                     .replacingOccurrences(of: "=", with: "")
@@ -188,15 +213,17 @@ extension Carillon {
     struct RawRequest: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "request",
-            abstract: "Send raw protocol requests and print the raw replies: for scripts and debugging.",
-            discussion: "With a command, sends {\"cmd\":COMMAND,\"args\":ARGS}; with --stdin, sends each line of standard input as it is.")
+            abstract: Message.about("Send raw protocol requests and print the raw replies: for scripts and debugging."),
+            discussion: Message.about(
+                "With a command, sends {\"cmd\":COMMAND,\"args\":ARGS}; with --stdin, sends each line of standard input as it is."
+            ))
         @ParentCommand var root: Carillon
-        @Argument(help: "A command name, e.g. status.") var command: String?
-        @Argument(help: "Its arguments as a JSON object.") var args: String?
-        @Flag(help: "Send each line of standard input and print each reply.") var stdin = false
+        @Argument(help: Message.help("A command name, e.g. status.")) var command: String?
+        @Argument(help: Message.help("Its arguments as a JSON object.")) var args: String?
+        @Flag(help: Message.help("Send each line of standard input and print each reply.")) var stdin = false
 
         func validate() throws {
-            if stdin == (command != nil) { throw ValidationError("give a command, or --stdin") }
+            if stdin == (command != nil) { throw ValidationError(Message.commandOrStdin.text) }
         }
 
         func run() async throws {
@@ -226,10 +253,14 @@ extension Carillon {
 /// replaces a file.
 func writeSecret(_ text: String, to path: String) throws {
     let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-    guard fd >= 0 else { throw LocalFailure(message: "cannot create \(path): \(String(cString: strerror(errno)))") }
+    guard fd >= 0 else {
+        throw LocalFailure(message: Message.cannotCreate(path, reason: String(cString: strerror(errno))).text)
+    }
     defer { close(fd) }
     let bytes = Array(text.utf8)
-    guard write(fd, bytes, bytes.count) == bytes.count else { throw LocalFailure(message: "cannot write \(path)") }
+    guard write(fd, bytes, bytes.count) == bytes.count else {
+        throw LocalFailure(message: Message.cannotWrite(path, reason: nil).text)
+    }
 }
 
 func localTime(_ date: Date) -> String {

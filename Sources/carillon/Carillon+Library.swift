@@ -7,12 +7,12 @@ extension Carillon {
     struct Say: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: Message.abstractSay.text)
         @ParentCommand var root: Carillon
-        @Argument(help: "The text, e.g. \"午饭时间到了，请同学们有序排队。\"") var text: String
+        @Argument(help: Message.help("The text, e.g. \"午饭时间到了，请同学们有序排队。\"")) var text: String
         @OptionGroup var zones: ZoneSelection
-        @Option(help: "zh (Mandarin, default) or en.") var voice: String?
-        @Flag(help: "Leave out the pre-announce chime.") var noChime = false
-        @Flag(help: "Wait until it has been said.") var wait = false
-        @Flag(help: "Print JSON lines.") var json = false
+        @Option(help: Message.help("zh (Mandarin, default) or en.")) var voice: String?
+        @Flag(help: Message.help("Leave out the pre-announce chime.")) var noChime = false
+        @Flag(help: Message.help("Wait until it has been said.")) var wait = false
+        @Flag(help: Message.help("Print JSON lines.")) var json = false
 
         func run() async throws {
             let zoneList = try zones.names
@@ -43,7 +43,7 @@ extension Carillon.Library {
     struct Filter: ParsableArguments {
         @Option(help: ArgumentHelp(Message.helpCategory.text)) var category: String?
         @Option(help: ArgumentHelp(Message.helpSubject.text)) var subject: String?
-        @Flag(help: "Print one JSON object per clip.") var json = false
+        @Flag(help: Message.help("Print one JSON object per clip.")) var json = false
 
         func list(_ connection: Connection, search: String?) async throws {
             let list = try await connection.with {
@@ -90,8 +90,8 @@ extension Carillon.Library {
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: Message.abstractShow.text)
         @ParentCommand var library: Carillon.Library
-        @Argument(help: "The clip's id.") var clip: String
-        @Flag(help: "Print one JSON object.") var json = false
+        @Argument(help: Message.help("The clip's id.")) var clip: String
+        @Flag(help: Message.help("Print one JSON object.")) var json = false
 
         func run() async throws {
             let detail = try await library.root.connection.with {
@@ -107,26 +107,29 @@ extension Carillon.Library {
                 ).text)
             if let subject = c.subject { print(Message.showSubject(Message.subjectName(subject)).text) }
             if let seconds = c.durationSeconds { print(Message.showLength(formatLength(seconds)).text) }
-            print("  gain \(String(format: "%+.1f", c.gainDb)) dB")
+            print(Message.showGain(c.gainDb).text)
             if let text = detail.text { print(Message.showText(text).text) }
-            if let synth = detail.synth { print("  synth: \(synth)") }
+            if let synth = detail.synth { print(Message.showSynth(synth).text) }
             print(Message.showAudio(detail.file ?? Message.showNotRendered.text).text)
         }
     }
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Import recordings: each file is checked, measured and brought to the library's loudness.")
+            abstract: Message.about(
+                "Import recordings: each file is checked, measured and brought to the library's loudness."))
         @ParentCommand var library: Carillon.Library
-        @Argument(help: "WAV, FLAC, Ogg Vorbis or Opus, or MP3 files.") var paths: [String]
-        @Option(help: "The category: recorded (default), culture, bell, tip or message.") var category = "recorded"
-        @Option(help: "The title (default: the file's name); only with one file.") var title: String?
-        @Option(help: "The clip's id (default: <category>.<start of its SHA-256>); only with one file.") var id: String?
-        @Flag(help: "Print one JSON object per imported clip.") var json = false
+        @Argument(help: Message.help("WAV, FLAC, Ogg Vorbis or Opus, or MP3 files.")) var paths: [String]
+        @Option(help: Message.help("The category: recorded (default), culture, bell, tip or message."))
+        var category = "recorded"
+        @Option(help: Message.help("The title (default: the file's name); only with one file.")) var title: String?
+        @Option(help: Message.help("The clip's id (default: <category>.<start of its SHA-256>); only with one file."))
+        var id: String?
+        @Flag(help: Message.help("Print one JSON object per imported clip.")) var json = false
 
         func validate() throws {
             if paths.count > 1 && (title != nil || id != nil) {
-                throw ValidationError("--title and --id name one clip: give one file with them")
+                throw ValidationError(Message.titleAndIDOneFile.text)
             }
         }
 
@@ -166,11 +169,11 @@ extension Carillon.Library {
         ) async throws -> ImportResult {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                throw LocalFailure(message: "\(path): no such file")
+                throw LocalFailure(message: Message.noSuchFile(path).text)
             }
-            guard !isDirectory.boolValue else { throw LocalFailure(message: "\(path) is a directory, not an audio file") }
+            guard !isDirectory.boolValue else { throw LocalFailure(message: Message.isDirectory(path).text) }
             guard let data = FileManager.default.contents(atPath: path) else {
-                throw LocalFailure(message: "\(path): cannot read it")
+                throw LocalFailure(message: Message.cannotReadFile(path).text)
             }
             let name = (path as NSString).lastPathComponent
             let id = try await upload(data, name: name, open: .libraryUpload, chunk: .libraryChunk, control: control)
@@ -182,9 +185,9 @@ extension Carillon.Library {
 
     struct Render: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Render the synthesized and spoken clips into the cache, with progress.")
+            abstract: Message.about("Render the synthesized and spoken clips into the cache, with progress."))
         @ParentCommand var library: Carillon.Library
-        @Flag(help: "Render again even what is cached.") var force = false
+        @Flag(help: Message.help("Render again even what is cached.")) var force = false
 
         func run() async throws {
             let result = try await library.root.connection.with { control in
@@ -192,7 +195,7 @@ extension Carillon.Library {
                 var progress: Progress?
                 while state.running {
                     if state.total > 0 {
-                        progress = progress ?? Progress("rendering", total: state.total)
+                        progress = progress ?? Progress(Message.rendering.text, total: state.total)
                         progress?.update(state.done)
                     }
                     try await Task.sleep(for: .milliseconds(200))

@@ -6,13 +6,13 @@ import Foundation
 extension Carillon {
     struct PlanCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "plan", abstract: "Emergency plans and drills.",
+            commandName: "plan", abstract: Message.about("Emergency plans and drills."),
             subcommands: [List.self, Status.self, Start.self, Stop.self])
 
         struct List: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "The school's plans.")
+            static let configuration = CommandConfiguration(abstract: Message.about("The school's plans."))
             @ParentCommand var root: Carillon
-            @Flag(help: "Print one JSON object per plan.") var json = false
+            @Flag(help: Message.help("Print one JSON object per plan.")) var json = false
 
             func run() async throws {
                 let list = try await root.connection.with { try await $0.call(.planList, Empty(), returning: PlanList.self) }
@@ -28,9 +28,9 @@ extension Carillon {
         }
 
         struct Status: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "The plan that runs, if any.")
+            static let configuration = CommandConfiguration(abstract: Message.about("The plan that runs, if any."))
             @ParentCommand var root: Carillon
-            @Flag(help: "Print one JSON object.") var json = false
+            @Flag(help: Message.help("Print one JSON object.")) var json = false
 
             func run() async throws {
                 let status = try await root.connection.with { try await $0.call(.planStatus, Empty(), returning: PlanStatus.self) }
@@ -46,13 +46,14 @@ extension Carillon {
 
         struct Start: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Start a plan: the alarm sounds at once (leader or higher).",
-                discussion: "On a terminal it asks first, unless --yes; the daemon itself never asks.")
+                abstract: Message.about("Start a plan: the alarm sounds at once (leader or higher)."),
+                discussion: Message.about("On a terminal it asks first, unless --yes; the daemon itself never asks."))
             @ParentCommand var root: Carillon
-            @Argument(help: "The plan's name, e.g. fire.") var name: String
+            @Argument(help: Message.help("The plan's name, e.g. fire.")) var name: String
             @OptionGroup var zones: ZoneSelection
-            @Flag(help: "A drill: every message says it is a drill, and it is logged as one.") var drill = false
-            @Flag(name: .shortAndLong, help: "Do not ask.") var yes = false
+            @Flag(help: Message.help("A drill: every message says it is a drill, and it is logged as one."))
+            var drill = false
+            @Flag(name: .shortAndLong, help: Message.help("Do not ask.")) var yes = false
 
             func run() async throws {
                 if !yes && isatty(STDIN_FILENO) != 0 {
@@ -73,9 +74,10 @@ extension Carillon {
         }
 
         struct Stop: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Stop the running plan; its zones go back to the schedule.")
+            static let configuration = CommandConfiguration(
+                abstract: Message.about("Stop the running plan; its zones go back to the schedule."))
             @ParentCommand var root: Carillon
-            @Argument(help: "The plan's name, to be sure the right one stops.") var name: String?
+            @Argument(help: Message.help("The plan's name, to be sure the right one stops.")) var name: String?
 
             func run() async throws {
                 _ = try await root.connection.with { try await $0.call(.planStop, PlanStopArgs(plan: name), returning: PlanStatus.self) }

@@ -5,10 +5,12 @@ import Foundation
 
 extension Carillon {
     struct Status: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show what the daemon is doing.")
+        static let configuration = CommandConfiguration(abstract: Message.about("Show what the daemon is doing."))
         @ParentCommand var root: Carillon
-        @Flag(help: "Print one JSON object.") var json = false
-        @Flag(help: "Print the metrics in Prometheus' text format (for node_exporter's textfile collector).")
+        @Flag(help: Message.help("Print one JSON object.")) var json = false
+        @Flag(
+            help: Message.help("Print the metrics in Prometheus' text format (for node_exporter's textfile collector).")
+        )
         var prometheus = false
 
         func run() async throws {
@@ -23,9 +25,12 @@ extension Carillon {
             if let storage = status.storage, let line = Self.describe(storage) { print(line) }
             print(Message.statusOutputs.text)
             for output in status.outputs {
-                let state = output.fault.map { "fault: \($0)" } ?? output.state
-                print("  \(output.name)  \(output.device)  \(output.sampleRate) Hz \(output.channels) ch  \(state)"
-                    + (output.xruns > 0 ? "  xruns \(output.xruns)" : ""))
+                print(
+                    Message.statusOutput(
+                        name: output.name, device: output.device, sampleRate: output.sampleRate,
+                        channels: output.channels,
+                        state: output.state, fault: output.fault, xruns: output.xruns
+                    ).text)
             }
             print(Message.statusZones.text)
             for zone in status.zones {
@@ -44,28 +49,32 @@ extension Carillon {
         /// The storage line: always while writes fail; after a recovery, a reminder that some did;
         /// nothing while every write has succeeded.
         static func describe(_ storage: StorageInfo) -> String? {
-            let last = storage.lastError.map { error in
-                "last: \(error)" + (storage.lastErrorAt.map { " at \(localTime($0))" } ?? "")
-            }
+            let lastAt = storage.lastErrorAt.map(localTime)
             if storage.state != StorageInfo.ok {
-                let since = storage.since.map { " since \(localTime($0))" } ?? ""
-                return "storage: \(storage.state.uppercased())\(since), \(storage.failedWrites) failed writes since start; "
-                    + (last ?? "no error recorded")
+                return Message.storageFailing(
+                    state: storage.state, since: storage.since.map(localTime), failedWrites: storage.failedWrites,
+                    lastError: storage.lastError, lastAt: lastAt
+                ).text
             }
             guard storage.failedWrites > 0 else { return nil }
-            return "storage: ok; \(storage.failedWrites) writes failed since start" + (last.map { ", \($0)" } ?? "")
+            return Message.storageRecovered(
+                failedWrites: storage.failedWrites, lastError: storage.lastError, lastAt: lastAt
+            ).text
         }
     }
 
     struct Play: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: Message.abstractPlay.text)
         @ParentCommand var root: Carillon
-        @Argument(help: "The clip's id, e.g. bell.start.") var clip: String
+        @Argument(help: Message.help("The clip's id, e.g. bell.start.")) var clip: String
         @OptionGroup var zones: ZoneSelection
-        @Option(help: "Priority level: background, announcement, bell, shout or emergency (default: bell for bells, else announcement).")
+        @Option(
+            help: Message.help(
+                "Priority level: background, announcement, bell, shout or emergency (default: bell for bells, else announcement)."
+            ))
         var level: String?
-        @Flag(help: "Wait until the clip has finished, and report how it went.") var wait = false
-        @Flag(help: "Print JSON lines.") var json = false
+        @Flag(help: Message.help("Wait until the clip has finished, and report how it went.")) var wait = false
+        @Flag(help: Message.help("Print JSON lines.")) var json = false
 
         func run() async throws {
             let zoneList = try zones.names
@@ -91,8 +100,9 @@ extension Carillon {
     struct Stop: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: Message.abstractStop.text)
         @ParentCommand var root: Carillon
-        @Argument(help: "The play's number, as `play` and `status` show it; omit to stop all.") var play: Int64?
-        @Flag(help: "Print one JSON object.") var json = false
+        @Argument(help: Message.help("The play's number, as `play` and `status` show it; omit to stop all."))
+        var play: Int64?
+        @Flag(help: Message.help("Print one JSON object.")) var json = false
 
         func run() async throws {
             let result = try await root.connection.with { try await $0.call(.stop, StopArgs(play: play), returning: StopResult.self) }
@@ -119,10 +129,5 @@ func formatLength(_ seconds: Double) -> String {
     return "\(s / 60):" + (s % 60 < 10 ? "0" : "") + "\(s % 60)"
 }
 
-func formatDuration(_ seconds: Double) -> String {
-    let s = Int(seconds)
-    if s < 60 { return "\(s)s" }
-    if s < 3600 { return "\(s / 60)m \(s % 60)s" }
-    if s < 86400 { return "\(s / 3600)h \(s % 3600 / 60)m" }
-    return "\(s / 86400)d \(s % 86400 / 3600)h"
-}
+/// A length of time in the locale's language (`Message.duration`).
+func formatDuration(_ seconds: Double) -> String { Message.duration(seconds) }

@@ -9,7 +9,8 @@ import Foundation
 extension Carillon {
     struct ScheduleCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "schedule", abstract: "The school's timetable: show, next, preview, apply, history and rollback.",
+            commandName: "schedule",
+            abstract: Message.about("The school's timetable: show, next, preview, apply, history and rollback."),
             subcommands: [Show.self, Next.self, Preview.self, Apply.self, History.self, Rollback.self])
         @ParentCommand var root: Carillon
     }
@@ -17,44 +18,53 @@ extension Carillon {
 
 extension Carillon.ScheduleCommand {
     struct History: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Every version held, from schedules and bundles, newest first.")
+        static let configuration = CommandConfiguration(
+            abstract: Message.about("Every version held, from schedules and bundles, newest first."))
         @ParentCommand var schedule: Carillon.ScheduleCommand
-        @Flag(help: "Print one JSON object per version.") var json = false
+        @Flag(help: Message.help("Print one JSON object per version.")) var json = false
 
         func run() async throws {
             let history = try await schedule.root.connection.with {
                 try await $0.call(.scheduleHistory, Empty(), returning: ScheduleHistory.self)
             }
             if json { return try history.versions.forEach(printJSON) }
-            print("new versions must be above \(history.floor)")
+            print(Message.historyFloor(history.floor).text)
             for version in history.versions {
-                let kind = [version.bundle ? "bundle" : nil, version.schedule ? "schedule" : nil].compactMap { $0 }.joined(separator: "+")
-                let state = version.inForce ? "in force" : version.rolledBackAt.map { "rolled back \(localTime($0))" } ?? ""
-                print("v\(version.version)  \(kind.padding(toLength: 15, withPad: " ", startingAt: 0)) \(localTime(version.appliedAt))  \(version.source)  \(state)")
+                print(
+                    Message.historyLine(
+                        version: version.version, bundle: version.bundle, schedule: version.schedule,
+                        appliedAt: localTime(version.appliedAt), source: version.source, inForce: version.inForce,
+                        rolledBackAt: version.rolledBackAt.map(localTime)
+                    ).text)
             }
         }
     }
 
     struct Rollback: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Go back to an earlier version (admin); new bundles must still be above the highest ever held.")
+            abstract: Message.about(
+                "Go back to an earlier version (admin); new bundles must still be above the highest ever held."))
         @ParentCommand var schedule: Carillon.ScheduleCommand
-        @Option(help: "The version to go back to; by default the one before the version in force.") var to: Int?
-        @Flag(help: "Print one JSON object.") var json = false
+        @Option(help: Message.help("The version to go back to; by default the one before the version in force."))
+        var to: Int?
+        @Flag(help: Message.help("Print one JSON object.")) var json = false
 
         func run() async throws {
             let result = try await schedule.root.connection.with {
                 try await $0.call(.scheduleRollback, ScheduleRollbackArgs(to: to), returning: ScheduleRolledBack.self)
             }
             if json { return try printJSON(result) }
-            print("rolled back from version \(result.from) to \(result.to); schedule version \(result.schedule) in force; new versions must be above \(result.floor)")
+            print(
+                Message.rolledBack(from: result.from, to: result.to, schedule: result.schedule, floor: result.floor)
+                    .text)
         }
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The schedule in force and today's plan.")
+        static let configuration = CommandConfiguration(
+            abstract: Message.about("The schedule in force and today's plan."))
         @ParentCommand var schedule: Carillon.ScheduleCommand
-        @Flag(help: "Print one JSON object.") var json = false
+        @Flag(help: Message.help("Print one JSON object.")) var json = false
 
         func run() async throws {
             let summary = try await schedule.root.connection.with {
@@ -72,10 +82,10 @@ extension Carillon.ScheduleCommand {
     }
 
     struct Next: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The next events, with countdowns.")
+        static let configuration = CommandConfiguration(abstract: Message.about("The next events, with countdowns."))
         @ParentCommand var schedule: Carillon.ScheduleCommand
-        @Argument(help: "How many (default 10).") var count: Int?
-        @Flag(help: "Print one JSON object per event.") var json = false
+        @Argument(help: Message.help("How many (default 10).")) var count: Int?
+        @Flag(help: Message.help("Print one JSON object per event.")) var json = false
 
         func run() async throws {
             let next = try await schedule.root.connection.with {
@@ -83,7 +93,7 @@ extension Carillon.ScheduleCommand {
             }
             for event in next.events {
                 if json { print(event.preview) } else {
-                    print("in \(formatDuration(event.inSeconds).padding(toLength: 8, withPad: " ", startingAt: 0)) \(Self.describe(event.preview))")
+                    print(Message.nextIn(formatDuration(event.inSeconds)).text + " " + Self.describe(event.preview))
                 }
             }
         }
@@ -91,7 +101,8 @@ extension Carillon.ScheduleCommand {
         /// A readable line from an event's preview JSON.
         static func describe(_ preview: String) -> String {
             guard let object = try? JSONSerialization.jsonObject(with: Data(preview.utf8)) as? [String: Any] else { return preview }
-            let what = (object["play"] as? String) ?? ((object["say"] as? String).map { "say \"\($0)\"" } ?? "?")
+            let what =
+                (object["play"] as? String) ?? ((object["say"] as? String).map { Message.sayEvent($0).text } ?? "?")
             let zones = (object["zones"] as? [String])?.joined(separator: ",") ?? "all"
             return "\(object["at"] as? String ?? "")  \(what)  [\(zones)]  \(object["timetable"] as? String ?? "") / \(object["day"] as? String ?? "")"
         }
@@ -99,18 +110,22 @@ extension Carillon.ScheduleCommand {
 
     struct Preview: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Evaluate a schedule file offline, with no daemon and no library.")
-        @Option(help: "The schedule.toml.") var file: String
-        @Option(help: "First local date, YYYY-MM-DD.") var from: String
-        @Option(help: "Last local date, YYYY-MM-DD (included).") var to: String
-        @Flag(help: "One JSON object per event.") var json = false
+            abstract: Message.about("Evaluate a schedule file offline, with no daemon and no library."))
+        @Option(help: Message.help("The schedule.toml.")) var file: String
+        @Option(help: Message.help("First local date, YYYY-MM-DD.")) var from: String
+        @Option(help: Message.help("Last local date, YYYY-MM-DD (included).")) var to: String
+        @Flag(help: Message.help("One JSON object per event.")) var json = false
 
         func run() throws {
-            guard let first = LocalDate(from) else { throw ValidationError("--from must be a date such as 2026-10-01") }
-            guard let last = LocalDate(to) else { throw ValidationError("--to must be a date such as 2026-10-12") }
-            guard first <= last else { throw ValidationError("--from must not be after --to") }
+            guard let first = LocalDate(from) else {
+                throw ValidationError(Message.dateSuchAs(option: "--from", example: "2026-10-01").text)
+            }
+            guard let last = LocalDate(to) else {
+                throw ValidationError(Message.dateSuchAs(option: "--to", example: "2026-10-12").text)
+            }
+            guard first <= last else { throw ValidationError(Message.fromAfterTo.text) }
             guard let data = FileManager.default.contents(atPath: file) else {
-                throw ValidationError("cannot read \(file)")
+                throw ValidationError(Message.cannotReadFile(file).text)
             }
             let schedule: Schedule
             do {
@@ -122,7 +137,8 @@ extension Carillon.ScheduleCommand {
             // Calendar files: how many days they gave, and what they left out, on stderr.
             for calendar in schedule.calendars {
                 StandardError.write(
-                    Data("\(calendar.file): \(calendar.dayCount) days, \(calendar.ignoredEvents) events with no mapped category\n".utf8))
+                    Message.calendarRead(file: calendar.file, days: calendar.dayCount, ignored: calendar.ignoredEvents)
+                        .text + "\n")
             }
             for event in schedule.events(from: first, through: last) {
                 if json { print(event.previewJSON) } else { print(Next.describe(event.previewJSON)) }
@@ -132,12 +148,15 @@ extension Carillon.ScheduleCommand {
 
     struct Apply: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check a schedule file and put it in force, live; its version must be above the current one.")
+            abstract: Message.about(
+                "Check a schedule file and put it in force, live; its version must be above the current one."))
         @ParentCommand var schedule: Carillon.ScheduleCommand
-        @Argument(help: "The schedule.toml.") var file: String
+        @Argument(help: Message.help("The schedule.toml.")) var file: String
 
         func run() async throws {
-            guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw ValidationError(Message.cannotReadFile(file).text)
+            }
             let applied: ScheduleApplied
             do {
                 applied = try await schedule.root.connection.with {

@@ -9,22 +9,22 @@ import Synchronization
 extension Carillon {
     struct Shout: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Speak live to zones: from the microphone, a file, or text read aloud.",
-            discussion: """
+            abstract: Message.about("Speak live to zones: from the microphone, a file, or text read aloud."),
+            discussion: Message.about("""
                 The voice is sent as Opus in 20 ms frames as it is captured. From the microphone it runs
                 until ^C or --seconds; from a file or text, until the audio ends. An emergency cuts a shout.
-                """)
+                """))
         @ParentCommand var root: Carillon
         @OptionGroup var zones: ZoneSelection
-        @Option(help: "The ALSA capture device (the default source).") var mic: String?
-        @Option(help: "An audio file to send instead of the microphone.") var file: String?
-        @Option(help: "Text to read aloud (Mandarin) instead of the microphone.") var tts: String?
-        @Flag(help: "Play the pre-announce chime first.") var chime = false
-        @Option(help: "Stop after this many seconds.") var seconds: Double?
+        @Option(help: Message.help("The ALSA capture device (the default source).")) var mic: String?
+        @Option(help: Message.help("An audio file to send instead of the microphone.")) var file: String?
+        @Option(help: Message.help("Text to read aloud (Mandarin) instead of the microphone.")) var tts: String?
+        @Flag(help: Message.help("Play the pre-announce chime first.")) var chime = false
+        @Option(help: Message.help("Stop after this many seconds.")) var seconds: Double?
 
         func validate() throws {
-            if [mic, file, tts].compactMap({ $0 }).count > 1 { throw ValidationError("give one of --mic, --file or --tts") }
-            if let seconds, !(seconds > 0) { throw ValidationError("--seconds must be positive") }
+            if [mic, file, tts].compactMap({ $0 }).count > 1 { throw ValidationError(Message.oneVoiceSource.text) }
+            if let seconds, !(seconds > 0) { throw ValidationError(Message.secondsPositive.text) }
         }
 
         func run() async throws {

@@ -5,7 +5,7 @@ import Foundation
 extension Carillon {
     struct SpeechCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "speech", abstract: "What the voice will say: the Mandarin front-end, offline.",
+            commandName: "speech", abstract: Message.about("What the voice will say: the Mandarin front-end, offline."),
             subcommands: [Show.self])
     }
 }
@@ -13,25 +13,26 @@ extension Carillon {
 extension Carillon.SpeechCommand {
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print each text normalized and as the pinyin the voice gets; needs no daemon.",
-            discussion: """
+            abstract: Message.about("Print each text normalized and as the pinyin the voice gets; needs no daemon."),
+            discussion: Message.about("""
                 Uses the same front-end as the daemon. Spans it cannot read with certainty are listed on
                 standard error, with what is said for them instead.
-                """)
+                """))
 
-        @Flag(help: "One JSON object per text: {\"text\", \"normalized\", \"pinyin\"}.") var json = false
-        @Option(help: "A school lexicon (lines of `词 pin1 yin1`), as [speech] lexicon names it.") var lexicon: String?
-        @Argument(help: "The texts to read.") var texts: [String]
+        @Flag(help: Message.help("One JSON object per text: {\"text\", \"normalized\", \"pinyin\"}.")) var json = false
+        @Option(help: Message.help("A school lexicon (lines of `词 pin1 yin1`), as [speech] lexicon names it."))
+        var lexicon: String?
+        @Argument(help: Message.help("The texts to read.")) var texts: [String]
 
         func validate() throws {
-            if texts.isEmpty { throw ValidationError("give at least one TEXT") }
+            if texts.isEmpty { throw ValidationError(Message.giveText.text) }
         }
 
         func run() throws {
             var school = SchoolLexicon()
             if let lexicon {
                 guard let data = FileManager.default.contents(atPath: lexicon) else {
-                    throw LocalFailure(message: "cannot read \(lexicon)")
+                    throw LocalFailure(message: Message.cannotReadFile(lexicon).text)
                 }
                 do { school = try SchoolLexicon(parsing: String(decoding: data, as: UTF8.self), file: lexicon) } catch {
                     throw LocalFailure(message: "\(error)")

@@ -7,16 +7,18 @@ import Foundation
 extension Carillon {
     struct Stats: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "stats", abstract: "Count what was broadcast: one school, or with `pull` every school of a fleet.",
+            commandName: "stats",
+            abstract: Message.about("Count what was broadcast: one school, or with `pull` every school of a fleet."),
             subcommands: [Show.self, Pull.self], defaultSubcommand: Show.self)
 
         /// The window and grouping both subcommands take.
         struct Window: ParsableArguments {
-            @Option(help: "From this date (YYYY-MM-DD, local) or instant (ISO 8601).") var from: String?
-            @Option(help: "Before this date or instant; a date means up to the end of that day.") var to: String?
-            @Option(help: "Split the counts by category, day, zone or source.") var by: String?
-            @Flag(help: "Print JSON lines.") var json = false
-            @Flag(help: "Print CSV with a header row.") var csv = false
+            @Option(help: Message.help("From this date (YYYY-MM-DD, local) or instant (ISO 8601).")) var from: String?
+            @Option(help: Message.help("Before this date or instant; a date means up to the end of that day."))
+            var to: String?
+            @Option(help: Message.help("Split the counts by category, day, zone or source.")) var by: String?
+            @Flag(help: Message.help("Print JSON lines.")) var json = false
+            @Flag(help: Message.help("Print CSV with a header row.")) var csv = false
 
             func validate() throws {
                 if let from, Log.instant(from, endOfDay: false) == nil {
@@ -40,13 +42,13 @@ extension Carillon {
 
         struct Show: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
-                commandName: "show", abstract: "This school's counts (viewer or bureau).",
-                discussion: """
+                commandName: "show", abstract: Message.about("This school's counts (viewer or bureau)."),
+                discussion: Message.about("""
                     broadcasts: what went on the air (plays that sounded, and one per plan or drill run); instant: plays, \
                     shouts and `say` a person asked for; safety: tips; bells; plans and drills: runs started; missed: \
                     scheduled events past their grace window. --json prints the whole result as one line; --csv one row \
                     per group, and the total as group `*`.
-                    """)
+                    """))
             @ParentCommand var root: Carillon
             @OptionGroup var window: Window
 
@@ -60,28 +62,28 @@ extension Carillon {
                     return
                 }
                 var rows: [([String], StatsCounts?)] = (result.rows ?? []).map { ([$0.group], $0.counts) }
-                rows.append((["total"], result.total))
-                printCounts(header: [result.by ?? ""], rows)
-                if result.by == "day" { print("days in \(result.timezone)") }
+                rows.append(([Message.total.text], result.total))
+                printCounts(header: [result.by.map { Message.statsName($0) } ?? ""], rows)
+                if result.by == "day" { print(Message.daysIn(timezone: result.timezone).text) }
             }
         }
 
         struct Pull: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Every school's counts and the fleet's totals (bureau), over TCP with TLS.",
-                discussion: """
+                abstract: Message.about("Every school's counts and the fleet's totals (bureau), over TCP with TLS."),
+                discussion: Message.about("""
                     The schools file has the header id,address,token_file,ca,pin and one school per line: address is \
                     HOST:PORT, token_file the bureau's token for that school, and either ca (a PEM file) or pin (a \
                     SHA-256 fingerprint). Relative paths are relative to the file. Lines starting with # are comments. \
                     A school that cannot be reached or refuses is listed with its error, and the exit code is 1.
-                    """)
+                    """))
             @ParentCommand var root: Carillon
             @OptionGroup var window: Window
             @OptionGroup var fleet: FleetOptions
 
             func run() async throws {
                 if root.connection.host != nil || root.connection.socket != nil {
-                    throw ValidationError("`stats pull` reaches the schools of --schools; --host and --socket do not apply")
+                    throw ValidationError(Message.fleetNoHost(command: "stats pull").text)
                 }
                 let schools = try fleet.loadSchools()
                 let args = window.args
@@ -120,16 +122,21 @@ extension Carillon {
                     for row in groupRows { print(csvRow(["*", row.group], row.counts) + ",,,,") }
                 } else {
                     var rows: [([String], StatsCounts?)] = results.map { result in
-                        ([result.school.id, result.ok ? "ok" : "FAILED", "\(result.attempts)"], result.value?.total)
+                        ([result.school.id, Fleet.verdict(result), "\(result.attempts)"], result.value?.total)
                     }
-                    rows.append((["total", "\(answered.count) ok", ""], total))
-                    printCounts(header: ["school", "result", "tries"], rows)
+                    rows.append(([Message.total.text, Message.fleetAnswered(answered.count).text, ""], total))
+                    printCounts(header: Array(Fleet.header.prefix(3)), rows)
                     for result in results where !result.ok {
-                        print("\(result.school.id): \(result.failure?.rawValue ?? "error"): \(result.error ?? "")")
+                        print(
+                            Message.fleetSchoolError(
+                                school: result.school.id,
+                                failure: Message.failureName(result.failure?.rawValue ?? "error"),
+                                error: result.error ?? ""
+                            ).text)
                     }
                     if let by = window.by, !groupRows.isEmpty {
-                        print("\nall schools by \(by):")
-                        printCounts(header: [by], groupRows.map { ([$0.group], $0.counts) })
+                        print(Message.allSchoolsBy(Message.statsName(by)).text)
+                        printCounts(header: [Message.statsName(by)], groupRows.map { ([$0.group], $0.counts) })
                     }
                     print(Fleet.summary(results))
                 }
@@ -153,13 +160,16 @@ private func csvRow(_ leading: [String], _ counts: StatsCounts) -> String {
     (leading.map(csvField) + counts.values.map(String.init)).joined(separator: ",")
 }
 
-/// A table: the leading columns left-aligned, the counters right-aligned, `-` where there are none.
+/// A table: the leading columns left-aligned, the counters right-aligned, `-` where there are none;
+/// aligned by display width, for the Chinese headers.
 private func printCounts(header: [String], _ rows: [([String], StatsCounts?)]) {
-    let lines = [header + StatsCounts.names] + rows.map { $0.0 + ($0.1?.values.map(String.init) ?? StatsCounts.names.map { _ in "-" }) }
-    let widths = (0..<lines[0].count).map { column in lines.map { $0[column].count }.max() ?? 0 }
+    let names = StatsCounts.names.map { Message.statsName($0) }
+    let lines =
+        [header + names] + rows.map { $0.0 + ($0.1?.values.map(String.init) ?? StatsCounts.names.map { _ in "-" }) }
+    let widths = (0..<lines[0].count).map { column in lines.map { displayWidth($0[column]) }.max() ?? 0 }
     for line in lines {
         let cells = line.enumerated().map { column, cell in
-            let pad = String(repeating: " ", count: widths[column] - cell.count)
+            let pad = String(repeating: " ", count: widths[column] - displayWidth(cell))
             return column < header.count ? cell + pad : pad + cell
         }
         print(cells.joined(separator: "  ").trimmingCharacters(in: .whitespaces))

@@ -39,6 +39,11 @@ struct Carillon: AsyncParsableCommand {
         } catch {
             let code = exitCode(for: error)
             if code == .success {
+                // `--help` and `--version`; in Chinese, ArgumentParser's own headings too.
+                if Language.current == .chinese {
+                    print(Message.parserHelp(fullMessage(for: error)))
+                    Foundation.exit(0)
+                }
                 exit(withError: error)
             }
             // ArgumentParser's usage errors exit 64; the fixed interface says 2.
@@ -102,19 +107,22 @@ struct Failure: Error, CustomStringConvertible {
 
 /// Where the daemon is and how to reach it, shared by every command.
 struct Connection: ParsableArguments {
-    @Option(name: .long, help: "The daemon's control socket (default: $CARILLON_SOCKET or /run/carillon/control.sock).")
+    @Option(
+        name: .long,
+        help: Message.help("The daemon's control socket (default: $CARILLON_SOCKET or /run/carillon/control.sock)."))
     var socket: String?
 
-    @Option(name: .long, help: "Reach the daemon over TCP with TLS at HOST:PORT instead of the socket.")
+    @Option(name: .long, help: Message.help("Reach the daemon over TCP with TLS at HOST:PORT instead of the socket."))
     var host: String?
 
-    @Option(name: .long, help: "A file holding this client's token, for --host.")
+    @Option(name: .long, help: Message.help("A file holding this client's token, for --host."))
     var tokenFile: String?
 
-    @Option(name: .long, help: "PEM file of the CA that signed the daemon's certificate, for --host.")
+    @Option(name: .long, help: Message.help("PEM file of the CA that signed the daemon's certificate, for --host."))
     var ca: String?
 
-    @Option(name: .long, help: "The daemon certificate's SHA-256 fingerprint, to trust it alone, for --host.")
+    @Option(
+        name: .long, help: Message.help("The daemon certificate's SHA-256 fingerprint, to trust it alone, for --host."))
     var pin: String?
 
     func validate() throws {

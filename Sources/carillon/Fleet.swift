@@ -210,16 +210,35 @@ enum Fleet {
     /// Prints one line per school: its id, `ok` or `FAILED`, attempts, time and `describe(value)`
     /// or the error; then `summary`.
     static func printTable<Value>(_ results: [FleetResult<Value>], describe: (Value) -> String) {
-        let width = max(6, results.map(\.school.id.count).max() ?? 0)
-        func pad(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
-        print(pad("school", width) + "  result  tries  seconds  message")
+        // Each column as wide as its header, and at least as `FAILED`, a try count and `%7.2f` seconds need.
+        let widths = zip(header, [results.map { displayWidth($0.school.id) }.max() ?? 0, 6, 5, 7]).map {
+            max(displayWidth($0), $1)
+        }
+        func pad(_ cells: [String]) -> String { zip(cells, widths).map { padded($0, to: $1) }.joined(separator: "  ") }
+        print(pad(Array(header.prefix(4))) + "  " + header[4])
         for result in results {
-            let message = result.value.map(describe) ?? "\(result.failure?.rawValue ?? "error"): \(result.error ?? "")"
+            let message =
+                result.value.map(describe)
+                ?? Message.failedBecause(
+                    failure: Message.failureName(result.failure?.rawValue ?? "error"), error: result.error ?? ""
+                )
+                .text
             print(
-                pad(result.school.id, width) + "  " + pad(result.ok ? "ok" : "FAILED", 6) + "  " + pad("\(result.attempts)", 5) + "  "
-                    + pad(String(format: "%7.2f", result.elapsed.seconds), 7) + "  " + message)
+                pad([
+                    result.school.id, verdict(result), "\(result.attempts)",
+                    String(format: "%7.2f", result.elapsed.seconds),
+                ])
+                    + "  " + message)
         }
         print(summary(results))
+    }
+
+    /// The column names of a fleet command's table: school, result, tries, seconds, message.
+    static var header: [String] { Message.fleetHeader.text.split(separator: "\t").map(String.init) }
+
+    /// `ok` or `FAILED`, as a table shows a school's result.
+    static func verdict<Value>(_ result: FleetResult<Value>) -> String {
+        (result.ok ? Message.fleetOk : Message.fleetFailed).text
     }
 
     /// `printTable` for operations whose value is their message.
@@ -229,13 +248,9 @@ enum Fleet {
 
     /// `2000 schools: 1998 ok, 2 failed (unreachable 1, refused 1)`.
     static func summary<Value>(_ results: [FleetResult<Value>]) -> String {
-        let failed = results.filter { !$0.ok }
-        var line = "\(results.count) school\(results.count == 1 ? "" : "s"): \(results.count - failed.count) ok, \(failed.count) failed"
-        if !failed.isEmpty {
-            let kinds = Dictionary(grouping: failed, by: { $0.failure?.rawValue ?? "error" })
-            line += " (" + kinds.keys.sorted().map { "\($0) \(kinds[$0]!.count)" }.joined(separator: ", ") + ")"
-        }
-        return line
+        let failed = Dictionary(
+            results.filter { !$0.ok }.map { ($0.failure?.rawValue ?? "error", 1) }, uniquingKeysWith: +)
+        return Message.fleetSummary(schools: results.count, failed: failed).text
     }
 
     /// Writes the failed schools as a schools file (header included, even when none failed), so
@@ -244,7 +259,7 @@ enum Fleet {
         let rows = results.filter { !$0.ok }.map { $0.school.csvRow + "\n" }
         let text = "# failed on \(ISO8601DateFormatter().string(from: Date()))\n" + School.csvHeader + "\n" + rows.joined()
         do { try Data(text.utf8).write(to: URL(fileURLWithPath: path)) } catch {
-            throw LocalFailure(message: "cannot write \(path): \(error.localizedDescription)")
+            throw LocalFailure(message: Message.cannotWrite(path, reason: error.localizedDescription).text)
         }
     }
 }
@@ -324,7 +339,7 @@ private final class ProgressMeter: Sendable {
             state.lastShown = step
             let digits = String(total).count
             let count = String(repeating: " ", count: digits - String(done).count) + "\(done)"
-            return "[\(count)/\(total)] ok \(state.ok), failed \(state.failed)"
+            return Message.fleetProgress(done: count, total: total, ok: state.ok, failed: state.failed).text
         }
         guard let line else { return }
         StandardError.write(Data((onTerminal ? "\r\(line)\u{1B}[K" : line + "\n").utf8))
@@ -337,32 +352,35 @@ private final class ProgressMeter: Sendable {
 
 /// The options every fleet command takes, as one group: `@OptionGroup var fleet: FleetOptions`.
 struct FleetOptions: ParsableArguments {
-    @Option(help: "The schools: a CSV file with the header id,address,token_file,ca,pin (see docs).")
+    @Option(help: Message.help("The schools: a CSV file with the header id,address,token_file,ca,pin (see docs)."))
     var schools: String
 
-    @Option(help: "Schools worked on at once.")
+    @Option(help: Message.help("Schools worked on at once."))
     var concurrency = 64
 
-    @Option(help: "Seconds one attempt at one school may take, connecting and logging in included.")
+    @Option(help: Message.help("Seconds one attempt at one school may take, connecting and logging in included."))
     var timeout: Double = 30
 
-    @Option(help: "Further attempts at a school that cannot be reached or times out; a refusal is never retried.")
+    @Option(
+        help: Message.help(
+            "Further attempts at a school that cannot be reached or times out; a refusal is never retried."))
     var retries = 2
 
-    @Flag(help: "Show progress on stderr even when it is not a terminal.")
+    @Flag(help: Message.help("Show progress on stderr even when it is not a terminal."))
     var progress = false
 
-    @Flag(help: "Show no progress.")
+    @Flag(help: Message.help("Show no progress."))
     var quiet = false
 
-    @Option(help: "Write the schools that failed to this file, as a schools file to rerun with --schools.")
+    @Option(
+        help: Message.help("Write the schools that failed to this file, as a schools file to rerun with --schools."))
     var failedOut: String?
 
     func validate() throws {
-        guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
-        guard timeout > 0 else { throw ValidationError("--timeout must be above 0 seconds") }
-        guard retries >= 0 else { throw ValidationError("--retries must be 0 or more") }
-        if progress && quiet { throw ValidationError("give --progress or --quiet, not both") }
+        guard concurrency >= 1 else { throw ValidationError(Message.concurrencyAtLeastOne.text) }
+        guard timeout > 0 else { throw ValidationError(Message.timeoutAboveZero.text) }
+        guard retries >= 0 else { throw ValidationError(Message.retriesNotNegative.text) }
+        if progress && quiet { throw ValidationError(Message.progressOrQuiet.text) }
     }
 
     var progressMode: Fleet.ProgressMode { quiet ? .never : progress ? .always : .auto }

@@ -108,6 +108,84 @@ enum Message {
     case statusOutputs, statusZones, statusPlaying, statusNothingPlaying
     case statusZone(zone: String, output: String, sounding: [Int64], waiting: [Int64])
 
+    // MARK: Logs
+    case logPlanRun(
+        at: String, run: Int64, drill: Bool, plan: String, title: String, zones: [String], by: String, outcome: String)
+    case logAudit(
+        at: String, actor: String, role: String, source: String, command: String, arguments: String, ok: Bool,
+        code: String?,
+        message: String?)
+    case logPlay(
+        at: String, play: Int64, clip: String, category: String?, level: String, zones: [String], source: String,
+        by: String,
+        outcome: String?, latencyMs: Double?)
+    case eventDrill, eventOutput(String), eventVersion(Int), eventBy(String)
+
+    // MARK: Schedule
+    case historyFloor(Int)
+    case historyLine(
+        version: Int, bundle: Bool, schedule: Bool, appliedAt: String, source: String, inForce: Bool,
+        rolledBackAt: String?)
+    case rolledBack(from: Int, to: Int, schedule: Int, floor: Int)
+    case nextIn(String)
+    case sayEvent(String)
+    case calendarRead(file: String, days: Int, ignored: Int)
+    case dateSuchAs(option: String, example: String)
+    case fromAfterTo
+
+    // MARK: Statistics, bundles and the fleet
+    case total
+    case daysIn(timezone: String)
+    case fleetHeader
+    case fleetOk, fleetFailed
+    case fleetAnswered(Int)
+    case fleetSchoolError(school: String, failure: String, error: String)
+    case failedBecause(failure: String, error: String)
+    case allSchoolsBy(String)
+    case fleetSummary(schools: Int, failed: [String: Int])
+    case fleetProgress(done: String, total: Int, ok: Int, failed: Int)
+    case fleetNoHost(command: String)
+    case concurrencyAtLeastOne, timeoutAboveZero, retriesNotNegative, progressOrQuiet
+    case keyExists(String)
+    case keyMade(id: String, privateFile: String, publicFile: String)
+    case expiresFormat
+    case notABundlePart(String)
+    case versionsDisagree(option: Int, schedule: Int)
+    case giveVersion
+    case clipFileName(String)
+    case tipSubjectSecond(file: String, subjects: [String])
+    case bundleSigned(version: Int, parts: Int, bytes: Int, schools: [String], expires: String, file: String)
+    case bundleManifest(version: Int, key: String, digest: String)
+    case bundleDates(issued: String, expires: String)
+    case bundleSchools([String])
+    case bundlePart(kind: String, path: String, size: Int, sha256: String, clip: String)
+    case bundleVerdict(refusal: String?)
+    case bundleAlready(version: Int)
+    case bundleApplied(version: Int, previous: Int, schedule: Bool, plans: [String], clips: Int)
+    case bundlePushed(version: Int, seconds: Double)
+
+    // MARK: Files, the library, the status and the rest
+    case cannotReadFile(String)
+    case cannotWrite(String, reason: String?)
+    case cannotCreate(String, reason: String?)
+    case noSuchFile(String)
+    case isDirectory(String)
+    case titleAndIDOneFile
+    case showGain(Double)
+    case showSynth(String)
+    case rendering
+    case uploading(String)
+    case backupNotCopied(path: String, file: String, reason: String)
+    case noEntropy(String)
+    case commandOrStdin
+    case oneVoiceSource
+    case secondsPositive
+    case giveText
+    case statusOutput(
+        name: String, device: String, sampleRate: Int, channels: Int, state: String, fault: String?, xruns: Int)
+    case storageFailing(state: String, since: String?, failedWrites: Int, lastError: String?, lastAt: String?)
+    case storageRecovered(failedWrites: Int, lastError: String?, lastAt: String?)
+
     /// The message in the language of the locale.
     var text: String { text(in: .current) }
 
@@ -233,6 +311,118 @@ enum Message {
             "  \(zone)  on \(output)  "
                 + (sounding.isEmpty ? "idle" : "sounding " + sounding.map { "#\($0)" }.joined(separator: ", "))
                 + (waiting.isEmpty ? "" : "; waiting " + waiting.map { "#\($0)" }.joined(separator: ", "))
+
+        case .logPlanRun(let at, let run, let drill, let plan, let title, let zones, let by, let outcome):
+            "\(at)  run \(run)  \(drill ? "drill" : "plan") \(plan) (\(title))  \(zones.joined(separator: ","))  by \(by)  \(outcome)"
+        case .logAudit(
+            let at, let actor, let role, let source, let command, let arguments, let ok, let code, let message):
+            "\(at)  \(actor) (\(role)) from \(source)  \(command) \(arguments)  "
+                + (ok ? "ok" : "refused \(code ?? ""): \(message ?? "")")
+        case .logPlay(
+            let at, let play, let clip, let category, let level, let zones, let source, let by, let outcome, let latency
+        ):
+            "\(at)  #\(play)  \(clip)  \(category ?? "-")  \(level)  \(zones.joined(separator: ","))  \(source) by \(by)  "
+                + "\(outcome ?? "sounding")  " + (latency.map { String(format: "%.1f ms", $0) } ?? "-")
+        case .eventDrill: "drill "
+        case .eventOutput(let output): "output \(output)"
+        case .eventVersion(let version): "version \(version)"
+        case .eventBy(let by): "by \(by)"
+
+        case .historyFloor(let floor): "new versions must be above \(floor)"
+        case .historyLine(
+            let version, let bundle, let schedule, let appliedAt, let source, let inForce, let rolledBackAt):
+            "v\(version)  "
+                + padded(
+                    [bundle ? "bundle" : nil, schedule ? "schedule" : nil].compactMap { $0 }.joined(separator: "+"),
+                    to: 15)
+                + " \(appliedAt)  \(source)  " + (inForce ? "in force" : rolledBackAt.map { "rolled back \($0)" } ?? "")
+        case .rolledBack(let from, let to, let schedule, let floor):
+            "rolled back from version \(from) to \(to); schedule version \(schedule) in force; new versions must be above \(floor)"
+        case .nextIn(let duration): "in " + padded(duration, to: 8)
+        case .sayEvent(let text): "say \"\(text)\""
+        case .calendarRead(let file, let days, let ignored):
+            "\(file): \(days) days, \(ignored) events with no mapped category"
+        case .dateSuchAs(let option, let example): "\(option) must be a date such as \(example)"
+        case .fromAfterTo: "--from must not be after --to"
+
+        case .total: "total"
+        case .daysIn(let timezone): "days in \(timezone)"
+        case .fleetHeader: "school\tresult\ttries\tseconds\tmessage"
+        case .fleetOk: "ok"
+        case .fleetFailed: "FAILED"
+        case .fleetAnswered(let count): "\(count) ok"
+        case .fleetSchoolError(let school, let failure, let error): "\(school): \(failure): \(error)"
+        case .failedBecause(let failure, let error): "\(failure): \(error)"
+        case .allSchoolsBy(let by): "\nall schools by \(by):"
+        case .fleetSummary(let schools, let failed):
+            "\(schools) school\(schools == 1 ? "" : "s"): \(schools - failed.values.reduce(0, +)) ok, \(failed.values.reduce(0, +)) failed"
+                + (failed.isEmpty
+                    ? "" : " (" + failed.keys.sorted().map { "\($0) \(failed[$0]!)" }.joined(separator: ", ") + ")")
+        case .fleetProgress(let done, let total, let ok, let failed): "[\(done)/\(total)] ok \(ok), failed \(failed)"
+        case .fleetNoHost(let command):
+            "`\(command)` reaches the schools of --schools; --host and --socket do not apply"
+        case .concurrencyAtLeastOne: "--concurrency must be at least 1"
+        case .timeoutAboveZero: "--timeout must be above 0 seconds"
+        case .retriesNotNegative: "--retries must be 0 or more"
+        case .progressOrQuiet: "give --progress or --quiet, not both"
+        case .keyExists(let path): "\(path) exists; a key is never overwritten"
+        case .keyMade(let id, let privateFile, let publicFile):
+            "key \(id): private \(privateFile), public \(publicFile)"
+        case .expiresFormat: "--expires must be a future date, date and time, or a span such as 30d"
+        case .notABundlePart(let file):
+            "\(file): not a schedule, plan, catalog or clip (.wav, .flac, .ogg, .opus, .mp3)"
+        case .versionsDisagree(let option, let schedule):
+            "--version \(option) but schedule.toml says version \(schedule); they must agree"
+        case .giveVersion: "give --version: the bundle has no schedule to take it from"
+        case .clipFileName(let file):
+            "\(file): name the file after its clip id, starting with its category (e.g. tip.outdoor.swim-01.flac), or describe it in a catalog.toml"
+        case .tipSubjectSecond(let file, let subjects):
+            "\(file): a tip's id names its subject second, one of " + subjects.joined(separator: ", ")
+        case .bundleSigned(let version, let parts, let bytes, let schools, let expires, let file):
+            "bundle version \(version), \(parts) parts, \(bytes) bytes, for \(schools.joined(separator: ", ")), expires \(expires): \(file)"
+        case .bundleManifest(let version, let key, let digest):
+            "bundle version \(version), key \(key), digest \(digest)"
+        case .bundleDates(let issued, let expires): "issued \(issued), expires \(expires)"
+        case .bundleSchools(let schools): "schools: \(schools.joined(separator: ", "))"
+        case .bundlePart(let kind, let path, let size, let sha256, let clip):
+            "  \(kind.padding(toLength: 8, withPad: " ", startingAt: 0)) \(path)  \(size) bytes  \(sha256)…\(clip)"
+        case .bundleVerdict(let refusal): refusal.map { "refused: \($0)" } ?? "accepted"
+        case .bundleAlready(let version): "bundle version \(version) was already applied; nothing changed"
+        case .bundleApplied(let version, let previous, let schedule, let plans, let clips):
+            "bundle version \(version) in force (was \(previous)): "
+                + [
+                    schedule ? "the schedule" : nil, plans.isEmpty ? nil : "plans " + plans.joined(separator: ", "),
+                    clips == 0 ? nil : "\(clips) clips",
+                ].compactMap { $0 }.joined(separator: ", ")
+        case .bundlePushed(let version, let seconds):
+            String(format: "bundle version \(version) pushed in %.2f s", seconds)
+
+        case .cannotReadFile(let path): "cannot read \(path)"
+        case .cannotWrite(let path, let reason): "cannot write \(path)" + (reason.map { ": \($0)" } ?? "")
+        case .cannotCreate(let path, let reason): "cannot create \(path)" + (reason.map { ": \($0)" } ?? "")
+        case .noSuchFile(let path): "\(path): no such file"
+        case .isDirectory(let path): "\(path) is a directory, not an audio file"
+        case .titleAndIDOneFile: "--title and --id name one clip: give one file with them"
+        case .showGain(let gain): "  gain \(String(format: "%+.1f", gain)) dB"
+        case .showSynth(let synth): "  synth: \(synth)"
+        case .rendering: "rendering"
+        case .uploading(let name): "uploading \(name)"
+        case .backupNotCopied(let path, let file, let reason):
+            "the backup is at \(path), but it could not be copied to \(file): \(reason)"
+        case .noEntropy(let reason): "no entropy: \(reason)"
+        case .commandOrStdin: "give a command, or --stdin"
+        case .oneVoiceSource: "give one of --mic, --file or --tts"
+        case .secondsPositive: "--seconds must be positive"
+        case .giveText: "give at least one TEXT"
+        case .statusOutput(let name, let device, let rate, let channels, let state, let fault, let xruns):
+            "  \(name)  \(device)  \(rate) Hz \(channels) ch  \(fault.map { "fault: \($0)" } ?? state)"
+                + (xruns > 0 ? "  xruns \(xruns)" : "")
+        case .storageFailing(let state, let since, let failedWrites, let lastError, let lastAt):
+            "storage: \(state.uppercased())\(since.map { " since \($0)" } ?? ""), \(failedWrites) failed writes since start; "
+                + (lastError.map { "last: \($0)" + (lastAt.map { " at \($0)" } ?? "") } ?? "no error recorded")
+        case .storageRecovered(let failedWrites, let lastError, let lastAt):
+            "storage: ok; \(failedWrites) writes failed since start"
+                + (lastError.map { ", last: \($0)" + (lastAt.map { " at \($0)" } ?? "") } ?? "")
         }
     }
 
@@ -346,6 +536,115 @@ enum Message {
             "  \(zone)  输出 \(output)  "
                 + (sounding.isEmpty ? "空闲" : "正在播放 " + sounding.map { "#\($0)" }.joined(separator: "、"))
                 + (waiting.isEmpty ? "" : "；等待 " + waiting.map { "#\($0)" }.joined(separator: "、"))
+
+        case .logPlanRun(let at, let run, let drill, let plan, let title, let zones, let by, let outcome):
+            "\(at)  第 \(run) 次运行  \(drill ? "演练" : "预案") \(plan)（\(title)）  分区 \(zones.joined(separator: ","))  启动者 \(by)  \(outcome)"
+        case .logAudit(
+            let at, let actor, let role, let source, let command, let arguments, let ok, let code, let message):
+            "\(at)  \(actor)（\(role)）来自 \(source)  \(command) \(arguments)  "
+                + (ok ? "成功" : "被拒绝 \(code ?? "")：\(message ?? "")")
+        case .logPlay(
+            let at, let play, let clip, let category, let level, let zones, let source, let by, let outcome, let latency
+        ):
+            "\(at)  #\(play)  \(clip)  \(category.map { Message.categoryName($0, .chinese) } ?? "-")  \(level)  "
+                + "\(zones.joined(separator: ","))  \(source)，请求者 \(by)  \(outcome ?? "正在播放")  "
+                + (latency.map { String(format: "延迟 %.1f ms", $0) } ?? "-")
+        case .eventDrill: "演练 "
+        case .eventOutput(let output): "输出 \(output)"
+        case .eventVersion(let version): "版本 \(version)"
+        case .eventBy(let by): "操作者 \(by)"
+
+        case .historyFloor(let floor): "新版本号必须大于 \(floor)"
+        case .historyLine(
+            let version, let bundle, let schedule, let appliedAt, let source, let inForce, let rolledBackAt):
+            "v\(version)  "
+                + padded(
+                    [bundle ? "更新包" : nil, schedule ? "时间表" : nil].compactMap { $0 }.joined(separator: "+"), to: 15)
+                + " \(appliedAt)  \(source)  " + (inForce ? "生效中" : rolledBackAt.map { "已于 \($0) 回滚" } ?? "")
+        case .rolledBack(let from, let to, let schedule, let floor):
+            "已从版本 \(from) 回滚到 \(to)；时间表版本 \(schedule) 已生效；新版本号必须大于 \(floor)"
+        case .nextIn(let duration): padded(duration + "后", to: 12)
+        case .sayEvent(let text): "朗读“\(text)”"
+        case .calendarRead(let file, let days, let ignored): "\(file)：\(days) 天，\(ignored) 个事件没有对应的类别"
+        case .dateSuchAs(let option, let example): "\(option) 必须是日期，例如 \(example)"
+        case .fromAfterTo: "--from 不能晚于 --to"
+
+        case .total: "合计"
+        case .daysIn(let timezone): "日期按 \(timezone) 时区计"
+        case .fleetHeader: "学校\t结果\t尝试次数\t秒\t信息"
+        case .fleetOk: "成功"
+        case .fleetFailed: "失败"
+        case .fleetAnswered(let count): "\(count) 所成功"
+        case .fleetSchoolError(let school, let failure, let error): "\(school)：\(failure)：\(error)"
+        case .failedBecause(let failure, let error): "\(failure)：\(error)"
+        case .allSchoolsBy(let by): "\n全部学校，按\(by)："
+        case .fleetSummary(let schools, let failed):
+            "\(schools) 所学校：\(schools - failed.values.reduce(0, +)) 所成功，\(failed.values.reduce(0, +)) 所失败"
+                + (failed.isEmpty
+                    ? ""
+                    : "（"
+                        + failed.keys.sorted().map { "\(Message.failureName($0, .chinese)) \(failed[$0]!)" }.joined(
+                            separator: "，")
+                        + "）")
+        case .fleetProgress(let done, let total, let ok, let failed): "[\(done)/\(total)] 成功 \(ok)，失败 \(failed)"
+        case .fleetNoHost(let command): "`\(command)` 连接的是 --schools 中的学校；--host 和 --socket 在这里不适用"
+        case .concurrencyAtLeastOne: "--concurrency 至少为 1"
+        case .timeoutAboveZero: "--timeout 必须大于 0 秒"
+        case .retriesNotNegative: "--retries 必须是 0 或更大"
+        case .progressOrQuiet: "--progress 和 --quiet 只能给一个"
+        case .keyExists(let path): "\(path) 已存在；密钥从不覆盖"
+        case .keyMade(let id, let privateFile, let publicFile): "密钥 \(id)：私钥 \(privateFile)，公钥 \(publicFile)"
+        case .expiresFormat: "--expires 必须是将来的日期、日期和时间，或 30d 这样的时长"
+        case .notABundlePart(let file): "\(file)：不是时间表、预案、目录或音频（.wav、.flac、.ogg、.opus、.mp3）"
+        case .versionsDisagree(let option, let schedule):
+            "--version 是 \(option)，但 schedule.toml 的版本是 \(schedule)；两者必须一致"
+        case .giveVersion: "请给出 --version：更新包里没有可以取版本号的时间表"
+        case .clipFileName(let file):
+            "\(file)：请用音频编号命名文件，以类别开头（例如 tip.outdoor.swim-01.flac），或在 catalog.toml 中描述它"
+        case .tipSubjectSecond(let file, let subjects):
+            "\(file)：安全提示的编号第二段是主题，必须是以下之一：" + subjects.joined(separator: ", ")
+        case .bundleSigned(let version, let parts, let bytes, let schools, let expires, let file):
+            "更新包版本 \(version)，\(parts) 个部分，\(bytes) 字节，适用学校 \(schools.joined(separator: ", "))，有效期至 \(expires)：\(file)"
+        case .bundleManifest(let version, let key, let digest): "更新包版本 \(version)，密钥 \(key)，摘要 \(digest)"
+        case .bundleDates(let issued, let expires): "签发于 \(issued)，有效期至 \(expires)"
+        case .bundleSchools(let schools): "适用学校：\(schools.joined(separator: ", "))"
+        case .bundlePart(let kind, let path, let size, let sha256, let clip):
+            "  \(kind.padding(toLength: 8, withPad: " ", startingAt: 0)) \(path)  \(size) 字节  \(sha256)…\(clip)"
+        case .bundleVerdict(let refusal): refusal.map { "拒绝：\($0)" } ?? "接受"
+        case .bundleAlready(let version): "更新包版本 \(version) 已经应用过；没有变化"
+        case .bundleApplied(let version, let previous, let schedule, let plans, let clips):
+            "更新包版本 \(version) 已生效（原为 \(previous)）："
+                + [
+                    schedule ? "时间表" : nil, plans.isEmpty ? nil : "预案 " + plans.joined(separator: ", "),
+                    clips == 0 ? nil : "\(clips) 个音频",
+                ].compactMap { $0 }.joined(separator: "，")
+        case .bundlePushed(let version, let seconds): String(format: "更新包版本 \(version) 已推送，用时 %.2f 秒", seconds)
+
+        case .cannotReadFile(let path): "无法读取 \(path)"
+        case .cannotWrite(let path, let reason): "无法写入 \(path)" + (reason.map { "：\($0)" } ?? "")
+        case .cannotCreate(let path, let reason): "无法创建 \(path)" + (reason.map { "：\($0)" } ?? "")
+        case .noSuchFile(let path): "\(path)：文件不存在"
+        case .isDirectory(let path): "\(path) 是目录，不是音频文件"
+        case .titleAndIDOneFile: "--title 和 --id 只命名一个音频：和它们一起只能给一个文件"
+        case .showGain(let gain): "  增益 \(String(format: "%+.1f", gain)) dB"
+        case .showSynth(let synth): "  合成：\(synth)"
+        case .rendering: "正在渲染"
+        case .uploading(let name): "正在上传 \(name)"
+        case .backupNotCopied(let path, let file, let reason): "备份在 \(path)，但无法复制到 \(file)：\(reason)"
+        case .noEntropy(let reason): "无法取得随机数：\(reason)"
+        case .commandOrStdin: "请给出一个命令，或 --stdin"
+        case .oneVoiceSource: "--mic、--file 和 --tts 只能给一个"
+        case .secondsPositive: "--seconds 必须大于 0"
+        case .giveText: "请至少给出一段文字"
+        case .statusOutput(let name, let device, let rate, let channels, let state, let fault, let xruns):
+            "  \(name)  \(device)  \(rate) Hz \(channels) 声道  \(fault.map { "故障：\($0)" } ?? state)"
+                + (xruns > 0 ? "  欠载 \(xruns) 次" : "")
+        case .storageFailing(let state, let since, let failedWrites, let lastError, let lastAt):
+            "存储：\(state.uppercased())\(since.map { "，自 \($0) 起" } ?? "")，启动以来 \(failedWrites) 次写入失败；"
+                + (lastError.map { "最近一次：\($0)" + (lastAt.map { "（\($0)）" } ?? "") } ?? "没有记录错误")
+        case .storageRecovered(let failedWrites, let lastError, let lastAt):
+            "存储：正常；启动以来 \(failedWrites) 次写入失败"
+                + (lastError.map { "，最近一次：\($0)" + (lastAt.map { "（\($0)）" } ?? "") } ?? "")
         }
     }
 
@@ -364,6 +663,23 @@ enum Message {
             }
             return String(line)
         }.joined(separator: "\n")
+    }
+
+    /// ArgumentParser's `--help`, its own headings and words put into the locale's language (the
+    /// texts under them are ours, and already are); the columns do not move.
+    static func parserHelp(_ text: String, _ language: Language = .current) -> String {
+        guard language == .chinese else { return text }
+        var help = text
+        for (english, chinese) in [
+            ("OVERVIEW: ", "概述："), ("USAGE: ", "用法："), ("ARGUMENTS:", "参数："), ("OPTIONS:", "选项："),
+            ("SUBCOMMANDS:", "子命令："), ("Show help information.", "显示帮助信息。"), ("Show the version.", "显示版本号。"),
+        ] {
+            help = help.replacingOccurrences(of: english, with: chinese)
+        }
+        help = help.replacingOccurrences(
+            of: #"\s*\(default:\s+([^)]*)\)"#, with: "（默认：$1）", options: .regularExpression)
+        return help.replacingOccurrences(
+            of: #"  See '([^']*)' for detailed help\."#, with: "  详见 '$1'。", options: .regularExpression)
     }
 
     /// The tip subjects, in the platform's order: the library's own list, so the help never
@@ -387,6 +703,34 @@ enum Message {
         guard language == .chinese else { return category }
         let names = ["bell": "铃声", "tip": "安全提示", "culture": "校园文化", "recorded": "录音", "alarm": "警报", "message": "消息"]
         return names[category] ?? category
+    }
+
+    /// A statistics counter or grouping (`StatsCounts.names`, `StatsArgs.groupings`) as a table's
+    /// header says it; CSV and JSON keep the English names.
+    static func statsName(_ name: String, _ language: Language = .current) -> String {
+        guard language == .chinese else { return name }
+        let names = [
+            "broadcasts": "广播", "instant": "即时", "safety": "安全教育", "bells": "铃声", "plans": "预案", "drills": "演练",
+            "missed": "错过", "category": "类别", "day": "日期", "zone": "分区", "source": "来源",
+        ]
+        return names[name] ?? name
+    }
+
+    /// Why a school failed (`FleetResult.Failure`), as the bureau's staff say it.
+    static func failureName(_ failure: String, _ language: Language = .current) -> String {
+        guard language == .chinese else { return failure }
+        let names = ["unreachable": "无法连接", "timeout": "超时", "refused": "被拒绝", "error": "错误"]
+        return names[failure] ?? failure
+    }
+
+    /// A length of time, to the two largest units: `42s`, `5m 3s`, `2h 10m`, `3d 4h`.
+    static func duration(_ seconds: Double, _ language: Language = .current) -> String {
+        let s = Int(seconds)
+        let (units, gap) = language == .chinese ? (["秒", "分", "小时", "天"], "") : (["s", "m", "h", "d"], " ")
+        if s < 60 { return "\(s)\(units[0])" }
+        if s < 3600 { return "\(s / 60)\(units[1])\(gap)\(s % 60)\(units[0])" }
+        if s < 86400 { return "\(s / 3600)\(units[2])\(gap)\(s % 3600 / 60)\(units[1])" }
+        return "\(s / 86400)\(units[3])\(gap)\(s % 86400 / 3600)\(units[2])"
     }
 
     /// What a refusal's code means, in Chinese, before the daemon's own (English) message.

@@ -9,7 +9,7 @@ func upload(
     _ data: Data, name: String, open: CommandName, chunk: CommandName, control: ControlConnection, showProgress: Bool = true
 ) async throws -> String {
     let upload = try await control.call(open, UploadArgs(name: name, size: data.count), returning: UploadInfo.self)
-    let progress = showProgress ? Progress("uploading \(name)", total: data.count) : nil
+    let progress = showProgress ? Progress(Message.uploading(name).text, total: data.count) : nil
     var offset = 0
     while offset < data.count {
         let end = min(data.count, offset + upload.chunkBytes)

@@ -14,7 +14,7 @@ import Testing
 ///   for, so it must be written in that format (S16_LE mono here, which `ALSACapture` asks for first);
 /// - past the infile's end, reads still report full success but leave the buffer unfilled.
 ///   A missing infile fails the open with ENOENT.
-@Suite("Capture from an ALSA PCM")
+@Suite("Capture from an ALSA PCM", .ownThread)
 struct CaptureTests {
     private static let mono48 = AudioFormat(sampleRate: 48000, channels: 1)
 

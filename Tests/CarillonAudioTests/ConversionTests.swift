@@ -3,7 +3,7 @@ import CarillonTesting
 import Foundation
 import Testing
 
-@Suite("Decoding and format conversion")
+@Suite("Decoding and format conversion", .ownThread)
 struct ConversionTests {
     @Test("buffers read as one: every sample in order, across boundaries and past empty buffers")
     func bufferSequence() {

@@ -3,7 +3,7 @@ import CarillonTesting
 import Foundation
 import Testing
 
-@Suite("The engine on a captured ALSA PCM")
+@Suite("The engine on a captured ALSA PCM", .ownThread)
 struct EngineTests {
     /// An engine with one output `main` captured to a file, and its events as a stream.
     private func engine(_ directory: TemporaryDirectory) -> (AudioEngine, CapturePCM, AsyncStream<AudioEvent>) {
@@ -100,7 +100,7 @@ struct EngineTests {
     }
 }
 
-@Suite("Device faults")
+@Suite("Device faults", .ownThread)
 struct DeviceFaultEngineTests {
     /// Two outputs captured to files; faults are injected into the first through the engine's own
     /// hook, which takes the same path as a real write error: close, report, reopen with backoff.

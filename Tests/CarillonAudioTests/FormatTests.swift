@@ -2,9 +2,10 @@ import CSndFile
 import CarillonAudio
 import Foundation
 import Synchronization
+import CarillonTesting
 import Testing
 
-@Suite("Every container the library accepts decodes")
+@Suite("Every container the library accepts decodes", .ownThread)
 struct FormatTests {
     enum Container: String, CaseIterable, CustomTestStringConvertible {
         case wav, flac, ogg, opus, mp3

@@ -5,7 +5,7 @@ import Testing
 
 /// An idle output sleeps while its device plays silence; a sound that starts cuts in one period
 /// ahead of the speaker, and the capture stays a timeline: frame `f` sounded at `start + f/rate`.
-@Suite("An idle output")
+@Suite("An idle output", .ownThread)
 struct IdleTests {
     private struct Rig {
         let engine: AudioEngine

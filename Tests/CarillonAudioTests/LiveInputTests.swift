@@ -8,7 +8,7 @@ import Testing
 /// The tests pace their pushes on the output itself: they wait, woken by each write to the capture
 /// file, until the voice holds at most 20 ms, then push the next 20 ms. So nothing is dropped however
 /// slowly the test runs; a test that falls behind only leaves gaps of silence, which the checks allow.
-@Suite("Live input through the engine")
+@Suite("Live input through the engine", .ownThread)
 struct LiveInputTests {
     private static let mono48 = AudioFormat(sampleRate: 48000, channels: 1)
 

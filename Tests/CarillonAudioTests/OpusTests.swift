@@ -3,7 +3,7 @@ import CarillonTesting
 import Foundation
 import Testing
 
-@Suite("Opus voice encoding and decoding")
+@Suite("Opus voice encoding and decoding", .ownThread)
 struct OpusTests {
     /// A sine at `amplitude`, starting off zero so that its first sample is audible.
     private func sine(_ frequency: Double, samples: Int, amplitude: Double = 0.5) -> [Float] {

@@ -5,7 +5,7 @@ import Testing
 
 /// The shout recorder (`AudioRecorder`): libsndfile refused every FLAC write after one sample above
 /// full scale, so a shout's recording ended at its first loud syllable (issue 22).
-@Suite("The shout recorder")
+@Suite("The shout recorder", .ownThread)
 struct RecorderTests {
     @Test("a recording with peaks above full scale keeps its whole length, clipped, in a FLAC")
     func peaksAboveFullScale() throws {

@@ -4,7 +4,7 @@ import CarillonTesting
 import Foundation
 import Testing
 
-@Suite("Bad requests get clear errors and change nothing")
+@Suite("Bad requests get clear errors and change nothing", .ownThread)
 struct BadInputTests {
     private func reply(_ data: Data) throws -> ResponseHead {
         try Wire.decoder().decode(ResponseHead.self, from: data)

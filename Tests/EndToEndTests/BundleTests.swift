@@ -7,7 +7,7 @@ import Testing
 
 /// Bundles from the bureau, end to end: signed with the client, applied by a real daemon, every
 /// refusal leaving the school as it was, history and rollback, and a push to twenty schools.
-@Suite("Bureau bundles", .serialized)
+@Suite("Bureau bundles", .serialized, .ownThread)
 struct BundleTests {
     /// The bureau's keys and the bundle's files, in one scratch directory.
     struct Bureau {

@@ -5,7 +5,7 @@ import Testing
 
 /// The `carillon` client as a person or a script meets it: pipes, exit codes and hints, `--zones`,
 /// finding clips, and its messages in English and Chinese.
-@Suite("The control client")
+@Suite("The control client", .ownThread)
 struct ClientTests {
     /// The locale variables as a shell would set them, whatever the test run's own are.
     static func locale(all: String = "", messages: String = "", lang: String = "C.UTF-8") -> [String: String] {

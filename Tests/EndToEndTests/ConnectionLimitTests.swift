@@ -66,7 +66,7 @@ final class RawSocket {
     func waitForClose(timeout: Duration) -> Bool { readAll(timeout: timeout).closed }
 }
 
-@Suite("Connection limits: idle, slow senders, too many connections, the login timeout", .serialized)
+@Suite("Connection limits: idle, slow senders, too many connections, the login timeout", .serialized, .ownThread)
 struct ConnectionLimitTests {
     @Test("a quiet connection is closed after the idle timeout; one that answers requests stays")
     func idle() throws {

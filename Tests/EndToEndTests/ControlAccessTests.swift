@@ -5,7 +5,7 @@ import Foundation
 import Testing
 
 /// Roles over both sockets, TLS and tokens, login limits, and the connection limits.
-@Suite("Control access: roles, TLS, tokens and limits", .serialized)
+@Suite("Control access: roles, TLS, tokens and limits", .serialized, .ownThread)
 struct ControlAccessTests {
     /// UNIX accounts the tests act as, through `setpriv`; they need no passwd entry.
     static let uids: [Role: Int] = [.teacher: 52001, .leader: 52002, .admin: 52003, .bureau: 52004]

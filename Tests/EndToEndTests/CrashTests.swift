@@ -8,7 +8,7 @@ import Testing
 /// shows, and an acknowledged plan runs again. Short form in `make test`; `make crash-test`
 /// (CARILLON_LONG=1) kills 200 times. The seed is printed: CARILLON_SEED=N replays the choices
 /// (the kill instants are random delays, so a replay repeats the plan of the run, not the races).
-@Suite("Crash-only: kill -9 during writes", .serialized)
+@Suite("Crash-only: kill -9 during writes", .serialized, .ownThread)
 struct CrashTests {
     enum Kind: CaseIterable { case schedule, bundle, importClip, plan, plays }
 

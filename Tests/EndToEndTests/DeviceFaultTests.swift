@@ -4,7 +4,7 @@ import CarillonTesting
 import Foundation
 import Testing
 
-@Suite("An output device that is missing")
+@Suite("An output device that is missing", .ownThread)
 struct DeviceFaultTests {
     @Test("is reported in status, refuses plays with a clear error, and plays by itself once it is there")
     func missingDeviceRecovers() async throws {

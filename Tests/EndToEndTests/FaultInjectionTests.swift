@@ -7,7 +7,7 @@ import Testing
 /// directory, a clip file that vanishes or rots, a clock that is set. Through each, the bells keep
 /// sounding where they can, the fault is reported, and the daemon recovers once the cause is gone.
 /// The small filesystems are tmpfs mounts made by the test (root only; skipped otherwise).
-@Suite("Fault injection", .serialized)
+@Suite("Fault injection", .serialized, .ownThread)
 struct FaultInjectionTests {
     /// Whether this process may mount a tmpfs (root, and a kernel that lets it).
     static let canMount: Bool = {

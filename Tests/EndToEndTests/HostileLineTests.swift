@@ -7,7 +7,7 @@ import Testing
 /// No line takes the daemon down, on either socket, before or after `auth` (issue 18: a request id
 /// too large for an integer trapped in the request scanner and killed the daemon with SIGILL).
 /// Each hostile line is answered, and `status` is answered right after it on the same connection.
-@Suite("Hostile lines: every one is answered, and the daemon answers status after each", .serialized)
+@Suite("Hostile lines: every one is answered, and the daemon answers status after each", .serialized, .ownThread)
 struct HostileLineTests {
     /// A line, and the error code it must get once the peer may run the command (nil: it succeeds).
     static let lines: [(line: String, code: ErrorCode?)] = [

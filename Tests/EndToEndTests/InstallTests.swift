@@ -2,7 +2,7 @@ import CarillonTesting
 import Foundation
 import Testing
 
-@Suite("make install and the systemd unit")
+@Suite("make install and the systemd unit", .ownThread)
 struct InstallTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path

@@ -5,7 +5,7 @@ import CarillonTesting
 import Foundation
 import Testing
 
-@Suite("The library through the daemon")
+@Suite("The library through the daemon", .ownThread)
 struct LibraryEndToEndTests {
     @Test("imports refuse random bytes named .flac, a truncated WAV, an empty file and a directory, and leave nothing behind")
     func badImports() throws {

@@ -3,7 +3,7 @@ import Foundation
 import Glibc
 import Testing
 
-@Suite("The daemon under a service manager")
+@Suite("The daemon under a service manager", .ownThread)
 struct LifecycleTests {
     @Test("READY, then WATCHDOG from the audio loop, RELOADING and READY around SIGHUP, STOPPING and exit 0 on SIGTERM")
     func notifyProtocol() throws {
@@ -246,7 +246,7 @@ struct LifecycleTests {
     }
 }
 
-@Suite("A second daemon on the same socket")
+@Suite("A second daemon on the same socket", .ownThread)
 struct SecondDaemonTests {
     @Test("refuses to start and leaves the first one's capture and socket alone")
     func refuses() throws {
@@ -262,7 +262,7 @@ struct SecondDaemonTests {
     }
 }
 
-@Suite("Backup and restore")
+@Suite("Backup and restore", .ownThread)
 struct BackupTests {
     @Test("a backup taken while running restores the play log as it was, after the daemon restarts")
     func backupAndRestore() throws {

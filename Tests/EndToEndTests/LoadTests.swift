@@ -7,7 +7,7 @@ import Testing
 /// day's bells run compressed (the daemon has no time-scaling knob: the schedule itself is
 /// compressed, a bell every few seconds) and a plan starts. Short form in `make test`;
 /// `make load-test` (CARILLON_LONG=1) runs two minutes of bells with the load on throughout.
-@Suite("Load: many clients, bad clients, bells and a plan", .serialized)
+@Suite("Load: many clients, bad clients, bells and a plan", .serialized, .ownThread)
 struct LoadTests {
     struct Figures {
         var statusAnswered = 0

@@ -5,7 +5,7 @@ import Testing
 /// The Debian package `make deb` built, which `make test` names in CARILLON_DEB and tests on its own,
 /// after the other groups (installing it is heavy on the disk and the CPU). Without CARILLON_DEB
 /// (a plain `swift test`) these tests are skipped.
-@Suite("the Debian package", .serialized)
+@Suite("the Debian package", .serialized, .ownThread)
 struct PackageTests {
     static let deb = ProcessInfo.processInfo.environment["CARILLON_DEB"]
     static let plans = (try? FileManager.default.contentsOfDirectory(atPath: InstallTests.root + "/config/plans"))?

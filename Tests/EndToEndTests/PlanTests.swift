@@ -5,7 +5,7 @@ import Testing
 
 /// Emergency plans against a captured PCM. The test library's alarm is a 1 kHz tone, its message
 /// a 500 Hz tone and its drill prefix a 2 kHz tone, so the capture's order can be read back.
-@Suite("Emergency plans", .serialized)
+@Suite("Emergency plans", .serialized, .ownThread)
 struct PlanTests {
     static let catalog = """
         [[clip]]

@@ -4,7 +4,7 @@ import CarillonTesting
 import Foundation
 import Testing
 
-@Suite("A clip played through the real daemon reaches ALSA")
+@Suite("A clip played through the real daemon reaches ALSA", .ownThread)
 struct PlaybackTests {
     @Test("a played clip is in the capture sample for sample, where the daemon says it started")
     func clipReachesALSA() throws {
@@ -63,7 +63,7 @@ struct PlaybackTests {
     }
 }
 
-@Suite("Metrics")
+@Suite("Metrics", .ownThread)
 struct MetricsTests {
     @Test("status --prometheus counts plays by category, level and outcome, and their latency")
     func prometheus() throws {

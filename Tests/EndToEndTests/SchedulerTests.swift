@@ -5,7 +5,7 @@ import Foundation
 import Glibc
 import Testing
 
-@Suite("The scheduler in the real daemon")
+@Suite("The scheduler in the real daemon", .ownThread)
 struct SchedulerTests {
     /// A schedule in UTC whose timetable rings `bell.start` at the given instants, every day of a term around today.
     static func schedule(version: Int, at instants: [Date], clip: String = "bell.start") -> String {

@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// Live shouts through the real client: its microphone is ALSA's `file` PCM reading a tone.
-@Suite("Live shout", .serialized)
+@Suite("Live shout", .serialized, .ownThread)
 struct ShoutTests {
     /// A rig, and a HOME whose `.asoundrc` defines the capture PCM `voicein`, which reads a 440 Hz tone.
     struct ShoutRig {

@@ -13,7 +13,7 @@ import Testing
 ///
 /// The workload is paced by the daemon's own events, never by sleeps: each round waits for the
 /// end of the play, say, shout or drill it started, so the run goes at the speed of the audio.
-@Suite("Soak: no growth of memory, descriptors or threads", .serialized)
+@Suite("Soak: no growth of memory, descriptors or threads", .serialized, .ownThread)
 struct SoakTests {
     static let enabled = ProcessInfo.processInfo.environment["CARILLON_SOAK"] == "1"
 

@@ -3,7 +3,7 @@ import CarillonTesting
 import Foundation
 import Testing
 
-@Suite("Speech through the daemon: a school's voice and lexicon")
+@Suite("Speech through the daemon: a school's voice and lexicon", .ownThread)
 struct SpeechEndToEndTests {
     @Test(
         "an external voice that hangs, writes garbage or fails: `say` is spoken by espeak-ng, the journal says why, the daemon answers on"

@@ -6,7 +6,7 @@ import Foundation
 import Testing
 
 /// `carillon stats` against one daemon, and `stats pull` against a fleet of them over TLS.
-@Suite("Statistics: stats and stats pull", .serialized)
+@Suite("Statistics: stats and stats pull", .serialized, .ownThread)
 struct StatsTests {
     /// Plays `bell.start` `bells` times and `test.noise` `noise` times, each to its end.
     static func play(_ daemon: DaemonProcess, bells: Int, noise: Int = 0) throws {

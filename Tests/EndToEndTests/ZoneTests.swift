@@ -117,7 +117,7 @@ extension ControlConnection {
     }
 }
 
-@Suite("Zones and priority levels, heard on the capture")
+@Suite("Zones and priority levels, heard on the capture", .ownThread)
 struct ZoneTests {
     @Test("a bell cuts an announcement: the announcement fades out within 50 ms of the bell's first sample")
     func bellCutsAnnouncement() async throws {

@@ -1,0 +1,286 @@
+import ArgumentParser
+
+extension Message {
+    /// An option's or argument's help in the locale's language.
+    static func help(_ english: String, _ language: Language = .current) -> ArgumentHelp {
+        ArgumentHelp(about(english, language))
+    }
+
+    /// A command's abstract or discussion, or an option's help, in the locale's language. The
+    /// English text, written beside what it describes, is its own key (as in gettext); one with no
+    /// Chinese below stays English, and ClientTests finds it.
+    static func about(_ english: String, _ language: Language = .current) -> String {
+        guard language == .chinese else { return english }
+        return helpInChinese[english] ?? english
+    }
+
+    /// The Chinese of every help text of the client's commands, keyed by the English.
+    static let helpInChinese: [String: String] = [
+        "Backups of the daemon's database.":
+            "数据库备份。",
+        "Back the database up (SQLite's VACUUM INTO, consistent while the daemon runs) and copy it to FILE.":
+            "备份数据库（SQLite 的 VACUUM INTO，守护进程运行时也一致）并复制到 FILE。",
+        "Where to put the backup.":
+            "备份文件放在哪里。",
+        "Restore a backup: checked, then put in place as the daemon restarts (systemd restarts it).":
+            "恢复备份：先检查，守护进程重启时换上（systemd 会重启它）。",
+        "A backup made with `admin backup`, readable by the daemon.":
+            "用 `admin backup` 做的备份，守护进程要能读取。",
+        "The bureau's signed bundles: keys, signing, checking, applying and pushing.":
+            "教育局签名的更新包：密钥、签名、检查、应用和推送。",
+        "Make a signing key: NAME.key (private, mode 0600) and NAME.pub (for schools' [bureau] keys).":
+            "生成签名密钥：NAME.key（私钥，权限 0600）和 NAME.pub（填入学校的 [bureau] 密钥）。",
+        "The files' name, without extension.":
+            "文件名，不带扩展名。",
+        "Sign a bundle of a schedule, plans and clips.":
+            "为时间表、预案和音频签名，生成更新包。",
+        "Files are told apart by name: schedule.toml is the schedule; any other .toml is a plan named after the file, except catalog.toml, which describes the clips in the library's [[clip]] form (id, category, title, file, and optionally language, subject, season); .wav, .flac, .ogg, .opus and .mp3 files are clips. A clip not in a catalog.toml takes its id from its file name, and its category (and, for a tip, its subject) from the id: tip.outdoor.swim-01.flac.":
+            "按文件名区分：schedule.toml 是时间表；其他 .toml 是以文件名命名的预案，catalog.toml 除外，它按音频库的 [[clip]] 格式描述音频（id、category、title、file，可选 language、subject、season）；.wav、.flac、.ogg、.opus 和 .mp3 文件是音频。不在 catalog.toml 中的音频以文件名为编号，类别（安全提示还有主题）取自编号：tip.outdoor.swim-01.flac。",
+        "The private key (PEM).":
+            "私钥（PEM）。",
+        "The bundle's version; by default the schedule's. It must be above every version the schools hold.":
+            "更新包的版本号，默认取时间表的版本。必须大于各学校用过的所有版本。",
+        "When schools stop accepting it: a date (2026-12-31), a date and time, or a span such as 30d or 12h.":
+            "学校何时不再接受它：日期（2026-12-31）、日期和时间，或 30d、12h 这样的时长。",
+        "Comma-separated school ids, or * for every school.":
+            "学校编号，用逗号分隔；* 表示所有学校。",
+        "The bundle file to write.":
+            "要写入的更新包文件。",
+        "schedule.toml, plans/*.toml, catalog.toml and clips.":
+            "schedule.toml、plans/*.toml、catalog.toml 和音频文件。",
+        "Check a bundle as a school would, and print its manifest and the verdict.":
+            "像学校那样检查更新包，并显示清单和结论。",
+        "Exits 0 when it would be accepted, 1 when refused.":
+            "会被接受时退出码为 0，被拒绝时为 1。",
+        "A trusted public key (PEM); repeat for several.":
+            "信任的公钥（PEM）；可重复给出多个。",
+        "Check it is addressed to this school.":
+            "检查它是否发给这所学校。",
+        "Check its version is above this one.":
+            "检查它的版本是否大于这个版本。",
+        "Print one JSON object.":
+            "输出一个 JSON 对象。",
+        "The bundle file.":
+            "更新包文件。",
+        "Apply a bundle to one daemon (bureau or admin role): it is uploaded, checked and applied whole, or refused.":
+            "把更新包应用到一个守护进程（bureau 或 admin 角色）：上传、检查后整体应用，或被拒绝。",
+        "Apply a bundle at every school of a schools file (bureau), over TCP with TLS.":
+            "把更新包应用到学校列表中的每所学校（bureau），通过 TLS 加密的 TCP。",
+        "Prints progress, then one row per school and a summary. A school already holding this very bundle counts as ok; one holding a newer version is refused (stale-version) and fails. Exits 1 if any school failed; --failed-out writes those schools to rerun with --schools.":
+            "先显示进度，然后每所学校一行，最后是汇总。已经有这个更新包的学校算成功；已有更新版本的学校会拒绝（stale-version），算失败。有学校失败时退出码为 1；--failed-out 把这些学校写入文件，可用 --schools 重试。",
+        "Print one JSON object per school, then one for the run.":
+            "每所学校输出一个 JSON 对象，最后一个是本次运行的汇总。",
+        "Runs until interrupted. A client that cannot keep up is dropped by the daemon; when the connection ends, whatever the reason, it exits 1.":
+            "一直运行到被中断。跟不上的客户端会被守护进程断开；连接结束时，不论原因，退出码为 1。",
+        "Print each event as one JSON object.":
+            "每个事件输出一个 JSON 对象。",
+        "Only events whose names start with these, e.g. play output.":
+            "只接收名称以这些开头的事件，例如 play output。",
+        "Show the play log, or with --audit the audit log of state-changing commands.":
+            "显示播放记录；加 --audit 显示更改状态的操作记录（审计日志）。",
+        "Show who changed what instead of what played (admin).":
+            "显示谁更改了什么，而不是播放了什么（admin）。",
+        "Show emergency plan runs and drills, with their timelines.":
+            "显示应急预案和演练的运行记录及其时间线。",
+        "From this date (YYYY-MM-DD, local) or instant (ISO 8601).":
+            "从这个日期（YYYY-MM-DD，本地时间）或时刻（ISO 8601）开始。",
+        "Before this date or instant; a date means up to the end of that day.":
+            "在这个日期或时刻之前；日期表示到当天结束。",
+        "Plays of this clip category: bell, tip, culture, emergency, …":
+            "这一类音频的播放：bell、tip、culture、emergency 等。",
+        "Plays in this zone.":
+            "在这个分区的播放。",
+        "Plays from this source: manual, schedule, plan, shout, tts.":
+            "来自这个来源的播放：manual、schedule、plan、shout、tts。",
+        "Plays at this level.":
+            "这个优先级的播放。",
+        "Audit entries by this identity.":
+            "这个身份的审计记录。",
+        "Audit entries of this command, or of a group such as library.":
+            "这个命令或命令组（例如 library）的审计记录。",
+        "At most this many rows (1 to 10000).":
+            "最多显示这么多行（1 到 10000）。",
+        "Print one JSON object per line.":
+            "每行输出一个 JSON 对象。",
+        "Make tokens for TCP clients.":
+            "为 TCP 客户端生成令牌。",
+        "Make a token: the client keeps the token, carillon.toml keeps only its SHA-256.":
+            "生成令牌：客户端保存令牌，carillon.toml 只保存它的 SHA-256。",
+        "Prints the [[token]] entry on standard output, so that it can be appended to carillon.toml (`carillon token new NAME --role R -o NAME.token >> carillon.toml`); reload the daemon (SIGHUP) to accept it. The token itself goes to the -o file, or without -o to standard error: it is shown once.":
+            "[[token]] 条目输出到标准输出，可以直接追加到 carillon.toml（`carillon token new NAME --role R -o NAME.token >> carillon.toml`）；重新加载守护进程（SIGHUP）后生效。令牌本身写入 -o 指定的文件，不给 -o 时输出到标准错误：只显示一次。",
+        "The client's name, e.g. principal-phone; the logs show it.":
+            "客户端的名称，例如 principal-phone；日志中会显示它。",
+        "viewer, teacher, leader, admin or bureau.":
+            "viewer、teacher、leader、admin 或 bureau。",
+        "Write the token to this file (mode 0600) instead of showing it on standard error.":
+            "把令牌写入这个文件（权限 0600），而不是显示在标准错误上。",
+        "Send raw protocol requests and print the raw replies: for scripts and debugging.":
+            "发送原始协议请求并显示原始回复：供脚本和调试使用。",
+        "With a command, sends {\"cmd\":COMMAND,\"args\":ARGS}; with --stdin, sends each line of standard input as it is.":
+            "给出命令时发送 {\"cmd\":COMMAND,\"args\":ARGS}；加 --stdin 时把标准输入的每一行原样发送。",
+        "A command name, e.g. status.":
+            "命令名，例如 status。",
+        "Its arguments as a JSON object.":
+            "命令的参数，一个 JSON 对象。",
+        "Send each line of standard input and print each reply.":
+            "发送标准输入的每一行，并显示每个回复。",
+        "The text, e.g. \"午饭时间到了，请同学们有序排队。\"":
+            "要朗读的文字，例如“午饭时间到了，请同学们有序排队。”",
+        "zh (Mandarin, default) or en.":
+            "zh（普通话，默认）或 en。",
+        "Leave out the pre-announce chime.":
+            "不播放提示音。",
+        "Wait until it has been said.":
+            "等到读完为止。",
+        "Print JSON lines.":
+            "输出 JSON 行。",
+        "Print one JSON object per clip.":
+            "每个音频输出一个 JSON 对象。",
+        "The clip's id.":
+            "音频编号。",
+        "Import recordings: each file is checked, measured and brought to the library's loudness.":
+            "导入录音：每个文件都经过检查、测量，并调整到音频库的响度。",
+        "WAV, FLAC, Ogg Vorbis or Opus, or MP3 files.":
+            "WAV、FLAC、Ogg Vorbis 或 Opus、MP3 文件。",
+        "The category: recorded (default), culture, bell, tip or message.":
+            "类别：recorded（默认）、culture、bell、tip 或 message。",
+        "The title (default: the file's name); only with one file.":
+            "标题（默认为文件名）；只能用于一个文件。",
+        "The clip's id (default: <category>.<start of its SHA-256>); only with one file.":
+            "音频编号（默认为 <类别>.<SHA-256 的开头>）；只能用于一个文件。",
+        "Print one JSON object per imported clip.":
+            "每个导入的音频输出一个 JSON 对象。",
+        "Render the synthesized and spoken clips into the cache, with progress.":
+            "把合成的和朗读的音频渲染到缓存，并显示进度。",
+        "Render again even what is cached.":
+            "已缓存的也重新渲染。",
+        "Emergency plans and drills.":
+            "应急预案和演练。",
+        "The school's plans.":
+            "学校的预案。",
+        "Print one JSON object per plan.":
+            "每个预案输出一个 JSON 对象。",
+        "The plan that runs, if any.":
+            "正在运行的预案（如果有）。",
+        "Start a plan: the alarm sounds at once (leader or higher).":
+            "启动预案：警报立即响起（leader 或更高角色）。",
+        "On a terminal it asks first, unless --yes; the daemon itself never asks.":
+            "在终端上会先询问，除非给出 --yes；守护进程本身从不询问。",
+        "The plan's name, e.g. fire.":
+            "预案名称，例如 fire。",
+        "A drill: every message says it is a drill, and it is logged as one.":
+            "演练：每条消息都说明这是演练，并记录为演练。",
+        "Do not ask.":
+            "不询问。",
+        "Stop the running plan; its zones go back to the schedule.":
+            "停止正在运行的预案；它的分区恢复按时间表播放。",
+        "The plan's name, to be sure the right one stops.":
+            "预案名称，确保停止的是正确的预案。",
+        "Show what the daemon is doing.":
+            "显示守护进程正在做什么。",
+        "Print the metrics in Prometheus' text format (for node_exporter's textfile collector).":
+            "以 Prometheus 文本格式输出指标（供 node_exporter 的 textfile 收集器使用）。",
+        "The clip's id, e.g. bell.start.":
+            "音频编号，例如 bell.start。",
+        "Priority level: background, announcement, bell, shout or emergency (default: bell for bells, else announcement).":
+            "优先级：background、announcement、bell、shout 或 emergency（默认：铃声为 bell，其他为 announcement）。",
+        "Wait until the clip has finished, and report how it went.":
+            "等到音频播放完毕，并报告结果。",
+        "The play's number, as `play` and `status` show it; omit to stop all.":
+            "播放编号，即 `play` 和 `status` 显示的编号；不给则停止全部。",
+        "The school's timetable: show, next, preview, apply, history and rollback.":
+            "学校的时间表：查看、下一个、预览、应用、历史和回滚。",
+        "Every version held, from schedules and bundles, newest first.":
+            "保存的每个版本，来自时间表和更新包，最新的在前。",
+        "Print one JSON object per version.":
+            "每个版本输出一个 JSON 对象。",
+        "Go back to an earlier version (admin); new bundles must still be above the highest ever held.":
+            "回到较早的版本（admin）；新的更新包仍必须大于用过的最高版本。",
+        "The version to go back to; by default the one before the version in force.":
+            "要回到的版本；默认为当前生效版本的前一个。",
+        "The schedule in force and today's plan.":
+            "生效中的时间表和今天的安排。",
+        "The next events, with countdowns.":
+            "接下来的事件，附倒计时。",
+        "How many (default 10).":
+            "显示几个（默认 10）。",
+        "Print one JSON object per event.":
+            "每个事件输出一个 JSON 对象。",
+        "Evaluate a schedule file offline, with no daemon and no library.":
+            "离线计算时间表文件，不需要守护进程和音频库。",
+        "The schedule.toml.":
+            "时间表文件 schedule.toml。",
+        "First local date, YYYY-MM-DD.":
+            "第一天，本地日期 YYYY-MM-DD。",
+        "Last local date, YYYY-MM-DD (included).":
+            "最后一天，本地日期 YYYY-MM-DD（包含当天）。",
+        "One JSON object per event.":
+            "每个事件一个 JSON 对象。",
+        "Check a schedule file and put it in force, live; its version must be above the current one.":
+            "检查时间表文件并立即生效；它的版本必须大于当前版本。",
+        "Speak live to zones: from the microphone, a file, or text read aloud.":
+            "向分区实时喊话：来自麦克风、音频文件或朗读的文字。",
+        "The voice is sent as Opus in 20 ms frames as it is captured. From the microphone it runs\nuntil ^C or --seconds; from a file or text, until the audio ends. An emergency cuts a shout.":
+            "声音边采集边以 20 ms 一帧的 Opus 发送。来自麦克风时一直持续到 ^C 或 --seconds；\n来自文件或文字时到音频结束。应急广播会打断喊话。",
+        "The ALSA capture device (the default source).":
+            "ALSA 采集设备（默认的声音来源）。",
+        "An audio file to send instead of the microphone.":
+            "代替麦克风发送的音频文件。",
+        "Text to read aloud (Mandarin) instead of the microphone.":
+            "代替麦克风朗读的文字（普通话）。",
+        "Play the pre-announce chime first.":
+            "先播放提示音。",
+        "Stop after this many seconds.":
+            "这么多秒后停止。",
+        "What the voice will say: the Mandarin front-end, offline.":
+            "语音会说什么：普通话前端处理，离线。",
+        "Print each text normalized and as the pinyin the voice gets; needs no daemon.":
+            "显示每段文字规范化后的样子和语音合成得到的拼音；不需要守护进程。",
+        "Uses the same front-end as the daemon. Spans it cannot read with certainty are listed on\nstandard error, with what is said for them instead.":
+            "与守护进程使用同一个前端处理。无法确定读法的片段列在标准错误上，\n并说明实际会读成什么。",
+        "One JSON object per text: {\"text\", \"normalized\", \"pinyin\"}.":
+            "每段文字一个 JSON 对象：{\"text\", \"normalized\", \"pinyin\"}。",
+        "A school lexicon (lines of `词 pin1 yin1`), as [speech] lexicon names it.":
+            "学校词典（每行 `词 pin1 yin1`），即 [speech] lexicon 指定的文件。",
+        "The texts to read.":
+            "要朗读的文字。",
+        "Count what was broadcast: one school, or with `pull` every school of a fleet.":
+            "统计广播情况：一所学校，或用 `pull` 统计全市所有学校。",
+        "Split the counts by category, day, zone or source.":
+            "按类别、日期、分区或来源分别统计：category、day、zone 或 source。",
+        "Print CSV with a header row.":
+            "输出带表头的 CSV。",
+        "This school's counts (viewer or bureau).":
+            "本校的统计（viewer 或 bureau）。",
+        "broadcasts: what went on the air (plays that sounded, and one per plan or drill run); instant: plays, shouts and `say` a person asked for; safety: tips; bells; plans and drills: runs started; missed: scheduled events past their grace window. --json prints the whole result as one line; --csv one row per group, and the total as group `*`.":
+            "broadcasts（广播）：实际播出的内容（播出的播放，每次预案或演练算一次）；instant（即时）：有人发起的播放、喊话和 `say` 朗读；safety（安全教育）：安全提示；bells（铃声）；plans 和 drills（预案和演练）：启动的次数；missed（错过）：超过宽限时间的课表事件。--json 把全部结果输出为一行；--csv 每组一行，合计的组名为 `*`。",
+        "Every school's counts and the fleet's totals (bureau), over TCP with TLS.":
+            "每所学校的统计和全市合计（bureau），通过 TLS 加密的 TCP。",
+        "The schools file has the header id,address,token_file,ca,pin and one school per line: address is HOST:PORT, token_file the bureau's token for that school, and either ca (a PEM file) or pin (a SHA-256 fingerprint). Relative paths are relative to the file. Lines starting with # are comments. A school that cannot be reached or refuses is listed with its error, and the exit code is 1.":
+            "学校列表文件的表头为 id,address,token_file,ca,pin，每行一所学校：address 为 主机:端口，token_file 是教育局用于该校的令牌，ca（PEM 文件）或 pin（SHA-256 指纹）二选一。相对路径相对于该文件。以 # 开头的行是注释。无法连接或拒绝的学校会连同错误列出，退出码为 1。",
+        "The daemon's control socket (default: $CARILLON_SOCKET or /run/carillon/control.sock).":
+            "守护进程的控制套接字（默认：$CARILLON_SOCKET 或 /run/carillon/control.sock）。",
+        "Reach the daemon over TCP with TLS at HOST:PORT instead of the socket.":
+            "通过 TLS 加密的 TCP 连接 主机:端口 上的守护进程，而不是套接字。",
+        "A file holding this client's token, for --host.":
+            "保存本客户端令牌的文件，用于 --host。",
+        "PEM file of the CA that signed the daemon's certificate, for --host.":
+            "为守护进程证书签名的 CA 的 PEM 文件，用于 --host。",
+        "The daemon certificate's SHA-256 fingerprint, to trust it alone, for --host.":
+            "守护进程证书的 SHA-256 指纹，只信任这一个证书，用于 --host。",
+        "The schools: a CSV file with the header id,address,token_file,ca,pin (see docs).":
+            "学校列表：CSV 文件，表头为 id,address,token_file,ca,pin（见文档）。",
+        "Schools worked on at once.":
+            "同时处理的学校数。",
+        "Seconds one attempt at one school may take, connecting and logging in included.":
+            "对一所学校的一次尝试最多用的秒数，包括连接和登录。",
+        "Further attempts at a school that cannot be reached or times out; a refusal is never retried.":
+            "无法连接或超时的学校再试几次；被拒绝的从不重试。",
+        "Show progress on stderr even when it is not a terminal.":
+            "即使标准错误不是终端也显示进度。",
+        "Show no progress.":
+            "不显示进度。",
+        "Write the schools that failed to this file, as a schools file to rerun with --schools.":
+            "把失败的学校写入这个文件，格式为学校列表，可用 --schools 重试。",
+    ]
+}
