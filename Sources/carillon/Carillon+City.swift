@@ -8,7 +8,7 @@ import Foundation
 extension Carillon {
     struct City: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "city", abstract: "The city link: alerts to every school through the bureau's MQTT broker.",
+            commandName: "city", abstract: Message.about("The city link: alerts to every school through the bureau's MQTT broker."),
             subcommands: [Alert.self])
     }
 }
@@ -16,34 +16,35 @@ extension Carillon {
 extension Carillon.City {
     struct Alert: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Sign and publish a city-wide alert, and report which schools sounded it.",
-            discussion: """
+            abstract: Message.about("Sign and publish a city-wide alert, and report which schools sounded it."),
+            discussion: Message.about(
+                """
                 The alert is signed with the bureau's private key (as bundles are) and sounds at the emergency level \
                 only at schools whose [bureau] keys hold the public key, before it expires, once, and only where it \
                 is addressed. It waits for the schools' acknowledgements and prints how many sounded it, the delay \
                 from issue to the first alarm sample (p50, p99), and the schools that refused it or, of those whose \
                 status the broker holds, did not answer. Exits 1 unless every school that answered sounded it and \
                 every school addressed answered.
-                """)
+                """))
 
-        @Option(help: "The bureau's private key (PEM).") var key: String
-        @Option(help: "Start this plan at each school.") var plan: String?
-        @Option(help: "Read this text aloud after the alarm.") var message: String?
-        @Option(help: "Play this library clip at the emergency level.") var clip: String?
-        @Option(help: "Seconds until the event (an earthquake's shaking), counted down aloud before the plan.") var countdown: Int?
-        @Option(help: "Only this district's schools.") var district: String?
-        @Option(help: "Only these schools: comma-separated ids.") var schools: String?
-        @Flag(help: "A drill: announced and logged as one.") var drill = false
-        @Option(help: "How long schools may sound it: a span such as 30s, 5m or 1h (at most 24h).") var expires = "30s"
-        @Option(help: "The broker, HOST:PORT.") var broker: String
+        @Option(help: Message.help("The bureau's private key (PEM).")) var key: String
+        @Option(help: Message.help("Start this plan at each school.")) var plan: String?
+        @Option(help: Message.help("Read this text aloud after the alarm.")) var message: String?
+        @Option(help: Message.help("Play this library clip at the emergency level.")) var clip: String?
+        @Option(help: Message.help("Seconds until the event (an earthquake's shaking), counted down aloud before the plan.")) var countdown: Int?
+        @Option(help: Message.help("Only this district's schools.")) var district: String?
+        @Option(help: Message.help("Only these schools: comma-separated ids.")) var schools: String?
+        @Flag(help: Message.help("A drill: announced and logged as one.")) var drill = false
+        @Option(help: Message.help("How long schools may sound it: a span such as 30s, 5m or 1h (at most 24h).")) var expires = "30s"
+        @Option(help: Message.help("The broker, HOST:PORT.")) var broker: String
         // Not `--ca`: the root command's `--ca` is the control connection's.
-        @Option(help: "The CA of the broker's certificate (PEM); TLS is required unless the broker is on this machine.")
+        @Option(help: Message.help("The CA of the broker's certificate (PEM); TLS is required unless the broker is on this machine."))
         var brokerCA: String?
-        @Option(help: "The bureau's client certificate (PEM), with --cert-key.") var cert: String?
-        @Option(help: "The client certificate's private key (PEM).") var certKey: String?
-        @Option(help: "A username for the broker, with --password-file.") var username: String?
-        @Option(help: "A file holding the broker password.") var passwordFile: String?
-        @Option(help: "How long to wait for the schools' answers: a span such as 10s.") var wait = "10s"
+        @Option(help: Message.help("The bureau's client certificate (PEM), with --cert-key.")) var cert: String?
+        @Option(help: Message.help("The client certificate's private key (PEM).")) var certKey: String?
+        @Option(help: Message.help("A username for the broker, with --password-file.")) var username: String?
+        @Option(help: Message.help("A file holding the broker password.")) var passwordFile: String?
+        @Option(help: Message.help("How long to wait for the schools' answers: a span such as 10s.")) var wait = "10s"
 
         func validate() throws {
             guard [plan, message, clip].compactMap({ $0 }).count == 1 else {

@@ -282,5 +282,43 @@ extension Message {
             "不显示进度。",
         "Write the schools that failed to this file, as a schools file to rerun with --schools.":
             "把失败的学校写入这个文件，格式为学校列表，可用 --schools 重试。",
+        "The city link: alerts to every school through the bureau's MQTT broker.":
+            "城市联动：经教育局的 MQTT 代理向各学校发布警报。",
+        "Sign and publish a city-wide alert, and report which schools sounded it.":
+            "签名并发布全市警报，并报告哪些学校已播出。",
+        "The bureau's private key (PEM).":
+            "教育局的私钥（PEM）。",
+        "Start this plan at each school.":
+            "在每所学校启动这个预案。",
+        "Read this text aloud after the alarm.":
+            "警报音之后朗读这段文字。",
+        "Play this library clip at the emergency level.":
+            "以紧急级别播放音频库中的这个音频。",
+        "Seconds until the event (an earthquake's shaking), counted down aloud before the plan.":
+            "距事件（如地震波到达）的秒数，在预案之前语音倒计时。",
+        "Only this district's schools.":
+            "只发给这个区的学校。",
+        "Only these schools: comma-separated ids.":
+            "只发给这些学校：学校编号，用逗号分隔。",
+        "A drill: announced and logged as one.":
+            "演练：按演练播报和记录。",
+        "How long schools may sound it: a span such as 30s, 5m or 1h (at most 24h).":
+            "学校可播出的时限：如 30s、5m 或 1h（最长 24h）。",
+        "The broker, HOST:PORT.":
+            "MQTT 代理，HOST:PORT。",
+        "The CA of the broker's certificate (PEM); TLS is required unless the broker is on this machine.":
+            "MQTT 代理证书的 CA（PEM）；代理不在本机时必须使用 TLS。",
+        "The bureau's client certificate (PEM), with --cert-key.":
+            "教育局的客户端证书（PEM），与 --cert-key 一起使用。",
+        "The client certificate's private key (PEM).":
+            "客户端证书的私钥（PEM）。",
+        "A username for the broker, with --password-file.":
+            "连接 MQTT 代理的用户名，与 --password-file 一起使用。",
+        "A file holding the broker password.":
+            "存放 MQTT 代理密码的文件。",
+        "How long to wait for the schools' answers: a span such as 10s.":
+            "等待学校回复的时长：如 10s。",
+        "The alert is signed with the bureau's private key (as bundles are) and sounds at the emergency level only at schools whose [bureau] keys hold the public key, before it expires, once, and only where it is addressed. It waits for the schools' acknowledgements and prints how many sounded it, the delay from issue to the first alarm sample (p50, p99), and the schools that refused it or, of those whose status the broker holds, did not answer. Exits 1 unless every school that answered sounded it and every school addressed answered.":
+            "警报用教育局的私钥签名（与更新包相同）。只有 [bureau] 密钥中有对应公钥的学校才会以紧急级别播出，且须在过期之前、只播一次、只在警报所指的学校。命令等待各学校的确认，然后显示播出的学校数、从发布到第一个警报采样的延迟（p50、p99），以及拒绝的学校和（代理有其状态的学校中）未回复的学校。除非每所回复的学校都已播出、且每所指定的学校都已回复，否则退出码为 1。",
     ]
 }

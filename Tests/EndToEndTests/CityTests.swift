@@ -11,7 +11,7 @@ import Testing
 
 /// The city link against a real mosquitto on loopback: a real daemon on a captured PCM hears the
 /// bureau's alerts through the broker, sounds the good one and refuses the rest, answering each.
-@Suite("City link", .serialized)
+@Suite("City link", .serialized, .ownThread)
 struct CityTests {
     static let school = "sz-0001"
 
