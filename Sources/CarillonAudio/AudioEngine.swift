@@ -64,6 +64,8 @@ public final class AudioEngine: Sendable {
     private let watchdog: Watchdog?
     /// The voices of each play still sounding, so that a stop can reach them from any thread.
     let live: LiveVoices
+    /// Voices decoded and prefilled by `start(deferred: true)`, not yet given to their outputs.
+    private let staged = Mutex<[(Output, Voice)]>([])
 
     /// - Parameters:
     ///   - zones: the zones; an output that no zone names becomes one zone of its own name.
@@ -123,8 +125,13 @@ public final class AudioEngine: Sendable {
 
     /// Starts `input` in one zone at `gainDB` (plus the zone's trim): at once on an idle output,
     /// otherwise from the output's next period.
+    /// - Parameter deferred: decode and prefill now, but sound only at `publishDeferred()`: a caller
+    ///   that also cuts or ducks other plays requests those first, so that the output thread, which
+    ///   may render a period between two calls, never sounds the newcomer a period before its cut.
     /// - Throws: `AudioError` if the audio cannot be decoded or the zone is unknown; nothing starts then.
-    public func start(_ input: AudioInput, play id: UInt64, zone: String, gainDB: Double = 0) throws(AudioError) {
+    public func start(
+        _ input: AudioInput, play id: UInt64, zone: String, gainDB: Double = 0, deferred: Bool = false
+    ) throws(AudioError) {
         guard let (output, channels, trim) = zones[zone] else { throw AudioError("unknown zone \(zone)") }
         let target = AudioFormat(sampleRate: output.config.format.sampleRate, channels: channels.count)
         let reader: any FrameReader =
@@ -145,7 +152,16 @@ public final class AudioEngine: Sendable {
         }
         live.add(voice)
         if !voice.sourceEnded.load(ordering: .acquiring) { feeder.add(voice) }
-        output.add(voice)
+        if deferred { staged.withLock { $0.append((output, voice)) } } else { output.add(voice) }
+    }
+
+    /// Sounds the plays started with `deferred: true`, each from its output's next period.
+    public func publishDeferred() {
+        let voices = staged.withLock { list in
+            defer { list.removeAll() }
+            return list
+        }
+        for (output, voice) in voices { output.add(voice) }
     }
 
     /// Memory audio as the output wants it: as it is, or through a converter.

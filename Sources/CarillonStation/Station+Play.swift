@@ -143,8 +143,12 @@ extension Station {
 
     /// Carries out actions on the engine; a start that fails ends that zone and may start the next.
     func apply(_ actions: [ArbiterAction]) async {
-        // Starts first: the newcomer's decode happens before the plays it cuts or ducks change,
-        // so the change and its cause sound in the same period.
+        // Starts first: the newcomer's decode happens before the plays it cuts or ducks change. It
+        // sounds only once the cuts and ducks are requested (`publishDeferred`), so the change and
+        // its cause fall in the same period: started first, an alarm could sound one period (5 ms)
+        // before the shout it cut began to fade (ZoneTests, under load). It is published before
+        // anything that awaits (a log write), which must never hold an alarm back.
+        defer { engine.publishDeferred() }
         var pending = (actions.filter(\.isStart) + actions.filter { !$0.isStart })[...]
         while let action = pending.popFirst() {
             logger.debug("arbiter", metadata: ["action": "\(action)"])
@@ -158,12 +162,14 @@ extension Station {
                             gainDB: gainDB, maxBufferedMilliseconds: Self.shoutBufferMilliseconds)
                         feed.attach(zone: zone.rawValue, input: input)
                     } else {
-                        try engine.start(play.audio, play: UInt64(id), zone: zone.rawValue, gainDB: gainDB + play.clip.gainDB)
+                        try engine.start(
+                            play.audio, play: UInt64(id), zone: zone.rawValue, gainDB: gainDB + play.clip.gainDB, deferred: true)
                     }
                     plays[id]?.zones[zone.rawValue]?.outcome = "sounding"
                     plays[id]?.info.queued.removeAll { $0 == zone.rawValue }
                 } catch {
                     pending += arbiter.ended(id, zone: zone, now: clock.now)
+                    engine.publishDeferred()
                     await close(id, zone: zone.rawValue, outcome: "failed", detail: error.message)
                 }
             case .duck(let id, let zone, let gainDB):
@@ -179,10 +185,13 @@ extension Station {
                 plays[id]?.zones[zone.rawValue]?.outcome = "queued"
                 plays[id]?.info.queued.append(zone.rawValue)
             case .missed(let id, let zone):
+                engine.publishDeferred()
                 await close(id, zone: zone.rawValue, outcome: "missed", detail: "the zone stayed busy past the grace window")
             case .refuse(let id, let zone, let by):
+                engine.publishDeferred()
                 await close(id, zone: zone.rawValue, outcome: "refused", detail: "held by play \(by)")
             case .withdraw(let id, let zone):
+                engine.publishDeferred()
                 await close(id, zone: zone.rawValue, outcome: "stopped", detail: plays[id]?.stoppedBy.map { "by \($0)" })
             }
         }
