@@ -329,21 +329,16 @@ extension Station {
         guard let clip = library.clips[id] else { return fallbackAlarm }
         let library = self.library
         let renderer = self.renderer
-        let decoded = await offPool { () -> Result<PCMBuffer, AudioError> in
-            do throws(AudioError) {
+        do {
+            let audio = try await offPoolThrowing { () throws(AudioError) in
                 guard case .file(let path) = try library.audio(for: clip, renderer: renderer) else {
                     throw AudioError("clip `\(id)` has no file")
                 }
-                return .success(try PCMBuffer.decode(path: path, to: Self.planFormat, maxSeconds: 120))
-            } catch {
-                return .failure(error)
+                return try PCMBuffer.decode(path: path, to: Self.planFormat, maxSeconds: 120)
             }
-        }
-        switch decoded {
-        case .success(let audio):
             emergencyAudio[id] = audio
             return audio
-        case .failure(let error):
+        } catch {
             logger.error("alarm clip unreadable; the synthesized alarm stands in", metadata: ["clip": "\(id)", "reason": "\(error.message)"])
             return fallbackAlarm
         }
@@ -356,18 +351,13 @@ extension Station {
         let fallback = fallbackAlarm
         let library = self.library
         let renderer = self.renderer
-        let prepared = await offPool { () -> Result<PlanAudio, AudioError> in
-            do throws(AudioError) {
-                return .success(try Self.render(plan, alarms: alarms, fallback: fallback, library: library, renderer: renderer))
-            } catch {
-                return .failure(error)
+        do {
+            let audio = try await offPoolThrowing { () throws(AudioError) in
+                try Self.render(plan, alarms: alarms, fallback: fallback, library: library, renderer: renderer)
             }
-        }
-        switch prepared {
-        case .success(let audio):
             planAudio[plan.name] = audio
             return audio
-        case .failure(let error):
+        } catch {
             throw WireError(.badAudio, "the audio of plan `\(plan.name)` cannot be prepared: \(error.message)")
         }
     }

@@ -37,7 +37,7 @@ public actor Station {
     var metrics = Metrics()
     var renderProgress = RenderProgress(running: false, done: 0, total: 0, failures: [])
     /// Whether the last reload took.
-    var configHealth = ConfigInfo(state: "ok", failedReloads: 0)
+    var configHealth = ConfigHealth()
     /// Alarm clips decoded into memory, so nothing on the emergency path waits on the disk.
     var emergencyAudio: [String: PCMBuffer] = [:]
     /// Stands in for an alarm clip that cannot be read, at the library's loudness (a raw synth is
@@ -149,7 +149,7 @@ public actor Station {
             server: config.name, version: Self.version, startedAt: startedAt,
             uptimeSeconds: Date().timeIntervalSince(startedAt), outputs: outputs, zones: zones,
             playing: plays.values.map(\.info).sorted { $0.play < $1.play }, clips: library.clips.count,
-            storage: storage.info, config: configHealth, city: cityLink?.info)
+            storage: storage.info, config: configHealth.info, city: cityLink?.info)
     }
 
     /// Hands the Station the city link's state, to show in `status` and `metrics`.
@@ -198,7 +198,7 @@ public actor Station {
         return MetricsResult(
             text: metrics.render(
                 uptime: Date().timeIntervalSince(startedAt), outputs: engine.status(), queues: queues, clips: clips,
-                scheduleVersion: active?.schedule.version, storage: storage.info, config: configHealth, city: cityLink?.info))
+                scheduleVersion: active?.schedule.version, storage: storage.info, config: configHealth.info, city: cityLink?.info))
     }
 
     /// Applies a re-read config: what can change live does; the rest is logged as needing a restart.
@@ -225,7 +225,7 @@ public actor Station {
         }
         config = applied
         library = newLibrary
-        configHealth.state = "ok"
+        configHealth.reloaded()
         logger.info("config reloaded", metadata: ["clips": "\(library.clips.count)"])
         events.publish(Event(event: "config.reloaded"))
     }
@@ -233,13 +233,8 @@ public actor Station {
     /// A reload was refused: the running config stays, and `status`, `metrics` and an event say so
     /// until a reload succeeds.
     public func reloadRefused(_ reason: String) {
-        configHealth.state = "failing"
-        configHealth.failedReloads += 1
-        configHealth.lastError = reason
-        configHealth.lastErrorAt = Date()
+        let event = configHealth.refused(reason, at: Date())
         logger.error("reload refused; the running config stays", metadata: ["errors": "\(reason)"])
-        var event = Event(event: "config.failed")
-        event.detail = reason
         events.publish(event)
     }
 
