@@ -54,6 +54,13 @@ enum ProtocolCheck {
         case .logPlans: try check(PlanLogArgs.self, line)
         case .adminRestore: try check(RestoreArgs.self, line)
         case .cityAlert: try check(CityAlertArgs.self, line)
+        case .planAck: try check(PlanAckArgs.self, line)
+        case .sayPreview: try check(SayPreviewArgs.self, line)
+        case .webPair: try check(WebPairArgs.self, line)
+        case .webDevices: try check(Empty.self, line)
+        case .webRevoke: try check(WebRevokeArgs.self, line)
+        case .webRedeem: try check(WebRedeemArgs.self, line)
+        case .webSession: try check(WebSessionArgs.self, line)
         }
     }
 

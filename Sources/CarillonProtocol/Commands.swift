@@ -29,6 +29,13 @@ public enum CommandName: String, Sendable, CaseIterable {
     case planStart = "plan.start"
     case planStop = "plan.stop"
     case cityAlert = "city.alert"
+    case planAck = "plan.ack"
+    case sayPreview = "say.preview"
+    case webPair = "web.pair"
+    case webDevices = "web.devices"
+    case webRevoke = "web.revoke"
+    case webRedeem = "web.redeem"
+    case webSession = "web.session"
 }
 
 /// `hello`: negotiates the protocol version. Optional on the UNIX socket.

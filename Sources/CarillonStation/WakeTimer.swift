@@ -1,5 +1,6 @@
 import Foundation
 import CLinux
+import CDispatch  // timespec's members resolve there once Hummingbird's modules are in the build
 import Glibc
 
 /// Why the scheduler woke.

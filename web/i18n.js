@@ -1,0 +1,50 @@
+// The console's words, Chinese first; English on the button in the corner.
+"use strict";
+window.I18N = {
+  zh: {
+    "title": "校园广播", "tab.status": "状态", "tab.play": "播放", "tab.say": "文字广播", "tab.shout": "喊话",
+    "tab.plans": "预案", "tab.tasks": "任务", "tab.log": "日志",
+    "status.zones": "分区", "status.outputs": "输出", "status.idle": "空闲", "status.fault": "故障",
+    "status.plan": "正在执行预案：{0}", "status.drill": "演练中：{0}", "status.offline": "与广播主机的连接已断开，正在重连…",
+    "play.search": "搜索标题、主题或文字", "play.play": "播放", "play.stop": "停止", "play.viewer": "你的角色只能查看，不能播放。",
+    "play.started": "已开始播放：{0}", "play.none": "没有找到音频。",
+    "say.placeholder": "输入要播报的文字", "say.preview": "预览", "say.send": "播报", "say.sent": "已开始播报。",
+    "say.reads": "将读作：", "say.empty": "请先输入文字。",
+    "shout.hold": "按住说话", "shout.release": "松开结束", "shout.tap": "点击结束", "shout.latch": "锁定（松手不停）",
+    "shout.live": "正在喊话", "shout.ended": "喊话已结束（{0}）。", "shout.nomic": "无法使用麦克风：{0}",
+    "shout.busy": "分区被占用：{0}",
+    "plans.drill": "演练（每条播报都说明是演练）", "plans.hold": "按住按钮 2 秒启动预案；轻点不会启动。",
+    "plans.start": "按住启动", "plans.startDrill": "按住启动演练", "plans.stop": "停止预案",
+    "plans.running": "{0}：{1}，第 {2} 轮，由 {3} 启动", "plans.started": "已启动：{0}", "plans.stopped": "预案已停止。",
+    "plans.leader": "启动预案需要校领导（leader）角色。",
+    "tasks.ack": "已收到", "tasks.acked": "已收到 {0}", "tasks.none": "当前没有任务。", "tasks.rollcall": "点名",
+    "tasks.waiting": "未收到", "tasks.drill": "演练：{0}", "tasks.plan": "紧急：{0}",
+    "log.by": "由 {0}",
+    "signedout.title": "此浏览器未配对", "signedout.how": "请管理员运行 carillon web pair，用手机打开链接或扫描二维码。",
+    "signedout.revoked": "此设备已被撤销或会话已过期。",
+    "error": "失败：{0}"
+  },
+  en: {
+    "title": "Campus broadcast", "tab.status": "Status", "tab.play": "Play", "tab.say": "Text", "tab.shout": "Shout",
+    "tab.plans": "Plans", "tab.tasks": "Tasks", "tab.log": "Log",
+    "status.zones": "Zones", "status.outputs": "Outputs", "status.idle": "idle", "status.fault": "fault",
+    "status.plan": "Plan running: {0}", "status.drill": "Drill running: {0}", "status.offline": "Lost the connection to the daemon; reconnecting…",
+    "play.search": "Search title, subject or text", "play.play": "Play", "play.stop": "Stop", "play.viewer": "Your role may look, not play.",
+    "play.started": "Playing: {0}", "play.none": "No clips found.",
+    "say.placeholder": "Type the text to read out", "say.preview": "Preview", "say.send": "Read out", "say.sent": "Reading out.",
+    "say.reads": "Will be read as:", "say.empty": "Type a text first.",
+    "shout.hold": "Hold to talk", "shout.release": "Release to end", "shout.tap": "Tap to end", "shout.latch": "Latch (keeps talking when released)",
+    "shout.live": "On the air", "shout.ended": "Shout ended ({0}).", "shout.nomic": "Cannot use the microphone: {0}",
+    "shout.busy": "Zone taken: {0}",
+    "plans.drill": "Drill (every message says it is a drill)", "plans.hold": "Hold a button 2 s to start a plan; a tap does nothing.",
+    "plans.start": "Hold to start", "plans.startDrill": "Hold for a drill", "plans.stop": "Stop the plan",
+    "plans.running": "{0}: {1}, cycle {2}, started by {3}", "plans.started": "Started: {0}", "plans.stopped": "The plan stopped.",
+    "plans.leader": "Starting a plan needs the leader role.",
+    "tasks.ack": "Got it", "tasks.acked": "Acknowledged {0}", "tasks.none": "No task now.", "tasks.rollcall": "Roll-call",
+    "tasks.waiting": "not yet", "tasks.drill": "Drill: {0}", "tasks.plan": "Emergency: {0}",
+    "log.by": "by {0}",
+    "signedout.title": "This browser is not paired", "signedout.how": "Ask the admin to run carillon web pair, then open the link or scan the QR code.",
+    "signedout.revoked": "This device was revoked, or its session expired.",
+    "error": "Failed: {0}"
+  }
+};
