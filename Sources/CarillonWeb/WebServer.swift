@@ -89,14 +89,28 @@ public struct WebServer: Service {
         let configuration = HTTP1WebSocketUpgradeChannel.Configuration(
             http1: .init(idleTimeout: .nanoseconds(Int64(settings.requestTimeout / .nanoseconds(1)))),
             ws: .init(maxFrameSize: settings.maxMessageBytes, autoPing: .enabled(timePeriod: .seconds(30))))
-        var server: HTTPServerBuilder = .http1WebSocketUpgrade(configuration: configuration) {
-            request, channel, _ -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> in
+        let shouldUpgrade: @Sendable (HTTPRequest, any Channel, Logger) async throws -> ShouldUpgradeResult<
+            WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>
+        > = { request, channel, _ in
             guard request.path?.split(separator: "?").first == "/ws" else { return .dontUpgrade }
             let address = Self.address(channel.remoteAddress)
-            guard case .success(let session) = await admit(request, address: address) else { return .dontUpgrade }
-            return .upgrade([:]) { inbound, outbound, _ in
-                await console(session, address: address, inbound: inbound, outbound: outbound)
+            switch await admit(request, address: address) {
+            case .failure(let status, let message):
+                // The upgrade's refusal is a bare 400 (NIO's); the log says why, and a plain
+                // `GET /ws` answers it in words.
+                logger.notice("console refused", metadata: ["address": "\(address)", "status": "\(status.code)", "reason": "\(message)"])
+                return .dontUpgrade
+            case .success(let session):
+                return .upgrade([:]) { inbound, outbound, _ in
+                    await console(session, address: address, inbound: inbound, outbound: outbound)
+                }
             }
+        }
+        let headTimeout = TimeAmount.nanoseconds(Int64(settings.requestTimeout / .nanoseconds(1)))
+        var server = HTTPServerBuilder { responder in
+            RequestDeadline(
+                base: HTTP1WebSocketUpgradeChannel(responder: responder, configuration: configuration, shouldUpgrade: shouldUpgrade),
+                timeout: headTimeout)
         }
         if let tls = settings.tls { server = try .tls(server, tlsConfiguration: Self.tlsConfiguration(tls)) }
         let app = Application(

@@ -149,7 +149,8 @@ struct ConsoleTests {
         let session = try HTTP.get(c.url + "/api/session", headers: ["Cookie": cookie])
         #expect(session.status == 401, "\(session)")
         let socket = try RawWebSocket(port: c.port, origin: c.url, cookie: cookie)
-        #expect(!socket.accepted && socket.handshake.contains("401"), "\(socket.handshake)")
+        #expect(!socket.accepted && socket.handshake.hasPrefix("HTTP/1.1 400"), "\(socket.handshake)")
+        #expect(c.rig.daemon.log_.contains("console refused") && c.rig.daemon.log_.contains("status=401"))
         #expect(try c.rig.daemon.client(["web", "revoke", "保安"]).status == 1)
     }
 
@@ -210,9 +211,10 @@ struct ConsoleTests {
         try browser.click("#shout-latch")
         try browser.click("#talk")
         try browser.wait(until: "document.getElementById('talk').classList.contains('live')")
-        // Three seconds of voice on the air, counted on the capture, not on a clock.
+        // Six seconds on the air, counted on the capture, not on a clock: the fake microphone loops
+        // the file, so a whole copy of it is in there.
         let start = c.rig.capture.size
-        try c.rig.capture.waitForSize(start + 3 * 48000 * 4, timeout: .seconds(30))
+        try c.rig.capture.waitForSize(start + 6 * 48000 * 4, timeout: .seconds(30))
         try browser.click("#talk")
         try browser.wait(until: "!document.getElementById('talk').classList.contains('live') && document.getElementById('shout-note').textContent.length > 0")
         let source = try WAVSamples(path: voice)
@@ -253,14 +255,20 @@ struct ConsoleTests {
         defer { browser.quit() }
         let cookie = try c.cookie(of: browser)
 
-        let foreign = try RawWebSocket(port: c.port, origin: "http://evil.example", cookie: cookie)
-        #expect(!foreign.accepted && foreign.handshake.contains("403"), "\(foreign.handshake)")
-        let noOrigin = try RawWebSocket(port: c.port, origin: nil, cookie: cookie)
-        #expect(!noOrigin.accepted && noOrigin.handshake.contains("403"), "\(noOrigin.handshake)")
-        let anonymous = try RawWebSocket(port: c.port, origin: c.url, cookie: nil)
-        #expect(!anonymous.accepted && anonymous.handshake.contains("401"), "\(anonymous.handshake)")
-        let forged = try RawWebSocket(port: c.port, origin: c.url, cookie: "carillon_session=" + String(repeating: "0", count: 64))
-        #expect(!forged.accepted && forged.handshake.contains("401"), "\(forged.handshake)")
+        // A refused upgrade is NIO's bare 400; the daemon's log says why, and so does a plain GET.
+        for (origin, cookie, status, why) in [
+            ("http://evil.example", cookie, 403, "its own pages"), (nil, cookie, 403, "its own pages"),
+            (c.url, nil, 401, "not paired"), (c.url, "carillon_session=" + String(repeating: "0", count: 64), 401, "not paired"),
+        ] as [(String?, String?, Int, String)] {
+            let socket = try RawWebSocket(port: c.port, origin: origin, cookie: cookie)
+            #expect(!socket.accepted && socket.handshake.hasPrefix("HTTP/1.1 400"), "\(socket.handshake)")
+            var headers: [String: String] = [:]
+            if let origin { headers["Origin"] = origin }
+            if let cookie { headers["Cookie"] = cookie }
+            let plain = try HTTP.get(c.url + "/ws", headers: headers)
+            #expect(plain.status == status && plain.text.contains(why), "\(origin ?? "no origin"): \(plain)")
+        }
+        #expect(c.rig.daemon.log_.contains("console refused"))
 
         let socket = try RawWebSocket(port: c.port, origin: c.url, cookie: cookie)
         try #require(socket.accepted, "\(socket.handshake)")
