@@ -76,6 +76,8 @@ final class Browser: @unchecked Sendable {
             throw error
         }
         _ = try call("POST", "/timeouts", ["script": 30000, "implicit": 0])
+        // Headless Chromium opens wider than --window-size asks for a phone's width.
+        try resize(width: width, height: height)
     }
 
     deinit { quit() }
@@ -94,7 +96,14 @@ final class Browser: @unchecked Sendable {
 
     func open(_ url: String) throws { _ = try call("POST", "/url", ["url": url]) }
 
-    func resize(width: Int, height: Int) throws { _ = try call("POST", "/window/rect", ["width": width, "height": height]) }
+    /// Sizes the viewport (not the window) to `width`×`height`, as a phone's screen.
+    func resize(width: Int, height: Int) throws {
+        _ = try call("POST", "/window/rect", ["width": width, "height": height])
+        let inner = try run("return [window.innerWidth, window.innerHeight]") as? [Int] ?? [width, height]
+        if inner.count == 2, inner != [width, height] {
+            _ = try call("POST", "/window/rect", ["width": 2 * width - inner[0], "height": 2 * height - inner[1]])
+        }
+    }
 
     /// The first element matching `css`.
     func element(_ css: String) throws -> String {
