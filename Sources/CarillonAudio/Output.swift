@@ -13,7 +13,9 @@ public struct OutputConfig: Sendable, Hashable {
     /// ALSA configuration text laid over the system's, so a PCM can be defined inline.
     public var alsaConfig: String?
     public var format: AudioFormat
-    /// How far the engine runs ahead of real time: the audible delay of a new sound.
+    /// How far the engine runs ahead of real time: the audible delay of a new sound on a PCM that
+    /// cannot rewind. On one that can, the least it keeps queued while sounds play (it keeps up to
+    /// `Output.takeBackLeadMilliseconds`, and takes the rest back when a sound starts).
     public var bufferMilliseconds: Int
     /// The unit of mixing and writing.
     public var periodMilliseconds: Int

@@ -187,13 +187,18 @@ public struct LoggedPlay: Sendable, Codable, Hashable {
     public var firstSampleAt: Date?
     /// Request to first sample written, in milliseconds.
     public var latencyMs: Double?
+    /// When the first sample reached the speaker: written, plus what the device held ahead of it.
+    public var heardAt: Date?
+    /// Request to first sample heard, in milliseconds: what a listener waits.
+    public var heardLatencyMs: Double?
     public var endedAt: Date?
     public var outcome: String?
     public var detail: String?
 
     public init(
         play: Int64, clip: String, category: String?, zones: [String], level: String, source: String, requestedBy: String,
-        requestedAt: Date, firstSampleAt: Date?, latencyMs: Double?, endedAt: Date?, outcome: String?, detail: String?
+        requestedAt: Date, firstSampleAt: Date?, latencyMs: Double?, heardAt: Date? = nil, endedAt: Date?, outcome: String?,
+        detail: String?
     ) {
         self.play = play
         self.clip = clip
@@ -205,6 +210,10 @@ public struct LoggedPlay: Sendable, Codable, Hashable {
         self.requestedAt = requestedAt
         self.firstSampleAt = firstSampleAt
         self.latencyMs = latencyMs
+        self.heardAt = heardAt
+        if let latencyMs, let heardAt, let firstSampleAt {
+            heardLatencyMs = latencyMs + heardAt.timeIntervalSince(firstSampleAt) * 1000
+        }
         self.endedAt = endedAt
         self.outcome = outcome
         self.detail = detail

@@ -118,7 +118,7 @@ enum Message {
     case logPlay(
         at: String, play: Int64, clip: String, category: String?, level: String, zones: [String], source: String,
         by: String,
-        outcome: String?, latencyMs: Double?)
+        outcome: String?, latencyMs: Double?, heardMs: Double?)
     case eventDrill, eventOutput(String), eventVersion(Int), eventBy(String)
 
     // MARK: Schedule
@@ -319,10 +319,12 @@ enum Message {
             "\(at)  \(actor) (\(role)) from \(source)  \(command) \(arguments)  "
                 + (ok ? "ok" : "refused \(code ?? ""): \(message ?? "")")
         case .logPlay(
-            let at, let play, let clip, let category, let level, let zones, let source, let by, let outcome, let latency
+            let at, let play, let clip, let category, let level, let zones, let source, let by, let outcome, let latency,
+            let heard
         ):
             "\(at)  #\(play)  \(clip)  \(category ?? "-")  \(level)  \(zones.joined(separator: ","))  \(source) by \(by)  "
                 + "\(outcome ?? "sounding")  " + (latency.map { String(format: "%.1f ms", $0) } ?? "-")
+                + (heard.map { String(format: ", heard %.1f ms", $0) } ?? "")
         case .eventDrill: "drill "
         case .eventOutput(let output): "output \(output)"
         case .eventVersion(let version): "version \(version)"
@@ -544,11 +546,13 @@ enum Message {
             "\(at)  \(actor)（\(role)）来自 \(source)  \(command) \(arguments)  "
                 + (ok ? "成功" : "被拒绝 \(code ?? "")：\(message ?? "")")
         case .logPlay(
-            let at, let play, let clip, let category, let level, let zones, let source, let by, let outcome, let latency
+            let at, let play, let clip, let category, let level, let zones, let source, let by, let outcome, let latency,
+            let heard
         ):
             "\(at)  #\(play)  \(clip)  \(category.map { Message.categoryName($0, .chinese) } ?? "-")  \(level)  "
                 + "\(zones.joined(separator: ","))  \(source)，请求者 \(by)  \(outcome ?? "正在播放")  "
                 + (latency.map { String(format: "延迟 %.1f ms", $0) } ?? "-")
+                + (heard.map { String(format: "，听到 %.1f ms", $0) } ?? "")
         case .eventDrill: "演练 "
         case .eventOutput(let output): "输出 \(output)"
         case .eventVersion(let version): "版本 \(version)"
