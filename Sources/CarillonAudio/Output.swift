@@ -1,4 +1,5 @@
 import CALSA
+import CarillonCore
 import Dispatch
 import Foundation
 import Glibc
@@ -124,9 +125,7 @@ final class Output: @unchecked Sendable {
     }
 
     func start() {
-        let thread = Thread { [self] in run() }
-        thread.name = "carillon-out-\(config.name)"
-        thread.start()
+        Thread.start(named: "out-\(config.name)") { [self] in run() }
     }
 
     func shutdown() {

@@ -1,3 +1,4 @@
+import CarillonCore
 import Foundation
 import CLinux
 import Glibc
@@ -24,7 +25,7 @@ final class WakeTimer: @unchecked Sendable {
         fd = timerfd_create(CLOCK_REALTIME, Int32(TFD_CLOEXEC))
         guard fd >= 0 else { throw TimerError("timerfd_create failed: \(String(cString: strerror(errno)))") }
         (stream, wakes) = AsyncStream.makeStream(of: Wake.self, bufferingPolicy: .bufferingNewest(4))
-        let thread = Thread { [fd, wakes] in
+        Thread.start(named: "carillon-timer") { [fd, wakes] in
             var expirations: UInt64 = 0
             while true {
                 let n = read(fd, &expirations, 8)
@@ -40,8 +41,6 @@ final class WakeTimer: @unchecked Sendable {
                 }
             }
         }
-        thread.name = "carillon-scheduler-timer"
-        thread.start()
     }
 
     /// Arms the alarm for a wall-clock instant; a step of the clock before then wakes it early.
