@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <errno.h>
 #include <malloc.h>
+#include <sched.h>
 #include <spawn.h>
 #include <unistd.h>
 #include "CLinux.h"
@@ -12,3 +14,7 @@ int carillon_spawn_closefrom(posix_spawn_file_actions_t *actions, int from) {
 int carillon_malloc_arena_max(int count) { return mallopt(M_ARENA_MAX, count); }
 int carillon_malloc_mmap_threshold(int bytes) { return mallopt(M_MMAP_THRESHOLD, bytes); }
 int carillon_malloc_trim(void) { return malloc_trim(0); }
+int carillon_thread_idle_priority(void) {
+    struct sched_param param = {0};
+    return sched_setscheduler(0, SCHED_IDLE, &param) == 0 ? 0 : errno;
+}

@@ -1,6 +1,8 @@
 import CarillonAudio
 import CarillonControl
+import CarillonCore
 import CarillonProtocol
+import CLinux
 import Dispatch
 import Foundation
 import Logging
@@ -158,11 +160,17 @@ struct CacheWarmer: Service {
                 await station.setEmergencyAudio(alarms.audio, failures: alarms.failures)
                 await station.preparePlans()
                 if await station.hasCityLink { await station.prepareCountdown() }
-                let failures = await offPool {
+                let failures = await atIdlePriority {
                     library.renderAll(renderer: renderer, shouldStop: { stopping.load(ordering: .relaxed) })
                 }
                 for failure in failures {
                     logger.error("cannot render clip", metadata: ["clip": "\(failure.clip)", "error": "\(failure.error)"])
+                }
+                let refused = idlePriorityRefused.exchange(0, ordering: .relaxed)
+                if refused != 0 {
+                    logger.warning(
+                        "rendered at normal priority: SCHED_IDLE was refused",
+                        metadata: ["errno": "\(refused)", "error": "\(String(cString: strerror(refused)))"])
                 }
                 // The pass decoded alarms and rendered speech: malloc would keep what they freed. In
                 // the hour soak, trimmed at the reload before the pass, RssAnon rose 600–800 KiB in the
@@ -181,6 +189,24 @@ func offPool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
         DispatchQueue.global(qos: .utility).async { continuation.resume(returning: work()) }
     }
 }
+
+/// Runs long background work (rendering the library's speech) on a thread of its own at
+/// SCHED_IDLE: it has the CPU only when nothing else wants it, so a bell, a plan or a request is
+/// never behind it on a small box. Its own thread, since a pool thread could not return to
+/// SCHED_OTHER without privilege (sched(7)) and would run later work, alarms included, at idle.
+/// Where the policy is refused (a seccomp filter without `sched_setscheduler`), it runs as is.
+func atIdlePriority<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        Thread.start(named: "carillon-idle") {
+            let refused = carillon_thread_idle_priority()
+            if refused != 0 { idlePriorityRefused.store(refused, ordering: .relaxed) }
+            continuation.resume(returning: work())
+        }
+    }
+}
+
+/// The errno of the last refused `atIdlePriority`, 0 if none was: for the log and the tests.
+let idlePriorityRefused = Atomic<Int32>(0)
 
 /// `offPool` for audio work that can fail: decoding, rendering, measuring.
 func offPoolThrowing<T: Sendable>(_ work: @escaping @Sendable () throws(AudioError) -> T) async throws(AudioError) -> T {

@@ -16,4 +16,6 @@ int carillon_spawn_closefrom(posix_spawn_file_actions_t *actions, int from);
 int carillon_malloc_arena_max(int count);
 int carillon_malloc_mmap_threshold(int bytes);
 int carillon_malloc_trim(void);
+/* The calling thread to SCHED_IDLE (sched.h's SCHED_IDLE needs _GNU_SOURCE); 0 or an errno. */
+int carillon_thread_idle_priority(void);
 #endif
