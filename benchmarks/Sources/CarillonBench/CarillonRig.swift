@@ -264,7 +264,9 @@ final class CarillonRig {
                 }
                 if let id = accepted["play"] as? Int { plays.append((series.probe.last!, id)) }
             }
-            usleep(40_000)
+            // The probe finds an onset after 20 ms of quiet in what was written: the daemon runs up
+            // to 30 ms ahead of the speaker, so a shorter pause could leave less quiet than that.
+            usleep(100_000)
         }
         try fromLog(&series, plays: plays)
         return series
