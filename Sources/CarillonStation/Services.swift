@@ -205,3 +205,19 @@ struct SchedulerService: Service {
         }
     }
 }
+
+/// Plays booked announcements at their time (`AnnouncementDesk`), on a timer of its own.
+struct AnnouncementService: Service {
+    let desk: AnnouncementDesk
+    let timer: WakeTimer
+
+    func run() async throws {
+        // Woken when the next one is due, when the clock is set, and when a booking or a cancel pokes it.
+        await atHighPriority { [timer, desk] in
+            var wakes = timer.stream.cancelOnGracefulShutdown().makeAsyncIterator()
+            repeat {
+                timer.arm(at: await desk.step())
+            } while await wakes.next() != nil
+        }
+    }
+}
