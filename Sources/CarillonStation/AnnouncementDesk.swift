@@ -189,15 +189,15 @@ actor AnnouncementDesk {
         guard announcement.state == .pending else {
             let when = announcement.endedAt.map { " at \(Self.stamp($0))" } ?? ""
             throw WireError(
-                .invalidArguments,
-                "announcement \(id) was \(announcement.state.rawValue)\(when); only a pending one can be cancelled")
+                .notFound,
+                "no pending announcement \(id): it was \(announcement.state.rawValue)\(when); only a pending one can be cancelled")
         }
         let detail = "by \(peer.description)"
         let changed: Bool
         do { changed = try await store.finishAnnouncement(id, state: .cancelled, detail: detail, at: now()) } catch {
             throw WireError(.internal, error.description)
         }
-        guard changed else { throw WireError(.invalidArguments, "announcement \(id) is no longer pending") }
+        guard changed else { throw WireError(.notFound, "no pending announcement \(id): it has just left pending") }
         pending[id] = nil
         announcement.state = .cancelled
         announcement.detail = detail

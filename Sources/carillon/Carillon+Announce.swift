@@ -32,10 +32,13 @@ extension Carillon {
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: Message.about("The announcements waiting to play."))
             @ParentCommand var root: Carillon
+            // `--json` after `list` is the parent's too: ArgumentParser gives it to `announce`.
+            @ParentCommand var announce: Announce
             @Flag(help: Message.help("Also those that played, were cancelled, missed or failed in the last 7 days.")) var all = false
             @Flag(help: Message.help("Print one JSON object per announcement.")) var json = false
 
             func run() async throws {
+                let json = json || announce.json
                 let list = try await root.connection.with {
                     try await $0.call(.announceList, AnnounceListArgs(all: all ? true : nil), returning: AnnouncementList.self)
                 }
