@@ -55,27 +55,8 @@ struct ZoneGroupConfigTests {
 
     @Test("every mistake is an error at its line: an unknown zone, a zone's name, no zones, a duplicate, a missing key")
     func mistakes() {
-        let found = errors(
-            Self.outputs + """
-                [[zone_group]]
-                name = "a"
-                zones = ["roof"]
-                [[zone_group]]
-                name = "yard"
-                zones = ["room-101"]
-                [[zone_group]]
-                name = "b"
-                zones = []
-                [[zone_group]]
-                name = "a"
-                zones = ["yard"]
-                [[zone_group]]
-                zones = ["yard"]
-                """)
-        #expect(
-            found == [
-                "/etc/carillon/carillon.toml:25:1: missing key `name` in [[zone_group]]"
-            ], "a missing key stops the checks of the groups' contents: \(found)")
+        let missing = errors(Self.outputs + "[[zone_group]]\nzones = [\"yard\"]\n")
+        #expect(missing == ["/etc/carillon/carillon.toml:13:1: missing key `name` in [[zone_group]]"], "\(missing)")
         let contents = errors(
             Self.outputs + """
                 [[zone_group]]
