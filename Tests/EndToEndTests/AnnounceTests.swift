@@ -92,10 +92,10 @@ struct AnnounceTests {
         #expect(playedAgain.status == 1 && playedAgain.stderr.contains("was played at"), "\(playedAgain.stderr)")
     }
 
-    @Test("a booking survives a crash and plays after the restart, once")
-    func survivesRestart() throws {
+    /// A school of one output on a capture and a bell, for tests that restart its daemon: a
+    /// `DaemonProcess` is stopped once, so these do not use `Rig`.
+    static func school() throws -> (TemporaryDirectory, String) {
         let directory = try TemporaryDirectory("carillon-announce")
-        defer { directory.remove() }
         let capture = CapturePCM(path: directory.file("capture.raw"))
         try directory.write("library/catalog.toml", "[[clip]]\nid = \"bell.start\"\ncategory = \"bell\"\ntitle = \"b\"\nsynth = \"two-tone\"\n")
         let config = """
@@ -112,6 +112,13 @@ struct AnnounceTests {
             \(capture.alsaConfig)
             '''
             """
+        return (directory, config)
+    }
+
+    @Test("a booking survives a crash and plays after the restart, once")
+    func survivesRestart() throws {
+        let (directory, config) = try Self.school()
+        defer { directory.remove() }
         var daemon = try DaemonProcess(config: config, in: directory)
         let (_, at) = Self.second(in: 8)
         let booked = try Self.book(daemon, ["--at", at, "--clip", "bell.start"])
@@ -130,6 +137,69 @@ struct AnnounceTests {
         daemon = try DaemonProcess(config: config, in: directory)
         #expect(try Self.list(daemon).first?.state == "played")
         #expect(Self.played(daemon) == 0)
+    }
+
+    @Test("after the daemon was down past an announcement's time: at most 60 s late it plays, later it is marked missed")
+    func downPastItsTime() throws {
+        let (directory, config) = try Self.school()
+        defer { directory.remove() }
+        var daemon = try DaemonProcess(config: config, in: directory)
+        let (_, later) = Self.second(in: 600)
+        let late = try Self.book(daemon, ["--at", later, "--clip", "bell.start"])
+        let tooLate = try Self.book(daemon, ["--at", later, "--text", "第一节课取消。"])
+        daemon.stop()
+        // As if the daemon had been down: one became 20 s late, the other an hour.
+        let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
+        let database = directory.file("data/carillon.sqlite")
+        for (id, ago) in [(late.announcement, Int64(20)), (tooLate.announcement, Int64(3600))] {
+            let moved = try run("/usr/bin/sqlite3", ["-batch", database, "UPDATE announcement SET at = \(now - ago * 1_000_000) WHERE id = \(id)"])
+            try #require(moved.status == 0, "\(moved.stderr)")
+        }
+        try? FileManager.default.removeItem(atPath: directory.file("daemon.log"))
+        daemon = try DaemonProcess(config: config, in: directory)
+        defer { daemon.stop() }
+        try FileWatch.wait(for: directory.file("daemon.log"), timeout: .seconds(30)) {
+            Self.played(daemon) >= 1 && daemon.log_.contains("announcement missed")
+        }
+        let all = try Self.list(daemon)
+        #expect(all.first { $0.announcement == late.announcement }?.state == "played")
+        let missed = try #require(all.first { $0.announcement == tooLate.announcement })
+        #expect(missed.state == "missed" && missed.play == nil)
+        #expect(missed.detail?.contains("past the 60 s grace") == true, "\(missed.detail ?? "")")
+    }
+
+    @Test("--at is read in the client's time zone: HH:MM today and YYYY-MM-DD HH:MM")
+    func localTimes() throws {
+        let rig = try Rig.start()
+        defer { rig.stop() }
+        // A zone where it is 10:xx now, so that 12:00 is today and to come, whatever the hour in UTC.
+        let utcHour = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: Date()).hour!
+        var offset = 10 - utcHour
+        if offset < -12 { offset += 24 }
+        if offset > 14 { offset -= 24 }
+        // POSIX inverts the sign: Etc/GMT-3 is UTC+3.
+        let zone = "Etc/GMT" + (offset > 0 ? "-\(offset)" : offset < 0 ? "+\(-offset)" : "")
+        let timeZone = try #require(TimeZone(identifier: zone))
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        let today = calendar.dateComponents([.year, .month, .day], from: Date())
+        let noon = try #require(calendar.date(from: DateComponents(year: today.year, month: today.month, day: today.day, hour: 12)))
+        func book(_ at: String) throws -> AnnouncementInfo {
+            let result = try run(
+                Binaries.client, ["--socket", rig.daemon.socketPath, "announce", "--at", at, "--clip", "test.noise", "--json"],
+                environment: ["TZ": zone])
+            try #require(result.status == 0, "\(result.stderr)")
+            return try Wire.decoder().decode(AnnouncementInfo.self, from: Data(result.stdout.utf8))
+        }
+        #expect(try book("12:00").at == noon)
+        let tomorrow = calendar.date(byAdding: .day, value: 1, to: noon)!
+        let formatter = DateFormatter()
+        formatter.timeZone = timeZone
+        formatter.dateFormat = "yyyy-MM-dd"
+        #expect(try book("\(formatter.string(from: tomorrow)) 12:00").at == tomorrow)
+        let chinese = try run(
+            Binaries.client, ["--socket", rig.daemon.socketPath, "announce", "list"], environment: ClientTests.chinese.merging(["TZ": zone]) { $1 })
+        #expect(chinese.stdout.contains("待播  test.noise  分区 main"), "\(chinese.stdout)")
     }
 
     @Test("bad bookings are refused with a clear error and book nothing")
