@@ -698,7 +698,8 @@ private final class ScheduleDecoder: TOMLFileDecoder {
             if zone == .all || context.zoneGroups.zones(of: name) != nil {
             } else if !zone.isWellFormed {
                 report(
-                    "`\(name)` is not a zone name: lower-case letters, digits, `-` and `_`, starting with a letter",
+                    "`\(name)` is not a zone name: lower-case letters, digits, `-` and `_`, starting with a letter"
+                        + context.zoneGroups.listed,
                     at: element.position)
                 valid = false
             } else if let known = context.zones, !known.contains(zone) {
