@@ -67,6 +67,26 @@ struct AnnounceTests {
     func textPlaysAndCancelledDoesNot() throws {
         let rig = try Rig.start()
         defer { rig.stop() }
+        // A subscriber to the announcements' events, from before the first booking.
+        let events = Process()
+        events.executableURL = URL(fileURLWithPath: Binaries.client)
+        // Not --json: the client says it listens only in its plain form.
+        events.arguments = ["--socket", rig.daemon.socketPath, "events", "--kinds", "announce"]
+        events.environment = ProcessInfo.processInfo.environment.merging(ClientTests.english) { $1 }
+        let out = Pipe()
+        let err = Pipe()
+        (events.standardOutput, events.standardError, events.standardInput) = (out, err, FileHandle.nullDevice)
+        try events.run()
+        defer {
+            events.terminate()
+            events.waitUntilExit()
+        }
+        var subscribed = ""
+        while !subscribed.contains("listening") {
+            let chunk = err.fileHandleForReading.availableData
+            try #require(!chunk.isEmpty, "the events client ended: \(subscribed)")
+            subscribed += String(decoding: chunk, as: UTF8.self)
+        }
         let (_, first) = Self.second(in: 3)
         let (_, second) = Self.second(in: 4)
         let cancelled = try Self.book(rig.daemon, ["--at", first, "--clip", "test.noise"])
@@ -90,6 +110,17 @@ struct AnnounceTests {
         #expect(log.stdout.split(separator: "\n").count == 1 && log.stdout.contains("\"clip\":\"say\""), "\(log.stdout)")
         let playedAgain = try rig.daemon.client(["announce", "cancel", "\(spoken.announcement)"])
         #expect(playedAgain.status == 1 && playedAgain.stderr.contains("was played at"), "\(playedAgain.stderr)")
+
+        // The events, in order; the last is published as the daemon logs that it played.
+        var lines = ""
+        while !lines.contains("announce.played") {
+            let chunk = out.fileHandleForReading.availableData
+            try #require(!chunk.isEmpty, "the events ended: \(lines)")
+            lines += String(decoding: chunk, as: UTF8.self)
+        }
+        let seen = lines.split(separator: "\n").map { $0.split(separator: " ").dropFirst(2).first.map(String.init) ?? "" }
+        #expect(seen == ["announce.created", "announce.created", "announce.cancelled", "announce.played"], "\(lines)")
+        #expect(lines.contains("announce.played  #\(try #require(done.play))  "), "\(lines)")
     }
 
     /// A school of one output on a capture and a bell, for tests that restart its daemon: a
