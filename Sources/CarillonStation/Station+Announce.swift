@@ -6,12 +6,14 @@ import Foundation
 /// What the announcement desk asks of the Station: the zones and clips of the school now, and the
 /// play of a booked text. The desk keeps its own state (`AnnouncementDesk`).
 extension Station {
-    /// The zones a request names, zone groups and `all` expanded, checked against the school's.
+    /// The zones a request names, zone groups and `all` expanded, checked against the school's, in
+    /// the school's order: for every play and booking.
     func resolveZones(_ names: [String]?) throws(WireError) -> [String] {
         do {
             return try (names ?? []).map { ZoneName($0) }.resolved(against: config.zoneNames, groups: config.zoneGroups)
                 .map(\.rawValue)
         } catch {
+            // Name the zones there are, so a typo can be put right without reading the config.
             throw WireError(
                 .unknownZone,
                 error.description + "; the zones are " + config.zoneNames.map(\.rawValue).joined(separator: ", ")

@@ -13,23 +13,7 @@ import Testing
 @Suite("A reload's zone groups are checked before anything changes")
 struct ZoneGroupReloadTests {
     static func config(groups: String) throws -> StationConfig {
-        try StationConfig.parse(
-            Array(
-                """
-                [[output]]
-                name = "main"
-                device = "null"
-                channels = 2
-                [[zone]]
-                name = "room-101"
-                output = "main"
-                channels = [0]
-                [[zone]]
-                name = "yard"
-                output = "main"
-                channels = [1]
-                \(groups)
-                """.utf8), file: "/tmp/carillon.toml")
+        try StationConfig.parse(Array((ZoneGroupConfigTests.outputs + groups).utf8), file: "/tmp/carillon.toml")
     }
 
     static let grade = "[[zone_group]]\nname = \"初一年级\"\nzones = [\"room-101\"]\n"
