@@ -90,6 +90,16 @@ actor AnnouncementDesk {
             logger.error("announcement failed", metadata: ["announcement": "\(id)", "error": "\(error.message)"])
             publish("announce.failed", announcement, detail: error.message)
         }
+        // Its speech was read into memory to play: the cached render is no longer needed.
+        await discardRender(of: announcement)
+    }
+
+    /// Drops the cached speech of a text that has left pending, unless another pending one says it too.
+    private func discardRender(of announcement: Announcement) async {
+        guard case .text(let text, let voice) = announcement.content,
+            !pending.values.contains(where: { $0.content == announcement.content })
+        else { return }
+        await station.discardRenderedText(text, voice: voice)
     }
 
     private func miss(_ id: Int64, lateness: Double) async {
@@ -100,6 +110,7 @@ actor AnnouncementDesk {
         }
         logger.warning("announcement missed", metadata: ["announcement": "\(id)", "late": "\(Int(lateness)) s"])
         publish("announce.missed", announcement, detail: detail)
+        await discardRender(of: announcement)
     }
 
     private func publish(_ name: String, _ announcement: Announcement, play: Int64? = nil, detail: String? = nil) {
@@ -204,6 +215,7 @@ actor AnnouncementDesk {
         announcement.endedAt = now()
         logger.info("announcement cancelled", metadata: ["announcement": "\(id)", "by": "\(peer.description)"])
         publish("announce.cancelled", announcement, detail: detail)
+        await discardRender(of: announcement)
         timer.poke()
         return Self.info(announcement)
     }

@@ -61,6 +61,17 @@ extension Station {
         return try await start(clip: clip, audio: .buffer(audio), level: .announcement, zones: zones, source: "announce", by: peer)
     }
 
+    /// Removes the render of a booked text once no booking needs it, unless a library clip speaks
+    /// the same text: the cache would otherwise keep every text ever booked. Anyone who needs it
+    /// later renders it again.
+    func discardRenderedText(_ text: String, voice: String) {
+        let source = ClipSource.speech(text: text, voice: voice)
+        guard !library.clips.values.contains(where: { $0.source == source }),
+            let path = renderer.cachedFile(for: Self.spokenClip(text, voice: voice))
+        else { return }
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
     /// The zone groups for `status`; nil when the school has none.
     var zoneGroupInfo: [ZoneGroupInfo]? {
         config.zoneGroups.isEmpty

@@ -92,6 +92,9 @@ struct AnnounceTests {
         let cancelled = try Self.book(rig.daemon, ["--at", first, "--clip", "test.noise"])
         let spoken = try Self.book(rig.daemon, ["--at", second, "--text", "请同学们到操场集合。"])
         #expect(spoken.text == "请同学们到操场集合。" && spoken.voice == "zh")
+        let speechCache = rig.directory.file("data/cache/speech")
+        func renders() -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: speechCache)) ?? []).filter { $0.hasSuffix(".wav") } }
+        #expect(renders().count == 1, "the text is rendered when it is booked")
         let cancel = try rig.daemon.client(["announce", "cancel", "\(cancelled.announcement)"])
         #expect(cancel.status == 0 && cancel.stdout.contains("announcement \(cancelled.announcement) cancelled"), "\(cancel.stderr)")
         let again = try rig.daemon.client(["announce", "cancel", "\(cancelled.announcement)"])
@@ -106,6 +109,8 @@ struct AnnounceTests {
         let done = try #require(all.first { $0.announcement == spoken.announcement })
         #expect(done.state == "played")
         #expect(Self.played(rig.daemon) == 1, "the cancelled one did not play")
+        // Dropped once it has played (just after the log line).
+        try FileWatch.wait(for: speechCache + "/.", timeout: .seconds(10)) { renders().isEmpty }
         let log = try rig.daemon.client(["log", "--source", "announce", "--json"])
         #expect(log.stdout.split(separator: "\n").count == 1 && log.stdout.contains("\"clip\":\"say\""), "\(log.stdout)")
         let playedAgain = try rig.daemon.client(["announce", "cancel", "\(spoken.announcement)"])
