@@ -70,7 +70,7 @@ actor AnnouncementDesk {
             // Unrecorded, it would play again after a restart: better than never.
             logger.error("cannot record the announcement as played; it plays anyway", metadata: ["announcement": "\(id)", "error": "\(error)"])
         }
-        let by = "announcement \(id) (\(announcement.createdBy))"
+        let by = Self.requester(announcement)
         do throws(WireError) {
             let info: PlayInfo
             switch announcement.content {
@@ -105,11 +105,18 @@ actor AnnouncementDesk {
     private func miss(_ id: Int64, lateness: Double) async {
         guard let announcement = pending.removeValue(forKey: id) else { return }
         let detail = "\(Int(lateness)) s late (the daemon was down or the clock was set), past the \(Int(rules.lateGrace)) s grace"
-        do { _ = try await store.finishAnnouncement(id, state: .missed, detail: detail, at: now()) } catch {
+        let clip: String =
+            switch announcement.content {
+            case .clip(let clip): clip
+            case .text: "say"
+            }
+        let play = await station.recordMissedAnnouncement(
+            clip: clip, zones: announcement.zones, due: announcement.at, by: Self.requester(announcement), detail: detail)
+        do { _ = try await store.finishAnnouncement(id, state: .missed, play: play, detail: detail, at: now()) } catch {
             logger.error("cannot record the announcement as missed", metadata: ["announcement": "\(id)", "error": "\(error)"])
         }
-        logger.warning("announcement missed", metadata: ["announcement": "\(id)", "late": "\(Int(lateness)) s"])
-        publish("announce.missed", announcement, detail: detail)
+        logger.warning("announcement missed", metadata: ["announcement": "\(id)", "late": "\(Int(lateness)) s", "play": "\(play)"])
+        publish("announce.missed", announcement, play: play, detail: detail)
         await discardRender(of: announcement)
     }
 
@@ -218,6 +225,11 @@ actor AnnouncementDesk {
         await discardRender(of: announcement)
         timer.poke()
         return Self.info(announcement)
+    }
+
+    /// Who asked, as the play log records it: `announcement 4 (uid 1000 (ann)@unix)`.
+    static func requester(_ announcement: Announcement) -> String {
+        "announcement \(announcement.id) (\(announcement.createdBy))"
     }
 
     static func info(_ announcement: Announcement) -> AnnouncementInfo {

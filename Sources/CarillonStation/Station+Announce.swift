@@ -1,6 +1,7 @@
 import CarillonAudio
 import CarillonCore
 import CarillonProtocol
+import CarillonStore
 import Foundation
 
 /// What the announcement desk asks of the Station: the zones and clips of the school now, and the
@@ -59,6 +60,20 @@ extension Station {
             throw WireError(.badAudio, error.message)
         }
         return try await start(clip: clip, audio: .buffer(audio), level: .announcement, zones: zones, source: "announce", by: peer)
+    }
+
+    /// Logs a booked announcement that will not play, as the scheduler logs a missed event: a play
+    /// row whose outcome is `missed`, so that `log` and `stats` count it. - Returns: its play id.
+    func recordMissedAnnouncement(clip: String, zones: [String], due: Date, by peer: String, detail: String) async -> PlayID {
+        let id = nextPlayID
+        nextPlayID += 1
+        let record = PlayRecord(
+            id: id, clip: clip, zones: zones, level: Level.announcement.rawValue, source: "announce", requestedBy: peer, requestedAt: due)
+        await log { () throws(StoreError) in
+            try await self.store.recordRequested(record)
+            try await self.store.recordEnded(id: id, at: Date(), outcome: "missed", detail: detail)
+        }
+        return id
     }
 
     /// Removes the render of a booked text once no booking needs it, unless a library clip speaks
