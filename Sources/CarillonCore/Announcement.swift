@@ -67,7 +67,9 @@ public struct AnnouncementRules: Sendable, Hashable {
     /// The longest text, in characters (as `say`).
     public var maxTextCharacters: Int
 
-    public init(lateGrace: Double = 60, horizon: Double = 30 * 86400, maxPending: Int = 200, maxTextCharacters: Int = 300) {
+    public init(
+        lateGrace: Double = 60, horizon: Double = 30 * 86400, maxPending: Int = 200, maxTextCharacters: Int = 300
+    ) {
         self.lateGrace = lateGrace
         self.horizon = horizon
         self.maxPending = maxPending
@@ -77,14 +79,18 @@ public struct AnnouncementRules: Sendable, Hashable {
     /// Checks the instant asked for: after now, and not beyond the horizon.
     public func checkTime(_ at: Date, now: Date) throws(AnnouncementError) {
         guard at > now else { throw .inThePast(at: at, now: now) }
-        guard at.timeIntervalSince(now) <= horizon else { throw .tooFarAhead(at: at, horizonDays: Int(horizon / 86400)) }
+        guard at.timeIntervalSince(now) <= horizon else {
+            throw .tooFarAhead(at: at, horizonDays: Int(horizon / 86400))
+        }
     }
 
     /// Checks a text to read: not empty once trimmed, and not longer than `maxTextCharacters`. Returns it trimmed.
     public func checkText(_ text: String) throws(AnnouncementError) -> String {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw .emptyText }
-        guard trimmed.count <= maxTextCharacters else { throw .textTooLong(characters: trimmed.count, limit: maxTextCharacters) }
+        guard trimmed.count <= maxTextCharacters else {
+            throw .textTooLong(characters: trimmed.count, limit: maxTextCharacters)
+        }
         return trimmed
     }
 
@@ -98,7 +104,8 @@ public struct AnnouncementRules: Sendable, Hashable {
     public func step(_ pending: [Announcement], now: Date) -> (decisions: [AnnouncementDecision], wake: Date?) {
         var decisions: [AnnouncementDecision] = []
         var wake: Date?
-        for announcement in pending.sorted(by: { ($0.at, $0.id) < ($1.at, $1.id) }) where announcement.state == .pending {
+        for announcement in pending.sorted(by: { ($0.at, $0.id) < ($1.at, $1.id) }) where announcement.state == .pending
+        {
             let lateness = now.timeIntervalSince(announcement.at)
             if lateness < 0 {
                 wake = min(wake ?? announcement.at, announcement.at)

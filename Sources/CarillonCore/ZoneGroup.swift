@@ -70,9 +70,15 @@ public struct ZoneGroups: Sendable, Hashable {
                 || name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
             {
                 problems.append(
-                    .init(index, "name", "zone group name `\(name)` must not hold a comma or control characters, nor start or end with a space"))
+                    .init(
+                        index, "name",
+                        "zone group name `\(name)` must not hold a comma or control characters, nor start or end with a space"
+                    ))
             } else if name.count > ZoneGroup.maxNameCharacters {
-                problems.append(.init(index, "name", "zone group name `\(name)` is longer than \(ZoneGroup.maxNameCharacters) characters"))
+                problems.append(
+                    .init(
+                        index, "name",
+                        "zone group name `\(name)` is longer than \(ZoneGroup.maxNameCharacters) characters"))
             } else if name == ZoneName.all.rawValue {
                 problems.append(.init(index, "name", "`all` already means every zone; name the group otherwise"))
             } else if zones.contains(ZoneName(name)) {
@@ -86,7 +92,8 @@ public struct ZoneGroups: Sendable, Hashable {
             var listed: Set<ZoneName> = []
             for zone in group.zones {
                 if zone == .all {
-                    problems.append(.init(index, "zones", "zone group `\(name)` lists `all`; list the zones themselves"))
+                    problems.append(
+                        .init(index, "zones", "zone group `\(name)` lists `all`; list the zones themselves"))
                 } else if !zones.contains(zone) {
                     let nested = groups.contains { $0.name == zone.rawValue }
                     problems.append(

@@ -28,7 +28,8 @@ actor AnnouncementDesk {
     static let listedFor: TimeInterval = 7 * 86400
 
     init(
-        station: Station, store: Store, renderer: Renderer, rules: AnnouncementRules = AnnouncementRules(), logger: Logger,
+        station: Station, store: Store, renderer: Renderer, rules: AnnouncementRules = AnnouncementRules(),
+        logger: Logger,
         timer: WakeTimer, now: @escaping @Sendable () -> Date = { Date() }
     ) throws(StoreError) {
         self.station = station
@@ -68,7 +69,9 @@ actor AnnouncementDesk {
             guard try await store.finishAnnouncement(id, state: .played, at: now()) else { return }
         } catch {
             // Unrecorded, it would play again after a restart: better than never.
-            logger.error("cannot record the announcement as played; it plays anyway", metadata: ["announcement": "\(id)", "error": "\(error)"])
+            logger.error(
+                "cannot record the announcement as played; it plays anyway",
+                metadata: ["announcement": "\(id)", "error": "\(error)"])
         }
         let by = Self.requester(announcement)
         do throws(WireError) {
@@ -76,14 +79,17 @@ actor AnnouncementDesk {
             switch announcement.content {
             case .clip(let clip):
                 info = try await station.play(
-                    PlayArgs(clip: clip, zones: announcement.zones, level: Level.announcement.rawValue), by: by, source: "announce")
+                    PlayArgs(clip: clip, zones: announcement.zones, level: Level.announcement.rawValue), by: by,
+                    source: "announce")
             case .text(let text, let voice):
                 info = try await station.sayRendered(text, voice: voice, zones: announcement.zones, by: by)
             }
             _ = try? await store.finishAnnouncement(id, state: .played, play: info.play, from: .played, at: now())
             logger.info(
                 "announcement played",
-                metadata: ["announcement": "\(id)", "play": "\(info.play)", "late": "\(String(format: "%.3f", lateness)) s"])
+                metadata: [
+                    "announcement": "\(id)", "play": "\(info.play)", "late": "\(String(format: "%.3f", lateness)) s",
+                ])
             publish("announce.played", announcement, play: info.play)
         } catch {
             _ = try? await store.finishAnnouncement(id, state: .failed, detail: error.message, from: .played, at: now())
@@ -104,24 +110,30 @@ actor AnnouncementDesk {
 
     private func miss(_ id: Int64, lateness: Double) async {
         guard let announcement = pending.removeValue(forKey: id) else { return }
-        let detail = "\(Int(lateness)) s late (the daemon was down or the clock was set), past the \(Int(rules.lateGrace)) s grace"
+        let detail =
+            "\(Int(lateness)) s late (the daemon was down or the clock was set), past the \(Int(rules.lateGrace)) s grace"
         let clip: String =
             switch announcement.content {
             case .clip(let clip): clip
             case .text: "say"
             }
         let play = await station.recordMissedAnnouncement(
-            clip: clip, zones: announcement.zones, due: announcement.at, by: Self.requester(announcement), detail: detail)
+            clip: clip, zones: announcement.zones, due: announcement.at, by: Self.requester(announcement),
+            detail: detail)
         do { _ = try await store.finishAnnouncement(id, state: .missed, play: play, detail: detail, at: now()) } catch {
-            logger.error("cannot record the announcement as missed", metadata: ["announcement": "\(id)", "error": "\(error)"])
+            logger.error(
+                "cannot record the announcement as missed", metadata: ["announcement": "\(id)", "error": "\(error)"])
         }
-        logger.warning("announcement missed", metadata: ["announcement": "\(id)", "late": "\(Int(lateness)) s", "play": "\(play)"])
+        logger.warning(
+            "announcement missed", metadata: ["announcement": "\(id)", "late": "\(Int(lateness)) s", "play": "\(play)"])
         publish("announce.missed", announcement, play: play, detail: detail)
         await discardRender(of: announcement)
     }
 
     private func publish(_ name: String, _ announcement: Announcement, play: Int64? = nil, detail: String? = nil) {
-        var event = Event(event: name, play: play, zones: announcement.zones, level: Level.announcement.rawValue, detail: detail, by: announcement.createdBy)
+        var event = Event(
+            event: name, play: play, zones: announcement.zones, level: Level.announcement.rawValue, detail: detail,
+            by: announcement.createdBy)
         if case .clip(let clip) = announcement.content { event.clip = clip }
         event.announcement = announcement.id
         event.due = announcement.at
@@ -140,8 +152,12 @@ actor AnnouncementDesk {
             content = .clip(clip)
         case (nil, let text?):
             let voice = args.voice ?? "zh"
-            guard voice == "zh" || voice == "en" else { throw WireError(.invalidArguments, "voice must be `zh` or `en`") }
-            do { content = .text(try rules.checkText(text), voice: voice) } catch { throw WireError(.invalidArguments, error.description) }
+            guard voice == "zh" || voice == "en" else {
+                throw WireError(.invalidArguments, "voice must be `zh` or `en`")
+            }
+            do { content = .text(try rules.checkText(text), voice: voice) } catch {
+                throw WireError(.invalidArguments, error.description)
+            }
         default:
             throw WireError(.invalidArguments, "give either `clip` or `text`, not both and not neither")
         }
@@ -158,7 +174,8 @@ actor AnnouncementDesk {
                 throw WireError(.badAudio, "cannot render the text: \(error.message)")
             }
         }
-        var announcement = Announcement(at: args.at, content: content, zones: zones, createdBy: peer.description, createdAt: now())
+        var announcement = Announcement(
+            at: args.at, content: content, zones: zones, createdBy: peer.description, createdAt: now())
         let id: Int64?
         do { id = try await store.bookAnnouncement(announcement, maxPending: rules.maxPending) } catch {
             throw WireError(.internal, error.description)
@@ -179,8 +196,10 @@ actor AnnouncementDesk {
     func list(_ args: AnnounceListArgs, by peer: Peer) throws(WireError) -> AnnouncementList {
         let found: [Announcement]
         do {
-            found = try (args.all ?? false)
-                ? store.announcements(endedSince: now().addingTimeInterval(-Self.listedFor)) : store.pendingAnnouncements()
+            found =
+                try (args.all ?? false)
+                ? store.announcements(endedSince: now().addingTimeInterval(-Self.listedFor))
+                : store.pendingAnnouncements()
         } catch {
             throw WireError(.internal, error.description)
         }
@@ -201,14 +220,18 @@ actor AnnouncementDesk {
         guard AnnouncementRules.mayCancel(announcement, allowed: allowed) else {
             throw WireError(
                 .permissionDenied,
-                "announcement \(id) plays in \(announcement.zones.joined(separator: ", ")); \(peer.name) may cancel only one within their zones")
+                "announcement \(id) plays in \(announcement.zones.joined(separator: ", ")); \(peer.name) may cancel only one within their zones"
+            )
         }
-        guard !starting.contains(id) else { throw WireError(.busy, "announcement \(id) is starting now; `stop` its play instead") }
+        guard !starting.contains(id) else {
+            throw WireError(.busy, "announcement \(id) is starting now; `stop` its play instead")
+        }
         guard announcement.state == .pending else {
             let when = announcement.endedAt.map { " at \(Self.stamp($0))" } ?? ""
             throw WireError(
                 .notFound,
-                "no pending announcement \(id): it was \(announcement.state.rawValue)\(when); only a pending one can be cancelled")
+                "no pending announcement \(id): it was \(announcement.state.rawValue)\(when); only a pending one can be cancelled"
+            )
         }
         let detail = "by \(peer.description)"
         let changed: Bool
@@ -243,7 +266,8 @@ actor AnnouncementDesk {
             voice = spokenVoice
         }
         return AnnouncementInfo(
-            announcement: announcement.id, at: announcement.at, clip: clip, text: text, voice: voice, zones: announcement.zones,
+            announcement: announcement.id, at: announcement.at, clip: clip, text: text, voice: voice,
+            zones: announcement.zones,
             state: announcement.state.rawValue, createdBy: announcement.createdBy, createdAt: announcement.createdAt,
             play: announcement.play, detail: announcement.detail, endedAt: announcement.endedAt)
     }

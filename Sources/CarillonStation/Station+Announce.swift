@@ -41,7 +41,9 @@ extension Station {
 
     /// Reads a booked text at the announcement level, after the pre-announce chime, as `say` does,
     /// from the speech rendered when it was booked (rendered now if the cache lost it).
-    func sayRendered(_ text: String, voice: String, zones: [String], by peer: String) async throws(WireError) -> PlayInfo {
+    func sayRendered(_ text: String, voice: String, zones: [String], by peer: String) async throws(WireError)
+        -> PlayInfo
+    {
         let clip = Self.spokenClip(text, voice: voice)
         let renderer = self.renderer
         let chimeClip = library.clips["chime.pre-announce"]
@@ -50,7 +52,11 @@ extension Station {
             audio = try await offPoolThrowing { () throws(AudioError) in
                 let format = AudioFormat(sampleRate: 48000, channels: 1)
                 let path: String
-                if let cached = renderer.cachedFile(for: clip) { path = cached } else { path = try renderer.file(for: clip) }
+                if let cached = renderer.cachedFile(for: clip) {
+                    path = cached
+                } else {
+                    path = try renderer.file(for: clip)
+                }
                 let speech = try PCMBuffer.decode(path: path, to: format)
                 guard let chimeClip else { return speech }
                 let chime = try PCMBuffer.decode(path: try renderer.file(for: chimeClip), to: format)
@@ -59,16 +65,20 @@ extension Station {
         } catch {
             throw WireError(.badAudio, error.message)
         }
-        return try await start(clip: clip, audio: .buffer(audio), level: .announcement, zones: zones, source: "announce", by: peer)
+        return try await start(
+            clip: clip, audio: .buffer(audio), level: .announcement, zones: zones, source: "announce", by: peer)
     }
 
     /// Logs a booked announcement that will not play, as the scheduler logs a missed event: a play
     /// row whose outcome is `missed`, so that `log` and `stats` count it. - Returns: its play id.
-    func recordMissedAnnouncement(clip: String, zones: [String], due: Date, by peer: String, detail: String) async -> PlayID {
+    func recordMissedAnnouncement(clip: String, zones: [String], due: Date, by peer: String, detail: String) async
+        -> PlayID
+    {
         let id = nextPlayID
         nextPlayID += 1
         let record = PlayRecord(
-            id: id, clip: clip, zones: zones, level: Level.announcement.rawValue, source: "announce", requestedBy: peer, requestedAt: due)
+            id: id, clip: clip, zones: zones, level: Level.announcement.rawValue, source: "announce", requestedBy: peer,
+            requestedAt: due)
         await log { () throws(StoreError) in
             try await self.store.recordRequested(record)
             try await self.store.recordEnded(id: id, at: Date(), outcome: "missed", detail: detail)

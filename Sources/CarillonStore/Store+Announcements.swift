@@ -10,7 +10,8 @@ extension Store {
         let (clip, text, voice) = announcement.columns
         do {
             return try await commit { db in
-                let pending = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM announcement WHERE state = 'pending'") ?? 0
+                let pending =
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM announcement WHERE state = 'pending'") ?? 0
                 guard pending < maxPending else { return nil }
                 try db.execute(
                     sql: """
@@ -32,13 +33,15 @@ extension Store {
     /// failed); from `played`, to record its play or its failure to start.
     /// - Returns: false when it was not in `from` (or does not exist): nothing changed.
     public func finishAnnouncement(
-        _ id: Int64, state: Announcement.State, play: Int64? = nil, detail: String? = nil, from: Announcement.State = .pending,
+        _ id: Int64, state: Announcement.State, play: Int64? = nil, detail: String? = nil,
+        from: Announcement.State = .pending,
         at: Date
     ) async throws(StoreError) -> Bool {
         do {
             return try await commit { db in
                 try db.execute(
-                    sql: "UPDATE announcement SET state = ?, play = ?, detail = ?, ended_at = ? WHERE id = ? AND state = ?",
+                    sql:
+                        "UPDATE announcement SET state = ?, play = ?, detail = ?, ended_at = ? WHERE id = ? AND state = ?",
                     arguments: [state.rawValue, play, detail, at.microseconds, id, from.rawValue])
                 return db.changesCount == 1
             }
@@ -63,7 +66,9 @@ extension Store {
         try announcements("SELECT * FROM announcement WHERE id = ?", [id]).first
     }
 
-    private func announcements(_ sql: String, _ arguments: [any DatabaseValueConvertible]) throws(StoreError) -> [Announcement] {
+    private func announcements(_ sql: String, _ arguments: [any DatabaseValueConvertible]) throws(StoreError)
+        -> [Announcement]
+    {
         do {
             return try writer.read { db in
                 try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map(Announcement.init(row:))

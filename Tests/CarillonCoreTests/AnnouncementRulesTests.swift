@@ -7,7 +7,9 @@ struct AnnouncementRulesTests {
     let rules = AnnouncementRules()
     let now = Date(timeIntervalSince1970: 1_800_000_000)
 
-    func booked(_ id: Int64, in seconds: Double, state: Announcement.State = .pending, zones: [String] = ["yard"]) -> Announcement {
+    func booked(_ id: Int64, in seconds: Double, state: Announcement.State = .pending, zones: [String] = ["yard"])
+        -> Announcement
+    {
         Announcement(
             id: id, at: now.addingTimeInterval(seconds), content: .clip("bell.start"), zones: zones, state: state,
             createdBy: "t", createdAt: now.addingTimeInterval(-3600))
@@ -55,7 +57,9 @@ struct AnnouncementRulesTests {
 
     @Test("one whose second has come plays, on the second and up to the late grace; later than that it is missed")
     func dueAndMissed() {
-        let pending = [booked(1, in: 0), booked(2, in: -60), booked(3, in: -60.5), booked(4, in: -3600), booked(5, in: 10)]
+        let pending = [
+            booked(1, in: 0), booked(2, in: -60), booked(3, in: -60.5), booked(4, in: -3600), booked(5, in: 10),
+        ]
         let (decisions, wake) = rules.step(pending, now: now)
         #expect(
             decisions == [
@@ -75,7 +79,9 @@ struct AnnouncementRulesTests {
 
     @Test("only pending ones are decided: a played or cancelled one never plays again, whatever the clock says")
     func onlyPending() {
-        let done = [booked(1, in: -1, state: .played), booked(2, in: -1, state: .cancelled), booked(3, in: 5, state: .missed)]
+        let done = [
+            booked(1, in: -1, state: .played), booked(2, in: -1, state: .cancelled), booked(3, in: 5, state: .missed),
+        ]
         let (decisions, wake) = rules.step(done, now: now)
         #expect(decisions.isEmpty)
         #expect(wake == nil)

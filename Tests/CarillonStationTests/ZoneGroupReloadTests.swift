@@ -18,14 +18,17 @@ struct ZoneGroupReloadTests {
 
     static let grade = "[[zone_group]]\nname = \"初一年级\"\nzones = [\"room-101\"]\n"
 
-    @Test("a reload removing a group that the schedule in force names is refused; one keeping it passes, and the groups change live")
+    @Test(
+        "a reload removing a group that the schedule in force names is refused; one keeping it passes, and the groups change live"
+    )
     func scheduleInForce() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         try directory.write("catalog.toml", "")
         let config = try Self.config(groups: Self.grade)
         let station = try Station(
-            config: config, library: Library.load(directory: directory.path), engine: AudioEngine(outputs: [], onEvent: { _ in }),
+            config: config, library: Library.load(directory: directory.path),
+            engine: AudioEngine(outputs: [], onEvent: { _ in }),
             store: Store.inMemory(), renderer: Renderer(cacheDirectory: directory.file("cache"), loudnessTarget: -18),
             logger: Logger(label: "test"))
         let text = """
@@ -35,7 +38,8 @@ struct ZoneGroupReloadTests {
             events = [{ at = "08:00", say = "上课", zones = ["初一年级"] }]
             """
         let schedule = try Schedule.parse(
-            Array(text.utf8), file: "s.toml", context: ScheduleContext(zones: config.zoneNames, zoneGroups: config.zoneGroups))
+            Array(text.utf8), file: "s.toml",
+            context: ScheduleContext(zones: config.zoneNames, zoneGroups: config.zoneGroups))
         await station.activate(schedule, text: text, source: "test")
 
         let without = try Self.config(groups: "")
@@ -49,8 +53,9 @@ struct ZoneGroupReloadTests {
         #expect(station.zoneGroups.expand(["outdoors"]) == ["outdoors"], "nothing applied by the check")
         await station.reload(renamed, library: try Library.load(directory: directory.path))
         #expect(station.zoneGroups.expand(["outdoors", "初一年级"]) == ["yard", "room-101"], "applied by the reload")
-        #expect(await station.status().zoneGroups == [
-            ZoneGroupInfo(name: "初一年级", zones: ["room-101"]), ZoneGroupInfo(name: "outdoors", zones: ["yard"]),
-        ])
+        #expect(
+            await station.status().zoneGroups == [
+                ZoneGroupInfo(name: "初一年级", zones: ["room-101"]), ZoneGroupInfo(name: "outdoors", zones: ["yard"]),
+            ])
     }
 }

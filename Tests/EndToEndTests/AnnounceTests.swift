@@ -24,7 +24,9 @@ struct AnnounceTests {
     static func list(_ daemon: DaemonProcess) throws -> [AnnouncementInfo] {
         let listed = try daemon.client(["announce", "list", "--all", "--json"])
         try #require(listed.status == 0, "\(listed.stderr)")
-        return try listed.stdout.split(separator: "\n").map { try Wire.decoder().decode(AnnouncementInfo.self, from: Data($0.utf8)) }
+        return try listed.stdout.split(separator: "\n").map {
+            try Wire.decoder().decode(AnnouncementInfo.self, from: Data($0.utf8))
+        }
     }
 
     /// Lines of the daemon's log that say an announcement played.
@@ -40,9 +42,13 @@ struct AnnounceTests {
         let booked = try Self.book(rig.daemon, ["--at", text, "--clip", "test.noise"])
         #expect(booked.state == "pending" && booked.zones == ["main"] && booked.at == at && booked.clip == "test.noise")
         let pending = try rig.daemon.client(["announce", "list"])
-        #expect(pending.stdout.contains("\(booked.announcement)  ") && pending.stdout.contains("pending  test.noise  main"), "\(pending.stdout)")
+        #expect(
+            pending.stdout.contains("\(booked.announcement)  ") && pending.stdout.contains("pending  test.noise  main"),
+            "\(pending.stdout)")
 
-        try FileWatch.wait(for: rig.directory.file("daemon.log"), timeout: .seconds(30)) { Self.played(rig.daemon) >= 1 }
+        try FileWatch.wait(for: rig.directory.file("daemon.log"), timeout: .seconds(30)) {
+            Self.played(rig.daemon) >= 1
+        }
         let done = try #require(try Self.list(rig.daemon).first { $0.announcement == booked.announcement })
         #expect(done.state == "played")
         let play = try #require(done.play)
@@ -53,12 +59,14 @@ struct AnnounceTests {
         let firstFrame = try #require(outcome.zones.first?.firstFrame)
         try rig.capture.waitForSize((Int(firstFrame) + rig.clip.count / 2) * 4)
         let captured = rig.capture.samples()
-        let found = try #require(firstIndex(of: rig.clip[0..<64], in: captured, stride: 2), "the clip is not in the capture")
+        let found = try #require(
+            firstIndex(of: rig.clip[0..<64], in: captured, stride: 2), "the clip is not in the capture")
         #expect(found == Int(firstFrame) * 2)
         #expect(Array(captured[found..<(found + rig.clip.count)]) == rig.clip)
 
         let log = try rig.daemon.client(["log", "--source", "announce", "--json"])
-        let logged = try Wire.decoder().decode(LoggedPlay.self, from: Data(try #require(log.stdout.split(separator: "\n").first).utf8))
+        let logged = try Wire.decoder().decode(
+            LoggedPlay.self, from: Data(try #require(log.stdout.split(separator: "\n").first).utf8))
         #expect(logged.play == play && logged.requestedBy.hasPrefix("announcement \(booked.announcement) ("))
         #expect(logged.requestedAt >= at, "never before its second: requested \(logged.requestedAt), due \(at)")
     }
@@ -93,17 +101,23 @@ struct AnnounceTests {
         let spoken = try Self.book(rig.daemon, ["--at", second, "--text", "请同学们到操场集合。"])
         #expect(spoken.text == "请同学们到操场集合。" && spoken.voice == "zh")
         let speechCache = rig.directory.file("data/cache/speech")
-        func renders() -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: speechCache)) ?? []).filter { $0.hasSuffix(".wav") } }
+        func renders() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: speechCache)) ?? []).filter { $0.hasSuffix(".wav") }
+        }
         #expect(renders().count == 1, "the text is rendered when it is booked")
         let cancel = try rig.daemon.client(["announce", "cancel", "\(cancelled.announcement)"])
-        #expect(cancel.status == 0 && cancel.stdout.contains("announcement \(cancelled.announcement) cancelled"), "\(cancel.stderr)")
+        #expect(
+            cancel.status == 0 && cancel.stdout.contains("announcement \(cancelled.announcement) cancelled"),
+            "\(cancel.stderr)")
         let again = try rig.daemon.client(["announce", "cancel", "\(cancelled.announcement)"])
         #expect(again.status == 1 && again.stderr.contains("was cancelled at"), "\(again.stderr)")
         let missing = try rig.daemon.client(["announce", "cancel", "99999"])
         #expect(missing.status == 1 && missing.stderr.contains("no announcement 99999"), "\(missing.stderr)")
 
         // The spoken one, a second after the cancelled one, is the sign that its time has passed.
-        try FileWatch.wait(for: rig.directory.file("daemon.log"), timeout: .seconds(30)) { Self.played(rig.daemon) >= 1 }
+        try FileWatch.wait(for: rig.directory.file("daemon.log"), timeout: .seconds(30)) {
+            Self.played(rig.daemon) >= 1
+        }
         let all = try Self.list(rig.daemon)
         #expect(all.first { $0.announcement == cancelled.announcement }?.state == "cancelled")
         let done = try #require(all.first { $0.announcement == spoken.announcement })
@@ -112,7 +126,8 @@ struct AnnounceTests {
         // Dropped once it has played (just after the log line).
         try FileWatch.wait(for: speechCache + "/.", timeout: .seconds(10)) { renders().isEmpty }
         let log = try rig.daemon.client(["log", "--source", "announce", "--json"])
-        #expect(log.stdout.split(separator: "\n").count == 1 && log.stdout.contains("\"clip\":\"say\""), "\(log.stdout)")
+        #expect(
+            log.stdout.split(separator: "\n").count == 1 && log.stdout.contains("\"clip\":\"say\""), "\(log.stdout)")
         let playedAgain = try rig.daemon.client(["announce", "cancel", "\(spoken.announcement)"])
         #expect(playedAgain.status == 1 && playedAgain.stderr.contains("was played at"), "\(playedAgain.stderr)")
 
@@ -123,7 +138,9 @@ struct AnnounceTests {
             try #require(!chunk.isEmpty, "the events ended: \(lines)")
             lines += String(decoding: chunk, as: UTF8.self)
         }
-        let seen = lines.split(separator: "\n").map { $0.split(separator: " ").dropFirst(2).first.map(String.init) ?? "" }
+        let seen = lines.split(separator: "\n").map {
+            $0.split(separator: " ").dropFirst(2).first.map(String.init) ?? ""
+        }
         #expect(seen == ["announce.created", "announce.created", "announce.cancelled", "announce.played"], "\(lines)")
         #expect(lines.contains("announce.played  #\(try #require(done.play))  "), "\(lines)")
     }
@@ -133,7 +150,9 @@ struct AnnounceTests {
     static func school() throws -> (TemporaryDirectory, String) {
         let directory = try TemporaryDirectory("carillon-announce")
         let capture = CapturePCM(path: directory.file("capture.raw"))
-        try directory.write("library/catalog.toml", "[[clip]]\nid = \"bell.start\"\ncategory = \"bell\"\ntitle = \"b\"\nsynth = \"two-tone\"\n")
+        try directory.write(
+            "library/catalog.toml",
+            "[[clip]]\nid = \"bell.start\"\ncategory = \"bell\"\ntitle = \"b\"\nsynth = \"two-tone\"\n")
         let config = """
             [station]
             data_dir = "@DIR@/data"
@@ -175,7 +194,8 @@ struct AnnounceTests {
         #expect(Self.played(daemon) == 0)
     }
 
-    @Test("after the daemon was down past an announcement's time: at most 60 s late it plays, later it is marked missed")
+    @Test(
+        "after the daemon was down past an announcement's time: at most 60 s late it plays, later it is marked missed")
     func downPastItsTime() throws {
         let (directory, config) = try Self.school()
         defer { directory.remove() }
@@ -188,7 +208,9 @@ struct AnnounceTests {
         let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
         let database = directory.file("data/carillon.sqlite")
         for (id, ago) in [(late.announcement, Int64(20)), (tooLate.announcement, Int64(3600))] {
-            let moved = try run("/usr/bin/sqlite3", ["-batch", database, "UPDATE announcement SET at = \(now - ago * 1_000_000) WHERE id = \(id)"])
+            let moved = try run(
+                "/usr/bin/sqlite3",
+                ["-batch", database, "UPDATE announcement SET at = \(now - ago * 1_000_000) WHERE id = \(id)"])
             try #require(moved.status == 0, "\(moved.stderr)")
         }
         try? FileManager.default.removeItem(atPath: directory.file("daemon.log"))
@@ -204,10 +226,15 @@ struct AnnounceTests {
         #expect(missed.detail?.contains("past the 60 s grace") == true, "\(missed.detail ?? "")")
         // The play log holds both: the one that played, and the missed one, as the scheduler's missed events are.
         let log = try daemon.client(["log", "--source", "announce", "--json"])
-        let plays = try log.stdout.split(separator: "\n").map { try Wire.decoder().decode(LoggedPlay.self, from: Data($0.utf8)) }
+        let plays = try log.stdout.split(separator: "\n").map {
+            try Wire.decoder().decode(LoggedPlay.self, from: Data($0.utf8))
+        }
         let missedPlay = try #require(plays.first { $0.play == missed.play }, "\(log.stdout)")
         #expect(missedPlay.outcome == "missed" && missedPlay.clip == "say" && missedPlay.firstSampleAt == nil)
-        #expect(plays.contains { $0.clip == "bell.start" && $0.requestedBy.hasPrefix("announcement \(late.announcement) (") })
+        #expect(
+            plays.contains {
+                $0.clip == "bell.start" && $0.requestedBy.hasPrefix("announcement \(late.announcement) (")
+            })
     }
 
     @Test("--at is read in the client's time zone: HH:MM today and YYYY-MM-DD HH:MM")
@@ -215,7 +242,8 @@ struct AnnounceTests {
         let rig = try Rig.start()
         defer { rig.stop() }
         // A zone where it is 10:xx now, so that 12:00 is today and to come, whatever the hour in UTC.
-        let utcHour = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: Date()).hour!
+        let utcHour = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: Date())
+            .hour!
         var offset = 10 - utcHour
         if offset < -12 { offset += 24 }
         if offset > 14 { offset -= 24 }
@@ -225,10 +253,12 @@ struct AnnounceTests {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone
         let today = calendar.dateComponents([.year, .month, .day], from: Date())
-        let noon = try #require(calendar.date(from: DateComponents(year: today.year, month: today.month, day: today.day, hour: 12)))
+        let noon = try #require(
+            calendar.date(from: DateComponents(year: today.year, month: today.month, day: today.day, hour: 12)))
         func book(_ at: String) throws -> AnnouncementInfo {
             let result = try run(
-                Binaries.client, ["--socket", rig.daemon.socketPath, "announce", "--at", at, "--clip", "test.noise", "--json"],
+                Binaries.client,
+                ["--socket", rig.daemon.socketPath, "announce", "--at", at, "--clip", "test.noise", "--json"],
                 environment: ["TZ": zone])
             try #require(result.status == 0, "\(result.stderr)")
             return try Wire.decoder().decode(AnnouncementInfo.self, from: Data(result.stdout.utf8))
@@ -240,7 +270,8 @@ struct AnnounceTests {
         formatter.dateFormat = "yyyy-MM-dd"
         #expect(try book("\(formatter.string(from: tomorrow)) 12:00").at == tomorrow)
         let chinese = try run(
-            Binaries.client, ["--socket", rig.daemon.socketPath, "announce", "list"], environment: ClientTests.chinese.merging(["TZ": zone]) { $1 })
+            Binaries.client, ["--socket", rig.daemon.socketPath, "announce", "list"],
+            environment: ClientTests.chinese.merging(["TZ": zone]) { $1 })
         #expect(chinese.stdout.contains("待播  test.noise  分区 main"), "\(chinese.stdout)")
     }
 
@@ -250,12 +281,16 @@ struct AnnounceTests {
         defer { rig.stop() }
         func refused(_ arguments: [String], status: Int32, _ text: String) throws {
             let result = try rig.daemon.client(["announce"] + arguments)
-            #expect(result.status == status && result.stderr.contains(text), "\(arguments): \(result.status) \(result.stderr)")
+            #expect(
+                result.status == status && result.stderr.contains(text),
+                "\(arguments): \(result.status) \(result.stderr)")
         }
         let (_, soon) = Self.second(in: 600)
         let (_, past) = Self.second(in: -60)
         let (_, far) = Self.second(in: 31 * 86400)
-        try refused(["--at", "25:00", "--clip", "test.noise"], status: 2, "`25:00` is not a time; give HH:MM (today), YYYY-MM-DD HH:MM")
+        try refused(
+            ["--at", "25:00", "--clip", "test.noise"], status: 2,
+            "`25:00` is not a time; give HH:MM (today), YYYY-MM-DD HH:MM")
         try refused(["--at", "2026-02-30 08:00", "--clip", "test.noise"], status: 2, "is not a time")
         try refused(["--at", "00:00", "--clip", "test.noise"], status: 2, "00:00 today has already passed")
         try refused(["--at", soon], status: 2, "give either --clip or --text")
@@ -264,7 +299,9 @@ struct AnnounceTests {
         try refused(["--at", far, "--clip", "test.noise"], status: 2, "announcements are booked at most 30 days ahead")
         try refused(["--at", soon, "--clip", "tip.nope"], status: 1, "no clip `tip.nope` in the library")
         try refused(["--at", soon, "--text", "   "], status: 2, "nothing to say: the text is empty")
-        try refused(["--at", soon, "--text", String(repeating: "字", count: 301)], status: 2, "an announcement reads at most 300")
+        try refused(
+            ["--at", soon, "--text", String(repeating: "字", count: 301)], status: 2, "an announcement reads at most 300"
+        )
         try refused(["--at", soon, "--clip", "test.noise", "--zones", "roof"], status: 2, "unknown zone `roof`")
         try refused(["--at", soon, "--text", "hi", "--voice", "fr"], status: 2, "voice must be `zh` or `en`")
         #expect(try Self.list(rig.daemon).isEmpty, "nothing was booked")
@@ -285,7 +322,9 @@ struct AnnounceTests {
         let info = try Wire.decoder().decode(PlayInfo.self, from: Data(played.stdout.utf8))
         #expect(info.zones == ["main", "second"])
         let unknown = try rig.daemon.client(["play", "test.noise", "--zones", "初二年级"])
-        #expect(unknown.status == 2 && unknown.stderr.contains("unknown zone `初二年级`") && unknown.stderr.contains("the zone groups are `初一年级`"), "\(unknown.stderr)")
+        #expect(
+            unknown.status == 2 && unknown.stderr.contains("unknown zone `初二年级`")
+                && unknown.stderr.contains("the zone groups are `初一年级`"), "\(unknown.stderr)")
         let status = try rig.daemon.client(["status"])
         #expect(status.stdout.contains("zone groups:\n  初一年级  = main,second"), "\(status.stdout)")
         let (_, soon) = Self.second(in: 600)
@@ -306,7 +345,9 @@ struct AnnounceTests {
         try config.replacingOccurrences(of: #"zones = ["main"]"#, with: #"zones = ["main", "roof"]"#)
             .write(toFile: rig.daemon.configPath, atomically: true, encoding: .utf8)
         let check = try run(Binaries.daemon, ["--config", rig.daemon.configPath, "--check-config"])
-        #expect(check.status != 0 && check.stdout.contains("zone group `everywhere` lists `roof`, which is not a zone"), "\(check.stdout)")
+        #expect(
+            check.status != 0 && check.stdout.contains("zone group `everywhere` lists `roof`, which is not a zone"),
+            "\(check.stdout)")
         kill(rig.daemon.process.processIdentifier, SIGHUP)
         try rig.daemon.waitForNotification(timeout: .seconds(20)) { $0 == "RELOADING=1" }
         try rig.daemon.waitForNotification(timeout: .seconds(20)) { $0.hasPrefix("READY=1") }
