@@ -305,6 +305,9 @@ struct AnnounceTests {
         try refused(["--at", soon, "--clip", "test.noise", "--zones", "roof"], status: 2, "unknown zone `roof`")
         try refused(["--at", soon, "--text", "hi", "--voice", "fr"], status: 2, "voice must be `zh` or `en`")
         #expect(try Self.list(rig.daemon).isEmpty, "nothing was booked")
+        // Refusals by the daemon are audited, as every state-changing command is.
+        let audit = try rig.daemon.client(["log", "--audit", "--json"])
+        #expect(audit.stdout.contains(#""command":"announce""#) && audit.stdout.contains(#""error_code":"unknown-clip""#), "\(audit.stdout)")
     }
 
     @Test("a zone group plays in its zones, is shown by status, and an unknown name is refused")
