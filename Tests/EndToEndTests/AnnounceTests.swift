@@ -275,6 +275,53 @@ struct AnnounceTests {
         #expect(chinese.stdout.contains("待播  test.noise  分区 main"), "\(chinese.stdout)")
     }
 
+    @Test(
+        "a teacher limited to zones books, lists and cancels only within them, groups included",
+        .enabled(if: getuid() == 0, "acting as another uid through setpriv needs root"))
+    func zoneLimits() throws {
+        let rig = try Rig.start(
+            extraOutputs: Rig.output("second", capturingTo: "@DIR@/second.raw"),
+            control: "socket_mode = \"0666\"",
+            extra: """
+                [[zone_group]]
+                name = "both"
+                zones = ["main", "second"]
+                [[access]]
+                users = [52011]
+                role = "teacher"
+                zones = ["main"]
+                """)
+        defer { rig.stop() }
+        // The teacher's uid must reach the socket through the test's private directory.
+        chmod(rig.directory.path, 0o755)
+        func teacher(_ arguments: [String]) throws -> CommandResult {
+            try run(
+                "/usr/bin/setpriv",
+                ["--reuid=52011", "--regid=52011", "--clear-groups", Binaries.client, "--socket", rig.daemon.socketPath]
+                    + arguments, environment: ClientTests.english)
+        }
+        let (_, soon) = Self.second(in: 600)
+        let theirs = try teacher(["announce", "--at", soon, "--clip", "test.noise", "--json"])
+        try #require(theirs.status == 0, "\(theirs.stderr)")
+        let own = try Wire.decoder().decode(AnnouncementInfo.self, from: Data(theirs.stdout.utf8))
+        #expect(own.zones == ["main"], "absent zones are all of theirs")
+        let group = try teacher(["announce", "--at", soon, "--clip", "test.noise", "--zones", "both"])
+        #expect(group.status == 4 && group.stderr.contains("may use zones main only, not `second`"), "\(group.stderr)")
+        let elsewhere = try Self.book(rig.daemon, ["--at", soon, "--clip", "test.noise", "--zones", "second"])
+        let everywhere = try Self.book(rig.daemon, ["--at", soon, "--clip", "test.noise", "--zones", "both"])
+        let listed = try teacher(["announce", "list", "--json"])
+        let seen = try listed.stdout.split(separator: "\n").map {
+            try Wire.decoder().decode(AnnouncementInfo.self, from: Data($0.utf8)).announcement
+        }
+        #expect(seen == [own.announcement, everywhere.announcement], "those that sound in their zone")
+        let hidden = try teacher(["announce", "cancel", "\(elsewhere.announcement)"])
+        #expect(hidden.status == 1 && hidden.stderr.contains("no announcement \(elsewhere.announcement)"), "\(hidden.stderr)")
+        let shared = try teacher(["announce", "cancel", "\(everywhere.announcement)"])
+        #expect(shared.status == 4 && shared.stderr.contains("may cancel only one within their zones"), "\(shared.stderr)")
+        #expect(try teacher(["announce", "cancel", "\(own.announcement)"]).status == 0)
+        #expect(try Self.list(rig.daemon).filter { $0.state == "pending" }.count == 2)
+    }
+
     @Test("bad bookings are refused with a clear error and book nothing")
     func refusals() throws {
         let rig = try Rig.start()
