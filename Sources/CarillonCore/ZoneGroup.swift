@@ -14,6 +14,14 @@ public struct ZoneGroup: Sendable, Hashable {
 
     /// The longest group name, in characters.
     public static let maxNameCharacters = 64
+
+    /// Whether `name` may name a group: 1 to 64 characters, no comma (the client splits `--zones` at
+    /// commas), no control characters, no space at either end, and not `all`.
+    public static func isShapedLikeName(_ name: String) -> Bool {
+        !name.isEmpty && name.count <= maxNameCharacters && name == name.trimmingCharacters(in: .whitespaces)
+            && !name.contains(",") && name != ZoneName.all.rawValue
+            && !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+    }
 }
 
 /// The school's zone groups, and the one place where a group name becomes its zones.
@@ -66,9 +74,9 @@ public struct ZoneGroups: Sendable, Hashable {
             let name = group.name
             if name.trimmingCharacters(in: .whitespaces).isEmpty {
                 problems.append(.init(index, "name", "a zone group needs a name"))
-            } else if name != name.trimmingCharacters(in: .whitespaces) || name.contains(",")
-                || name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
-            {
+            } else if name == ZoneName.all.rawValue {
+                problems.append(.init(index, "name", "`all` already means every zone; name the group otherwise"))
+            } else if !ZoneGroup.isShapedLikeName(name) && name.count <= ZoneGroup.maxNameCharacters {
                 problems.append(
                     .init(
                         index, "name",
@@ -79,8 +87,6 @@ public struct ZoneGroups: Sendable, Hashable {
                     .init(
                         index, "name",
                         "zone group name `\(name)` is longer than \(ZoneGroup.maxNameCharacters) characters"))
-            } else if name == ZoneName.all.rawValue {
-                problems.append(.init(index, "name", "`all` already means every zone; name the group otherwise"))
             } else if zones.contains(ZoneName(name)) {
                 problems.append(.init(index, "name", "zone group `\(name)` has the name of a zone"))
             } else if !names.insert(name).inserted {

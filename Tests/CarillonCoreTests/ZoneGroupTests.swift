@@ -108,6 +108,12 @@ struct ZoneGroupTests {
                 "zone `roof` does not exist; the zones are `room-101`, `room-102`, `yard`, `gate` and `all`; the zone groups are `初一年级`, `outdoors`"
             )
         }
+        // A preview without the config takes a name shaped like a group's for one; a name no group may have is refused.
+        var offline = ScheduleContext()
+        offline.anyZoneGroup = true
+        _ = try Schedule.parse(Array(unknown.utf8), file: "s.toml", context: offline)
+        let typo = schedule.replacingOccurrences(of: "初一年级", with: "a,b")
+        #expect(throws: (any Error).self) { try Schedule.parse(Array(typo.utf8), file: "s.toml", context: offline) }
         let plan = """
             title = "疏散"
             zones = ["outdoors"]

@@ -380,6 +380,18 @@ struct AnnounceTests {
         let (_, soon) = Self.second(in: 600)
         let booked = try Self.book(rig.daemon, ["--at", soon, "--text", "放学了", "--zones", "初一年级"])
         #expect(booked.zones == ["main", "second"], "booked with the group's zones")
+        // A preview without the config takes a group's name for a group; the daemon knows it.
+        let event = #"{ at = "08:00", play = "bell.start", zones = ["初一年级"] }"#
+        let scheduleText = SchedulerTests.schedule(version: 1, at: [])
+            .replacingOccurrences(of: "events = [\n  \n]", with: "events = [\n  \(event)\n]")
+        try rig.directory.write("grade.toml", scheduleText)
+        let today = String(ISO8601DateFormatter().string(from: Date()).prefix(10))
+        let preview = try rig.daemon.client([
+            "schedule", "preview", "--file", rig.directory.file("grade.toml"), "--from", today, "--to", today, "--json",
+        ])
+        #expect(preview.status == 0 && preview.stdout.contains(#""zones":["初一年级"]"#), "\(preview.stderr)\(scheduleText)")
+        let apply = try rig.daemon.client(["schedule", "apply", rig.directory.file("grade.toml")])
+        #expect(apply.status == 0, "the daemon accepts a schedule naming the group: \(apply.stderr)")
     }
 
     @Test("a config whose zone group names an unknown zone does not start, and a reload with one is refused whole")

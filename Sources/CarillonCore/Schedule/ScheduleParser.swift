@@ -7,6 +7,9 @@ public struct ScheduleContext: Sendable {
     public var zones: [ZoneName]?
     /// The school's zone groups; an event may name one, and it is expanded when the event fires.
     public var zoneGroups = ZoneGroups()
+    /// For a preview without the school's config: any name shaped like a zone group's
+    /// (`ZoneGroup.isShapedLikeName`) is taken for one, since the groups are not known.
+    public var anyZoneGroup = false
     /// Whether the library has a clip with this id.
     public var clipExists: (@Sendable (String) -> Bool)?
     /// The tip categories the library has; themes must name one of them.
@@ -695,7 +698,9 @@ private final class ScheduleDecoder: TOMLFileDecoder {
                 continue
             }
             let zone = ZoneName(name)
-            if zone == .all || context.zoneGroups.zones(of: name) != nil {
+            if zone == .all || context.zoneGroups.zones(of: name) != nil
+                || (context.anyZoneGroup && !zone.isWellFormed && ZoneGroup.isShapedLikeName(name))
+            {
             } else if !zone.isWellFormed {
                 report(
                     "`\(name)` is not a zone name: lower-case letters, digits, `-` and `_`, starting with a letter"
