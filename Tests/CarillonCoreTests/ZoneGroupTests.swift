@@ -123,5 +123,10 @@ struct ZoneGroupTests {
         let parsedPlan = try Plan.parse(
             Array(plan.utf8), file: "p.toml", name: "p", context: PlanContext(zones: school, zoneGroups: groups))
         #expect(parsedPlan.zones == ["outdoors"])
+        var unsigned = PlanContext()
+        unsigned.anyZoneGroup = true
+        let graded = plan.replacingOccurrences(of: "outdoors", with: "初一年级")
+        #expect(try Plan.parse(Array(graded.utf8), file: "p.toml", name: "p", context: unsigned).zones == ["初一年级"])
+        #expect(throws: (any Error).self) { try Plan.parse(Array(graded.utf8), file: "p.toml", name: "p") }
     }
 }

@@ -75,6 +75,8 @@ public struct PlanContext: Sendable {
 
     /// The school's zone groups; a plan may name one, and it is expanded when the plan starts.
     public var zoneGroups = ZoneGroups()
+    /// Without the school's config (signing a bundle): any name shaped like a zone group's is taken for one.
+    public var anyZoneGroup = false
 
     public init(
         zones: [ZoneName]? = nil, clipCategory: (@Sendable (String) -> ClipCategory?)? = nil, zoneGroups: ZoneGroups = ZoneGroups()

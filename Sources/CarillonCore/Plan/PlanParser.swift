@@ -127,7 +127,9 @@ private final class PlanDecoder: TOMLFileDecoder {
             if zones.contains(zone) {
                 report("zone `\(name)` is listed twice", at: element.position)
                 valid = false
-            } else if zone == .all || context.zoneGroups.zones(of: name) != nil {
+            } else if zone == .all || context.zoneGroups.zones(of: name) != nil
+                || (context.anyZoneGroup && !zone.isWellFormed && ZoneGroup.isShapedLikeName(name))
+            {
             } else if !zone.isWellFormed {
                 report(
                     "`\(name)` is not a zone name: lower-case letters, digits, `-` and `_`, starting with a letter"
