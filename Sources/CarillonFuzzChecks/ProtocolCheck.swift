@@ -54,6 +54,9 @@ enum ProtocolCheck {
         case .logPlans: try check(PlanLogArgs.self, line)
         case .adminRestore: try check(RestoreArgs.self, line)
         case .cityAlert: try check(CityAlertArgs.self, line)
+        case .announce: try check(AnnounceArgs.self, line)
+        case .announceList: try check(AnnounceListArgs.self, line)
+        case .announceCancel: try check(AnnounceCancelArgs.self, line)
         }
     }
 

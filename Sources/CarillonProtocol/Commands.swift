@@ -29,6 +29,9 @@ public enum CommandName: String, Sendable, CaseIterable {
     case planStart = "plan.start"
     case planStop = "plan.stop"
     case cityAlert = "city.alert"
+    case announce
+    case announceList = "announce.list"
+    case announceCancel = "announce.cancel"
 }
 
 /// `hello`: negotiates the protocol version. Optional on the UNIX socket.
@@ -76,11 +79,13 @@ public struct StatusResult: Sendable, Codable, Hashable {
     public var config: ConfigInfo?
     /// The city link to the bureau's broker; absent when `[city]` is not configured.
     public var city: CityLinkInfo?
+    /// The school's zone groups (`[[zone_group]]`), in config order; absent when it has none.
+    public var zoneGroups: [ZoneGroupInfo]?
 
     public init(
         server: String, version: String, startedAt: Date, uptimeSeconds: Double, outputs: [OutputInfo],
         zones: [ZoneInfo], playing: [PlayInfo], clips: Int, storage: StorageInfo? = nil, config: ConfigInfo? = nil,
-        city: CityLinkInfo? = nil
+        city: CityLinkInfo? = nil, zoneGroups: [ZoneGroupInfo]? = nil
     ) {
         self.server = server
         self.version = version
@@ -93,6 +98,7 @@ public struct StatusResult: Sendable, Codable, Hashable {
         self.storage = storage
         self.config = config
         self.city = city
+        self.zoneGroups = zoneGroups
     }
 }
 

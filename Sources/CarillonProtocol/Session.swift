@@ -56,7 +56,8 @@ public struct Event: Sendable, Codable, Hashable {
     /// `play.started`, `play.ended`, `shout.started`, `shout.ended`, `output.fault`,
     /// `output.recovered`, `storage.fault`, `storage.recovered`, `schedule.changed`,
     /// `library.changed`, `config.reloaded`, `plan.started`, `plan.resumed`, `plan.stopped`,
-    /// `city.connected`, `city.disconnected`, `city.alert`, `events.dropped`.
+    /// `city.connected`, `city.disconnected`, `city.alert`, `announce.created`, `announce.played`,
+    /// `announce.cancelled`, `announce.missed`, `announce.failed`, `events.dropped`.
     public var event: String
     public var at: Date
     public var play: Int64?
@@ -80,12 +81,15 @@ public struct Event: Sendable, Codable, Hashable {
     public var task: String?
     /// For `city.alert`: the alert's id.
     public var alert: String?
+    /// For `announce.*` events: the booked announcement, and when it is (or was) due.
+    public var announcement: Int64?
+    public var due: Date?
 
     public init(
         event: String, at: Date = Date(), play: Int64? = nil, clip: String? = nil, zones: [String]? = nil,
         level: String? = nil, outcome: String? = nil, detail: String? = nil, output: String? = nil, by: String? = nil,
         version: Int? = nil, plan: String? = nil, title: String? = nil, drill: Bool? = nil, tasks: [PlanTask]? = nil,
-        alert: String? = nil
+        alert: String? = nil, announcement: Int64? = nil, due: Date? = nil
     ) {
         self.event = event
         self.at = at
@@ -103,6 +107,8 @@ public struct Event: Sendable, Codable, Hashable {
         self.drill = drill
         self.tasks = tasks
         self.alert = alert
+        self.announcement = announcement
+        self.due = due
     }
 }
 

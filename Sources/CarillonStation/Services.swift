@@ -222,12 +222,28 @@ struct SchedulerService: Service {
     let timer: WakeTimer
 
     func run() async throws {
-        await atHighPriority { [timer, station] in
-            var wakes = timer.stream.cancelOnGracefulShutdown().makeAsyncIterator()
-            repeat {
-                let next = await station.schedulerStep(now: Date())
-                timer.arm(at: next)
-            } while await wakes.next() != nil
-        }
+        await wakeLoop(timer) { [station] in await station.schedulerStep(now: Date()) }
+    }
+}
+
+/// Runs `step` at once and then at each wake of `timer`, arming it for the instant `step` returns,
+/// at high priority, until graceful shutdown.
+func wakeLoop(_ timer: WakeTimer, step: @escaping @Sendable () async -> Date) async {
+    await atHighPriority {
+        var wakes = timer.stream.cancelOnGracefulShutdown().makeAsyncIterator()
+        repeat {
+            timer.arm(at: await step())
+        } while await wakes.next() != nil
+    }
+}
+
+/// Plays booked announcements at their time (`AnnouncementDesk`), on a timer of its own.
+struct AnnouncementService: Service {
+    let desk: AnnouncementDesk
+    let timer: WakeTimer
+
+    func run() async throws {
+        // Woken when the next one is due, when the clock is set, and when a booking or a cancel pokes it.
+        await wakeLoop(timer) { [desk] in await desk.step() }
     }
 }

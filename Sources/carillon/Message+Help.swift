@@ -320,5 +320,27 @@ extension Message {
             "等待学校回复的时长：如 10s。",
         "The alert is signed with the bureau's private key (as bundles are) and sounds at the emergency level only at schools whose [bureau] keys hold the public key, before it expires, once, and only where it is addressed. It waits for the schools' acknowledgements and prints how many sounded it, the delay from issue to the first alarm sample (p50, p99), and the schools that refused it or, of those whose status the broker holds, did not answer. Exits 1 unless every school that answered sounded it and every school addressed answered.":
             "警报用教育局的私钥签名（与更新包相同）。只有 [bureau] 密钥中有对应公钥的学校才会以紧急级别播出，且须在过期之前、只播一次、只在警报所指的学校。命令等待各学校的确认，然后显示播出的学校数、从发布到第一个警报采样的延迟（p50、p99），以及拒绝的学校和（代理有其状态的学校中）未回复的学校。除非每所回复的学校都已播出、且每所指定的学校都已回复，否则退出码为 1。",
+        "Book a clip or a text to play later, at the announcement level (teacher or higher).":
+            "预约稍后播放的音频或文字，以通知级别播出（教师及以上）。",
+        "TIME is HH:MM (today, in this computer's time zone), YYYY-MM-DD HH:MM, or an ISO 8601 date-time with its offset. The daemon keeps it across restarts; one whose time passed while it was down plays if at most 60 s late, else it is marked missed.":
+            "TIME 可写 HH:MM（今天，按本机时区）、YYYY-MM-DD HH:MM，或带时区偏移的 ISO 8601 日期时间。守护进程重启后预约仍在；停机期间到点的预约，晚了不超过 60 秒就照常播出，否则记为错过。",
+        "When to play it: HH:MM, YYYY-MM-DD HH:MM, or ISO 8601.":
+            "播放时间：HH:MM、YYYY-MM-DD HH:MM 或 ISO 8601。",
+        "A clip of the library, e.g. tip.fire.012.":
+            "音频库中的音频，例如 tip.fire.012。",
+        "A text to read aloud after the pre-announce chime.":
+            "在提示音之后朗读的文字。",
+        "The voice of the text: zh (default) or en.":
+            "朗读的语音：zh（默认）或 en。",
+        "The announcements waiting to play.":
+            "等待播出的预约广播。",
+        "Also those that played, were cancelled, missed or failed in the last 7 days.":
+            "也列出最近 7 天内已播出、已取消、已错过或失败的预约。",
+        "Print one JSON object per announcement.":
+            "每个预约输出一个 JSON 对象。",
+        "Cancel an announcement that has not played yet.":
+            "取消一个尚未播出的预约广播。",
+        "The announcement's number, as `announce list` shows it.":
+            "预约的编号，即 `announce list` 显示的编号。",
     ]
 }

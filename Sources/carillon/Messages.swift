@@ -107,6 +107,17 @@ enum Message {
     case statusLibrary(clips: Int)
     case statusOutputs, statusZones, statusPlaying, statusNothingPlaying
     case statusZone(zone: String, output: String, sounding: [Int64], waiting: [Int64])
+    case statusZoneGroups
+    case statusZoneGroup(name: String, zones: [String])
+
+    // MARK: Announcements booked for later
+    case badAnnounceTime(String)
+    case announceTimePassed(time: String, now: String)
+    case clipOrText
+    case announceBooked(id: Int64, at: String, zones: [String])
+    case announceLine(id: Int64, at: String, clip: String?, text: String?, zones: [String], state: String, by: String, detail: String?)
+    case noAnnouncements
+    case announceCancelled(id: Int64)
 
     // MARK: Logs
     case logPlanRun(
@@ -307,6 +318,19 @@ enum Message {
         case .statusZones: "zones:"
         case .statusPlaying: "playing:"
         case .statusNothingPlaying: "playing: nothing"
+        case .statusZoneGroups: "zone groups:"
+        case .statusZoneGroup(let name, let zones): "  \(name)  = \(zones.joined(separator: ","))"
+        case .badAnnounceTime(let text):
+            "--at: `\(text)` is not a time; give HH:MM (today), YYYY-MM-DD HH:MM, or an ISO 8601 date-time such as 2026-12-07T08:30:00+08:00"
+        case .announceTimePassed(let time, let now):
+            "--at: \(time) today has already passed (it is \(now) now); for another day give the date: YYYY-MM-DD \(time)"
+        case .clipOrText: "give either --clip or --text"
+        case .announceBooked(let id, let at, let zones): "announcement \(id) booked for \(at) in \(zones.joined(separator: ","))"
+        case .announceLine(let id, let at, let clip, let text, let zones, let state, let by, let detail):
+            "\(id)  \(at)  \(state)  \(clip ?? "say: " + (text ?? ""))  \(zones.joined(separator: ","))  by \(by)"
+                + (detail.map { "  (\($0))" } ?? "")
+        case .noAnnouncements: "no announcements are waiting"
+        case .announceCancelled(let id): "announcement \(id) cancelled"
         case .statusZone(let zone, let output, let sounding, let waiting):
             "  \(zone)  on \(output)  "
                 + (sounding.isEmpty ? "idle" : "sounding " + sounding.map { "#\($0)" }.joined(separator: ", "))
@@ -534,6 +558,19 @@ enum Message {
         case .statusZones: "分区："
         case .statusPlaying: "正在播放："
         case .statusNothingPlaying: "正在播放：无"
+        case .statusZoneGroups: "分区组："
+        case .statusZoneGroup(let name, let zones): "  \(name)  = \(zones.joined(separator: ","))"
+        case .badAnnounceTime(let text):
+            "--at：`\(text)` 不是有效的时间；请写 HH:MM（今天）、YYYY-MM-DD HH:MM，或 ISO 8601 日期时间，例如 2026-12-07T08:30:00+08:00"
+        case .announceTimePassed(let time, let now):
+            "--at：今天的 \(time) 已经过了（现在是 \(now)）；要定在别的日子，请写日期：YYYY-MM-DD \(time)"
+        case .clipOrText: "请给出 --clip 或 --text 其中之一"
+        case .announceBooked(let id, let at, let zones): "已预约广播 \(id)：\(at)，分区 \(zones.joined(separator: ","))"
+        case .announceLine(let id, let at, let clip, let text, let zones, let state, let by, let detail):
+            "\(id)  \(at)  \(Self.announceState(state))  \(clip ?? "朗读：" + (text ?? ""))  分区 \(zones.joined(separator: ","))  预约者 \(by)"
+                + (detail.map { "（\($0)）" } ?? "")
+        case .noAnnouncements: "没有待播的预约广播"
+        case .announceCancelled(let id): "已取消预约广播 \(id)"
         case .statusZone(let zone, let output, let sounding, let waiting):
             "  \(zone)  输出 \(output)  "
                 + (sounding.isEmpty ? "空闲" : "正在播放 " + sounding.map { "#\($0)" }.joined(separator: "、"))
@@ -756,6 +793,18 @@ enum Message {
         case .badBundle: "更新包无效"
         case .internal: "守护进程内部错误"
         default: "守护进程拒绝了请求"
+        }
+    }
+
+    /// An announcement's state in Chinese.
+    static func announceState(_ state: String) -> String {
+        switch state {
+        case "pending": "待播"
+        case "played": "已播出"
+        case "cancelled": "已取消"
+        case "missed": "已错过"
+        case "failed": "失败"
+        default: state
         }
     }
 }
