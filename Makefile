@@ -11,7 +11,7 @@ DEB_PACKAGES := libasound2-dev libsndfile1-dev libsqlite3-dev libsoxr-dev libesp
                 dpkg-dev debhelper lintian libmosquitto-dev mosquitto
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build run demo test check-config bench clean install uninstall deb crash-test load-test soak fuzz test-sanitize
+.PHONY: all deps build run demo test check-config bench bench-city clean install uninstall deb crash-test load-test soak fuzz test-sanitize
 
 all: build
 
@@ -166,6 +166,15 @@ bench: deps
 	$$(command -v cc || command -v clang) -O2 -Wall -shared -fPIC -o $$bin/alsa-probe.so benchmarks/probe/alsa-probe.c -ldl -lasound && \
 	t0=$$(date +%s) && $$bin/carillon-bench --probe $$bin/alsa-probe.so --configuration release $(BENCH_FLAGS) && \
 	echo "bench: measuring took $$(($$(date +%s) - t0)) s"
+	$(MAKE) --no-print-directory bench-city
+
+## bench-city: the city link under load: mosquitto on loopback, CITY_SCHOOLS (2000) simulated schools and 5 real daemons; see docs/BENCHMARKS.md
+CITY_SCHOOLS ?= 2000
+bench-city: deps
+	$(SWIFT) build -c release $(BUILD_FLAGS) --product carillond && $(SWIFT) build -c release $(BUILD_FLAGS) --product carillon && \
+	$(SWIFT) build -c release $(BUILD_FLAGS) --product carillon-city-bench
+	bin=$$($(SWIFT) build -c release $(BUILD_FLAGS) --show-bin-path) && \
+	$$bin/carillon-city-bench --schools $(CITY_SCHOOLS) --daemons 5 --alerts 20 --results benchmarks/results/city-$$(date -u +%Y-%m-%dT%H%M%SZ).json
 
 clean:
 	rm -rf .build

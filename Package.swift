@@ -146,6 +146,12 @@ let package = Package(
             dependencies: ["CarillonTesting", "CarillonAudio"],
             path: "benchmarks/Sources/CarillonBench",
             swiftSettings: strict),
+        // The city link under load: simulated schools on libmosquitto beside real daemons (`make bench-city`).
+        .executableTarget(
+            name: "carillon-city-bench",
+            dependencies: ["CarillonTesting", "CMosquitto", "CarillonCity", "CarillonBundle", "CarillonCrypto", "CarillonLink"],
+            path: "benchmarks/Sources/CityBench",
+            swiftSettings: strict),
 
         // Shared harnesses for the tests: capture PCMs, a daemon runner, signal analysis.
         .target(name: "CarillonTesting", dependencies: ["CarillonCore"], path: "Tests/CarillonTesting", swiftSettings: strict),

@@ -116,7 +116,10 @@ public struct CityLink: Service {
         statsTimer.cancel()
         _ = await (bundleWorker.value, statsTimer.value)
         // A clean stop sends DISCONNECT, so the broker keeps the will: say `offline` ourselves.
-        client.publish(statusTopic, offline.encoded(), retain: true)
+        // With the time, so the bureau's `city status` shows when the school was last heard.
+        var goodbye = offline
+        goodbye.at = millisecondsSince1970(Date())
+        client.publish(statusTopic, goodbye.encoded(), retain: true)
         await client.stop()
         logger.notice("city link stopped")
     }
