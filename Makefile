@@ -11,7 +11,7 @@ DEB_PACKAGES := libasound2-dev libsndfile1-dev libsqlite3-dev libsoxr-dev libesp
                 dpkg-dev debhelper lintian libmosquitto-dev mosquitto
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build run demo test check-config bench bench-city clean install uninstall deb crash-test load-test soak fuzz test-sanitize
+.PHONY: all deps build run demo test check-config bench bench-city test-rabbitmq clean install uninstall deb crash-test load-test soak fuzz test-sanitize
 
 all: build
 
@@ -167,6 +167,15 @@ bench: deps
 	t0=$$(date +%s) && $$bin/carillon-bench --probe $$bin/alsa-probe.so --configuration release $(BENCH_FLAGS) && \
 	echo "bench: measuring took $$(($$(date +%s) - t0)) s"
 	$(MAKE) --no-print-directory bench-city
+
+## test-rabbitmq: the city link's portability run on a RabbitMQ cluster (3 nodes with the MQTT plugin on loopback; installs rabbitmq-server; a few minutes); see docs/CITY.md
+RABBITMQ_PORT ?= 21883
+test-rabbitmq: build
+	@command -v /usr/lib/rabbitmq/bin/rabbitmq-server >/dev/null || { echo "installing: rabbitmq-server"; $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends rabbitmq-server; }
+	dir=$$(mktemp -d /tmp/carillon-rabbitmq.XXXXXX) && \
+	trap 'scripts/rabbitmq-cluster.sh stop '"$$dir"' $(RABBITMQ_PORT); rm -rf '"$$dir" EXIT && \
+	scripts/rabbitmq-cluster.sh start $$dir $(RABBITMQ_PORT) && \
+	CARILLON_RABBITMQ_PORT=$(RABBITMQ_PORT) SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=2 $(SWIFT) test --skip-build $(BUILD_FLAGS) --filter CityRabbitMQTests
 
 ## bench-city: the city link under load: mosquitto on loopback, CITY_SCHOOLS (2000) simulated schools and 5 real daemons; see docs/BENCHMARKS.md
 CITY_SCHOOLS ?= 2000

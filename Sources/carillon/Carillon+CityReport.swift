@@ -49,7 +49,8 @@ extension Carillon.City {
 
         func run() async throws {
             let list = try citySchools(schools)
-            let heard = try await connection.collect([CityTopics.allStatuses], wait: .seconds(30))
+            // Each school's own topic, not a wildcard: RabbitMQ sends retained messages for exact topics only.
+            let heard = try await connection.collect(list.map { CityTopics.status($0.id) }, wait: .seconds(60))
             var statuses: [String: SchoolStatus] = [:]
             for message in heard {
                 if let status = try? JSONDecoder().decode(SchoolStatus.self, from: message.payload),
@@ -86,7 +87,7 @@ extension Carillon.City {
                          $0.bundle.map(String.init) ?? "-", $0.lastSounded ?? "-"]
                     }
                 printTable(rows)
-                print("\(totals.schools) schools: \(totals.online) online, \(totals.offline) offline, \(totals.unknown) never heard")
+                print("\(totals.schools) school\(totals.schools == 1 ? "" : "s"): \(totals.online) online, \(totals.offline) offline, \(totals.unknown) never heard")
             }
         }
     }
@@ -136,7 +137,8 @@ extension Carillon.City {
 
         func run() async throws {
             let list = try citySchools(schools)
-            let heard = try await connection.collect([CityTopics.allStats(month: month)], wait: .seconds(30))
+            // Each school's own topic, not a wildcard: RabbitMQ sends retained messages for exact topics only.
+            let heard = try await connection.collect(list.map { CityTopics.stats($0.id, month: month) }, wait: .seconds(60))
             let known = Set(list.map(\.id))
             var reports: [String: SchoolMonthStats] = [:]
             for message in heard {

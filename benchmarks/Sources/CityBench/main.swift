@@ -255,10 +255,10 @@ do {
         let envelope = try SignedAlert.sign(alert, with: key)
         bureau.client.publish(CityTopics.cityAlert, envelope)
         let done = waitUntil(15) {
-            sims.record.withLock { $0.received[alert.id]?.count ?? 0 } == options.schools
+            sims.record.withLock { $0.received[payloadKey(envelope)]?.count ?? 0 } == options.schools
                 && bureau.heard.acks.withLock { acks in acks.filter { $0.alert == alert.id }.count } == options.daemons
         }
-        let received = sims.record.withLock { $0.received[alert.id] ?? [] }
+        let received = sims.record.withLock { $0.received[payloadKey(envelope)] ?? [] }
         let acks = bureau.heard.acks.withLock { acks in acks.filter { $0.alert == alert.id } }
         if !done { missing += options.schools - received.count + options.daemons - acks.count }
         delivered += received.map { $0 - issued }
