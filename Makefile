@@ -173,8 +173,8 @@ RABBITMQ_PORT ?= 21883
 test-rabbitmq: build
 	@command -v /usr/lib/rabbitmq/bin/rabbitmq-server >/dev/null || { echo "installing: rabbitmq-server"; $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends rabbitmq-server; }
 	dir=$$(mktemp -d /tmp/carillon-rabbitmq.XXXXXX) && \
-	trap 'scripts/rabbitmq-cluster.sh stop '"$$dir"' $(RABBITMQ_PORT); rm -rf '"$$dir" EXIT && \
-	scripts/rabbitmq-cluster.sh start $$dir $(RABBITMQ_PORT) && \
+	trap 'tools/rabbitmq-cluster.sh stop '"$$dir"' $(RABBITMQ_PORT); rm -rf '"$$dir" EXIT && \
+	tools/rabbitmq-cluster.sh start $$dir $(RABBITMQ_PORT) && \
 	CARILLON_RABBITMQ_PORT=$(RABBITMQ_PORT) SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=2 $(SWIFT) test --skip-build $(BUILD_FLAGS) --filter CityRabbitMQTests
 
 ## bench-city: the city link under load: mosquitto on loopback, CITY_SCHOOLS (2000) simulated schools and 5 real daemons; see docs/BENCHMARKS.md

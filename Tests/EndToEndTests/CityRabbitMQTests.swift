@@ -7,7 +7,7 @@ import Glibc
 import Testing
 
 /// The city link on a broker cluster: RabbitMQ 3.10 with its MQTT plugin, three nodes on loopback
-/// (scripts/rabbitmq-cluster.sh), the school on one node and the bureau on another. Opt-in:
+/// (tools/rabbitmq-cluster.sh), the school on one node and the bureau on another. Opt-in:
 /// `make test-rabbitmq` starts the cluster and sets `CARILLON_RABBITMQ_PORT` (node 1's MQTT port;
 /// node 2's is the next).
 @Suite(

@@ -37,10 +37,17 @@ start)
     [ -f "$dir/home/.erlang.cookie" ] || { head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/home/.erlang.cookie"; chmod 400 "$dir/home/.erlang.cookie"; }
     printf '[rabbitmq_mqtt].\n' > "$dir/enabled_plugins"
     for n in 1 2 3; do
-        ( node_env $n; "$bin/rabbitmq-server" > "$dir/node$n/stdout.log" 2>&1 & )
+        # In DIR, where its crash dump goes if it fails.
+        ( node_env $n; cd "$dir/node$n"; "$bin/rabbitmq-server" > "$dir/node$n/stdout.log" 2>&1 & )
     done
+    # A node is unknown to the CLI until it has registered with epmd: ask again until it answers.
     for n in 1 2 3; do
-        ( node_env $n; "$bin/rabbitmqctl" -n "$RABBITMQ_NODENAME" await_startup --timeout 120 > /dev/null )
+        tries=0
+        until ( node_env $n; "$bin/rabbitmqctl" -n "$RABBITMQ_NODENAME" await_startup --timeout 120 > /dev/null 2>&1 ); do
+            tries=$((tries + 1))
+            if [ $tries -ge 120 ]; then echo "node $n did not start: $dir/node$n/stdout.log" >&2; tail -20 "$dir/node$n/stdout.log" >&2; exit 1; fi
+            sleep 2
+        done
     done
     for n in 2 3; do
         ( node_env $n
@@ -54,6 +61,8 @@ start)
 stop)
     for n in 3 2 1; do
         ( node_env $n; "$bin/rabbitmqctl" -n "$RABBITMQ_NODENAME" stop > /dev/null 2>&1 || true )
+        # A node the CLI cannot reach is ended by the pid it wrote.
+        if [ -f "$dir/node$n/pid" ] && kill -0 "$(cat "$dir/node$n/pid")" 2>/dev/null; then kill "$(cat "$dir/node$n/pid")"; fi
     done
     ;;
 esac
