@@ -28,7 +28,10 @@ public struct BundleNotice: Sendable, Hashable, Codable {
     /// The largest bundle a school fetches (as `bundle apply` takes).
     public static let maxBundleBytes = 200 * 1024 * 1024
 
-    public init(version: Int, digest: String, sha256: String, size: Int, inline: String? = nil, url: String? = nil, issued: Int64) {
+    public init(
+        version: Int, digest: String, sha256: String, size: Int, inline: String? = nil, url: String? = nil,
+        issued: Int64
+    ) {
         self.version = version
         self.digest = digest
         self.sha256 = sha256
@@ -49,19 +52,29 @@ public struct BundleNotice: Sendable, Hashable, Codable {
     /// - Throws: `NoticeError` saying what is wrong.
     public static func read(_ payload: Data) throws(NoticeError) -> BundleNotice? {
         if payload.isEmpty { return nil }
-        guard payload.count <= maxNoticeBytes else { throw NoticeError("the notice is \(payload.count) bytes; at most \(maxNoticeBytes)") }
+        guard payload.count <= maxNoticeBytes else {
+            throw NoticeError("the notice is \(payload.count) bytes; at most \(maxNoticeBytes)")
+        }
         let notice: BundleNotice
         do { notice = try JSONDecoder().decode(BundleNotice.self, from: payload) } catch {
             throw NoticeError("not a bundle notice: \(error)")
         }
         guard notice.v == 1 else { throw NoticeError("notice version \(notice.v) is not 1") }
-        guard (1...Int(Int32.max)).contains(notice.version) else { throw NoticeError("`version` must be 1 to \(Int32.max)") }
-        guard isHex(notice.digest), isHex(notice.sha256) else { throw NoticeError("`digest` and `sha256` must be 64 hex digits") }
-        guard (1...maxBundleBytes).contains(notice.size) else { throw NoticeError("`size` must be 1 to \(maxBundleBytes) bytes") }
+        guard (1...Int(Int32.max)).contains(notice.version) else {
+            throw NoticeError("`version` must be 1 to \(Int32.max)")
+        }
+        guard isHex(notice.digest), isHex(notice.sha256) else {
+            throw NoticeError("`digest` and `sha256` must be 64 hex digits")
+        }
+        guard (1...maxBundleBytes).contains(notice.size) else {
+            throw NoticeError("`size` must be 1 to \(maxBundleBytes) bytes")
+        }
         switch (notice.inline, notice.url) {
         case (let inline?, nil):
-            guard notice.size <= maxInlineBytes, let bytes = Data(base64Encoded: inline), bytes.count == notice.size else {
-                throw NoticeError("`inline` must be the bundle's \(notice.size) bytes, base64, at most \(maxInlineBytes)")
+            guard notice.size <= maxInlineBytes, let bytes = Data(base64Encoded: inline), bytes.count == notice.size
+            else {
+                throw NoticeError(
+                    "`inline` must be the bundle's \(notice.size) bytes, base64, at most \(maxInlineBytes)")
             }
         case (nil, let url?):
             if let problem = urlProblem(url) { throw NoticeError(problem) }
@@ -78,7 +91,8 @@ public struct BundleNotice: Sendable, Hashable, Codable {
 
     /// The URL rule: `https://HOST[:PORT]/PATH`, or `http://` to a loopback host only; nil when it holds.
     public static func urlProblem(_ text: String) -> String? {
-        guard text.utf8.count <= 2048, let url = URL(string: text), let scheme = url.scheme?.lowercased(), let host = url.host, !host.isEmpty
+        guard text.utf8.count <= 2048, let url = URL(string: text), let scheme = url.scheme?.lowercased(),
+            let host = url.host, !host.isEmpty
         else { return "`url` `\(text.prefix(100))` is not an http(s) URL" }
         switch scheme {
         case "https": return nil
@@ -90,7 +104,12 @@ public struct BundleNotice: Sendable, Hashable, Codable {
 
     public func encoded() -> Data { encodeSorted(self) }
 
-    static func isHex(_ text: String) -> Bool { text.utf8.count == 64 && text.utf8.allSatisfy { ("0"..."9").contains(Character(UnicodeScalar($0))) || ("a"..."f").contains(Character(UnicodeScalar($0))) } }
+    static func isHex(_ text: String) -> Bool {
+        text.utf8.count == 64
+            && text.utf8.allSatisfy {
+                ("0"..."9").contains(Character(UnicodeScalar($0))) || ("a"..."f").contains(Character(UnicodeScalar($0)))
+            }
+    }
 
     static func hex(_ digest: some Sequence<UInt8>) -> String { digest.map { String(format: "%02x", $0) }.joined() }
 }
@@ -118,7 +137,10 @@ public struct BundleAck: Sendable, Hashable, Codable {
     /// When it was settled, ms since 1970.
     public var at: Int64
 
-    public init(school: String, bundle: Int?, digest: String?, outcome: String, reason: String? = nil, detail: String? = nil, at: Int64) {
+    public init(
+        school: String, bundle: Int?, digest: String?, outcome: String, reason: String? = nil, detail: String? = nil,
+        at: Int64
+    ) {
         self.school = school
         self.bundle = bundle
         self.digest = digest
@@ -148,7 +170,8 @@ public struct SchoolMonthStats: Sendable, Hashable, Codable {
     public var at: Int64
 
     public init(
-        school: String, district: String?, month: String, timezone: String, total: BroadcastCounts, categories: [String: BroadcastCounts],
+        school: String, district: String?, month: String, timezone: String, total: BroadcastCounts,
+        categories: [String: BroadcastCounts],
         at: Int64
     ) {
         self.school = school
@@ -165,7 +188,9 @@ public struct SchoolMonthStats: Sendable, Hashable, Codable {
     /// `YYYY-MM` with a month of 01 to 12 and a year of 2000 to 2999.
     public static func isMonth(_ text: String) -> Bool {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 2, parts[0].count == 4, parts[1].count == 2, let year = Int(parts[0]), let month = Int(parts[1]) else { return false }
+        guard parts.count == 2, parts[0].count == 4, parts[1].count == 2, let year = Int(parts[0]),
+            let month = Int(parts[1])
+        else { return false }
         return (2000...2999).contains(year) && (1...12).contains(month)
     }
 

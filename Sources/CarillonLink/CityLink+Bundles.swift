@@ -22,7 +22,11 @@ final class BundleInbox: Sendable {
     }
 
     /// Everything heard so far, by topic; what was taken is not taken again.
-    func take() -> [String: Data] { latest.withLock { all in defer { all = [:] }; return all } }
+    func take() -> [String: Data] {
+        latest.withLock { all in
+            defer { all = [:] }; return all
+        }
+    }
 
     func close() { wake.finish() }
 
@@ -52,7 +56,8 @@ extension CityLink {
                         logger.error("bundle notice unreadable", metadata: ["topic": "\(topic)", "error": "\(error)"])
                         acknowledge(
                             BundleAck(
-                                school: settings.school, bundle: nil, digest: nil, outcome: "refused", reason: "malformed",
+                                school: settings.school, bundle: nil, digest: nil, outcome: "refused",
+                                reason: "malformed",
                                 detail: error.description, at: millisecondsSince1970(Date())), client: client)
                     }
                 }
@@ -77,12 +82,16 @@ extension CityLink {
         func answer(_ outcome: String, reason: String? = nil, detail: String? = nil) -> String {
             acknowledge(
                 BundleAck(
-                    school: settings.school, bundle: notice.version, digest: notice.digest, outcome: outcome, reason: reason, detail: detail,
+                    school: settings.school, bundle: notice.version, digest: notice.digest, outcome: outcome,
+                    reason: reason, detail: detail,
                     at: millisecondsSince1970(Date())), client: client)
             if outcome == "applied" || outcome == "already" {
-                logger.notice("city bundle applied", metadata: ["version": "\(notice.version)", "outcome": "\(outcome)"])
+                logger.notice(
+                    "city bundle applied", metadata: ["version": "\(notice.version)", "outcome": "\(outcome)"])
             } else {
-                logger.error("city bundle not applied", metadata: ["version": "\(notice.version)", "reason": "\(detail ?? reason ?? "")"])
+                logger.error(
+                    "city bundle not applied",
+                    metadata: ["version": "\(notice.version)", "reason": "\(detail ?? reason ?? "")"])
             }
             return outcome
         }
@@ -91,11 +100,18 @@ extension CityLink {
             bundle = bytes
         } else if let url = notice.url {
             // Spread over the window: every school hears the notice in the same second.
-            let wait = Double.random(in: 0...max(0, Double(settings.fetchDelay.components.seconds) + Double(settings.fetchDelay.components.attoseconds) / 1e18))
-            logger.info("city bundle fetch", metadata: ["version": "\(notice.version)", "url": "\(url)", "after_s": "\(wait)"])
+            let wait = Double.random(
+                in:
+                    0...max(
+                        0,
+                        Double(settings.fetchDelay.components.seconds) + Double(
+                            settings.fetchDelay.components.attoseconds) / 1e18))
+            logger.info(
+                "city bundle fetch", metadata: ["version": "\(notice.version)", "url": "\(url)", "after_s": "\(wait)"])
             do { try await Task.sleep(for: .seconds(wait)) } catch { return nil }
             do {
-                bundle = try await Fetch.get(url, caFile: settings.fetchCA ?? settings.broker.caFile, limit: notice.size)
+                bundle = try await Fetch.get(
+                    url, caFile: settings.fetchCA ?? settings.broker.caFile, limit: notice.size)
             } catch {
                 if Task.isCancelled { return nil }
                 return answer("failed", reason: "fetch", detail: error.description)
@@ -104,18 +120,23 @@ extension CityLink {
             return answer("refused", reason: "malformed", detail: "the notice carries no bundle")
         }
         guard notice.matches(bundle) else {
-            return answer("refused", reason: "bad-bundle", detail: "the bytes are not the \(notice.size) bytes of SHA-256 \(notice.sha256)")
+            return answer(
+                "refused", reason: "bad-bundle",
+                detail: "the bytes are not the \(notice.size) bytes of SHA-256 \(notice.sha256)")
         }
         // Through the command table, exactly as a bureau's `bundle push`: upload, chunks, apply.
         let upload: UploadInfo
-        switch await call("bundle.upload", UploadArgs(name: "city-v\(notice.version).bundle", size: bundle.count), as: UploadInfo.self) {
+        switch await call(
+            "bundle.upload", UploadArgs(name: "city-v\(notice.version).bundle", size: bundle.count), as: UploadInfo.self
+        ) {
         case .success(let info): upload = info
         case .failure(let error): return answer("failed", reason: error.code.rawValue, detail: error.message)
         }
         var offset = 0
         while offset < bundle.count {
             let end = min(bundle.count, offset + max(1, upload.chunkBytes))
-            let chunk = ChunkArgs(upload: upload.upload, offset: offset, data: bundle.subdata(in: offset..<end).base64EncodedString())
+            let chunk = ChunkArgs(
+                upload: upload.upload, offset: offset, data: bundle.subdata(in: offset..<end).base64EncodedString())
             if case .failure(let error) = await call("bundle.chunk", chunk, as: ChunkResult.self) {
                 return answer("failed", reason: error.code.rawValue, detail: error.message)
             }
@@ -154,14 +175,25 @@ extension CityLink {
         else { return }
         let month = SchoolMonthStats.month(of: now, in: zone)
         var months = [month]
-        if previousMonth || (turnOnly && SchoolMonthStats.month(of: now.addingTimeInterval(-settings.seconds(settings.statsInterval)), in: zone).name != month.name) {
+        if previousMonth
+            || (turnOnly
+                && SchoolMonthStats.month(
+                    of: now.addingTimeInterval(-settings.seconds(settings.statsInterval)), in: zone
+                ).name != month.name)
+        {
             months.append(SchoolMonthStats.month(of: month.start.addingTimeInterval(-1), in: zone))
         }
         for (name, start, end) in months {
-            guard let result = try? await call("stats", StatsArgs(from: start, to: end, by: "category"), as: StatsResult.self).get() else { continue }
+            guard
+                let result = try? await call(
+                    "stats", StatsArgs(from: start, to: end, by: "category"), as: StatsResult.self
+                ).get()
+            else { continue }
             let stats = SchoolMonthStats(
-                school: settings.school, district: settings.district, month: name, timezone: result.timezone, total: result.total,
-                categories: Dictionary((result.rows ?? []).map { ($0.group, $0.counts) }, uniquingKeysWith: { first, _ in first }),
+                school: settings.school, district: settings.district, month: name, timezone: result.timezone,
+                total: result.total,
+                categories: Dictionary(
+                    (result.rows ?? []).map { ($0.group, $0.counts) }, uniquingKeysWith: { first, _ in first }),
                 at: millisecondsSince1970(now))
             client.publish(CityTopics.stats(settings.school, month: name), stats.encoded(), retain: true)
         }

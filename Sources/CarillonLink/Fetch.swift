@@ -15,7 +15,9 @@ public enum Fetch {
     ///   - limit: the most bytes accepted; a longer body is an error, not truncated.
     ///   - timeout: for the whole fetch.
     /// - Throws: `LinkError` saying what failed.
-    public static func get(_ url: String, caFile: String?, limit: Int, timeout: Duration = .seconds(120)) async throws(LinkError) -> Data {
+    public static func get(_ url: String, caFile: String?, limit: Int, timeout: Duration = .seconds(120))
+        async throws(LinkError) -> Data
+    {
         if let problem = BundleNotice.urlProblem(url) { throw LinkError(problem) }
         guard let parsed = URL(string: url), let host = parsed.host, let scheme = parsed.scheme?.lowercased() else {
             throw LinkError("not a URL: \(url)")
@@ -25,13 +27,17 @@ public enum Fetch {
         let path = (parsed.path.isEmpty ? "/" : parsed.path) + (parsed.query.map { "?" + $0 } ?? "")
         do {
             return try await withThrowingTaskGroup(of: Data?.self) { group in
-                group.addTask { try await Fetch.request(host: host, port: port, path: path, tls: tls, caFile: caFile, limit: limit) }
+                group.addTask {
+                    try await Fetch.request(host: host, port: port, path: path, tls: tls, caFile: caFile, limit: limit)
+                }
                 group.addTask {
                     try await Task.sleep(for: timeout)
                     return nil
                 }
                 defer { group.cancelAll() }
-                guard let first = try await group.next(), let data = first else { throw LinkError("no answer from \(host) within \(timeout)") }
+                guard let first = try await group.next(), let data = first else {
+                    throw LinkError("no answer from \(host) within \(timeout)")
+                }
                 return data
             }
         } catch let error as LinkError {
@@ -41,18 +47,22 @@ public enum Fetch {
         }
     }
 
-    private static func request(host: String, port: Int, path: String, tls: Bool, caFile: String?, limit: Int) async throws -> Data {
-        var context: NIOSSLContext?
-        if tls {
-            var configuration = TLSConfiguration.makeClientConfiguration()
-            configuration.minimumTLSVersion = .tlsv12
-            if let caFile {
-                do { configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile)) } catch {
-                    throw LinkError("cannot read the CA file \(caFile): \(error)")
-                }
+    /// TLS 1.2 or later, checked against `caFile` or the system's roots.
+    private static func clientContext(caFile: String?) throws -> NIOSSLContext {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.minimumTLSVersion = .tlsv12
+        if let caFile {
+            do { configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile)) } catch {
+                throw LinkError("cannot read the CA file \(caFile): \(error)")
             }
-            context = try NIOSSLContext(configuration: configuration)
         }
+        return try NIOSSLContext(configuration: configuration)
+    }
+
+    private static func request(host: String, port: Int, path: String, tls: Bool, caFile: String?, limit: Int)
+        async throws -> Data
+    {
+        let context = try tls ? clientContext(caFile: caFile) : nil
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.seconds(10))
             .connect(host: host, port: port) { channel in
@@ -60,10 +70,12 @@ public enum Fetch {
                     if let context {
                         // An IP address is checked against the certificate's IP names; only a name goes in SNI.
                         let name = (try? SocketAddress(ipAddress: host, port: 0)) == nil ? host : nil
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: name))
+                        try channel.pipeline.syncOperations.addHandler(
+                            NIOSSLClientHandler(context: context, serverHostname: name))
                     }
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
+                    return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(
+                        wrappingChannelSynchronously: channel)
                 }
             }
         return try await channel.executeThenClose { inbound, outbound in
@@ -77,12 +89,17 @@ public enum Fetch {
             for try await part in inbound {
                 switch part {
                 case .head(let response):
-                    guard response.status == .ok else { throw LinkError("\(host) answered \(response.status.code) \(response.status.reasonPhrase) for \(path)") }
+                    guard response.status == .ok else {
+                        throw LinkError(
+                            "\(host) answered \(response.status.code) \(response.status.reasonPhrase) for \(path)")
+                    }
                     if let length = response.headers.first(name: "Content-Length").flatMap(Int.init), length > limit {
                         throw LinkError("\(path) is \(length) bytes; at most \(limit)")
                     }
                 case .body(let buffer):
-                    guard body.count + buffer.readableBytes <= limit else { throw LinkError("\(path) is over \(limit) bytes") }
+                    guard body.count + buffer.readableBytes <= limit else {
+                        throw LinkError("\(path) is over \(limit) bytes")
+                    }
                     body.append(contentsOf: buffer.readableBytesView)
                 case .end:
                     return body

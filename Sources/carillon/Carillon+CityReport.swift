@@ -63,11 +63,13 @@ extension Carillon.City {
                 let status = statuses[school.id]
                 return Line(
                     school: school.id, district: school.district ?? status?.district, state: status?.state ?? "unknown",
-                    lastHeard: status?.at.map { Date(timeIntervalSince1970: Double($0) / 1000) }, version: status?.version,
+                    lastHeard: status?.at.map { Date(timeIntervalSince1970: Double($0) / 1000) },
+                    version: status?.version,
                     schedule: status?.schedule, bundle: status?.bundle, lastSounded: status?.lastSounded)
             }
             let totals = Totals(
-                schools: lines.count, online: lines.filter { $0.state == "online" }.count, offline: lines.filter { $0.state == "offline" }.count,
+                schools: lines.count, online: lines.filter { $0.state == "online" }.count,
+                offline: lines.filter { $0.state == "offline" }.count,
                 unknown: lines.filter { $0.state == "unknown" }.count)
             let time: (Date?) -> String = { $0.map { $0.ISO8601Format() } ?? "" }
             if json {
@@ -77,17 +79,31 @@ extension Carillon.City {
                 print("school,district,state,last_heard,version,schedule,bundle,last_sounded")
                 for line in lines {
                     print(
-                        [line.school, line.district ?? "", line.state, time(line.lastHeard), line.version ?? "", line.schedule.map(String.init) ?? "",
-                         line.bundle.map(String.init) ?? "", line.lastSounded ?? ""].map(csvField).joined(separator: ","))
+                        [
+                            line.school, line.district ?? "", line.state, time(line.lastHeard), line.version ?? "",
+                            line.schedule.map(String.init) ?? "",
+                            line.bundle.map(String.init) ?? "", line.lastSounded ?? "",
+                        ].map(csvField).joined(separator: ","))
                 }
             } else {
-                let rows = [["school", "district", "state", "last heard", "version", "schedule", "bundle", "last alert sounded"]]
+                let rows =
+                    [
+                        [
+                            "school", "district", "state", "last heard", "version", "schedule", "bundle",
+                            "last alert sounded",
+                        ]
+                    ]
                     + lines.map {
-                        [$0.school, $0.district ?? "-", $0.state, time($0.lastHeard), $0.version ?? "-", $0.schedule.map(String.init) ?? "-",
-                         $0.bundle.map(String.init) ?? "-", $0.lastSounded ?? "-"]
+                        [
+                            $0.school, $0.district ?? "-", $0.state, time($0.lastHeard), $0.version ?? "-",
+                            $0.schedule.map(String.init) ?? "-",
+                            $0.bundle.map(String.init) ?? "-", $0.lastSounded ?? "-",
+                        ]
                     }
                 printTable(rows)
-                print("\(totals.schools) school\(totals.schools == 1 ? "" : "s"): \(totals.online) online, \(totals.offline) offline, \(totals.unknown) never heard")
+                print(
+                    "\(totals.schools) school\(totals.schools == 1 ? "" : "s"): \(totals.online) online, \(totals.offline) offline, \(totals.unknown) never heard"
+                )
             }
         }
     }
@@ -109,14 +125,19 @@ extension Carillon.City {
         @Option(help: Message.help("Split the counts by school, district or category.")) var by = "school"
         @Flag(help: Message.help("Print JSON lines.")) var json = false
         @Flag(help: Message.help("Print CSV with a header row.")) var csv = false
-        @Option(help: Message.help("Draw the broadcasts per district as a bar chart in this PNG file.")) var png: String?
+        @Option(help: Message.help("Draw the broadcasts per district as a bar chart in this PNG file.")) var png:
+            String?
         @OptionGroup var connection: BrokerOptions
 
         static let groupings = ["school", "district", "category"]
 
         func validate() throws {
-            guard SchoolMonthStats.isMonth(month) else { throw ValidationError("--month must be YYYY-MM, such as 2026-11") }
-            guard Self.groupings.contains(by) else { throw ValidationError(Message.oneOf(option: "--by", choices: Self.groupings).text) }
+            guard SchoolMonthStats.isMonth(month) else {
+                throw ValidationError("--month must be YYYY-MM, such as 2026-11")
+            }
+            guard Self.groupings.contains(by) else {
+                throw ValidationError(Message.oneOf(option: "--by", choices: Self.groupings).text)
+            }
             if json && csv { throw ValidationError(Message.jsonOrCsv.text) }
         }
 
@@ -138,34 +159,44 @@ extension Carillon.City {
         func run() async throws {
             let list = try citySchools(schools)
             // Each school's own topic, not a wildcard: RabbitMQ sends retained messages for exact topics only.
-            let heard = try await connection.collect(list.map { CityTopics.stats($0.id, month: month) }, wait: .seconds(60))
+            let heard = try await connection.collect(
+                list.map { CityTopics.stats($0.id, month: month) }, wait: .seconds(60))
             let known = Set(list.map(\.id))
             var reports: [String: SchoolMonthStats] = [:]
             for message in heard {
                 // A school's counts under its own topic only, for this month, and only schools of the file.
                 guard let stats = try? JSONDecoder().decode(SchoolMonthStats.self, from: message.payload),
-                    message.topic == CityTopics.stats(stats.school, month: month), stats.month == month, known.contains(stats.school)
+                    message.topic == CityTopics.stats(stats.school, month: month), stats.month == month,
+                    known.contains(stats.school)
                 else { continue }
                 reports[stats.school] = stats
             }
-            let districtOf = Dictionary(list.map { ($0.id, $0.district ?? reports[$0.id]?.district ?? "-") }, uniquingKeysWith: { a, _ in a })
+            let districtOf = Dictionary(
+                list.map { ($0.id, $0.district ?? reports[$0.id]?.district ?? "-") }, uniquingKeysWith: { a, _ in a })
             var groups: [String: (schools: Int, counts: StatsCounts)] = [:]
             for (school, stats) in reports {
                 switch by {
                 case "school": groups[school] = (1, stats.total)
                 case "district":
                     let key = districtOf[school] ?? "-"
-                    groups[key] = ((groups[key]?.schools ?? 0) + 1, (groups[key]?.counts ?? StatsCounts()) + stats.total)
+                    groups[key] = (
+                        (groups[key]?.schools ?? 0) + 1, (groups[key]?.counts ?? StatsCounts()) + stats.total
+                    )
                 default:
                     for (category, counts) in stats.categories {
-                        groups[category] = ((groups[category]?.schools ?? 0) + 1, (groups[category]?.counts ?? StatsCounts()) + counts)
+                        groups[category] = (
+                            (groups[category]?.schools ?? 0) + 1, (groups[category]?.counts ?? StatsCounts()) + counts
+                        )
                     }
                 }
             }
-            let rows = groups.keys.sorted().map { Row(group: $0, schools: groups[$0]!.schools, counts: groups[$0]!.counts) }
+            let rows = groups.keys.sorted().map {
+                Row(group: $0, schools: groups[$0]!.schools, counts: groups[$0]!.counts)
+            }
             let total = reports.values.map(\.total).reduce(StatsCounts(), +)
             let missing = list.map(\.id).filter { reports[$0] == nil }
-            let report = Report(month: month, by: by, schools: list.count, reported: reports.count, missing: missing, total: total)
+            let report = Report(
+                month: month, by: by, schools: list.count, reported: reports.count, missing: missing, total: total)
             if json {
                 for row in rows { try printJSON(row) }
                 try printJSON(report)
@@ -175,12 +206,16 @@ extension Carillon.City {
                 print(csvRow(["*", "\(reports.count)"], total))
             } else {
                 print("\(month): \(reports.count) of \(list.count) schools reported")
-                printCounts(header: [by, "schools"], rows.map { ([$0.group, "\($0.schools)"], $0.counts) } + [(["total", "\(reports.count)"], total)])
+                printCounts(
+                    header: [by, "schools"],
+                    rows.map { ([$0.group, "\($0.schools)"], $0.counts) } + [(["total", "\(reports.count)"], total)])
                 if !missing.isEmpty { print("did not report (\(missing.count)): \(missing.joined(separator: ", "))") }
             }
             if let png {
                 var districts: [String: Int] = [:]
-                for (school, stats) in reports { districts[districtOf[school] ?? "-", default: 0] += stats.total.broadcasts }
+                for (school, stats) in reports {
+                    districts[districtOf[school] ?? "-", default: 0] += stats.total.broadcasts
+                }
                 try Self.plot(districts, month: month, to: png)
             }
             if !missing.isEmpty { throw ExitCode(1) }
@@ -188,7 +223,9 @@ extension Carillon.City {
 
         /// The broadcasts per district as a bar chart, drawn by gnuplot (as the soak's plot is).
         static func plot(_ districts: [String: Int], month: String, to png: String) throws {
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("carillon-city-\(UUID().uuidString)").path
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "carillon-city-\(UUID().uuidString)"
+            ).path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: directory) }
             let data = districts.keys.sorted().map { "\"\($0)\" \(districts[$0]!)" }.joined(separator: "\n") + "\n"
@@ -213,7 +250,10 @@ extension Carillon.City {
             process.arguments = [directory + "/plot.gp"]
             let errors = Pipe()
             process.standardError = errors
-            do { try process.run() } catch { throw LocalFailure(message: "cannot run gnuplot (apt install gnuplot-nox): \(error.localizedDescription)") }
+            do { try process.run() } catch {
+                throw LocalFailure(
+                    message: "cannot run gnuplot (apt install gnuplot-nox): \(error.localizedDescription)")
+            }
             let said = errors.fileHandleForReading.readDataToEndOfFile()
             process.waitUntilExit()
             guard process.terminationStatus == 0 else {
@@ -228,6 +268,9 @@ func printTable(_ rows: [[String]]) {
     guard let first = rows.first else { return }
     let widths = (0..<first.count).map { column in rows.map { displayWidth($0[column]) }.max() ?? 0 }
     for row in rows {
-        print(row.enumerated().map { $1 + String(repeating: " ", count: widths[$0] - displayWidth($1)) }.joined(separator: "  ").trimmingCharacters(in: .whitespaces))
+        print(
+            row.enumerated().map { $1 + String(repeating: " ", count: widths[$0] - displayWidth($1)) }.joined(
+                separator: "  "
+            ).trimmingCharacters(in: .whitespaces))
     }
 }

@@ -34,14 +34,18 @@ struct CityBureauTests {
         let made = try run(
             Binaries.client,
             [
-                "city", "broker-config", "--schools", try schoolsFile(in: directory), "--out", directory.path, "--broker-host", "127.0.0.1",
+                "city", "broker-config", "--schools", try schoolsFile(in: directory), "--out", directory.path,
+                "--broker-host", "127.0.0.1",
                 "--broker-host", "localhost", "--school-port", "\(schoolPort)", "--bureau-port", "\(bureauPort)",
             ])
         #expect(made.status == 0, "\(made.stderr)")
         #expect(made.stdout.contains("for 2 schools in 2 districts"), "\(made.stdout)")
         let certs = try run("/bin/sh", [directory.file("make-certs.sh")])
         #expect(certs.status == 0, "\(certs.stdout)\(certs.stderr)")
-        for file in ["schools-ca.crt", "bureau-ca.crt", "broker.crt", "bureau.crt", "schools/sz-0001/sz-0001.crt", "schools/sz-0002/sz-0002.key"] {
+        for file in [
+            "schools-ca.crt", "bureau-ca.crt", "broker.crt", "bureau.crt", "schools/sz-0001/sz-0001.crt",
+            "schools/sz-0002/sz-0002.key",
+        ] {
             #expect(FileManager.default.fileExists(atPath: directory.file(file)), "no \(file)")
         }
         // Run again, it keeps what it made.
@@ -50,7 +54,9 @@ struct CityBureauTests {
         #expect(try String(contentsOfFile: directory.file("broker.crt"), encoding: .utf8) == before)
     }
 
-    @Test("broker-config: a school's certificate cannot publish an alert, read another school's topics or take its session; a bureau alert reaches the school over TLS")
+    @Test(
+        "broker-config: a school's certificate cannot publish an alert, read another school's topics or take its session; a bureau alert reaches the school over TLS"
+    )
     func brokerConfigOverTLS() async throws {
         let directory = try TemporaryDirectory("carillon-mqtt-tls")
         let schoolPort = try ControlAccessTests.freePort()
@@ -61,7 +67,9 @@ struct CityBureauTests {
         }
         let config = try String(contentsOfFile: directory.file("mosquitto.conf"), encoding: .utf8)
         #expect(config.contains("use_identity_as_username true") && config.contains("use_username_as_clientid true"))
-        #expect(try String(contentsOfFile: directory.file("acl-schools"), encoding: .utf8).contains("user sz-0002\ntopic read carillon/v1/district/futian/#"))
+        #expect(
+            try String(contentsOfFile: directory.file("acl-schools"), encoding: .utf8).contains(
+                "user sz-0002\ntopic read carillon/v1/district/futian/#"))
         // Denied publishes are logged at debug level only.
         let broker = try Broker(directory: directory, port: schoolPort, config: config, logTypes: ["all"])
         defer { broker.remove() }
@@ -84,7 +92,8 @@ struct CityBureauTests {
             })
         defer { rig.stop() }
         let bureauTLS = CityBroker(
-            host: "127.0.0.1", port: bureauPort, caFile: directory.file("schools-ca.crt"), certFile: directory.file("bureau.crt"),
+            host: "127.0.0.1", port: bureauPort, caFile: directory.file("schools-ca.crt"),
+            certFile: directory.file("bureau.crt"),
             keyFile: directory.file("bureau.key"))
         let bureau = try Inbox(broker: bureauTLS)
         defer { bureau.close() }
@@ -94,10 +103,12 @@ struct CityBureauTests {
         let impostor = try Inbox(
             broker: CityBroker(
                 host: "127.0.0.1", port: schoolPort, caFile: directory.file("schools/sz-0002/ca.crt"),
-                certFile: directory.file("schools/sz-0002/sz-0002.crt"), keyFile: directory.file("schools/sz-0002/sz-0002.key")),
+                certFile: directory.file("schools/sz-0002/sz-0002.crt"),
+                keyFile: directory.file("schools/sz-0002/sz-0002.key")),
             clientID: "carillon-school-sz-0001",
             also: [
-                "carillon/v1/city/#", "carillon/v1/school/sz-0001/#", "carillon/v1/district/nanshan/#", CityTopics.schoolBundle("sz-0002"),
+                "carillon/v1/city/#", "carillon/v1/school/sz-0001/#", "carillon/v1/district/nanshan/#",
+                CityTopics.schoolBundle("sz-0002"),
             ])
         defer { impostor.close() }
         try await impostor.connected(times: 1)
@@ -106,7 +117,8 @@ struct CityBureauTests {
             .init(
                 broker: CityBroker(
                     host: "127.0.0.1", port: bureauPort, caFile: directory.file("schools/sz-0002/ca.crt"),
-                    certFile: directory.file("schools/sz-0002/sz-0002.crt"), keyFile: directory.file("schools/sz-0002/sz-0002.key")),
+                    certFile: directory.file("schools/sz-0002/sz-0002.crt"),
+                    keyFile: directory.file("schools/sz-0002/sz-0002.key")),
                 clientID: "wrong-port", cleanSession: true))
         wrongPort.start()
         var wrongEvents = wrongPort.events.makeAsyncIterator()
@@ -121,15 +133,18 @@ struct CityBureauTests {
         let forgedByASchool = try CityTests.alert(key, schools: ["sz-0001"])
         impostor.publish(CityTopics.cityAlert, forgedByASchool.envelope)
         try FileWatch.wait(for: directory.file("mosquitto.log"), timeout: .seconds(20)) {
-            ((try? String(contentsOfFile: directory.file("mosquitto.log"), encoding: .utf8)) ?? "").contains("Denied PUBLISH from")
+            ((try? String(contentsOfFile: directory.file("mosquitto.log"), encoding: .utf8)) ?? "").contains(
+                "Denied PUBLISH from")
         }
 
         // The bureau's alert, from the client over TLS with the bureau's certificate.
         let published = try run(
             Binaries.client,
             [
-                "city", "alert", "--key", rig.directory.file("bureau.key"), "--clip", "test.noise", "--drill", "--schools", "sz-0001",
-                "--broker", "127.0.0.1:\(bureauPort)", "--broker-ca", directory.file("schools-ca.crt"), "--cert", directory.file("bureau.crt"),
+                "city", "alert", "--key", rig.directory.file("bureau.key"), "--clip", "test.noise", "--drill",
+                "--schools", "sz-0001",
+                "--broker", "127.0.0.1:\(bureauPort)", "--broker-ca", directory.file("schools-ca.crt"), "--cert",
+                directory.file("bureau.crt"),
                 "--cert-key", directory.file("bureau.key"), "--wait", "30s",
             ])
         #expect(published.status == 0, "\(published.stdout)\(published.stderr)\n\(rig.daemon.log_)")
@@ -139,7 +154,9 @@ struct CityBureauTests {
 
         // A marker the impostor may read comes after anything of sz-0001's it could have been sent.
         bureau.publish(CityTopics.schoolBundle("sz-0002"), Data("marker".utf8))
-        _ = try await impostor.wait("the marker") { heard in heard.contains { $0.topic == CityTopics.schoolBundle("sz-0002") } ? true : nil }
+        _ = try await impostor.wait("the marker") { heard in
+            heard.contains { $0.topic == CityTopics.schoolBundle("sz-0002") } ? true : nil
+        }
         let topics = impostor.heard.map(\.topic)
         #expect(topics.contains(CityTopics.cityAlert), "the impostor reads the city's alerts: \(topics)")
         #expect(!topics.contains { $0.contains("/school/sz-0001/") || $0.contains("/district/nanshan/") }, "\(topics)")
@@ -165,7 +182,9 @@ struct CityBureauTests {
         }
     }
 
-    @Test("bundles through the broker: applied online, caught up after being offline (fetched over HTTPS), and after a broker restart; city status and city stats")
+    @Test(
+        "bundles through the broker: applied online, caught up after being offline (fetched over HTTPS), and after a broker restart; city status and city stats"
+    )
     func bundlesThroughTheBroker() async throws {
         let bureau = try BundleTests.Bureau()
         defer { bureau.scratch.remove() }
@@ -181,8 +200,10 @@ struct CityBureauTests {
         let address = "127.0.0.1:\(broker.port)"
         func bundleAcks(_ version: Int, count: Int = 1) async throws -> [BundleAck] {
             try await inbox.wait("\(count) answers to bundle v\(version)") { heard in
-                let acks = heard.filter { $0.topic.hasSuffix("/ack") }.compactMap { try? JSONDecoder().decode(BundleAck.self, from: $0.payload) }
-                    .filter { $0.bundle == version }
+                let acks = heard.filter { $0.topic.hasSuffix("/ack") }.compactMap {
+                    try? JSONDecoder().decode(BundleAck.self, from: $0.payload)
+                }
+                .filter { $0.bundle == version }
                 return acks.count >= count ? acks : nil
             }
         }
@@ -194,7 +215,8 @@ struct CityBureauTests {
 
         // Online: a small bundle travels in the notice, and is applied at once.
         let small = try bureau.sign(version: 5)
-        let published = try run(Binaries.client, ["city", "publish", small, "--district", "nanshan", "--broker", address])
+        let published = try run(
+            Binaries.client, ["city", "publish", small, "--district", "nanshan", "--broker", address])
         #expect(published.status == 0, "\(published.stderr)")
         #expect(published.stdout.contains("published bundle v5 ("), "\(published.stdout)")
         #expect(try await bundleAcks(5).first?.outcome == "applied", "\(rig.daemon.log_)")
@@ -211,21 +233,26 @@ struct CityBureauTests {
         #expect(size > BundleNotice.maxInlineBytes)
         let refused = try run(Binaries.client, ["city", "publish", large, "--broker", address])
         #expect(refused.status != 0 && refused.stderr.contains("give --url"), "\(refused.stderr)")
-        let server = try HTTPSServer(root: bureau.scratch.path, certificate: certificates.file("broker.crt"), key: certificates.file("broker.key"))
+        let server = try HTTPSServer(
+            root: bureau.scratch.path, certificate: certificates.file("broker.crt"),
+            key: certificates.file("broker.key"))
         defer { server.stop() }
         let fetched = try run(
             Binaries.client,
             ["city", "publish", large, "--url", "https://127.0.0.1:\(server.port)/v6.bundle", "--broker", address])
         #expect(fetched.status == 0, "\(fetched.stderr)")
         #expect(fetched.stdout.contains("fetched from https://"), "\(fetched.stdout)")
-        let again = try DaemonProcess(config: String(contentsOfFile: rig.daemon.configPath, encoding: .utf8), in: rig.directory)
+        let again = try DaemonProcess(
+            config: String(contentsOfFile: rig.daemon.configPath, encoding: .utf8), in: rig.directory)
         rig = Rig(directory: rig.directory, capture: rig.capture, daemon: again, clip: rig.clip)
         let caughtUp = try await bundleAcks(6)
         #expect(caughtUp.first?.outcome == "applied", "\(caughtUp)\n\(rig.daemon.log_)")
         #expect(try rig.daemon.client(["library", "list"]).stdout.contains("tip.outdoor.long-01"))
         _ = try await inbox.wait("the status with bundle 6") { heard in
-            heard.filter { $0.topic == CityTopics.status("sz-0001") }.compactMap { try? JSONDecoder().decode(SchoolStatus.self, from: $0.payload) }
-                .first { $0.state == "online" && $0.bundle == 6 }
+            heard.filter { $0.topic == CityTopics.status("sz-0001") }.compactMap {
+                try? JSONDecoder().decode(SchoolStatus.self, from: $0.payload)
+            }
+            .first { $0.state == "online" && $0.bundle == 6 }
         }
 
         // The broker restarts; the school returns, and the next bundle (for it alone, inline) is applied.
@@ -235,7 +262,8 @@ struct CityBureauTests {
             rig.daemon.log_.components(separatedBy: "city link connected").count >= 3
         }
         let next = try bureau.sign(version: 7)
-        let waited = try run(Binaries.client, ["city", "publish", next, "--schools", "sz-0001", "--broker", address, "--wait", "30s"])
+        let waited = try run(
+            Binaries.client, ["city", "publish", next, "--schools", "sz-0001", "--broker", address, "--wait", "30s"])
         #expect(waited.status == 0, "\(waited.stdout)\(waited.stderr)")
         #expect(waited.stdout.contains("applied at 1 school"), "\(waited.stdout)")
         #expect(try rig.daemon.client(["schedule", "show", "--json"]).stdout.contains("\"version\":7"))
@@ -244,8 +272,10 @@ struct CityBureauTests {
 
         // The bureau's view: the school as the broker last heard it, and the month's counts.
         _ = try await inbox.wait("the status with schedule 7") { heard in
-            heard.filter { $0.topic == CityTopics.status("sz-0001") }.compactMap { try? JSONDecoder().decode(SchoolStatus.self, from: $0.payload) }
-                .first { $0.state == "online" && $0.schedule == 7 && $0.bundle == 7 }
+            heard.filter { $0.topic == CityTopics.status("sz-0001") }.compactMap {
+                try? JSONDecoder().decode(SchoolStatus.self, from: $0.payload)
+            }
+            .first { $0.state == "online" && $0.schedule == 7 && $0.bundle == 7 }
         }
         let schools = try Self.schoolsFile(in: bureau.scratch)
         let status = try run(Binaries.client, ["city", "status", "--schools", schools, "--broker", address])
@@ -262,7 +292,8 @@ struct CityBureauTests {
         let alert = try run(
             Binaries.client,
             [
-                "city", "alert", "--key", bureau.key, "--clip", "test.noise", "--drill", "--schools", "sz-0001", "--broker", address,
+                "city", "alert", "--key", bureau.key, "--clip", "test.noise", "--drill", "--schools", "sz-0001",
+                "--broker", address,
                 "--wait", "30s",
             ])
         #expect(alert.status == 0, "\(alert.stdout)\(alert.stderr)")
@@ -273,16 +304,27 @@ struct CityBureauTests {
         }
         let png = bureau.scratch.file("districts.png")
         let stats = try run(
-            Binaries.client, ["city", "stats", "--month", month, "--schools", schools, "--by", "district", "--png", png, "--broker", address])
+            Binaries.client,
+            [
+                "city", "stats", "--month", month, "--schools", schools, "--by", "district", "--png", png, "--broker",
+                address,
+            ])
         #expect(stats.status == 1, "sz-0002 did not report: \(stats.stdout)\(stats.stderr)")
         #expect(stats.stdout.contains("1 of 2 schools reported"), "\(stats.stdout)")
         #expect(stats.stdout.contains("did not report (1): sz-0002"), "\(stats.stdout)")
-        let nanshan = stats.stdout.split(separator: "\n").first { $0.hasPrefix("nanshan") }.map { $0.split(separator: " ").map(String.init) } ?? []
+        let nanshan =
+            stats.stdout.split(separator: "\n").first { $0.hasPrefix("nanshan") }.map {
+                $0.split(separator: " ").map(String.init)
+            } ?? []
         #expect(nanshan.count >= 3 && nanshan[1] == "1" && (Int(nanshan[2]) ?? 0) >= 1, "\(stats.stdout)")
         let image = try Data(contentsOf: URL(fileURLWithPath: png))
         #expect(image.prefix(4) == Data([0x89, 0x50, 0x4e, 0x47]), "not a PNG")
         let json = try run(
-            Binaries.client, ["city", "stats", "--month", month, "--schools", schools, "--by", "category", "--json", "--broker", address])
+            Binaries.client,
+            [
+                "city", "stats", "--month", month, "--schools", schools, "--by", "category", "--json", "--broker",
+                address,
+            ])
         #expect(json.stdout.contains("\"missing\":[\"sz-0002\"]"), "\(json.stdout)")
     }
 }
@@ -315,9 +357,14 @@ final class HTTPSServer: @unchecked Sendable {
         process.standardError = output
         try process.run()
         try FileWatch.wait(for: log.file("server.log"), timeout: .seconds(20)) {
-            ((try? String(contentsOfFile: self.log.file("server.log"), encoding: .utf8)) ?? "").contains("ready") || !self.process.isRunning
+            ((try? String(contentsOfFile: self.log.file("server.log"), encoding: .utf8)) ?? "").contains("ready")
+                || !self.process.isRunning
         }
-        guard process.isRunning else { throw HarnessError("the HTTPS server did not start: \((try? String(contentsOfFile: log.file("server.log"), encoding: .utf8)) ?? "")") }
+        guard process.isRunning else {
+            throw HarnessError(
+                "the HTTPS server did not start: \((try? String(contentsOfFile: log.file("server.log"), encoding: .utf8)) ?? "")"
+            )
+        }
     }
 
     func stop() {

@@ -17,7 +17,9 @@ struct CityRabbitMQTests {
     static var node1: Int { Int(ProcessInfo.processInfo.environment["CARILLON_RABBITMQ_PORT"] ?? "") ?? 0 }
     static var node2: Int { node1 + 1 }
 
-    @Test("an alert from another node sounds; a bundle published while the school is away reaches it through its session, not the retained message; the last will crosses nodes; retained statuses are per node")
+    @Test(
+        "an alert from another node sounds; a bundle published while the school is away reaches it through its session, not the retained message; the last will crosses nodes; retained statuses are per node"
+    )
     func acrossNodes() async throws {
         let bureau = try BundleTests.Bureau()
         defer { bureau.scratch.remove() }
@@ -40,7 +42,8 @@ struct CityRabbitMQTests {
         let alert = try run(
             Binaries.client,
             [
-                "city", "alert", "--key", bureau.key, "--clip", "test.noise", "--drill", "--schools", school, "--broker",
+                "city", "alert", "--key", bureau.key, "--clip", "test.noise", "--drill", "--schools", school,
+                "--broker",
                 "127.0.0.1:\(Self.node2)", "--wait", "30s",
             ])
         #expect(alert.status == 0, "\(alert.stdout)\(alert.stderr)\n\(rig.daemon.log_)")
@@ -50,13 +53,17 @@ struct CityRabbitMQTests {
         rig.daemon.stop()
         _ = try await inbox.status(of: school, "offline")
         let bundle = try bureau.sign(version: 5, schools: school)
-        let published = try run(Binaries.client, ["city", "publish", bundle, "--schools", school, "--broker", "127.0.0.1:\(Self.node2)"])
+        let published = try run(
+            Binaries.client, ["city", "publish", bundle, "--schools", school, "--broker", "127.0.0.1:\(Self.node2)"])
         #expect(published.status == 0, "\(published.stderr)")
-        let again = try DaemonProcess(config: String(contentsOfFile: rig.daemon.configPath, encoding: .utf8), in: rig.directory)
+        let again = try DaemonProcess(
+            config: String(contentsOfFile: rig.daemon.configPath, encoding: .utf8), in: rig.directory)
         rig = Rig(directory: rig.directory, capture: rig.capture, daemon: again, clip: rig.clip)
         let applied = try await inbox.wait("the answer to bundle v5") { heard in
-            heard.filter { $0.topic == CityTopics.ack(school) }.compactMap { try? JSONDecoder().decode(BundleAck.self, from: $0.payload) }
-                .first { $0.bundle == 5 }
+            heard.filter { $0.topic == CityTopics.ack(school) }.compactMap {
+                try? JSONDecoder().decode(BundleAck.self, from: $0.payload)
+            }
+            .first { $0.bundle == 5 }
         }
         #expect(applied.outcome == "applied", "\(applied)\n\(rig.daemon.log_)")
 
@@ -68,10 +75,18 @@ struct CityRabbitMQTests {
         // What differs: a retained message stays on the node it was published to.
         let schools = bureau.scratch.file("schools.csv")
         try bureau.scratch.write(
-            "schools.csv", "id,address,token_file,ca,pin,district\n\(school),127.0.0.1:1,t,,\(String(repeating: "ab", count: 32)),nanshan\n")
-        let onNode1 = try run(Binaries.client, ["city", "status", "--schools", schools, "--broker", "127.0.0.1:\(Self.node1)"])
-        let onNode2 = try run(Binaries.client, ["city", "status", "--schools", schools, "--broker", "127.0.0.1:\(Self.node2)"])
-        #expect(onNode1.stdout.contains("1 school: 0 online, 1 offline, 0 never heard"), "\(onNode1.stdout)\(onNode1.stderr)")
-        #expect(onNode2.stdout.contains("1 school: 0 online, 0 offline, 1 never heard"), "\(onNode2.stdout)\(onNode2.stderr)")
+            "schools.csv",
+            "id,address,token_file,ca,pin,district\n\(school),127.0.0.1:1,t,,\(String(repeating: "ab", count: 32)),nanshan\n"
+        )
+        let onNode1 = try run(
+            Binaries.client, ["city", "status", "--schools", schools, "--broker", "127.0.0.1:\(Self.node1)"])
+        let onNode2 = try run(
+            Binaries.client, ["city", "status", "--schools", schools, "--broker", "127.0.0.1:\(Self.node2)"])
+        #expect(
+            onNode1.stdout.contains("1 school: 0 online, 1 offline, 0 never heard"),
+            "\(onNode1.stdout)\(onNode1.stderr)")
+        #expect(
+            onNode2.stdout.contains("1 school: 0 online, 0 offline, 1 never heard"),
+            "\(onNode2.stdout)\(onNode2.stderr)")
     }
 }

@@ -93,7 +93,9 @@ final class SimulatedSchools: @unchecked Sendable {
         var fds = [pollfd](repeating: pollfd(), count: clients.count)
         func lost(_ client: Client) {
             let delay = client.backoff.next()
-            client.retryAt = Date().timeIntervalSince1970 + Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
+            client.retryAt =
+                Date().timeIntervalSince1970 + Double(delay.components.seconds) + Double(delay.components.attoseconds)
+                / 1e18
             if client.up {
                 client.up = false
                 record.withLock { $0.connected -= 1 }
@@ -106,19 +108,26 @@ final class SimulatedSchools: @unchecked Sendable {
                 client.retryAt = nil
                 let rc =
                     client.started
-                    ? mosquitto_reconnect_async(client.handle) : mosquitto_connect_async(client.handle, host, Int32(port), 60)
+                    ? mosquitto_reconnect_async(client.handle)
+                    : mosquitto_connect_async(client.handle, host, Int32(port), 60)
                 client.started = true
                 if rc != MOSQ_ERR_SUCCESS.rawValue { lost(client) }
             }
             for (index, client) in clients.enumerated() {
                 let fd = client.retryAt == nil ? mosquitto_socket(client.handle) : -1
-                fds[index] = pollfd(fd: fd, events: Int16(POLLIN) | (mosquitto_want_write(client.handle) ? Int16(POLLOUT) : 0), revents: 0)
+                fds[index] = pollfd(
+                    fd: fd, events: Int16(POLLIN) | (mosquitto_want_write(client.handle) ? Int16(POLLOUT) : 0),
+                    revents: 0)
             }
             _ = poll(&fds, nfds_t(fds.count), 50)
             for (index, client) in clients.enumerated() where fds[index].fd >= 0 {
                 var rc = MOSQ_ERR_SUCCESS.rawValue
-                if fds[index].revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 { rc = mosquitto_loop_read(client.handle, 1) }
-                if rc == MOSQ_ERR_SUCCESS.rawValue, mosquitto_want_write(client.handle) { rc = mosquitto_loop_write(client.handle, 1) }
+                if fds[index].revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
+                    rc = mosquitto_loop_read(client.handle, 1)
+                }
+                if rc == MOSQ_ERR_SUCCESS.rawValue, mosquitto_want_write(client.handle) {
+                    rc = mosquitto_loop_write(client.handle, 1)
+                }
                 if rc == MOSQ_ERR_SUCCESS.rawValue { rc = mosquitto_loop_misc(client.handle) }
                 // Lost: mosquitto_reconnect_async closes the old socket when the backoff is over.
                 if rc != MOSQ_ERR_SUCCESS.rawValue { lost(client) }

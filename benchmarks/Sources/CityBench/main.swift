@@ -28,7 +28,9 @@ struct Options {
             case "--daemons": daemons = Int(value) ?? daemons
             case "--alerts": alerts = Int(value) ?? alerts
             case "--results": results = value
-            default: throw HarnessError("usage: carillon-city-bench [--schools 2000] [--daemons 5] [--alerts 20] [--results FILE]")
+            default:
+                throw HarnessError(
+                    "usage: carillon-city-bench [--schools 2000] [--daemons 5] [--alerts 20] [--results FILE]")
             }
         }
     }
@@ -106,7 +108,9 @@ final class Mosquitto {
         let spawned = posix_spawn(&pid, arguments[0], &actions, &attributes, &argv, environ)
         guard spawned == 0 else { throw HarnessError("cannot start mosquitto: \(String(cString: strerror(spawned)))") }
         // Listening once a connection is taken.
-        guard waitUntil(20, { Self.listening(self.port) }) else { throw HarnessError("mosquitto did not listen on \(port)") }
+        guard waitUntil(20, { Self.listening(self.port) }) else {
+            throw HarnessError("mosquitto did not listen on \(port)")
+        }
     }
 
     static func listening(_ port: Int) -> Bool {
@@ -117,7 +121,9 @@ final class Mosquitto {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
         }
     }
 
@@ -144,15 +150,20 @@ final class Bureau: Sendable {
         client = try MQTTClient(
             .init(
                 broker: CityBroker(host: "127.0.0.1", port: port), clientID: "bench-bureau", cleanSession: true,
-                subscriptions: [CityTopics.allAcks, CityTopics.allStatuses], backoff: Backoff(base: .milliseconds(100), cap: .seconds(1))))
+                subscriptions: [CityTopics.allAcks, CityTopics.allStatuses],
+                backoff: Backoff(base: .milliseconds(100), cap: .seconds(1))))
         let events = client.events
         reader = Task { [heard] in
             for await event in events {
                 guard case .message(let topic, let payload) = event else { continue }
                 if topic.hasSuffix("/ack"), let ack = try? JSONDecoder().decode(AlertAck.self, from: payload) {
                     heard.acks.withLock { $0.append(ack) }
-                } else if topic.hasSuffix("/status"), let status = try? JSONDecoder().decode(SchoolStatus.self, from: payload) {
-                    heard.online.withLock { if status.state == "online" { $0.insert(status.school) } else { $0.remove(status.school) } }
+                } else if topic.hasSuffix("/status"),
+                    let status = try? JSONDecoder().decode(SchoolStatus.self, from: payload)
+                {
+                    heard.online.withLock {
+                        if status.state == "online" { $0.insert(status.school) } else { $0.remove(status.school) }
+                    }
                 }
             }
         }
@@ -197,16 +208,20 @@ do {
     let connecting = Date()
     sims.start()
     guard waitUntil(180, { sims.record.withLock { $0.connected } == options.schools }) else {
-        throw HarnessError("only \(sims.record.withLock { $0.connected }) of \(options.schools) simulated schools connected")
+        throw HarnessError(
+            "only \(sims.record.withLock { $0.connected }) of \(options.schools) simulated schools connected")
     }
-    say("\(options.schools) simulated schools connected in \(String(format: "%.1f", Date().timeIntervalSince(connecting))) s")
+    say(
+        "\(options.schools) simulated schools connected in \(String(format: "%.1f", Date().timeIntervalSince(connecting))) s"
+    )
 
     for index in 0..<options.daemons {
         let directory = try TemporaryDirectory("carillon-city-bench-school")
         directories.append(directory)
         let capture = CapturePCM(path: directory.file("capture.raw"))
         try directory.write(
-            "library/catalog.toml", "[[clip]]\nid = \"alarm.test\"\ncategory = \"alarm\"\ntitle = \"alarm\"\nfile = \"alarm.wav\"\n")
+            "library/catalog.toml",
+            "[[clip]]\nid = \"alarm.test\"\ncategory = \"alarm\"\ntitle = \"alarm\"\nfile = \"alarm.wav\"\n")
         try WAVFile.write(
             path: directory.file("library/alarm.wav"), sampleRate: 48000, channels: 1,
             samples: WAVFile.tone(frequency: 1000, seconds: 0.5, sampleRate: 48000, channels: 1))
@@ -241,7 +256,9 @@ do {
         throw HarnessError("the daemons' countdown speech was not ready within 180 s")
     }
     let loaded = residentKiB(broker.pid)
-    say("\(options.daemons) daemons online; broker \(loaded) KiB resident with \(options.schools + options.daemons + 1) sessions")
+    say(
+        "\(options.daemons) daemons online; broker \(loaded) KiB resident with \(options.schools + options.daemons + 1) sessions"
+    )
 
     var delivered: [Int64] = []
     var lastDelivered: [Int64] = []
@@ -250,7 +267,8 @@ do {
     for round in 0..<options.alerts {
         let issued = millisecondsSince1970(Date())
         let alert = CityAlert(
-            id: UUID().uuidString.lowercased(), key: BundleKey.id(of: key.publicKey), issued: issued, expires: issued + 30_000, drill: true,
+            id: UUID().uuidString.lowercased(), key: BundleKey.id(of: key.publicKey), issued: issued,
+            expires: issued + 30_000, drill: true,
             clip: "alarm.test")
         let envelope = try SignedAlert.sign(alert, with: key)
         bureau.client.publish(CityTopics.cityAlert, envelope)
@@ -266,7 +284,8 @@ do {
         firstSample += acks.compactMap { $0.firstSample.map { $0 - issued } }
         say(
             "alert \(round + 1): delivered to \(received.count) in ≤ \((received.max() ?? issued) - issued) ms; "
-                + "first sample at \(acks.count) daemons p50 \(percentile(acks.compactMap { $0.firstSample.map { $0 - issued } }, 0.5)) ms")
+                + "first sample at \(acks.count) daemons p50 \(percentile(acks.compactMap { $0.firstSample.map { $0 - issued } }, 0.5)) ms"
+        )
         // Each sounds half a second; the next cuts it anyway, at the same level.
         usleep(700_000)
     }
@@ -277,7 +296,9 @@ do {
     broker.stop()
     try broker.start()
     let back = waitUntil(120) {
-        sims.record.withLock { $0.connected == options.schools && $0.connections >= connectionsBefore + options.schools }
+        sims.record.withLock {
+            $0.connected == options.schools && $0.connections >= connectionsBefore + options.schools
+        }
     }
     let simsBack = sims.record.withLock { Double($0.lastConnect) / 1000 } - restart.timeIntervalSince1970
     let daemonsBack = waitUntil(120) {
@@ -287,13 +308,20 @@ do {
     sims.stop()
 
     let summary: [String: Any] = [
-        "schools_simulated": options.schools, "daemons": options.daemons, "alerts": options.alerts, "missing_answers": missing,
-        "issue_to_first_sample_ms": ["p50": percentile(firstSample, 0.5), "p99": percentile(firstSample, 0.99), "count": firstSample.count],
-        "issue_to_delivered_ms": ["p50": percentile(delivered, 0.5), "p99": percentile(delivered, 0.99), "count": delivered.count],
+        "schools_simulated": options.schools, "daemons": options.daemons, "alerts": options.alerts,
+        "missing_answers": missing,
+        "issue_to_first_sample_ms": [
+            "p50": percentile(firstSample, 0.5), "p99": percentile(firstSample, 0.99), "count": firstSample.count,
+        ],
+        "issue_to_delivered_ms": [
+            "p50": percentile(delivered, 0.5), "p99": percentile(delivered, 0.99), "count": delivered.count,
+        ],
         "issue_to_delivered_to_all_ms": ["p50": percentile(lastDelivered, 0.5), "max": lastDelivered.max() ?? -1],
         "broker_rss_kib": ["idle": idle, "with_sessions": loaded],
-        "restart_simulated_reconnected_s": back ? simsBack : -1, "restart_all_reconnected_s": back && daemonsBack ? allBack : -1,
-        "load_average": ((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "").split(separator: " ").prefix(3).joined(separator: " "),
+        "restart_simulated_reconnected_s": back ? simsBack : -1,
+        "restart_all_reconnected_s": back && daemonsBack ? allBack : -1,
+        "load_average": ((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "").split(separator: " ")
+            .prefix(3).joined(separator: " "),
         "at": ISO8601DateFormatter().string(from: Date()),
     ]
     say(
