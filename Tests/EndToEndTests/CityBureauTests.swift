@@ -222,6 +222,22 @@ struct CityBureauTests {
         #expect(try await bundleAcks(5).first?.outcome == "applied", "\(rig.daemon.log_)")
         #expect(try rig.daemon.client(["schedule", "show", "--json"]).stdout.contains("\"version\":5"))
 
+        // What the broker passes on is not trusted: a notice that is not one, and one whose bytes are
+        // not what it claims, are refused and answered so; nothing changes.
+        inbox.publish(CityTopics.schoolBundle("sz-0001"), Data(#"{"v":1,"version":8}"#.utf8))
+        var lying = BundleNotice.make(
+            bundle: try Data(contentsOf: URL(fileURLWithPath: small)), version: 9, digest: String(repeating: "0", count: 64), url: nil,
+            issued: millisecondsSince1970(Date()))
+        lying.sha256 = String(repeating: "1", count: 64)
+        inbox.publish(CityTopics.districtBundle("nanshan"), lying.encoded())
+        let malformed = try await inbox.wait("the answer to a malformed notice") { heard in
+            heard.compactMap { try? JSONDecoder().decode(BundleAck.self, from: $0.payload) }.first { $0.reason == "malformed" }
+        }
+        #expect(malformed.outcome == "refused" && malformed.bundle == nil, "\(malformed)")
+        let mismatch = try await bundleAcks(9)
+        #expect(mismatch.first?.outcome == "refused" && mismatch.first?.reason == "bad-bundle", "\(mismatch)")
+        #expect(try rig.daemon.client(["schedule", "show", "--json"]).stdout.contains("\"version\":5"))
+
         // Offline: a bundle over 256 KiB, fetched over HTTPS when the school returns.
         rig.daemon.stop()
         _ = try await inbox.status(of: "sz-0001", "offline")
