@@ -28,6 +28,10 @@ final class SimulatedSchools: @unchecked Sendable {
         var started = false
         var retryAt: Double? = 0
         var backoff = Backoff()
+        /// A bundle notice heard: when its simulated apply is done (after the link's random wait of
+        /// up to `fetchDelay`), and what to answer.
+        var applyAt: Double?
+        var notice: BundleNotice?
         unowned let owner: SimulatedSchools
         init(index: Int, handle: OpaquePointer, owner: SimulatedSchools) {
             self.index = index
@@ -42,10 +46,14 @@ final class SimulatedSchools: @unchecked Sendable {
     private let port: Int
     private let stopping = Atomic(false)
     private var thread: Thread?
+    /// The district the simulated schools are in: bundle notices for it reach them, not the real daemons.
+    static let district = "simulated"
+    let fetchDelay: Double
 
-    init(count: Int, host: String, port: Int) {
+    init(count: Int, host: String, port: Int, fetchDelay: Double = 10) {
         self.host = host
         self.port = port
+        self.fetchDelay = fetchDelay
         mosquitto_lib_init()
         for index in 0..<count {
             guard let handle = mosquitto_new("sim-school-\(index)", false, nil) else { fatalError("mosquitto_new") }
@@ -58,6 +66,7 @@ final class SimulatedSchools: @unchecked Sendable {
                 client.up = true
                 client.backoff.reset()
                 _ = mosquitto_subscribe(mosq, nil, CityTopics.cityAlert, 1)
+                _ = mosquitto_subscribe(mosq, nil, CityTopics.districtBundle(SimulatedSchools.district), 1)
                 let now = millisecondsSince1970(Date())
                 client.owner.record.withLock {
                     $0.connected += 1
@@ -71,6 +80,13 @@ final class SimulatedSchools: @unchecked Sendable {
                 let client = Unmanaged<Client>.fromOpaque(context).takeUnretainedValue()
                 let length = Int(max(message.pointee.payloadlen, 0))
                 let payload = message.pointee.payload.map { Data(bytes: $0, count: length) } ?? Data()
+                if let topic = message.pointee.topic, String(cString: topic).hasSuffix("/bundle") {
+                    // A simulated apply: only the wait a real school makes before it fetches.
+                    guard let notice = try? BundleNotice.read(payload) else { return }
+                    client.notice = notice
+                    client.applyAt = Date().timeIntervalSince1970 + Double.random(in: 0...client.owner.fetchDelay)
+                    return
+                }
                 let key = payloadKey(payload)
                 client.owner.record.withLock { $0.received[key, default: []].append(now) }
             }
@@ -120,6 +136,19 @@ final class SimulatedSchools: @unchecked Sendable {
                     revents: 0)
             }
             _ = poll(&fds, nfds_t(fds.count), 50)
+            let settled = Date().timeIntervalSince1970
+            for client in clients where client.up {
+                guard let at = client.applyAt, at <= settled, let notice = client.notice else { continue }
+                client.applyAt = nil
+                let ack = BundleAck(
+                    school: "sim-school-\(client.index)", bundle: notice.version, digest: notice.digest, outcome: "applied",
+                    at: millisecondsSince1970(Date())
+                ).encoded()
+                _ = ack.withUnsafeBytes { bytes in
+                    mosquitto_publish(
+                        client.handle, nil, CityTopics.ack("sim-school-\(client.index)"), Int32(bytes.count), bytes.baseAddress, 1, false)
+                }
+            }
             for (index, client) in clients.enumerated() where fds[index].fd >= 0 {
                 var rc = MOSQ_ERR_SUCCESS.rawValue
                 if fds[index].revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
