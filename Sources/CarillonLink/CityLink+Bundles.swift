@@ -100,12 +100,7 @@ extension CityLink {
             bundle = bytes
         } else if let url = notice.url {
             // Spread over the window: every school hears the notice in the same second.
-            let wait = Double.random(
-                in:
-                    0...max(
-                        0,
-                        Double(settings.fetchDelay.components.seconds) + Double(
-                            settings.fetchDelay.components.attoseconds) / 1e18))
+            let wait = Double.random(in: 0...max(0, settings.seconds(settings.fetchDelay)))
             logger.info(
                 "city bundle fetch", metadata: ["version": "\(notice.version)", "url": "\(url)", "after_s": "\(wait)"])
             do { try await Task.sleep(for: .seconds(wait)) } catch { return nil }
