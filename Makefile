@@ -5,10 +5,11 @@ CONFIG       ?= config/carillon.toml
 BUILD_FLAGS  ?=
 BIN          := $(shell $(SWIFT) build $(BUILD_FLAGS) --show-bin-path 2>/dev/null || echo .build/debug)
 
-# Debian packages the build and the tests need: the C libraries and their data (espeak-ng voices).
+# Debian packages the build and the tests need: the C libraries and their data (espeak-ng voices);
+# gnuplot-nox and python3 for the city tests (`city stats --png`, the HTTPS file server of bundles).
 DEB_PACKAGES := libasound2-dev libsndfile1-dev libsqlite3-dev libsoxr-dev libespeak-ng-dev espeak-ng-data \
                 libebur128-dev libical-dev libopus-dev libssl-dev openssl util-linux pkg-config systemd sqlite3 \
-                dpkg-dev debhelper lintian libmosquitto-dev mosquitto
+                dpkg-dev debhelper lintian libmosquitto-dev mosquitto gnuplot-nox python3
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps build run demo test check-config bench bench-city test-rabbitmq clean install uninstall deb crash-test load-test soak fuzz test-sanitize
