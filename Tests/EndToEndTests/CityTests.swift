@@ -253,33 +253,9 @@ final class Broker: @unchecked Sendable {
 
     /// Starts mosquitto and returns once it says it runs (its listener is open by then). Its log is
     /// a file of its own: written to stdout, it stays in stdio's buffer.
-    ///
-    /// Spawned with no signal blocked: the test process blocks SIGTERM, a child inherits the mask,
-    /// and mosquitto, which only installs handlers, would never see the SIGTERM that stops it.
     func start() throws {
         starts += 1
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        let arguments = ["/usr/sbin/mosquitto", "-c", directory.file("mosquitto.conf")]
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        let spawned = posix_spawn(&pid, arguments[0], &actions, &attributes, &argv, environ)
-        guard spawned == 0 else { throw HarnessError("cannot start mosquitto: \(String(cString: strerror(spawned)))") }
+        pid = try spawnDetached(["/usr/sbin/mosquitto", "-c", directory.file("mosquitto.conf")])
         let log = directory.file("mosquitto.log")
         func text() -> String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
         let starts = starts

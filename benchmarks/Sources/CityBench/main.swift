@@ -89,24 +89,7 @@ final class Mosquitto {
     }
 
     func start() throws {
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
-        // Its log is a file of its own; its warning about running as root goes nowhere.
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        let arguments = ["/usr/sbin/mosquitto", "-c", directory.file("mosquitto.conf")]
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        let spawned = posix_spawn(&pid, arguments[0], &actions, &attributes, &argv, environ)
-        guard spawned == 0 else { throw HarnessError("cannot start mosquitto: \(String(cString: strerror(spawned)))") }
+        pid = try spawnDetached(["/usr/sbin/mosquitto", "-c", directory.file("mosquitto.conf")])
         // Listening once a connection is taken.
         guard waitUntil(20, { Self.listening(self.port) }) else {
             throw HarnessError("mosquitto did not listen on \(port)")
