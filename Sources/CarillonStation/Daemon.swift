@@ -289,7 +289,9 @@ public enum Daemon {
                 await station.audit(peer, command: command, arguments: arguments, result: result)
             }
             let link = CityLink(
-                settings: .init(broker: city.broker, school: bureau.school, district: city.district, version: Station.version),
+                settings: .init(
+                    broker: city.broker, school: bureau.school, district: city.district, version: Station.version,
+                    fetchDelay: .seconds(city.bundleDelay), fetchCA: city.bundleCA),
                 dispatcher: dispatcher, monitor: monitor, logger: logger)
             return (monitor, ServiceGroupConfiguration.ServiceConfiguration(service: link, serviceName: "city"))
         }
