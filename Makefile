@@ -5,13 +5,16 @@ CONFIG       ?= config/carillon.toml
 BUILD_FLAGS  ?=
 BIN          := $(shell $(SWIFT) build $(BUILD_FLAGS) --show-bin-path 2>/dev/null || echo .build/debug)
 
-# Debian packages the build and the tests need: the C libraries and their data (espeak-ng voices).
+# Debian packages the build and the tests need: the C libraries and their data (espeak-ng voices);
+# gnuplot-nox and python3 for the city tests (`city stats --png`, the HTTPS file server of bundles);
+# libqrencode-dev for the pairing QR code, zbar-tools, chromium and chromium-driver for the console's tests.
 DEB_PACKAGES := libasound2-dev libsndfile1-dev libsqlite3-dev libsoxr-dev libespeak-ng-dev espeak-ng-data \
                 libebur128-dev libical-dev libopus-dev libssl-dev openssl util-linux pkg-config systemd sqlite3 \
-                dpkg-dev debhelper lintian libmosquitto-dev mosquitto libqrencode-dev zbar-tools chromium chromium-driver
+                dpkg-dev debhelper lintian libmosquitto-dev mosquitto gnuplot-nox python3 libqrencode-dev zbar-tools \
+                chromium chromium-driver
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build run demo test check-config bench clean install uninstall deb crash-test load-test soak fuzz test-sanitize
+.PHONY: all deps build run demo test check-config bench bench-city test-rabbitmq clean install uninstall deb crash-test load-test soak fuzz test-sanitize
 
 all: build
 
@@ -166,6 +169,24 @@ bench: deps
 	$$(command -v cc || command -v clang) -O2 -Wall -shared -fPIC -o $$bin/alsa-probe.so benchmarks/probe/alsa-probe.c -ldl -lasound && \
 	t0=$$(date +%s) && $$bin/carillon-bench --probe $$bin/alsa-probe.so --configuration release $(BENCH_FLAGS) && \
 	echo "bench: measuring took $$(($$(date +%s) - t0)) s"
+	$(MAKE) --no-print-directory bench-city
+
+## test-rabbitmq: the city link's portability run on a RabbitMQ cluster (3 nodes with the MQTT plugin on loopback; installs rabbitmq-server; a few minutes); see docs/CITY.md
+RABBITMQ_PORT ?= 21883
+test-rabbitmq: build
+	@command -v /usr/lib/rabbitmq/bin/rabbitmq-server >/dev/null || { echo "installing: rabbitmq-server"; $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends rabbitmq-server; }
+	dir=$$(mktemp -d /tmp/carillon-rabbitmq.XXXXXX) && \
+	trap 'tools/rabbitmq-cluster.sh stop '"$$dir"' $(RABBITMQ_PORT); rm -rf '"$$dir" EXIT && \
+	tools/rabbitmq-cluster.sh start $$dir $(RABBITMQ_PORT) && \
+	CARILLON_RABBITMQ_PORT=$(RABBITMQ_PORT) SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=2 $(SWIFT) test --skip-build $(BUILD_FLAGS) --filter CityRabbitMQTests
+
+## bench-city: the city link under load: mosquitto on loopback, CITY_SCHOOLS (2000) simulated schools and 5 real daemons; see docs/BENCHMARKS.md
+CITY_SCHOOLS ?= 2000
+bench-city: deps
+	$(SWIFT) build -c release $(BUILD_FLAGS) --product carillond && $(SWIFT) build -c release $(BUILD_FLAGS) --product carillon && \
+	$(SWIFT) build -c release $(BUILD_FLAGS) --product carillon-city-bench
+	bin=$$($(SWIFT) build -c release $(BUILD_FLAGS) --show-bin-path) && \
+	$$bin/carillon-city-bench --schools $(CITY_SCHOOLS) --daemons 5 --alerts 20 --results benchmarks/results/city-$$(date -u +%Y-%m-%dT%H%M%SZ).json
 
 clean:
 	rm -rf .build

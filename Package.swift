@@ -70,7 +70,7 @@ let package = Package(
         ),
         .target(name: "CarillonProtocol", dependencies: ["CarillonCore"], swiftSettings: strict),
         // The city link's pure parts: the signed alert, its checks, the topics, the countdown, the backoff.
-        .target(name: "CarillonCity", dependencies: ["CarillonCrypto", "CarillonBundle"], swiftSettings: strict),
+        .target(name: "CarillonCity", dependencies: ["CarillonCore", "CarillonCrypto", "CarillonBundle"], swiftSettings: strict),
         .target(
             name: "CarillonBundle", dependencies: ["CarillonCore", "CarillonCrypto"],
             swiftSettings: strict),
@@ -92,6 +92,10 @@ let package = Package(
             name: "CarillonLink",
             dependencies: [
                 "CMosquitto", "CarillonCity", "CarillonControl", "CarillonProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -161,6 +165,12 @@ let package = Package(
             name: "carillon-bench",
             dependencies: ["CarillonTesting", "CarillonAudio"],
             path: "benchmarks/Sources/CarillonBench",
+            swiftSettings: strict),
+        // The city link under load: simulated schools on libmosquitto beside real daemons (`make bench-city`).
+        .executableTarget(
+            name: "carillon-city-bench",
+            dependencies: ["CarillonTesting", "CMosquitto", "CarillonCity", "CarillonBundle", "CarillonCrypto", "CarillonLink"],
+            path: "benchmarks/Sources/CityBench",
             swiftSettings: strict),
 
         // Shared harnesses for the tests: capture PCMs, a daemon runner, signal analysis.

@@ -169,6 +169,13 @@ final class ALSAPCM {
         return max(0, Int(snd_pcm_rewind(handle, snd_pcm_uframes_t(frames))))
     }
 
+    /// Moves forward over up to `frames` taken back by `rewind`, leaving them to play as written;
+    /// returns the frames moved over.
+    func forward(_ frames: Int) -> Int {
+        guard frames > 0 else { return 0 }
+        return max(0, Int(snd_pcm_forward(handle, snd_pcm_uframes_t(frames))))
+    }
+
     static func describe(_ err: Int32) -> String { String(cString: snd_strerror(err)) }
 
     /// The system's ALSA configuration with `text` laid over it: for outputs and captures alike.

@@ -183,23 +183,35 @@ public final class AudioEngine: Sendable {
         let trim = zones[zone]?.gain ?? 0
         let linear = Float(pow10((gainDB + trim) / 20))
         live.forEach(play: id, zone: zone) { $0.targetGain.store(linear.bitPattern, ordering: .relaxed) }
+        changed()
     }
 
     /// Fades a play out of one zone over `fadeMilliseconds` (at most 50) and ends it there.
     public func cut(play id: UInt64, zone: String, fadeMilliseconds: Int = 30) {
         live.forEach(play: id, zone: zone) { $0.requestStop(fadeMilliseconds: min(50, fadeMilliseconds)) }
+        changed()
+    }
+
+    /// A cut or a duck is heard `margin` ahead rather than behind the queue: the outputs take back
+    /// what they hold and mix it again. With plays staged, `publishDeferred` does that once, for
+    /// the newcomers and the changes they bring together.
+    private func changed() {
+        guard staged.withLock({ $0.isEmpty }) else { return }
+        for output in outputs { output.poke() }
     }
 
     /// Fades out and ends a play in every zone; returns whether it was sounding.
     @discardableResult
     public func stop(play id: UInt64) -> Bool {
-        live.stop { $0 == id }
+        defer { changed() }
+        return live.stop { $0 == id }
     }
 
     /// Fades out and ends every play; returns how many were sounding.
     @discardableResult
     public func stopAll() -> Int {
-        live.stopAll()
+        defer { changed() }
+        return live.stopAll()
     }
 
     /// Makes an output fail, underrun or recover, to exercise the real recovery path.

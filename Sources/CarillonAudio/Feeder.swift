@@ -1,3 +1,4 @@
+import CarillonCore
 import Dispatch
 import Foundation
 import Synchronization
@@ -15,9 +16,7 @@ final class Feeder: @unchecked Sendable {
     private let interval: DispatchTimeInterval = .seconds(1)
 
     func start() {
-        let thread = Thread { [self] in run() }
-        thread.name = "carillon-feeder"
-        thread.start()
+        Thread.start(named: "carillon-feeder") { [self] in run() }
     }
 
     func shutdown() {

@@ -4,10 +4,16 @@ import Synchronization
 
 extension AudioEngine {
     /// Starts a play whose audio arrives in real time, such as a decoded live voice, in one zone at
-    /// `gainDB` (plus the zone's trim). The play joins its output with the first `push`, so `.started`
-    /// marks the first pushed sample; from then on the output plays what is pushed at its own pace, and
-    /// silence whenever the source falls behind (which never ends the play: only `finish`, a stop or a
-    /// fault does). The `.ended` event counts the pushed frames that sounded, not that silence.
+    /// `gainDB` (plus the zone's trim). The play joins its output once it holds `prefill` of audio
+    /// (or finishes, or is stopped), so `.started` marks the first pushed sample; from then on the
+    /// output plays what is pushed at its own pace, and silence whenever the source falls behind
+    /// (which never ends the play: only `finish`, a stop or a fault does). The `.ended` event counts
+    /// the pushed frames that sounded, not that silence.
+    ///
+    /// The prefill is the jitter buffer: the output mixes its lead (`bufferMilliseconds`) at once,
+    /// so a voice joined on its first 20 ms packet ran dry before the second arrived and every shout
+    /// began with 20–50 ms of silence after its first syllable. By default it is that lead plus 20 ms,
+    /// one packet, within `maxBufferedMilliseconds`.
     ///
     /// `stop(play:)`, `cut(play:zone:)` and `setGain(play:zone:gainDB:)` reach it like any other play.
     /// - Parameters:
@@ -16,7 +22,8 @@ extension AudioEngine {
     ///     dropped, so that a burst of late packets can never add lasting delay to a live voice.
     /// - Throws: `AudioError` if the zone is unknown or the format or buffer cannot be used.
     public func startLive(
-        play id: UInt64, zone: String, format: AudioFormat, gainDB: Double = 0, maxBufferedMilliseconds: Int = 40
+        play id: UInt64, zone: String, format: AudioFormat, gainDB: Double = 0, maxBufferedMilliseconds: Int = 100,
+        prefillMilliseconds: Int? = nil
     ) throws(AudioError) -> LiveInput {
         guard let (output, channels, trim) = zones[zone] else { throw AudioError("unknown zone \(zone)") }
         guard format.sampleRate > 0, format.channels > 0 else {
@@ -25,9 +32,11 @@ extension AudioEngine {
         guard (1...LiveInput.maxBufferLimit).contains(maxBufferedMilliseconds) else {
             throw AudioError("a live buffer holds 1...\(LiveInput.maxBufferLimit) ms, not \(maxBufferedMilliseconds)")
         }
+        let prefill = min(maxBufferedMilliseconds, max(0, prefillMilliseconds ?? output.config.bufferMilliseconds + 20))
         let input = try LiveInput(
             play: id, zone: zone, output: output, channelMap: channels, source: format,
-            gain: Float(Foundation.pow(10, (gainDB + trim) / 20)), maxBufferedMilliseconds: maxBufferedMilliseconds)
+            gain: Float(Foundation.pow(10, (gainDB + trim) / 20)), maxBufferedMilliseconds: maxBufferedMilliseconds,
+            prefillMilliseconds: prefill)
         live.add(input.voice)
         return input
     }
@@ -46,15 +55,17 @@ public final class LiveInput: Sendable {
 
     let voice: Voice
     private let channels: Int
+    private let join: OutputJoin
     private let pusher: Mutex<Pusher>
     private let dropped = Atomic<Int>(0)
 
     init(
         play: UInt64, zone: String, output: Output, channelMap: [Int], source: AudioFormat, gain: Float,
-        maxBufferedMilliseconds: Int
+        maxBufferedMilliseconds: Int, prefillMilliseconds: Int
     ) throws(AudioError) {
         let target = AudioFormat(sampleRate: output.config.format.sampleRate, channels: channelMap.count)
         let limit = max(1, target.sampleRate * maxBufferedMilliseconds / 1000)
+        let prefill = min(limit, max(1, target.sampleRate * prefillMilliseconds / 1000))
         let join = OutputJoin(output)
         // Room for the limit plus a converter's tail at the end, which `finish` lets through.
         let voice = Voice(
@@ -63,7 +74,9 @@ public final class LiveInput: Sendable {
             onStopRequest: { join.join($0) })
         self.voice = voice
         self.channels = target.channels
-        self.pusher = try Mutex(Pusher(voice: voice, join: join, source: source, target: target, limitFrames: limit))
+        self.join = join
+        self.pusher = try Mutex(
+            Pusher(voice: voice, join: join, source: source, target: target, limitFrames: limit, prefillFrames: prefill))
     }
 
     deinit { finish() }
@@ -93,6 +106,9 @@ public final class LiveInput: Sendable {
 
     /// Output frames held for the output thread right now (a snapshot, for tests and diagnostics).
     var bufferedFrames: Int { voice.ring.available / channels }
+
+    /// Whether the play has joined its output (its prefill came, or it finished or was stopped).
+    var isPlaying: Bool { join.isJoined }
 }
 
 /// Hands a live voice to its output once: on its first audio, its finish, or a stop, whichever comes first.
@@ -101,6 +117,8 @@ private final class OutputJoin: Sendable {
     private let joined = Atomic<Bool>(false)
 
     init(_ output: Output) { self.output = output }
+
+    var isJoined: Bool { joined.load(ordering: .acquiring) }
 
     func join(_ voice: Voice) {
         if joined.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged {
@@ -117,6 +135,8 @@ private final class Pusher {
     private let source: AudioFormat
     private let target: AudioFormat
     private let limitFrames: Int
+    /// Output frames held before the voice joins its output: the jitter buffer.
+    private let prefillFrames: Int
     private var resampler: Resampler?
     private let chunkFrames = 1024
     /// One chunk of pushed audio mapped to the target's channels.
@@ -131,13 +151,14 @@ private final class Pusher {
     private var droppedOutput = 0
 
     init(
-        voice: Voice, join: OutputJoin, source: AudioFormat, target: AudioFormat, limitFrames: Int
+        voice: Voice, join: OutputJoin, source: AudioFormat, target: AudioFormat, limitFrames: Int, prefillFrames: Int
     ) throws(AudioError) {
         self.voice = voice
         self.join = join
         self.source = source
         self.target = target
         self.limitFrames = limitFrames
+        self.prefillFrames = prefillFrames
         resampler =
             source.sampleRate == target.sampleRate
             ? nil : try Resampler(from: source.sampleRate, to: target.sampleRate, channels: target.channels, steady: true)
@@ -178,7 +199,7 @@ private final class Pusher {
             }
             offset += n
         }
-        join.join(voice)
+        if (voice.ring.capacity - voice.ring.free) / target.channels >= prefillFrames { join.join(voice) }
     }
 
     func finish() {

@@ -1,4 +1,5 @@
 import CALSA
+import CarillonCore
 import Dispatch
 import Foundation
 import Glibc
@@ -13,7 +14,9 @@ public struct OutputConfig: Sendable, Hashable {
     /// ALSA configuration text laid over the system's, so a PCM can be defined inline.
     public var alsaConfig: String?
     public var format: AudioFormat
-    /// How far the engine runs ahead of real time: the audible delay of a new sound.
+    /// How far the engine runs ahead of real time: the audible delay of a new sound on a PCM that
+    /// cannot rewind. On one that can, the least it keeps queued while sounds play (it keeps up to
+    /// `Output.takeBackLeadMilliseconds`, and takes the rest back when a sound starts).
     public var bufferMilliseconds: Int
     /// The unit of mixing and writing.
     public var periodMilliseconds: Int
@@ -81,6 +84,8 @@ final class Output: @unchecked Sendable {
     private let onHeartbeat: @Sendable (UInt64) -> Void
 
     private let incoming = Mutex<[Voice]>([])
+    /// Set with `add` and `poke`: what is queued in the device no longer matches what should sound.
+    private let changed = Atomic<Bool>(false)
     /// A fault injected by tests and drills: 0 none, 1 the device fails until cleared, 2 one underrun.
     let injectedFault = Atomic<Int>(0)
     private let running = Atomic<Bool>(true)
@@ -120,9 +125,7 @@ final class Output: @unchecked Sendable {
     }
 
     func start() {
-        let thread = Thread { [self] in run() }
-        thread.name = "carillon-out-\(config.name)"
-        thread.start()
+        Thread.start(named: "out-\(config.name)") { [self] in run() }
     }
 
     func shutdown() {
@@ -136,6 +139,13 @@ final class Output: @unchecked Sendable {
     /// starts a sound first, then changes the ones it affects, expecting both in the same period).
     func add(_ voice: Voice) {
         incoming.withLock { $0.append(voice) }
+        poke()
+    }
+
+    /// Tells the output thread that a voice was cut, stopped or ducked: what is queued ahead is
+    /// taken back and mixed again, so the change is heard `margin` ahead instead of a queue later.
+    func poke() {
+        changed.store(true, ordering: .releasing)
         wake.signal()
     }
 
@@ -197,8 +207,13 @@ final class Output: @unchecked Sendable {
         if announce { onEvent(.fault(output: config.name, message: message)) }
     }
 
-    /// The device buffer while sounds play: the engine's lead plus two periods of slack.
-    private var playBufferMicroseconds: Int { config.bufferMilliseconds * 1000 + config.periodMilliseconds * 2000 }
+    /// The device buffer while sounds play: the longest lead plus two periods of slack.
+    private var playBufferMicroseconds: Int {
+        max(config.bufferMilliseconds, Self.takeBackLeadMilliseconds) * 1000 + config.periodMilliseconds * 2000
+    }
+    /// The queue kept while sounds play on a PCM that can take back what it holds: a wake-up every
+    /// `takeBackLeadMilliseconds - bufferMilliseconds`, where each period would need its own.
+    static let takeBackLeadMilliseconds = 100
     /// The device buffer for queued idle silence: the idle stretch plus the lead kept at a refill.
     private var idleBufferMicroseconds: Int { (config.idleMilliseconds + Self.refillMilliseconds) * 1000 }
     /// Queued idle silence is topped up once it falls to this: ample for a thread woken late.
@@ -247,6 +262,9 @@ final class Output: @unchecked Sendable {
         var silentFrom: Int64? = 0
         var limiterAtSilence = limiter
         var rewindChecked = false
+        // The number of the next period to mix, and the first one a take-back may go back to.
+        var serial = 0
+        var floor = 0
 
         func played(at now: UInt64) -> Int64 {
             let elapsed = now &- anchorTime
@@ -256,14 +274,48 @@ final class Output: @unchecked Sendable {
         }
         func queued(at now: UInt64) -> Int64 { deviceKnowsDelay ? Int64(pcm.delay()) : written - played(at: now) }
         func nanoseconds(_ frames: Int64) -> UInt64 { UInt64(max(0, frames)) * 1_000_000_000 / UInt64(rate) }
-        // While sounds play, the queue is topped up period by period: a sound that arrives then is
-        // mixed at the next period, together with the cuts and ducks it brings (see `add`).
+        // While sounds play, the queue is topped up to a lead once it falls to a refill mark. Where
+        // the PCM cannot rewind, the lead is `ahead` and the refill one period less, so a sound that
+        // arrives is mixed at the next period, with the cuts and ducks it brings (see `add`). Where
+        // it can, and no live voice (filled in real time) plays, the lead is `longLead` and the
+        // refill `ahead`: one wake-up per ~70 ms, and a sound, cut or duck takes back the queue
+        // beyond `margin` and is mixed into it at once (`takeBack`).
         let lowWater = ahead - Int64(period)
-        /// When `queue` will have fallen to `lowWater`: time to top it up.
-        func due(_ now: UInt64, queue: Int64) -> UInt64 {
+        let longLead = Int64(max(Int(ahead) + period, rate * Self.takeBackLeadMilliseconds / 1000))
+        /// When `queue` will have fallen to `level`: time to top it up.
+        func due(_ now: UInt64, queue: Int64, level: Int64) -> UInt64 {
             deviceKnowsDelay
-                ? now + nanoseconds(queue - lowWater)
-                : anchorTime + nanoseconds(written - lowWater - anchorFrames)
+                ? now + nanoseconds(queue - level)
+                : anchorTime + nanoseconds(written - level - anchorFrames)
+        }
+        // Take-back state: the periods mixed are numbered; each remembers where it began and the
+        // limiter then, each voice its own state (`Voice.mark`). Nothing is taken back across a
+        // period where a voice joined or ended, silence was written or the device recovered.
+        let remembered = Int(longLead / Int64(period)) + 2
+        var marks = [PeriodMark](repeating: PeriodMark(period: -1, first: 0, limiter: limiter), count: remembered)
+        // Known after the first period written while sounds play.
+        var canRewind: Bool?
+        var filling = false
+        /// Takes back the whole periods queued beyond `margin`, down to `floor`, and puts every
+        /// voice back where it was at the first of them; returns whether any were.
+        func takeBack(_ now: UInt64) -> Bool {
+            guard canRewind == true else { return false }
+            let spare = min(queued(at: now) - margin, Int64(pcm.rewindable()))
+            let periods = min(Int(max(0, spare) / Int64(period)), serial - floor, remembered - 1)
+            guard periods > 0 else { return false }
+            let back = pcm.rewind(periods * period)
+            let whole = back / period
+            // A part period left where it was keeps the numbering whole.
+            if back > whole * period { _ = pcm.forward(back - whole * period) }
+            guard whole > 0 else { return false }
+            serial -= whole
+            let mark = marks[serial % remembered]
+            written -= Int64(whole * period)
+            assert(mark.period == serial && mark.first == written)
+            limiter = mark.limiter
+            for voice in voices where voice.remembers(period: serial) { voice.restore(period: serial) }
+            framesWritten.store(written, ordering: .relaxed)
+            return true
         }
         /// Writes `frames` frames; on a failure it cannot recover from, ends every voice and returns why.
         func write(_ source: UnsafeRawPointer, frames: Int) -> String? {
@@ -285,6 +337,8 @@ final class Output: @unchecked Sendable {
                 }
                 anchorFrames = written + Int64(offset)
                 anchorTime = monotonicNanoseconds()
+                // What the device held was dropped.
+                floor = serial
             }
             written += Int64(frames)
             return nil
@@ -342,7 +396,8 @@ final class Output: @unchecked Sendable {
         while running.load(ordering: .relaxed) {
             let now = monotonicNanoseconds()
             onHeartbeat(now)
-            takeIncoming()
+            let poked = changed.exchange(false, ordering: .acquiring)
+            let joined = takeIncoming()
             switch injectedFault.load(ordering: .relaxed) {
             case 1:
                 endAll(.failed("output \(config.name): injected fault"))
@@ -352,6 +407,7 @@ final class Output: @unchecked Sendable {
                 statusBox.withLock { $0.xruns += 1 }
                 onEvent(.xrun(output: config.name))
                 _ = pcm.recover(-EPIPE)
+                floor = serial
             default: break
             }
 
@@ -363,6 +419,7 @@ final class Output: @unchecked Sendable {
                 anchorFrames = written
                 anchorTime = now
                 queue = 0
+                floor = serial
             }
 
             if voices.isEmpty {
@@ -385,7 +442,7 @@ final class Output: @unchecked Sendable {
                     sleep(until: now + UInt64(config.idleMilliseconds) * 1_000_000)
                 case .periodic:
                     if queue > lowWater {
-                        sleep(until: due(now, queue: queue))
+                        sleep(until: due(now, queue: queue, level: lowWater))
                     } else if let failure = writeSilence(Int64(period)) {
                         return failure
                     }
@@ -393,6 +450,7 @@ final class Output: @unchecked Sendable {
                 continue
             }
 
+            let lead = canRewind == true && !voices.contains(where: \.isLive) ? longLead : ahead
             if let from = silentFrom {
                 // Sound after idle silence: it starts `margin` ahead of the speaker, never before
                 // the silence began, so nothing already mixed is taken back.
@@ -411,18 +469,32 @@ final class Output: @unchecked Sendable {
                 case .periodic: break
                 }
                 silentFrom = nil
-            } else if queue > lowWater {
-                sleep(until: due(now, queue: queue))
-                continue
+                floor = serial
+                filling = true
+            } else {
+                if poked && takeBack(now) {
+                    queue = queued(at: now)
+                    filling = true
+                }
+                if joined > 0 { floor = serial }
+                let refill = lead == longLead ? ahead : lowWater
+                if queue <= refill { filling = true }
+                if !filling {
+                    sleep(until: due(now, queue: queue, level: refill))
+                    continue
+                }
             }
 
-            let startedNow = mixPeriod(into: mix, scratch: scratch, frames: period)
+            marks[serial % remembered] = PeriodMark(period: serial, first: written, limiter: limiter)
+            let startedNow = mixPeriod(into: mix, scratch: scratch, frames: period, serial: serial)
+            serial += 1
             limiter.process(mix, frames: period, channels: channels)
             convert(mix, to: bytes, samples: period * channels, format: pcm.sampleFormat)
             let first = written
             if let failure = write(bytes, frames: period) { return failure }
             let writtenAt = monotonicNanoseconds()
             let delay = pcm.delay()
+            if canRewind == nil { canRewind = pcm.rewindable() > 0 }
             if delay > 0 && !deviceKnowsDelay {
                 deviceKnowsDelay = true
                 // It plays in real time after all: late silence would underrun it.
@@ -442,7 +514,8 @@ final class Output: @unchecked Sendable {
             }
             framesWritten.store(written, ordering: .relaxed)
             voiceCount.store(voices.count, ordering: .relaxed)
-            retireFinished()
+            if retireFinished() { floor = serial }
+            if (deviceKnowsDelay ? Int64(delay) : written - played(at: writtenAt)) >= lead { filling = false }
             if voices.isEmpty {
                 silentFrom = written
                 limiterAtSilence = limiter
@@ -460,13 +533,17 @@ final class Output: @unchecked Sendable {
 
     /// Sums the voices into `mix`, each on its zone's channels with its gain; returns how many
     /// voices sounded for the first time.
-    private func mixPeriod(into mix: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, frames: Int) -> Int {
+    private func mixPeriod(
+        into mix: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, frames: Int, serial: Int
+    ) -> Int {
         let outChannels = config.format.channels
         let rate = config.format.sampleRate
         mix.update(repeating: 0, count: frames * outChannels)
         var firsts = 0
         var lowWater = false
         for voice in voices {
+            // Before any request is applied: a take-back to this period applies them again.
+            voice.mark(period: serial)
             if voice.stopRequested.load(ordering: .acquiring) && voice.fadeFrames == 0 {
                 let ms = voice.fadeMilliseconds.load(ordering: .relaxed)
                 voice.fadeFrames = max(1, rate * ms / 1000)
@@ -481,7 +558,7 @@ final class Output: @unchecked Sendable {
             let channels = voice.channels
             var wanted = frames
             if voice.fadeFrames > 0 { wanted = min(frames, voice.fadeLeft) }
-            let got = voice.ring.read(into: scratch, count: wanted * channels) / channels
+            let got = voice.read(into: scratch, count: wanted * channels) / channels
             // Locals in the per-frame loop: each access to the voice's properties would be checked.
             var gain = voice.gain
             let (rampTarget, rampStep) = (voice.rampTarget, voice.rampStep)
@@ -509,27 +586,34 @@ final class Output: @unchecked Sendable {
         return firsts
     }
 
-    /// Moves voices handed over by `add` into the mix.
-    private func takeIncoming() {
+    /// Moves voices handed over by `add` into the mix; returns how many.
+    @discardableResult
+    private func takeIncoming() -> Int {
         incoming.withLockIfAvailable { list in
             guard !list.isEmpty else { return }
             swap(&list, &intake)
         }
-        guard !intake.isEmpty else { return }
+        guard !intake.isEmpty else { return 0 }
+        let rate = config.format.sampleRate
+        let period = max(1, rate * config.periodMilliseconds / 1000)
+        let lead = max(config.bufferMilliseconds + config.periodMilliseconds, Self.takeBackLeadMilliseconds)
+        for voice in intake { voice.prepareTakeBack(periods: lead / max(1, config.periodMilliseconds) + 3, frames: period) }
+        let count = intake.count
         voices.append(contentsOf: intake)
         intake.removeAll(keepingCapacity: true)
+        return count
     }
 
-    /// Ends voices that ran dry after their source ended, or whose fade finished.
-    private func retireFinished() {
+    /// Ends voices that ran dry after their source ended, or whose fade finished; returns whether any.
+    private func retireFinished() -> Bool {
+        var any = false
         var i = 0
         while i < voices.count {
             let voice = voices[i]
             var reason: EndReason?
             if voice.fadeFrames > 0 && voice.fadeLeft <= 0 {
                 reason = .stopped
-            } else if voice.sourceEnded.load(ordering: .acquiring) && voice.ring.available == 0 {
-                // The end flag first: once it is seen, every sample written before it is visible too.
+            } else if voice.drained {
                 reason =
                     voice.sourceFailed.load(ordering: .acquiring)
                     ? .failed(voice.failure?.message ?? "decode error") : .finished
@@ -538,10 +622,12 @@ final class Output: @unchecked Sendable {
                 voice.stopRequested.store(true, ordering: .relaxed)
                 onEvent(.ended(play: voice.play, zone: voice.zone, reason: reason, frames: voice.framesOut))
                 voices.remove(at: i)
+                any = true
             } else {
                 i += 1
             }
         }
+        return any
     }
 
     private func failVoicesWhileDown(_ message: String) {
@@ -581,6 +667,13 @@ final class Output: @unchecked Sendable {
             for i in 0..<samples { out[i] = max(-1, min(1, mix[i])) }
         }
     }
+}
+
+/// Where a mixed period began in the output's timeline, and the limiter's state then.
+struct PeriodMark {
+    var period: Int
+    var first: Int64
+    var limiter: Limiter
 }
 
 /// Keeps the summed signal of an output below full scale: instant attack, 100 ms release.

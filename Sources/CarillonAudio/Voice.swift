@@ -44,6 +44,24 @@ final class Voice: @unchecked Sendable {
     var fadeLeft = 0
     var framesOut = 0
     var started = false
+    /// What the voice took from its ring over the last periods, so that periods the output takes
+    /// back from its device (to mix an alarm in sooner) can be mixed again from the same samples.
+    private var history: UnsafeMutablePointer<Float>?
+    private var historySamples = 0
+    /// Samples taken back: the next reads come from `history` before the ring.
+    private(set) var replay = 0
+    /// The mixing state at the start of each recent period, by period number modulo `marks.count`.
+    private var marks: [Mark] = []
+
+    struct Mark {
+        var period = -1
+        var gain: Float = 0
+        var rampTarget: Float = 0
+        var rampStep: Float = 0
+        var fadeFrames = 0
+        var fadeLeft = 0
+        var framesOut = 0
+    }
 
     /// Whether a `LiveInput` fills the ring instead of the feeder, so running low is no cue to decode.
     let isLive: Bool
@@ -76,6 +94,80 @@ final class Voice: @unchecked Sendable {
         self.isLive = onStopRequest != nil
         self.onStopRequest = onStopRequest
     }
+
+    deinit { history?.deallocate() }
+
+    /// Output thread, when the voice joins: room to remember `periods` periods of `frames` frames.
+    func prepareTakeBack(periods: Int, frames: Int) {
+        guard history == nil else { return }
+        // Twice the span: a second take-back may come before the first one's replay is mixed.
+        historySamples = 2 * periods * frames * channels
+        history = .allocate(capacity: historySamples)
+        marks = Array(repeating: Mark(), count: periods)
+    }
+
+    /// Output thread, at the start of period `period`, before anything of it is applied.
+    func mark(period: Int) {
+        guard !marks.isEmpty else { return }
+        marks[period % marks.count] = Mark(
+            period: period, gain: gain, rampTarget: rampTarget, rampStep: rampStep, fadeFrames: fadeFrames,
+            fadeLeft: fadeLeft, framesOut: framesOut)
+    }
+
+    /// Output thread: whether the state at the start of `period` is still remembered.
+    func remembers(period: Int) -> Bool {
+        !marks.isEmpty && marks[period % marks.count].period == period
+    }
+
+    /// Output thread: back to the state at the start of `period` (see `remembers`); what was read
+    /// since is read again.
+    func restore(period: Int) {
+        let mark = marks[period % marks.count]
+        replay += (framesOut - mark.framesOut) * channels
+        gain = mark.gain
+        rampTarget = mark.rampTarget
+        rampStep = mark.rampStep
+        fadeFrames = mark.fadeFrames
+        fadeLeft = mark.fadeLeft
+        framesOut = mark.framesOut
+    }
+
+    /// Output thread: up to `count` samples into `into`, taken-back ones first, then the ring's;
+    /// each one remembered for a later take-back. Returns how many.
+    func read(into: UnsafeMutablePointer<Float>, count: Int) -> Int {
+        guard let history else { return ring.read(into: into, count: count) }
+        var got = 0
+        var position = (framesOut * channels) % historySamples
+        func copy(_ n: Int, toHistory: Bool) {
+            var done = 0
+            while done < n {
+                let run = min(n - done, historySamples - position)
+                if toHistory {
+                    (history + position).update(from: into + got + done, count: run)
+                } else {
+                    (into + got + done).update(from: history + position, count: run)
+                }
+                done += run
+                position = (position + run) % historySamples
+            }
+        }
+        if replay > 0 {
+            let n = min(replay, count)
+            copy(n, toHistory: false)
+            replay -= n
+            got = n
+        }
+        if got < count {
+            let n = ring.read(into: into + got, count: count - got)
+            copy(n, toHistory: true)
+            got += n
+        }
+        return got
+    }
+
+    /// Whether every sample the voice will give has been read: its source ended, nothing left.
+    /// The end flag before the ring: once it is seen, every sample written before it is visible too.
+    var drained: Bool { replay == 0 && sourceEnded.load(ordering: .acquiring) && ring.available == 0 }
 
     /// Asks the output thread to fade the voice out and end it.
     func requestStop(fadeMilliseconds: Int) {

@@ -45,6 +45,8 @@ public struct SchoolStatus: Sendable, Hashable, Codable {
     public var version: String?
     /// The schedule version in force, if the school has one.
     public var schedule: Int?
+    /// The highest bundle version the school has applied, if any.
+    public var bundle: Int?
     /// The last alert heard (whatever became of it) and the last one sounded: their ids.
     public var lastHeard: String?
     public var lastSounded: String?
@@ -52,7 +54,7 @@ public struct SchoolStatus: Sendable, Hashable, Codable {
     public var at: Int64?
 
     public init(
-        school: String, district: String?, state: String, version: String? = nil, schedule: Int? = nil,
+        school: String, district: String?, state: String, version: String? = nil, schedule: Int? = nil, bundle: Int? = nil,
         lastHeard: String? = nil, lastSounded: String? = nil, at: Int64? = nil
     ) {
         self.school = school
@@ -60,6 +62,7 @@ public struct SchoolStatus: Sendable, Hashable, Codable {
         self.state = state
         self.version = version
         self.schedule = schedule
+        self.bundle = bundle
         self.lastHeard = lastHeard
         self.lastSounded = lastSounded
         self.at = at

@@ -7,7 +7,7 @@ extension CommandSpec {
     /// audited, with the address and never the token.
     public static func auth(access: AccessControl, limiter: LoginLimiter) -> CommandSpec {
         let name = CommandName.auth.rawValue
-        return CommandSpec(name: name, role: nil, audited: true) { line, head, session, audit in
+        return CommandSpec(name: name, role: nil, audited: true) { line, head, session, audit, _ in
             let peer = session.peer
             let id = head.id
             let outcome: Result<Identity, WireError>

@@ -9,18 +9,41 @@ public struct CommandSpec: Sendable {
     public let role: Role?
     /// State-changing commands are written to the audit log, refusals included.
     public let audited: Bool
-    let run: @Sendable (_ line: Data, _ head: ParsedHead, _ session: any ControlSession, _ audit: Auditor) async -> [UInt8]?
+    /// Turns zone group names into their zones before the caller's zone limits are checked; set by
+    /// `expandingZones(with:)`.
+    var expandZones: ZoneExpander?
+    let run: @Sendable (_ line: Data, _ head: ParsedHead, _ session: any ControlSession, _ audit: Auditor, _ expand: ZoneExpander?) async -> [UInt8]?
+
+    init(
+        name: String, role: Role?, audited: Bool,
+        run: @escaping @Sendable (Data, ParsedHead, any ControlSession, Auditor, ZoneExpander?) async -> [UInt8]?
+    ) {
+        self.name = name
+        self.role = role
+        self.audited = audited
+        self.run = run
+    }
+
+    /// The command with zone group names in its arguments' `zones` replaced by their zones (see
+    /// `ZoneTargeting`), so that zone limits and handlers see zones only, whichever transport it came by.
+    public func expandingZones(with expand: @escaping ZoneExpander) -> CommandSpec {
+        var spec = self
+        spec.expandZones = expand
+        return spec
+    }
 
     /// Declares a command whose arguments decode as `A` and whose result encodes as `R`.
     public static func command<A: Codable & Sendable, R: Codable & Sendable>(
         _ name: CommandName, role: Role?, audited: Bool = false, arguments: A.Type,
         handler: @escaping @Sendable (A, Peer) async throws(WireError) -> R
     ) -> CommandSpec {
-        CommandSpec(name: name.rawValue, role: role, audited: audited) { line, head, session, audit in
+        CommandSpec(name: name.rawValue, role: role, audited: audited) { line, head, session, audit, expand in
             let peer = session.peer
             let id = head.id
             let args: A
-            switch await admitted(A.self, line: line, head: head, name: name, role: role, audited: audited, peer: peer, audit: audit) {
+            switch await admitted(
+                A.self, line: line, head: head, name: name, role: role, audited: audited, peer: peer, audit: audit, expand: expand)
+            {
             case .success(let admitted): args = admitted
             case .failure(let refusal): return refusal.reply
             }
@@ -40,11 +63,13 @@ public struct CommandSpec: Sendable {
         _ name: CommandName, role: Role, audited: Bool = false, arguments: A.Type,
         handler: @escaping @Sendable (A, any ControlSession) async throws(WireError) -> Void
     ) -> CommandSpec {
-        CommandSpec(name: name.rawValue, role: role, audited: audited) { line, head, session, audit in
+        CommandSpec(name: name.rawValue, role: role, audited: audited) { line, head, session, audit, expand in
             let peer = session.peer
             let id = head.id
             let args: A
-            switch await admitted(A.self, line: line, head: head, name: name, role: role, audited: audited, peer: peer, audit: audit) {
+            switch await admitted(
+                A.self, line: line, head: head, name: name, role: role, audited: audited, peer: peer, audit: audit, expand: expand)
+            {
             case .success(let admitted): args = admitted
             case .failure(let refusal): return refusal.reply
             }
@@ -67,10 +92,10 @@ public struct CommandSpec: Sendable {
     /// Runs `admit`, and turns its refusal into the response line, audited when the command is.
     static func admitted<A: Codable & Sendable>(
         _ type: A.Type, line: Data, head: ParsedHead, name: CommandName, role: Role?, audited: Bool, peer: Peer,
-        audit: Auditor
+        audit: Auditor, expand: ZoneExpander?
     ) async -> Result<A, Refusal> {
         do throws(WireError) {
-            return .success(try admit(A.self, line: line, head: head, command: name.rawValue, role: role, peer: peer))
+            return .success(try admit(A.self, line: line, head: head, command: name.rawValue, role: role, peer: peer, expand: expand))
         } catch {
             if audited { await audit(peer, name.rawValue, "{}", .failure(error)) }
             return .failure(Refusal(reply: Dispatcher.encodeLine(.failure(head.id, error))))
@@ -79,7 +104,7 @@ public struct CommandSpec: Sendable {
 
     /// The checks every command passes, in this order: who may run it, its arguments, its zones.
     static func admit<A: Codable & Sendable>(
-        _ type: A.Type, line: Data, head: ParsedHead, command: String, role: Role?, peer: Peer
+        _ type: A.Type, line: Data, head: ParsedHead, command: String, role: Role?, peer: Peer, expand: ZoneExpander? = nil
     ) throws(WireError) -> A {
         if let role {
             guard let identity = peer.identity else {
@@ -97,6 +122,10 @@ public struct CommandSpec: Sendable {
             do { args = try Wire.decoder().decode(Request<A>.self, from: line).args } catch {
                 throw WireError(.invalidArguments, Dispatcher.explain(error))
             }
+        }
+        if let expand, var scoped = args as? any ZoneTargeting, let zones = scoped.zones {
+            scoped.zones = expand(zones)
+            if let expanded = scoped as? A { args = expanded }
         }
         if let allowed = peer.identity?.zones, var scoped = args as? any ZoneTargeting {
             let asked = scoped.zones ?? ["all"]
@@ -120,6 +149,9 @@ struct ParsedHead: Sendable {
     /// The line was read by `RequestScanner`: only `id`, `cmd`, and `args` absent, null or `{}`.
     var isPlain: Bool
 }
+
+/// Replaces zone group names by their zones; other names pass through unchanged. Called on any thread.
+public typealias ZoneExpander = @Sendable ([String]) -> [String]
 
 /// Writes one audit entry: who, the command, its arguments as JSON, and its result as JSON or its error.
 public typealias Auditor = @Sendable (Peer, String, String, Result<String?, WireError>) async -> Void
@@ -179,7 +211,7 @@ public struct Dispatcher: Sendable {
             }
             return Self.encodeLine(.failure(head.id, WireError(.unknownCommand, "unknown command `\(name)`")))
         }
-        return await command.run(line, head, session, audit)
+        return await command.run(line, head, session, audit, command.expandZones)
     }
 
     /// Answers one line for a peer that cannot stream: for tests and tools.

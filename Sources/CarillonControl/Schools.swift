@@ -17,17 +17,32 @@ public struct School: Sendable, Hashable {
     public var ca: String?
     /// The school certificate's SHA-256 fingerprint, as written.
     public var pin: String?
+    /// The school's district for the city link (`carillon city broker-config`, `city status`,
+    /// `city stats`): the file's optional sixth column.
+    public var district: String?
     /// The line it came from, for messages.
     public var line: Int
 
     /// The header every schools file starts with.
     public static let csvHeader = "id,address,token_file,ca,pin"
+    /// The header of a file that also names each school's district, for the city link.
+    public static let csvHeaderWithDistrict = csvHeader + ",district"
 
     /// How to check its certificate.
     public var tls: ClientTLS { ClientTLS(caFile: ca, pin: pin.flatMap(ClientTLS.parsePin)) }
 
     /// The school as a row of a schools file; its paths are absolute, so the row works from anywhere.
-    public var csvRow: String { [id, address, tokenFile, ca ?? "", pin ?? ""].map(csvField).joined(separator: ",") }
+    /// With `district`, the row has the sixth column (empty when the school has none).
+    public func csvRow(district withDistrict: Bool) -> String {
+        ([id, address, tokenFile, ca ?? "", pin ?? ""] + (withDistrict ? [district ?? ""] : [])).map(csvField).joined(separator: ",")
+    }
+
+    /// Schools as a whole schools file, header first; the district column only when one of them has a district.
+    public static func csvText(_ schools: [School]) -> String {
+        let withDistrict = schools.contains { $0.district != nil }
+        return ([withDistrict ? csvHeaderWithDistrict : csvHeader] + schools.map { $0.csvRow(district: withDistrict) })
+            .joined(separator: "\n") + "\n"
+    }
 }
 
 /// A schools file that is not as `School.parse` wants it: the file, the line and what is wrong.
@@ -56,11 +71,13 @@ extension School {
     /// Parses the text of a schools file, strictly:
     ///
     /// - `#` comment lines and blank lines are skipped anywhere;
-    /// - the first other line is the header `id,address,token_file,ca,pin`;
-    /// - each further line is one school with exactly those five fields. A field may be quoted
+    /// - the first other line is the header `id,address,token_file,ca,pin`, or
+    ///   `id,address,token_file,ca,pin,district` for a file that also names districts (the city link's);
+    /// - each further line is one school with exactly the header's fields. A field may be quoted
     ///   (`"a,b"`, with `""` for a quote); spaces around fields are dropped;
     /// - `id` is unique, `address` is `HOST:PORT` with a port of 1 to 65535, `token_file` is set,
-    ///   and exactly one of `ca` (a PEM file) and `pin` (64 hex digits, colons allowed) is set.
+    ///   and exactly one of `ca` (a PEM file) and `pin` (64 hex digits, colons allowed) is set;
+    ///   `district`, if the file has the column, is empty or 1 to 64 of letters, digits, `.`, `_`, `-`.
     ///
     /// - Parameter directory: what relative `token_file` and `ca` paths are relative to.
     /// - Throws: `SchoolsFileError` naming the first wrong line.
@@ -68,6 +85,7 @@ extension School {
         var schools: [School] = []
         var seen: [String: Int] = [:]
         var headerRead = false
+        var columns = 5
         // `\r\n` is one Character in Swift, so lines are split on newlines of any kind, not on "\n".
         for (index, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let number = index + 1
@@ -76,18 +94,25 @@ extension School {
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             guard let fields = splitCSV(line) else { throw fail("a quoted field is not closed") }
             if !headerRead {
-                guard fields == csvHeader.split(separator: ",").map(String.init) else {
-                    throw fail("the header must be `\(csvHeader)`, not `\(trimmed)`")
+                if fields == csvHeaderWithDistrict.split(separator: ",").map(String.init) {
+                    columns = 6
+                } else if fields != csvHeader.split(separator: ",").map(String.init) {
+                    throw fail("the header must be `\(csvHeader)` or `\(csvHeaderWithDistrict)`, not `\(trimmed)`")
                 }
                 headerRead = true
                 continue
             }
-            guard fields.count == 5 else { throw fail("expected 5 fields (\(csvHeader)), found \(fields.count)") }
+            let header = columns == 6 ? csvHeaderWithDistrict : csvHeader
+            guard fields.count == columns else { throw fail("expected \(columns) fields (\(header)), found \(fields.count)") }
+            let district = columns == 6 && !fields[5].isEmpty ? fields[5] : nil
+            if let district {
+                guard district.utf8.count <= 64, Self.isName(district) else {
+                    throw fail("`district` `\(district)` must be 1 to 64 of letters, digits, `.`, `_` and `-`")
+                }
+            }
             let (id, address, token, ca, pin) = (fields[0], fields[1], fields[2], fields[3], fields[4])
             guard !id.isEmpty else { throw fail("`id` is empty") }
-            guard id.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0) }),
-                id.unicodeScalars.allSatisfy(\.isASCII)
-            else { throw fail("`id` `\(id)` may hold only letters, digits, `.`, `_` and `-`") }
+            guard Self.isName(id) else { throw fail("`id` `\(id)` may hold only letters, digits, `.`, `_` and `-`") }
             if let first = seen[id] { throw fail("`id` `\(id)` is already on line \(first)") }
             guard let controlAddress = ControlAddress.parseTCP(address), case .tcp(let host, _) = controlAddress,
                 !address.hasPrefix(":"), !host.isEmpty
@@ -107,10 +132,15 @@ extension School {
             schools.append(
                 School(
                     id: id, address: address, controlAddress: controlAddress, tokenFile: resolve(token, in: directory),
-                    ca: ca.isEmpty ? nil : resolve(ca, in: directory), pin: pin.isEmpty ? nil : pin, line: number))
+                    ca: ca.isEmpty ? nil : resolve(ca, in: directory), pin: pin.isEmpty ? nil : pin, district: district, line: number))
         }
         guard headerRead else { throw SchoolsFileError(path: path, line: 0, message: "no header `\(csvHeader)`") }
         return schools
+    }
+
+    /// Letters, digits, `.`, `_` and `-`, ASCII only.
+    static func isName(_ text: String) -> Bool {
+        !text.isEmpty && text.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)) }
     }
 
     private static func resolve(_ path: String, in directory: String) -> String {

@@ -15,15 +15,15 @@ enum SchoolsCheck {
             guard case .tcp(let host, let port) = school.controlAddress, !host.isEmpty, (1...65535).contains(port) else {
                 throw FuzzFinding("accepted the address \(school.controlAddress) for \(school.id)")
             }
-            let row = School.csvHeader + "\n" + school.csvRow
+            let row = School.csvText([school])
             let again: [School]
             do { again = try School.parse(row, path: "row.csv", directory: "/elsewhere") } catch {
-                throw FuzzFinding("the row \(school.csvRow.debugDescription) of \(school.id) does not read back: \(error)")
+                throw FuzzFinding("the row \(row.debugDescription) of \(school.id) does not read back: \(error)")
             }
             var expected = school
             expected.line = 2
             guard again == [expected] else {
-                throw FuzzFinding("the row \(school.csvRow.debugDescription) reads back as \(again), not \(expected)")
+                throw FuzzFinding("the row \(row.debugDescription) reads back as \(again), not \(expected)")
             }
         }
     }

@@ -20,13 +20,26 @@ public struct CityLink: Service {
         /// carillond's version, for the status.
         public var version: String
         public var backoff: Backoff
+        /// The longest random wait before fetching a bundle over HTTPS, so that 2,000 schools do
+        /// not ask the bureau's server in one second.
+        public var fetchDelay: Duration
+        /// The CA of the bureau's file server; nil: the broker's CA, else the system's roots.
+        public var fetchCA: String?
+        /// How often the month's counts are published (also at each connection and after each alert).
+        public var statsInterval: Duration
 
-        public init(broker: CityBroker, school: String, district: String?, version: String, backoff: Backoff = Backoff()) {
+        public init(
+            broker: CityBroker, school: String, district: String?, version: String, backoff: Backoff = Backoff(),
+            fetchDelay: Duration = .seconds(10), fetchCA: String? = nil, statsInterval: Duration = .seconds(3600)
+        ) {
             self.broker = broker
             self.school = school
             self.district = district
             self.version = version
             self.backoff = backoff
+            self.fetchDelay = fetchDelay
+            self.fetchCA = fetchCA
+            self.statsInterval = statsInterval
         }
     }
 
@@ -57,7 +70,9 @@ public struct CityLink: Service {
             client = try MQTTClient(
                 .init(
                     broker: settings.broker, clientID: "carillon-school-\(school)", cleanSession: false,
-                    will: (statusTopic, offline.encoded()), subscriptions: CityTopics.alertTopics(district: settings.district),
+                    will: (statusTopic, offline.encoded()),
+                    subscriptions: CityTopics.alertTopics(district: settings.district)
+                        + CityTopics.bundleTopics(school: school, district: settings.district),
                     backoff: settings.backoff))
         } catch {
             // The bells go on without the link: the failure shows in `status` and the journal.
@@ -68,6 +83,11 @@ public struct CityLink: Service {
         }
         client.start()
         logger.notice("city link starting", metadata: ["broker": "\(monitor.info.broker)", "school": "\(school)"])
+        let bundles = BundleInbox()
+        let bundleTopics = Set(CityTopics.bundleTopics(school: school, district: settings.district))
+        // Not in the group: a stop does not wait for a fetch or the hour's tick.
+        let bundleWorker = Task { await applyBundles(from: bundles, client: client) }
+        let statsTimer = Task { await publishStatsPeriodically(client: client) }
         await withDiscardingTaskGroup { group in
             for await event in client.events.cancelOnGracefulShutdown() {
                 switch event {
@@ -76,17 +96,30 @@ public struct CityLink: Service {
                     logger.notice("city link connected", metadata: ["broker": "\(monitor.info.broker)"])
                     let status = await onlineStatus()
                     client.publish(statusTopic, status.encoded(), retain: true)
+                    group.addTask { await publishStats(client: client, previousMonth: true) }
                 case .disconnected(let reason, let retry):
                     monitor.disconnected(reason)
                     logger.warning(
                         "city link down; retrying", metadata: ["reason": "\(reason)", "retry_in": "\(retry)"])
+                case .message(let topic, let payload) where bundleTopics.contains(topic):
+                    bundles.put(topic: topic, payload: payload)
                 case .message(_, let payload):
-                    group.addTask { await hear(payload, client: client) }
+                    group.addTask {
+                        await hear(payload, client: client)
+                        await publishStats(client: client, previousMonth: false)
+                    }
                 }
             }
         }
+        bundles.close()
+        bundleWorker.cancel()
+        statsTimer.cancel()
+        _ = await (bundleWorker.value, statsTimer.value)
         // A clean stop sends DISCONNECT, so the broker keeps the will: say `offline` ourselves.
-        client.publish(statusTopic, offline.encoded(), retain: true)
+        // With the time, so the bureau's `city status` shows when the school was last heard.
+        var goodbye = offline
+        goodbye.at = millisecondsSince1970(Date())
+        client.publish(statusTopic, goodbye.encoded(), retain: true)
         await client.stop()
         logger.notice("city link stopped")
     }
@@ -121,10 +154,12 @@ public struct CityLink: Service {
     func onlineStatus() async -> SchoolStatus {
         struct ScheduleVersion: Codable, Sendable { var version: Int? }
         let schedule = try? await call("schedule.show", Empty(), as: ScheduleVersion.self).get().version
+        let history = try? await call("schedule.history", Empty(), as: ScheduleHistory.self).get()
+        let bundle = history?.versions.filter(\.bundle).map(\.version).max()
         let info = monitor.info
         return SchoolStatus(
             school: settings.school, district: settings.district, state: "online", version: settings.version, schedule: schedule,
-            lastHeard: info.lastHeard?.alert, lastSounded: info.lastSounded?.alert, at: millisecondsSince1970(Date()))
+            bundle: bundle, lastHeard: info.lastHeard?.alert, lastSounded: info.lastSounded?.alert, at: millisecondsSince1970(Date()))
     }
 
     /// Runs one command through the table as the link's bureau identity.

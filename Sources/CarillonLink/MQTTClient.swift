@@ -1,4 +1,5 @@
 import CMosquitto
+import CarillonCore
 public import CarillonCity
 public import Foundation
 import Synchronization
@@ -147,9 +148,7 @@ public final class MQTTClient: @unchecked Sendable {
         defer { control.unlock() }
         guard !running else { return }
         running = true
-        let thread = Thread { [self] in loop() }
-        thread.name = "carillon-mqtt"
-        thread.start()
+        Thread.start(named: "carillon-mqtt") { [self] in loop() }
     }
 
     /// Publishes at QoS 1. Thread-safe; never blocks on the network.

@@ -29,6 +29,9 @@ public enum CommandName: String, Sendable, CaseIterable {
     case planStart = "plan.start"
     case planStop = "plan.stop"
     case cityAlert = "city.alert"
+    case announce
+    case announceList = "announce.list"
+    case announceCancel = "announce.cancel"
     case planAck = "plan.ack"
     case sayPreview = "say.preview"
     case webPair = "web.pair"
@@ -83,11 +86,13 @@ public struct StatusResult: Sendable, Codable, Hashable {
     public var config: ConfigInfo?
     /// The city link to the bureau's broker; absent when `[city]` is not configured.
     public var city: CityLinkInfo?
+    /// The school's zone groups (`[[zone_group]]`), in config order; absent when it has none.
+    public var zoneGroups: [ZoneGroupInfo]?
 
     public init(
         server: String, version: String, startedAt: Date, uptimeSeconds: Double, outputs: [OutputInfo],
         zones: [ZoneInfo], playing: [PlayInfo], clips: Int, storage: StorageInfo? = nil, config: ConfigInfo? = nil,
-        city: CityLinkInfo? = nil
+        city: CityLinkInfo? = nil, zoneGroups: [ZoneGroupInfo]? = nil
     ) {
         self.server = server
         self.version = version
@@ -100,6 +105,7 @@ public struct StatusResult: Sendable, Codable, Hashable {
         self.storage = storage
         self.config = config
         self.city = city
+        self.zoneGroups = zoneGroups
     }
 }
 

@@ -59,7 +59,8 @@ public struct Event: Sendable, Codable, Hashable {
     /// `play.started`, `play.ended`, `shout.started`, `shout.ended`, `output.fault`,
     /// `output.recovered`, `storage.fault`, `storage.recovered`, `schedule.changed`,
     /// `library.changed`, `config.reloaded`, `plan.started`, `plan.resumed`, `plan.stopped`,
-    /// `city.connected`, `city.disconnected`, `city.alert`, `events.dropped`.
+    /// `city.connected`, `city.disconnected`, `city.alert`, `announce.created`, `announce.played`,
+    /// `announce.cancelled`, `announce.missed`, `announce.failed`, `events.dropped`.
     public var event: String
     public var at: Date
     public var play: Int64?
@@ -83,6 +84,9 @@ public struct Event: Sendable, Codable, Hashable {
     public var task: String?
     /// For `city.alert`: the alert's id.
     public var alert: String?
+    /// For `announce.*` events: the booked announcement, and when it is (or was) due.
+    public var announcement: Int64?
+    public var due: Date?
     /// For `shout.started` from the console: microphone frame captured to first sample written, in ms.
     public var latencyMs: Double?
     /// For `plan.acked`: who acknowledged their task; for `web.revoked`: the device.
@@ -92,7 +96,7 @@ public struct Event: Sendable, Codable, Hashable {
         event: String, at: Date = Date(), play: Int64? = nil, clip: String? = nil, zones: [String]? = nil,
         level: String? = nil, outcome: String? = nil, detail: String? = nil, output: String? = nil, by: String? = nil,
         version: Int? = nil, plan: String? = nil, title: String? = nil, drill: Bool? = nil, tasks: [PlanTask]? = nil,
-        alert: String? = nil
+        alert: String? = nil, announcement: Int64? = nil, due: Date? = nil
     ) {
         self.event = event
         self.at = at
@@ -110,6 +114,8 @@ public struct Event: Sendable, Codable, Hashable {
         self.drill = drill
         self.tasks = tasks
         self.alert = alert
+        self.announcement = announcement
+        self.due = due
     }
 }
 
@@ -195,13 +201,18 @@ public struct LoggedPlay: Sendable, Codable, Hashable {
     public var firstSampleAt: Date?
     /// Request to first sample written, in milliseconds.
     public var latencyMs: Double?
+    /// When the first sample reached the speaker: written, plus what the device held ahead of it.
+    public var heardAt: Date?
+    /// Request to first sample heard, in milliseconds: what a listener waits.
+    public var heardLatencyMs: Double?
     public var endedAt: Date?
     public var outcome: String?
     public var detail: String?
 
     public init(
         play: Int64, clip: String, category: String?, zones: [String], level: String, source: String, requestedBy: String,
-        requestedAt: Date, firstSampleAt: Date?, latencyMs: Double?, endedAt: Date?, outcome: String?, detail: String?
+        requestedAt: Date, firstSampleAt: Date?, latencyMs: Double?, heardAt: Date? = nil, endedAt: Date?, outcome: String?,
+        detail: String?
     ) {
         self.play = play
         self.clip = clip
@@ -213,6 +224,10 @@ public struct LoggedPlay: Sendable, Codable, Hashable {
         self.requestedAt = requestedAt
         self.firstSampleAt = firstSampleAt
         self.latencyMs = latencyMs
+        self.heardAt = heardAt
+        if let latencyMs, let heardAt, let firstSampleAt {
+            heardLatencyMs = latencyMs + heardAt.timeIntervalSince(firstSampleAt) * 1000
+        }
         self.endedAt = endedAt
         self.outcome = outcome
         self.detail = detail

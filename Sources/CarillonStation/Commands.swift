@@ -6,6 +6,12 @@ import Foundation
 /// audited, in one place. `auth` is the server's own (see `CommandSpec.auth`).
 enum Commands {
     static func table(station: Station) -> [CommandSpec] {
+        let groups = station.zoneGroups
+        // Every command whose arguments name zones sees zone groups expanded, by whatever transport.
+        return commands(station: station).map { $0.expandingZones { groups.expand($0) } }
+    }
+
+    private static func commands(station: Station) -> [CommandSpec] {
         [
             .command(.hello, role: nil, arguments: HelloArgs.self) { args, _ throws(WireError) in
                 guard args.protocols.contains(protocolVersion) else {
@@ -120,6 +126,15 @@ enum Commands {
             // The city link's way in (and a bureau tool's over TCP): the alert is checked whole here.
             .command(.cityAlert, role: .bureau, audited: true, arguments: CityAlertArgs.self) { args, peer throws(WireError) in
                 try await urgent { () async throws(WireError) in await station.cityAlert(args, by: peer.description) }
+            },
+            .command(.announce, role: .teacher, audited: true, arguments: AnnounceArgs.self) { args, peer throws(WireError) in
+                try await station.announcements().book(args, by: peer)
+            },
+            .command(.announceList, role: .viewer, arguments: AnnounceListArgs.self) { args, peer throws(WireError) in
+                try await station.announcements().list(args, by: peer)
+            },
+            .command(.announceCancel, role: .teacher, audited: true, arguments: AnnounceCancelArgs.self) { args, peer throws(WireError) in
+                try await station.announcements().cancel(args, by: peer)
             },
             .command(.adminBackup, role: .admin, audited: true, arguments: Empty.self) { _, _ throws(WireError) in
                 try await station.backup()

@@ -97,7 +97,7 @@ public enum Daemon {
             throw unlisted(error.localizedDescription)
         }
         let clips = library.clips
-        let context = PlanContext(zones: config.zoneNames, clipCategory: { clips[$0]?.category })
+        let context = PlanContext(zones: config.zoneNames, clipCategory: { clips[$0]?.category }, zoneGroups: config.zoneGroups)
         var plans: [String: Plan] = [:]
         var errors: [TOMLError] = []
         for name in names.sorted() where name.hasSuffix(".toml") {
@@ -228,6 +228,10 @@ public enum Daemon {
         }
         let timer = try WakeTimer()
         try await station.startSchedule(schedule, text: scheduleText, source: scheduleSource, timer: timer)
+        let announceTimer = try WakeTimer()
+        let desk = try AnnouncementDesk(
+            station: station, store: store, renderer: renderer, logger: logger, timer: announceTimer)
+        await station.setAnnouncementDesk(desk)
 
         let readiness = Readiness(waitingFor: config.web == nil ? [.control, .signals] : [.control, .signals, .web]) { [logger] in
             notifier?.notify("READY=1\nSTATUS=ready")
@@ -260,6 +264,7 @@ public enum Daemon {
                 // The schedule file is checked against the new config and library before anything changes.
                 let newSchedule = try loadScheduleFile(config: new, library: newLibrary)
                 let newPlans = try loadPlans(config: new, library: newLibrary, store: store, logger: logger)
+                try await station.checkReload(new)
                 await station.reload(new, library: newLibrary)
                 await station.setPlans(newPlans)
                 // Roles and tokens change at once; a connection already authenticated keeps its identity.
@@ -292,7 +297,9 @@ public enum Daemon {
                 await station.audit(peer, command: command, arguments: arguments, result: result)
             }
             let link = CityLink(
-                settings: .init(broker: city.broker, school: bureau.school, district: city.district, version: Station.version),
+                settings: .init(
+                    broker: city.broker, school: bureau.school, district: city.district, version: Station.version,
+                    fetchDelay: .seconds(city.bundleDelay), fetchCA: city.bundleCA),
                 dispatcher: dispatcher, monitor: monitor, logger: logger)
             return (monitor, ServiceGroupConfiguration.ServiceConfiguration(service: link, serviceName: "city"))
         }
@@ -322,6 +329,7 @@ public enum Daemon {
                             logger: logger, planResumed: [resumed, webResumed]),
                         serviceName: "cache-warmer"),
                     .init(service: SchedulerService(station: station, timer: timer), serviceName: "scheduler"),
+                    .init(service: AnnouncementService(desk: desk, timer: announceTimer), serviceName: "announcements"),
                     .init(service: ControlService(server: server, readiness: readiness, planResumed: planResumed), serviceName: "control"),
                     .init(service: SignalService(readiness: readiness, notifier: notifier, reload: reload), serviceName: "signals"),
                 ] + (city.map { [$0.1] } ?? []) + (web.map { [$0] } ?? []) + (metrics.map { [$0] } ?? []),

@@ -1,6 +1,8 @@
 import CarillonAudio
 import CarillonControl
+import CarillonCore
 import CarillonProtocol
+import CLinux
 import CarillonWeb
 import Dispatch
 import Foundation
@@ -159,11 +161,17 @@ struct CacheWarmer: Service {
                 await station.setEmergencyAudio(alarms.audio, failures: alarms.failures)
                 await station.preparePlans()
                 if await station.hasCityLink { await station.prepareCountdown() }
-                let failures = await offPool {
+                let failures = await atIdlePriority {
                     library.renderAll(renderer: renderer, shouldStop: { stopping.load(ordering: .relaxed) })
                 }
                 for failure in failures {
                     logger.error("cannot render clip", metadata: ["clip": "\(failure.clip)", "error": "\(failure.error)"])
+                }
+                let refused = idlePriorityRefused.exchange(0, ordering: .relaxed)
+                if refused != 0 {
+                    logger.warning(
+                        "rendered at normal priority: SCHED_IDLE was refused",
+                        metadata: ["errno": "\(refused)", "error": "\(String(cString: strerror(refused)))"])
                 }
                 // The pass decoded alarms and rendered speech: malloc would keep what they freed. In
                 // the hour soak, trimmed at the reload before the pass, RssAnon rose 600–800 KiB in the
@@ -183,6 +191,24 @@ func offPool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
     }
 }
 
+/// Runs long background work (rendering the library's speech) on a thread of its own at
+/// SCHED_IDLE: it has the CPU only when nothing else wants it, so a bell, a plan or a request is
+/// never behind it on a small box. Its own thread, since a pool thread could not return to
+/// SCHED_OTHER without privilege (sched(7)) and would run later work, alarms included, at idle.
+/// Where the policy is refused (a seccomp filter without `sched_setscheduler`), it runs as is.
+func atIdlePriority<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        Thread.start(named: "carillon-idle") {
+            let refused = carillon_thread_idle_priority()
+            if refused != 0 { idlePriorityRefused.store(refused, ordering: .relaxed) }
+            continuation.resume(returning: work())
+        }
+    }
+}
+
+/// The errno of the last refused `atIdlePriority`, 0 if none was: for the log and the tests.
+let idlePriorityRefused = Atomic<Int32>(0)
+
 /// `offPool` for audio work that can fail: decoding, rendering, measuring.
 func offPoolThrowing<T: Sendable>(_ work: @escaping @Sendable () throws(AudioError) -> T) async throws(AudioError) -> T {
     try await offPool { () -> Result<T, AudioError> in
@@ -197,13 +223,29 @@ struct SchedulerService: Service {
     let timer: WakeTimer
 
     func run() async throws {
-        await atHighPriority { [timer, station] in
-            var wakes = timer.stream.cancelOnGracefulShutdown().makeAsyncIterator()
-            repeat {
-                let next = await station.schedulerStep(now: Date())
-                timer.arm(at: next)
-            } while await wakes.next() != nil
-        }
+        await wakeLoop(timer) { [station] in await station.schedulerStep(now: Date()) }
+    }
+}
+
+/// Runs `step` at once and then at each wake of `timer`, arming it for the instant `step` returns,
+/// at high priority, until graceful shutdown.
+func wakeLoop(_ timer: WakeTimer, step: @escaping @Sendable () async -> Date) async {
+    await atHighPriority {
+        var wakes = timer.stream.cancelOnGracefulShutdown().makeAsyncIterator()
+        repeat {
+            timer.arm(at: await step())
+        } while await wakes.next() != nil
+    }
+}
+
+/// Plays booked announcements at their time (`AnnouncementDesk`), on a timer of its own.
+struct AnnouncementService: Service {
+    let desk: AnnouncementDesk
+    let timer: WakeTimer
+
+    func run() async throws {
+        // Woken when the next one is due, when the clock is set, and when a booking or a cancel pokes it.
+        await wakeLoop(timer) { [desk] in await desk.step() }
     }
 }
 

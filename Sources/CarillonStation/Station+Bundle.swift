@@ -160,7 +160,7 @@ extension Station {
                 if let name = part.planName {
                     do {
                         let plan = try Plan.parse(
-                            text, file: file, name: name, context: PlanContext(zones: config.zoneNames, clipCategory: category))
+                            text, file: file, name: name, context: PlanContext(zones: config.zoneNames, clipCategory: category, zoneGroups: config.zoneGroups))
                         staged.plans[name] = (plan, text)
                     } catch {
                         throw Self.invalid("invalid plan: \(error.description)")

@@ -135,7 +135,7 @@ extension Station {
         let force = args.force ?? false
         renderProgress = RenderProgress(running: true, done: 0, total: 0, failures: [])
         Task {
-            let failures = await offPool {
+            let failures = await atIdlePriority {
                 clips.renderAll(renderer: renderer, force: force) { done, total in
                     Task { await self.renderAdvanced(done: done, total: total) }
                 }

@@ -20,7 +20,7 @@ extension Station {
                         play: row.id, clip: row.clip, category: row.category, zones: row.zones, level: row.level,
                         source: row.source, requestedBy: row.requestedBy, requestedAt: row.requestedAt,
                         firstSampleAt: row.firstSampleAt, latencyMs: row.latency.map { Double($0 / .microseconds(1)) / 1000 },
-                        endedAt: row.endedAt, outcome: row.outcome, detail: row.detail)
+                        heardAt: row.audibleAt, endedAt: row.endedAt, outcome: row.outcome, detail: row.detail)
                 })
         } catch {
             throw WireError(.internal, error.description)

@@ -48,12 +48,7 @@ extension Station {
         live: ShoutFeed? = nil
     ) async throws(WireError) -> PlayInfo {
         let requested = monotonicNow()
-        let zones: [ZoneName]
-        do { zones = try (requestedZones ?? []).map { ZoneName($0) }.resolved(against: config.zoneNames) } catch {
-            // Name the zones there are, so a typo can be put right without reading the config.
-            throw WireError(
-                .unknownZone, error.description + "; the zones are " + config.zoneNames.map(\.rawValue).joined(separator: ", "))
-        }
+        let zones = try resolveZones(requestedZones).map { ZoneName($0) }
         let healthy = Set(engine.status().filter { if case .fault = $0.state { false } else { true } }.map(\.name))
         guard zones.contains(where: { engine.output(of: $0.rawValue).map(healthy.contains) ?? false }) else {
             throw WireError(

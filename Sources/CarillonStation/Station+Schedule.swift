@@ -24,7 +24,7 @@ extension Station {
         let ids = Set(library.clips.keys)
         return ScheduleContext(
             zones: config.zoneNames, clipExists: { ids.contains($0) }, tipCategories: Clip.tipSubjects,
-            calendarLoader: ICalendar.loader)
+            calendarLoader: ICalendar.loader, zoneGroups: config.zoneGroups)
     }
 
     /// Puts a schedule in force: from now on the scheduler follows it. What already fired stays fired.
@@ -104,9 +104,10 @@ extension Station {
             grades: config.grades, state: &rotation)
     }
 
-    /// The zones an event names, with `all` spelled out as the school's zones.
+    /// The zones an event names, with `all` and zone groups spelled out as the school's zones.
     private func resolvedZones(of event: ScheduledEvent) -> [String] {
-        (try? event.zones.resolved(against: config.zoneNames).map(\.rawValue)) ?? event.zones.map(\.rawValue)
+        (try? event.zones.resolved(against: config.zoneNames, groups: config.zoneGroups).map(\.rawValue))
+            ?? config.zoneGroups.expand(event.zones).map(\.rawValue)
     }
 
     /// Logs an event the scheduler will not play: past its grace window after a clock jump or a restart.

@@ -9,8 +9,10 @@ import Synchronization
 extension Station {
     /// How long a shout may go without a packet before it ends.
     static let shoutTimeout: Duration = .seconds(1)
-    /// The live jitter buffer: the most voice held ahead of the output.
-    static let shoutBufferMilliseconds = 40
+    /// The most voice held ahead of the output: what a burst of late packets can add to the delay.
+    /// The voice starts once it holds the output's lead plus one 20 ms packet (`startLive`), the
+    /// jitter buffer, so this leaves room for a packet or two more.
+    static let shoutBufferMilliseconds = 100
     /// The longest shout, in decoded voice (15 minutes): a forgotten phone must not hold a zone,
     /// and its recording the disk, for ever. Counted in frames, not packets: Opus packets last
     /// 2.5 to 120 ms.

@@ -1,12 +1,13 @@
 public import CarillonAudio
+import CarillonCalendar
 import CarillonCore
 public import CarillonProtocol
 public import CarillonStore
 public import CarillonLink
 import CarillonSynth
+import CarillonTOML
 import Foundation
-import CDispatch  // where Glibc's timespec resolves once NIO's modules are in the build
-import Glibc
+import CLinux
 public import Logging
 
 /// The daemon's heart: it asks the Arbiter who owns each zone, carries its decisions out on the
@@ -69,6 +70,11 @@ public actor Station {
     var countdownSpeech: [String: PCMBuffer] = [:]
     /// The city link's state, for `status` and `metrics`; nil without `[city]`.
     var cityLink: CityLinkMonitor?
+    /// The zone groups as the config has them now, for the command table's zone expansion, which
+    /// runs before any handler and cannot wait for this actor.
+    nonisolated let zoneGroups: CurrentZoneGroups
+    /// Booked announcements: a type of its own, held here only so the command table can reach it.
+    var announcementDesk: AnnouncementDesk?
 
     /// A play that has not ended in every zone.
     struct ActivePlay {
@@ -109,6 +115,7 @@ public actor Station {
         self.writes = WriteBehind(storage: storage)
         self.nextPlayID = try store.lastPlayID() + 1
         self.arbiter = Arbiter(policies: config.levels.mapValues(\.policy))
+        self.zoneGroups = CurrentZoneGroups(config.zoneGroups)
     }
 
     /// Starts the schedule at startup, with the scheduler's and the rotation's saved state.
@@ -154,7 +161,7 @@ public actor Station {
             server: config.name, version: Self.version, startedAt: startedAt,
             uptimeSeconds: Date().timeIntervalSince(startedAt), outputs: outputs, zones: zones,
             playing: plays.values.map(\.info).sorted { $0.play < $1.play }, clips: library.clips.count,
-            storage: storage.info, config: configHealth.info, city: cityLink?.info)
+            storage: storage.info, config: configHealth.info, city: cityLink?.info, zoneGroups: zoneGroupInfo)
     }
 
     /// Hands the Station the city link's state, to show in `status` and `metrics`.
@@ -206,6 +213,23 @@ public actor Station {
                 scheduleVersion: active?.schedule.version, storage: storage.info, config: configHealth.info, city: cityLink?.info))
     }
 
+    /// Checks what a re-read config would change live, before anything changes: its zone groups
+    /// against the zones that run (zones change only on restart), and the schedule in force against
+    /// those groups, so that a reload never leaves an event naming a group that is gone.
+    /// - Throws: every problem found; the reload is then refused whole.
+    public func checkReload(_ new: StationConfig) throws(ConfigError) {
+        let problems = ZoneGroups.problems(new.zoneGroups.groups, zones: config.zoneNames)
+        guard problems.isEmpty else {
+            throw ConfigError(problems.map { TOMLError(file: new.file, position: .start, message: "[[zone_group]]: \($0.message) (zones change only on restart)") })
+        }
+        guard let active else { return }
+        let context = ScheduleContext(
+            zones: config.zoneNames, tipCategories: Clip.tipSubjects, calendarLoader: ICalendar.loader, zoneGroups: new.zoneGroups)
+        do { _ = try Schedule.parse(Array(active.text.utf8), file: "schedule v\(active.schedule.version) in force", context: context) } catch {
+            throw ConfigError(error.errors)
+        }
+    }
+
     /// Applies a re-read config: what can change live does; the rest is logged as needing a restart.
     public func reload(_ new: StationConfig, library newLibrary: Library) {
         if new.outputs != config.outputs || new.declaredZones != config.declaredZones
@@ -229,6 +253,7 @@ public actor Station {
             arbiter.update(policies: applied.levels.mapValues(\.policy))
         }
         config = applied
+        zoneGroups.set(applied.zoneGroups)
         library = newLibrary
         configHealth.reloaded()
         logger.info("config reloaded", metadata: ["clips": "\(library.clips.count)"])
@@ -262,9 +287,5 @@ public actor Station {
     func monotonicNow() -> UInt64 { Self.monotonicNanoseconds() }
 
     /// Nanoseconds on CLOCK_MONOTONIC, the engine's clock.
-    nonisolated static func monotonicNanoseconds() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-    }
+    nonisolated static func monotonicNanoseconds() -> UInt64 { UInt64(carillon_monotonic_ns()) }
 }

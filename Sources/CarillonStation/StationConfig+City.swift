@@ -9,11 +9,15 @@ public struct CityConfig: Sendable, Hashable {
     public var broker: CityBroker
     /// The school's district, for `district/D/alert`; nil: city-wide alerts and ones naming the school only.
     public var district: String?
+    /// The longest random wait before fetching a bundle over HTTPS, in seconds (`bundle_delay`, 0 to 600).
+    public var bundleDelay: Int = 10
+    /// The CA of the bureau's file server (`bundle_ca`); nil: the broker's CA, else the system's roots.
+    public var bundleCA: String?
 }
 
 extension StationConfig {
     /// Reads `[city]`: `broker` (HOST:PORT) required; `district`, `ca_file`, `cert_file`,
-    /// `key_file`, `username`, `password_file`, `keepalive` optional. TLS is required unless
+    /// `key_file`, `username`, `password_file`, `keepalive`, `bundle_delay`, `bundle_ca` optional. TLS is required unless
     /// the broker is on loopback.
     static func parseCity(_ table: inout TOMLReader, base: String, hasBureau: Bool, errors: inout Errors) -> CityConfig? {
         let before = errors.list.count
@@ -32,7 +36,7 @@ extension StationConfig {
             return district
         }
         var files: [String: String] = [:]
-        for key in ["ca_file", "cert_file", "key_file", "password_file"] {
+        for key in ["ca_file", "cert_file", "key_file", "password_file", "bundle_ca"] {
             errors.run { () throws(TOMLError) in
                 guard let name = try table.string(key) else { return }
                 let path = resolve(name, base)
@@ -54,10 +58,15 @@ extension StationConfig {
             guard (5...3600).contains(seconds) else { throw table.error("`city.keepalive` must be 5 to 3600 seconds", at: "keepalive") }
             return seconds
         }
+        let bundleDelay = errors.run { () throws(TOMLError) in
+            let seconds = try table.integer("bundle_delay") ?? 10
+            guard (0...600).contains(seconds) else { throw table.error("`city.bundle_delay` must be 0 to 600 seconds", at: "bundle_delay") }
+            return seconds
+        }
         if !hasBureau {
             errors.append(table.error("`[city]` needs `[bureau]`: its `school` is this school's id, its `keys` check the alerts", at: "broker"))
         }
-        guard errors.list.count == before, let address, let district, let username, let keepalive else { return nil }
+        guard errors.list.count == before, let address, let district, let username, let keepalive, let bundleDelay else { return nil }
         let broker = CityBroker(
             host: address.host, port: address.port, caFile: files["ca_file"], certFile: files["cert_file"], keyFile: files["key_file"],
             username: username, passwordFile: files["password_file"], keepalive: keepalive)
@@ -65,6 +74,6 @@ extension StationConfig {
             errors.append(table.error("[city]: \(problem)", at: "broker"))
             return nil
         }
-        return CityConfig(broker: broker, district: district)
+        return CityConfig(broker: broker, district: district, bundleDelay: bundleDelay, bundleCA: files["bundle_ca"])
     }
 }

@@ -133,13 +133,15 @@ extension StationConfig {
     }
 
     /// Reads `[[access]]`: roles for UNIX socket peers by user and group.
-    static func parseAccess(_ rules: [TOMLReader], zones: [ZoneName], into access: inout AccessPolicy, errors: inout Errors) {
+    static func parseAccess(
+        _ rules: [TOMLReader], zones: [ZoneName], groups: ZoneGroups, into access: inout AccessPolicy, errors: inout Errors
+    ) {
         for var rule in rules {
             let before = errors.list.count
             let uids = errors.run { () throws(TOMLError) in try ids(&rule, "users", lookup: Self.userID) } ?? []
             let gids = errors.run { () throws(TOMLError) in try ids(&rule, "groups", lookup: Self.groupID) } ?? []
             let role = errors.run { () throws(TOMLError) in try parseRole(&rule) }
-            let zones = errors.run { () throws(TOMLError) in try zoneList(&rule, zones: zones) } ?? nil
+            let zones = errors.run { () throws(TOMLError) in try zoneList(&rule, zones: zones, groups: groups) } ?? nil
             if errors.list.count == before && uids.isEmpty && gids.isEmpty {
                 errors.append(rule.error("an [[access]] rule needs `users` or `groups`"))
             }
@@ -150,7 +152,9 @@ extension StationConfig {
     }
 
     /// Reads `[[token]]`: TCP clients, each by the SHA-256 of its token.
-    static func parseTokens(_ tokens: [TOMLReader], zones: [ZoneName], into access: inout AccessPolicy, errors: inout Errors) {
+    static func parseTokens(
+        _ tokens: [TOMLReader], zones: [ZoneName], groups: ZoneGroups, into access: inout AccessPolicy, errors: inout Errors
+    ) {
         for var token in tokens {
             let before = errors.list.count
             let name = errors.run { () throws(TOMLError) in
@@ -172,7 +176,7 @@ extension StationConfig {
                 return bytes
             }
             let role = errors.run { () throws(TOMLError) in try parseRole(&token) }
-            let zones = errors.run { () throws(TOMLError) in try zoneList(&token, zones: zones) } ?? nil
+            let zones = errors.run { () throws(TOMLError) in try zoneList(&token, zones: zones, groups: groups) } ?? nil
             errors.run { () throws(TOMLError) in try token.finish() }
             guard errors.list.count == before, let name, let hash, let role else { continue }
             access.tokens.append(AccessPolicy.Token(name: name, sha256: hash, role: role, zones: zones))
@@ -187,12 +191,15 @@ extension StationConfig {
         return role
     }
 
-    private static func zoneList(_ table: inout TOMLReader, zones: [ZoneName]) throws(TOMLError) -> Set<String>? {
+    /// A rule's zone limits, its zone groups expanded: the Dispatcher compares zones, never groups.
+    private static func zoneList(_ table: inout TOMLReader, zones: [ZoneName], groups: ZoneGroups) throws(TOMLError) -> Set<String>? {
         guard let names = try table.stringArray("zones") else { return nil }
-        if let unknown = names.first(where: { !zones.contains(ZoneName($0)) }) {
-            throw table.error("unknown zone `\(unknown)`; the zones are \(zones.map(\.rawValue).joined(separator: ", "))", at: "zones")
+        if let unknown = names.first(where: { !zones.contains(ZoneName($0)) && groups.zones(of: $0) == nil }) {
+            let groupNames = groups.groups.isEmpty ? "" : "; the zone groups are " + groups.groups.map(\.name).joined(separator: ", ")
+            throw table.error(
+                "unknown zone `\(unknown)`; the zones are \(zones.map(\.rawValue).joined(separator: ", "))\(groupNames)", at: "zones")
         }
-        return Set(names)
+        return Set(groups.expand(names))
     }
 
     private static func ids(_ table: inout TOMLReader, _ key: String, lookup: (String) -> UInt32?) throws(TOMLError) -> Set<UInt32> {

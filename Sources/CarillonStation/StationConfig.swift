@@ -49,6 +49,8 @@ public struct StationConfig: Sendable {
     public var outputs: [OutputConfig]
     /// Declared zones; an output no zone names is one zone of its own name.
     public var declaredZones: [ZoneConfig] = []
+    /// `[[zone_group]]`: names for sets of zones, usable wherever a zone is; they change on reload.
+    public var zoneGroups = ZoneGroups()
     /// How each level yields to higher ones, and how long its manual plays may wait for a busy zone.
     public var levels: [Level: LevelSettings] = Dictionary(uniqueKeysWithValues: Level.allCases.map { ($0, .standard($0)) })
     /// `[speech]`: the school's lexicon and an optional external voice.
@@ -243,12 +245,14 @@ extension StationConfig {
         }
         checkZones(config, errors: &errors, root: root)
         let zoneNames = config.zoneNames
+        config.zoneGroups = parseZoneGroups(
+            errors.run { () throws(TOMLError) in try root.tableArray("zone_group") } ?? [], zones: zoneNames, errors: &errors)
         parseAccess(
             errors.run { () throws(TOMLError) in try root.tableArray("access") } ?? [], zones: zoneNames,
-            into: &config.control.access, errors: &errors)
+            groups: config.zoneGroups, into: &config.control.access, errors: &errors)
         parseTokens(
             errors.run { () throws(TOMLError) in try root.tableArray("token") } ?? [], zones: zoneNames,
-            into: &config.control.access, errors: &errors)
+            groups: config.zoneGroups, into: &config.control.access, errors: &errors)
         if var levels = errors.run({ () throws(TOMLError) in try root.table("levels") }) ?? nil {
             for name in levels.keys {
                 guard let level = Level(rawValue: name) else {
@@ -419,6 +423,27 @@ extension StationConfig {
                 }
             }
         }
+    }
+
+    /// Reads `[[zone_group]]` tables: a `name` and its `zones`. Each problem is reported at its key;
+    /// with any, no group is kept (the config is refused whole anyway).
+    private static func parseZoneGroups(_ tables: [TOMLReader], zones: [ZoneName], errors: inout Errors) -> ZoneGroups {
+        var groups: [ZoneGroup] = []
+        var readers: [TOMLReader] = []
+        let before = errors.list.count
+        for var table in tables {
+            let name = errors.run { () throws(TOMLError) in try table.requiredString("name") }
+            let members = errors.run { () throws(TOMLError) in try table.requiredStringArray("zones") }
+            errors.run { () throws(TOMLError) in try table.finish() }
+            groups.append(ZoneGroup(name: name ?? "", zones: (members ?? []).map { ZoneName($0) }))
+            readers.append(table)
+        }
+        guard errors.list.count == before else { return ZoneGroups() }
+        let problems = ZoneGroups.problems(groups, zones: zones)
+        for problem in problems {
+            errors.append(readers[problem.index].error(problem.message, at: problem.key))
+        }
+        return problems.isEmpty ? ZoneGroups(groups) : ZoneGroups()
     }
 
     /// Reads one `[levels.NAME]`.

@@ -1,6 +1,6 @@
+import CarillonCore
 import Foundation
 import CLinux
-import CDispatch  // timespec's members resolve there once Hummingbird's modules are in the build
 import Glibc
 
 /// Why the scheduler woke.
@@ -25,7 +25,7 @@ final class WakeTimer: @unchecked Sendable {
         fd = timerfd_create(CLOCK_REALTIME, Int32(TFD_CLOEXEC))
         guard fd >= 0 else { throw TimerError("timerfd_create failed: \(String(cString: strerror(errno)))") }
         (stream, wakes) = AsyncStream.makeStream(of: Wake.self, bufferingPolicy: .bufferingNewest(4))
-        let thread = Thread { [fd, wakes] in
+        Thread.start(named: "carillon-timer") { [fd, wakes] in
             var expirations: UInt64 = 0
             while true {
                 let n = read(fd, &expirations, 8)
@@ -41,17 +41,12 @@ final class WakeTimer: @unchecked Sendable {
                 }
             }
         }
-        thread.name = "carillon-scheduler-timer"
-        thread.start()
     }
 
     /// Arms the alarm for a wall-clock instant; a step of the clock before then wakes it early.
     func arm(at instant: Date) {
         let seconds = max(instant.timeIntervalSince1970, 1e-9)
-        var spec = itimerspec()
-        spec.it_value.tv_sec = Int(seconds)
-        spec.it_value.tv_nsec = Int((seconds - Double(Int(seconds))) * 1e9)
-        timerfd_settime(fd, Int32(TFD_TIMER_ABSTIME) | Int32(TFD_TIMER_CANCEL_ON_SET), &spec, nil)
+        _ = carillon_timerfd_arm_wall(fd, Int64(seconds), Int((seconds - Double(Int(seconds))) * 1e9))
     }
 
     /// Wakes the scheduler now.

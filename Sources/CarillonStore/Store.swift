@@ -208,6 +208,28 @@ public final class Store: Sendable {
                     CREATE INDEX city_alert_expires ON city_alert (expires_at);
                     """)
         }
+        migrator.registerMigration("v9-announcements") { db in
+            try db.execute(
+                sql: """
+                    -- Announcements booked for later (`announce`): kept until they play, are cancelled or missed,
+                    -- and afterwards for the list.
+                    CREATE TABLE announcement (
+                        id INTEGER PRIMARY KEY,
+                        at INTEGER NOT NULL,             -- when it is due: microseconds since the Unix epoch
+                        clip TEXT,                       -- a library clip, or
+                        text TEXT,                       -- a text read aloud
+                        voice TEXT,                      -- the text's voice: zh or en
+                        zones TEXT NOT NULL,             -- comma-separated, zone groups expanded
+                        state TEXT NOT NULL,             -- pending, played, cancelled, missed, failed
+                        created_by TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        play INTEGER,                    -- the play it became
+                        detail TEXT,                     -- why missed or failed; who cancelled
+                        ended_at INTEGER                 -- when it left pending
+                    );
+                    CREATE INDEX announcement_state_at ON announcement (state, at);
+                    """)
+        }
         migrator.registerMigration("v10-web-devices") { db in
             try db.execute(
                 sql: """

@@ -84,13 +84,20 @@ extension Carillon.BundleCommand {
                 let name = (file as NSString).lastPathComponent
                 let ext = (name as NSString).pathExtension.lowercased()
                 let stem = (name as NSString).deletingPathExtension
+                // Each school checks zones and zone groups against its own config when it applies the bundle.
                 if name == "schedule.toml" {
-                    do { scheduleVersion = try Schedule.parse(Array(data), file: file).version } catch {
+                    var context = ScheduleContext()
+                    context.anyZoneGroup = true
+                    do { scheduleVersion = try Schedule.parse(Array(data), file: file, context: context).version } catch {
                         throw LocalFailure(message: error.description)
                     }
                     parts.append((BundlePart(kind: .schedule, path: "schedule.toml", size: 0, sha256: ""), data))
                 } else if ext == "toml" {
-                    do { _ = try Plan.parse(Array(data), file: file, name: stem) } catch { throw LocalFailure(message: error.description) }
+                    var context = PlanContext()
+                    context.anyZoneGroup = true
+                    do { _ = try Plan.parse(Array(data), file: file, name: stem, context: context) } catch {
+                        throw LocalFailure(message: error.description)
+                    }
                     parts.append((BundlePart(kind: .plan, path: "plans/\(name)", size: 0, sha256: ""), data))
                 } else if BundlePart.audioExtensions.contains(ext) {
                     let clip = try catalog[name] ?? Self.describe(stem: stem, file: file)

@@ -8,8 +8,8 @@ import Foundation
 extension Carillon {
     struct City: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "city", abstract: Message.about("The city link: alerts to every school through the bureau's MQTT broker."),
-            subcommands: [Alert.self])
+            commandName: "city", abstract: Message.about("The city link: alerts, bundles, status and statistics through the bureau's MQTT broker."),
+            subcommands: [Alert.self, Publish.self, Status.self, Stats.self, BrokerConfig.self])
     }
 }
 
@@ -36,14 +36,7 @@ extension Carillon.City {
         @Option(help: Message.help("Only these schools: comma-separated ids.")) var schools: String?
         @Flag(help: Message.help("A drill: announced and logged as one.")) var drill = false
         @Option(help: Message.help("How long schools may sound it: a span such as 30s, 5m or 1h (at most 24h).")) var expires = "30s"
-        @Option(help: Message.help("The broker, HOST:PORT.")) var broker: String
-        // Not `--ca`: the root command's `--ca` is the control connection's.
-        @Option(help: Message.help("The CA of the broker's certificate (PEM); TLS is required unless the broker is on this machine."))
-        var brokerCA: String?
-        @Option(help: Message.help("The bureau's client certificate (PEM), with --cert-key.")) var cert: String?
-        @Option(help: Message.help("The client certificate's private key (PEM).")) var certKey: String?
-        @Option(help: Message.help("A username for the broker, with --password-file.")) var username: String?
-        @Option(help: Message.help("A file holding the broker password.")) var passwordFile: String?
+        @OptionGroup var connection: BrokerOptions
         @Option(help: Message.help("How long to wait for the schools' answers: a span such as 10s.")) var wait = "10s"
 
         func validate() throws {
@@ -77,18 +70,6 @@ extension Carillon.City {
             guard let waiting = Self.span(wait), waiting <= .seconds(3600) else {
                 throw ValidationError("--wait must be a span of up to 1h, such as 10s")
             }
-            guard CityBroker.parseAddress(broker) != nil else {
-                throw ValidationError("--broker must be HOST:PORT, such as mqtt.bureau.example:8883")
-            }
-            if let problem = settings.problem { throw ValidationError(problem) }
-        }
-
-        /// The broker and the bureau's credentials, as given.
-        var settings: CityBroker {
-            let address = CityBroker.parseAddress(broker) ?? (broker, 0)
-            return CityBroker(
-                host: address.host, port: address.port, caFile: brokerCA, certFile: cert, keyFile: certKey, username: username,
-                passwordFile: passwordFile)
         }
 
         func run() async throws {
@@ -109,7 +90,7 @@ extension Carillon.City {
             do {
                 client = try MQTTClient(
                     .init(
-                        broker: settings, clientID: "carillon-bureau-" + alert.id.prefix(13), cleanSession: true,
+                        broker: connection.settings, clientID: "carillon-bureau-" + alert.id.prefix(13), cleanSession: true,
                         subscriptions: [CityTopics.allAcks, CityTopics.allStatuses]))
             } catch {
                 throw Failure(status: 3, message: "cannot reach the broker: \(error)")
@@ -151,7 +132,7 @@ extension Carillon.City {
             }
             await client.stop()
             guard published else {
-                throw Failure(status: 3, message: "cannot reach the broker \(broker) within \(wait)" + (lastFailure.map { ": \($0)" } ?? ""))
+                throw Failure(status: 3, message: "cannot reach the broker \(connection.broker) within \(wait)" + (lastFailure.map { ": \($0)" } ?? ""))
             }
             try report(alert: alert, answers: answers, known: known, targets: targets)
         }

@@ -141,7 +141,7 @@ extension Carillon {
                         at: localTime(play.requestedAt), play: play.play, clip: play.clip, category: play.category,
                         level: play.level,
                         zones: play.zones, source: play.source, by: play.requestedBy, outcome: play.outcome,
-                        latencyMs: play.latencyMs
+                        latencyMs: play.latencyMs, heardMs: play.heardLatencyMs
                     ).text)
             }
         }

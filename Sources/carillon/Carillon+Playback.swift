@@ -36,6 +36,10 @@ extension Carillon {
             for zone in status.zones {
                 print(Message.statusZone(zone: zone.zone, output: zone.output, sounding: zone.sounding, waiting: zone.queued).text)
             }
+            if let groups = status.zoneGroups, !groups.isEmpty {
+                print(Message.statusZoneGroups.text)
+                for group in groups { print(Message.statusZoneGroup(name: group.name, zones: group.zones).text) }
+            }
             if status.playing.isEmpty {
                 print(Message.statusNothingPlaying.text)
             } else {

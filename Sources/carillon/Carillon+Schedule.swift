@@ -129,7 +129,10 @@ extension Carillon.ScheduleCommand {
             }
             let schedule: Schedule
             do {
-                schedule = try Schedule.parse(Array(data), file: file, context: ScheduleContext(calendarLoader: ICalendar.loader))
+                // No config here: a zone group's name is taken as one; the daemon checks it against the config.
+                var context = ScheduleContext(calendarLoader: ICalendar.loader)
+                context.anyZoneGroup = true
+                schedule = try Schedule.parse(Array(data), file: file, context: context)
             } catch {
                 StandardError.write(Data((error.description + "\n").utf8))
                 throw ExitCode(1)

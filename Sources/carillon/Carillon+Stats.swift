@@ -156,13 +156,13 @@ private struct FleetStats: Encodable {
 }
 
 /// The leading fields, then the counters, as one CSV line.
-private func csvRow(_ leading: [String], _ counts: StatsCounts) -> String {
+func csvRow(_ leading: [String], _ counts: StatsCounts) -> String {
     (leading.map(csvField) + counts.values.map(String.init)).joined(separator: ",")
 }
 
 /// A table: the leading columns left-aligned, the counters right-aligned, `-` where there are none;
 /// aligned by display width, for the Chinese headers.
-private func printCounts(header: [String], _ rows: [([String], StatsCounts?)]) {
+func printCounts(header: [String], _ rows: [([String], StatsCounts?)]) {
     let names = StatsCounts.names.map { Message.statsName($0) }
     let lines =
         [header + names] + rows.map { $0.0 + ($0.1?.values.map(String.init) ?? StatsCounts.names.map { _ in "-" }) }

@@ -256,8 +256,7 @@ enum Fleet {
     /// Writes the failed schools as a schools file (header included, even when none failed), so
     /// that `--schools FILE` tries those again and no others.
     static func writeFailed<Value>(_ results: [FleetResult<Value>], to path: String) throws {
-        let rows = results.filter { !$0.ok }.map { $0.school.csvRow + "\n" }
-        let text = "# failed on \(ISO8601DateFormatter().string(from: Date()))\n" + School.csvHeader + "\n" + rows.joined()
+        let text = "# failed on \(ISO8601DateFormatter().string(from: Date()))\n" + School.csvText(results.filter { !$0.ok }.map(\.school))
         do { try Data(text.utf8).write(to: URL(fileURLWithPath: path)) } catch {
             throw LocalFailure(message: Message.cannotWrite(path, reason: error.localizedDescription).text)
         }

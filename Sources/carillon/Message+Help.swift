@@ -306,8 +306,8 @@ extension Message {
             "不显示进度。",
         "Write the schools that failed to this file, as a schools file to rerun with --schools.":
             "把失败的学校写入这个文件，格式为学校列表，可用 --schools 重试。",
-        "The city link: alerts to every school through the bureau's MQTT broker.":
-            "城市联动：经教育局的 MQTT 代理向各学校发布警报。",
+        "The city link: alerts, bundles, status and statistics through the bureau's MQTT broker.":
+            "城市联动：经教育局的 MQTT 代理发布警报和更新包，查看各学校的状态和统计。",
         "Sign and publish a city-wide alert, and report which schools sounded it.":
             "签名并发布全市警报，并报告哪些学校已播出。",
         "The bureau's private key (PEM).":
@@ -344,5 +344,67 @@ extension Message {
             "等待学校回复的时长：如 10s。",
         "The alert is signed with the bureau's private key (as bundles are) and sounds at the emergency level only at schools whose [bureau] keys hold the public key, before it expires, once, and only where it is addressed. It waits for the schools' acknowledgements and prints how many sounded it, the delay from issue to the first alarm sample (p50, p99), and the schools that refused it or, of those whose status the broker holds, did not answer. Exits 1 unless every school that answered sounded it and every school addressed answered.":
             "警报用教育局的私钥签名（与更新包相同）。只有 [bureau] 密钥中有对应公钥的学校才会以紧急级别播出，且须在过期之前、只播一次、只在警报所指的学校。命令等待各学校的确认，然后显示播出的学校数、从发布到第一个警报采样的延迟（p50、p99），以及拒绝的学校和（代理有其状态的学校中）未回复的学校。除非每所回复的学校都已播出、且每所指定的学校都已回复，否则退出码为 1。",
+        "Book a clip or a text to play later, at the announcement level (teacher or higher).":
+            "预约稍后播放的音频或文字，以通知级别播出（教师及以上）。",
+        "TIME is HH:MM (today, in this computer's time zone), YYYY-MM-DD HH:MM, or an ISO 8601 date-time with its offset. The daemon keeps it across restarts; one whose time passed while it was down plays if at most 60 s late, else it is marked missed.":
+            "TIME 可写 HH:MM（今天，按本机时区）、YYYY-MM-DD HH:MM，或带时区偏移的 ISO 8601 日期时间。守护进程重启后预约仍在；停机期间到点的预约，晚了不超过 60 秒就照常播出，否则记为错过。",
+        "When to play it: HH:MM, YYYY-MM-DD HH:MM, or ISO 8601.":
+            "播放时间：HH:MM、YYYY-MM-DD HH:MM 或 ISO 8601。",
+        "A clip of the library, e.g. tip.fire.012.":
+            "音频库中的音频，例如 tip.fire.012。",
+        "A text to read aloud after the pre-announce chime.":
+            "在提示音之后朗读的文字。",
+        "The voice of the text: zh (default) or en.":
+            "朗读的语音：zh（默认）或 en。",
+        "The announcements waiting to play.":
+            "等待播出的预约广播。",
+        "Also those that played, were cancelled, missed or failed in the last 7 days.":
+            "也列出最近 7 天内已播出、已取消、已错过或失败的预约。",
+        "Print one JSON object per announcement.":
+            "每个预约输出一个 JSON 对象。",
+        "Cancel an announcement that has not played yet.":
+            "取消一个尚未播出的预约广播。",
+        "The announcement's number, as `announce list` shows it.":
+            "预约的编号，即 `announce list` 显示的编号。",
+        "Write the broker's mosquitto.conf, its ACLs and the script that makes every certificate.":
+            "生成 MQTT 代理的 mosquitto.conf、访问控制列表，以及生成全部证书的脚本。",
+        "Reads the schools file (its district column gives each school's district) and writes, in --out: mosquitto.conf, acl-schools, acl-bureau and make-certs.sh. Run make-certs.sh there to make the schools' CA, the bureau's CA, the broker's certificate and one certificate per school (in schools/ID/); run again after adding schools, it makes only what is missing. A school's certificate names it: it reads only the city's, its district's and its own topics, writes only its own status, statistics and answers, and cannot take another school's client id; only the bureau's certificates, on their own port, publish alerts and bundle notices.":
+            "读取学校列表（其中的 district 列给出各学校所属的区），在 --out 目录中写入 mosquitto.conf、acl-schools、acl-bureau 和 make-certs.sh。在该目录运行 make-certs.sh，生成学校 CA、教育局 CA、代理证书，以及每所学校一张证书（在 schools/ID/ 中）；增加学校后再次运行，只生成缺少的部分。学校证书写明学校身份：学校只能读取全市、本区和本校的主题，只能写入本校的状态、统计和回复，也不能冒用其他学校的客户端编号；只有教育局的证书（在单独的端口上）能发布警报和更新包通知。",
+        "The schools file (id,address,token_file,ca,pin,district).":
+            "学校列表文件（id,address,token_file,ca,pin,district）。",
+        "The directory to write to.":
+            "写入的目录。",
+        "A name or IP address the broker is reached by; repeat for more.":
+            "访问 MQTT 代理所用的主机名或 IP 地址；可重复指定多个。",
+        "The schools' TLS port.":
+            "学校连接的 TLS 端口。",
+        "The bureau's TLS port.":
+            "教育局连接的 TLS 端口。",
+        "How many days the certificates last.":
+            "证书的有效天数。",
+        "Announce a signed bundle to the schools through the broker.":
+            "经 MQTT 代理向学校发布已签名的更新包。",
+        "Publishes a retained notice with the bundle's version, digest and size: the schools online apply it at once, the others when they next connect. A bundle of up to 256 KiB travels in the notice; a larger one, or one for a list of schools, is fetched by each school from --url (the bureau's HTTPS file server: copy the file there first) after a random delay. Each school verifies it exactly as `bundle apply` does. With --wait, prints each school's answer.":
+            "发布一条保留的通知，写明更新包的版本、摘要和大小：在线的学校立即应用，其他学校在下次连接时应用。不超过 256 KiB 的更新包随通知一起发送；更大的更新包，或发给指定学校列表的更新包，由各学校在随机延迟后从 --url（教育局的 HTTPS 文件服务器，请先把文件复制到那里）下载。各学校按与 `bundle apply` 完全相同的方式验证。使用 --wait 时显示每所学校的回复。",
+        "The bundle file (carillon bundle sign).":
+            "更新包文件（由 carillon bundle sign 生成）。",
+        "Where schools fetch the bundle: an https:// URL on the bureau's file server.":
+            "学校下载更新包的地址：教育局文件服务器上的 https:// URL。",
+        "How long to wait for the schools' answers: a span such as 30s (0s: do not wait).":
+            "等待学校回复的时长：如 30s（0s 表示不等待）。",
+        "Every school of the schools file as the broker last heard it.":
+            "学校列表中每所学校在 MQTT 代理上的最新状态。",
+        "Reads the schools' retained statuses: online or offline, when last heard, the schedule and bundle versions in force, the last alert sounded; a school the broker has never heard of is `unknown`. The last line is the totals. --json prints one object per school and the totals; --csv a header row and one row per school.":
+            "读取各学校保留的状态：在线或离线、最后联系时间、生效的作息表和更新包版本、最近播出的警报；代理从未见过的学校显示为 `unknown`。最后一行是合计。--json 每所学校输出一个对象，最后是合计；--csv 输出表头行和每所学校一行。",
+        "The city's report for one month, from the counts the schools publish.":
+            "根据各学校发布的计数，生成全市某个月的报表。",
+        "Reads each school's retained counts for the month (published at every connection, after every alert and hourly) and prints them by school, district or category, with the city's total; the schools of the file that did not report are listed, and the exit code is then 1. --png draws the month's broadcasts per district as a bar chart (gnuplot).":
+            "读取各学校保留的当月计数（每次连接、每次警报之后以及每小时发布一次），按学校、区或类别输出，并给出全市合计；列出学校列表中未上报的学校，此时退出码为 1。--png 用柱状图画出当月各区的播出次数（使用 gnuplot）。",
+        "The month, YYYY-MM.":
+            "月份，YYYY-MM。",
+        "Split the counts by school, district or category.":
+            "按学校、区或类别分列计数。",
+        "Draw the broadcasts per district as a bar chart in this PNG file.":
+            "把各区的播出次数画成柱状图，保存到这个 PNG 文件。",
     ]
 }

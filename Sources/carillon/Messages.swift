@@ -112,6 +112,17 @@ enum Message {
     case statusLibrary(clips: Int)
     case statusOutputs, statusZones, statusPlaying, statusNothingPlaying
     case statusZone(zone: String, output: String, sounding: [Int64], waiting: [Int64])
+    case statusZoneGroups
+    case statusZoneGroup(name: String, zones: [String])
+
+    // MARK: Announcements booked for later
+    case badAnnounceTime(String)
+    case announceTimePassed(time: String, now: String)
+    case clipOrText
+    case announceBooked(id: Int64, at: String, zones: [String])
+    case announceLine(id: Int64, at: String, clip: String?, text: String?, zones: [String], state: String, by: String, detail: String?)
+    case noAnnouncements
+    case announceCancelled(id: Int64)
 
     // MARK: Logs
     case logPlanRun(
@@ -123,7 +134,7 @@ enum Message {
     case logPlay(
         at: String, play: Int64, clip: String, category: String?, level: String, zones: [String], source: String,
         by: String,
-        outcome: String?, latencyMs: Double?)
+        outcome: String?, latencyMs: Double?, heardMs: Double?)
     case eventDrill, eventOutput(String), eventVersion(Int), eventBy(String)
 
     // MARK: Schedule
@@ -320,6 +331,19 @@ enum Message {
         case .statusZones: "zones:"
         case .statusPlaying: "playing:"
         case .statusNothingPlaying: "playing: nothing"
+        case .statusZoneGroups: "zone groups:"
+        case .statusZoneGroup(let name, let zones): "  \(name)  = \(zones.joined(separator: ","))"
+        case .badAnnounceTime(let text):
+            "--at: `\(text)` is not a time; give HH:MM (today), YYYY-MM-DD HH:MM, or an ISO 8601 date-time such as 2026-12-07T08:30:00+08:00"
+        case .announceTimePassed(let time, let now):
+            "--at: \(time) today has already passed (it is \(now) now); for another day give the date: YYYY-MM-DD \(time)"
+        case .clipOrText: "give either --clip or --text"
+        case .announceBooked(let id, let at, let zones): "announcement \(id) booked for \(at) in \(zones.joined(separator: ","))"
+        case .announceLine(let id, let at, let clip, let text, let zones, let state, let by, let detail):
+            "\(id)  \(at)  \(state)  \(clip ?? "say: " + (text ?? ""))  \(zones.joined(separator: ","))  by \(by)"
+                + (detail.map { "  (\($0))" } ?? "")
+        case .noAnnouncements: "no announcements are waiting"
+        case .announceCancelled(let id): "announcement \(id) cancelled"
         case .statusZone(let zone, let output, let sounding, let waiting):
             "  \(zone)  on \(output)  "
                 + (sounding.isEmpty ? "idle" : "sounding " + sounding.map { "#\($0)" }.joined(separator: ", "))
@@ -332,10 +356,12 @@ enum Message {
             "\(at)  \(actor) (\(role)) from \(source)  \(command) \(arguments)  "
                 + (ok ? "ok" : "refused \(code ?? ""): \(message ?? "")")
         case .logPlay(
-            let at, let play, let clip, let category, let level, let zones, let source, let by, let outcome, let latency
+            let at, let play, let clip, let category, let level, let zones, let source, let by, let outcome, let latency,
+            let heard
         ):
             "\(at)  #\(play)  \(clip)  \(category ?? "-")  \(level)  \(zones.joined(separator: ","))  \(source) by \(by)  "
                 + "\(outcome ?? "sounding")  " + (latency.map { String(format: "%.1f ms", $0) } ?? "-")
+                + (heard.map { String(format: ", heard %.1f ms", $0) } ?? "")
         case .eventDrill: "drill "
         case .eventOutput(let output): "output \(output)"
         case .eventVersion(let version): "version \(version)"
@@ -553,6 +579,19 @@ enum Message {
         case .statusZones: "分区："
         case .statusPlaying: "正在播放："
         case .statusNothingPlaying: "正在播放：无"
+        case .statusZoneGroups: "分区组："
+        case .statusZoneGroup(let name, let zones): "  \(name)  = \(zones.joined(separator: ","))"
+        case .badAnnounceTime(let text):
+            "--at：`\(text)` 不是有效的时间；请写 HH:MM（今天）、YYYY-MM-DD HH:MM，或 ISO 8601 日期时间，例如 2026-12-07T08:30:00+08:00"
+        case .announceTimePassed(let time, let now):
+            "--at：今天的 \(time) 已经过了（现在是 \(now)）；要定在别的日子，请写日期：YYYY-MM-DD \(time)"
+        case .clipOrText: "请给出 --clip 或 --text 其中之一"
+        case .announceBooked(let id, let at, let zones): "已预约广播 \(id)：\(at)，分区 \(zones.joined(separator: ","))"
+        case .announceLine(let id, let at, let clip, let text, let zones, let state, let by, let detail):
+            "\(id)  \(at)  \(Self.announceState(state))  \(clip ?? "朗读：" + (text ?? ""))  分区 \(zones.joined(separator: ","))  预约者 \(by)"
+                + (detail.map { "（\($0)）" } ?? "")
+        case .noAnnouncements: "没有待播的预约广播"
+        case .announceCancelled(let id): "已取消预约广播 \(id)"
         case .statusZone(let zone, let output, let sounding, let waiting):
             "  \(zone)  输出 \(output)  "
                 + (sounding.isEmpty ? "空闲" : "正在播放 " + sounding.map { "#\($0)" }.joined(separator: "、"))
@@ -565,11 +604,13 @@ enum Message {
             "\(at)  \(actor)（\(role)）来自 \(source)  \(command) \(arguments)  "
                 + (ok ? "成功" : "被拒绝 \(code ?? "")：\(message ?? "")")
         case .logPlay(
-            let at, let play, let clip, let category, let level, let zones, let source, let by, let outcome, let latency
+            let at, let play, let clip, let category, let level, let zones, let source, let by, let outcome, let latency,
+            let heard
         ):
             "\(at)  #\(play)  \(clip)  \(category.map { Message.categoryName($0, .chinese) } ?? "-")  \(level)  "
                 + "\(zones.joined(separator: ","))  \(source)，请求者 \(by)  \(outcome ?? "正在播放")  "
                 + (latency.map { String(format: "延迟 %.1f ms", $0) } ?? "-")
+                + (heard.map { String(format: "，听到 %.1f ms", $0) } ?? "")
         case .eventDrill: "演练 "
         case .eventOutput(let output): "输出 \(output)"
         case .eventVersion(let version): "版本 \(version)"
@@ -773,6 +814,18 @@ enum Message {
         case .badBundle: "更新包无效"
         case .internal: "守护进程内部错误"
         default: "守护进程拒绝了请求"
+        }
+    }
+
+    /// An announcement's state in Chinese.
+    static func announceState(_ state: String) -> String {
+        switch state {
+        case "pending": "待播"
+        case "played": "已播出"
+        case "cancelled": "已取消"
+        case "missed": "已错过"
+        case "failed": "失败"
+        default: state
         }
     }
 }

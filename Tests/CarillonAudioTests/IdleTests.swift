@@ -7,56 +7,6 @@ import Testing
 /// ahead of the speaker, and the capture stays a timeline: frame `f` sounded at `start + f/rate`.
 @Suite("An idle output", .ownThread)
 struct IdleTests {
-    private struct Rig {
-        let engine: AudioEngine
-        let capture: CapturePCM
-        var events: AsyncStream<AudioEvent>.Iterator
-
-        /// The next event that matches; nil if none came within the rig's time limit.
-        mutating func next(_ matching: (AudioEvent) -> Bool) async -> AudioEvent? {
-            while let event = await events.next() { if matching(event) { return event } }
-            return nil
-        }
-
-        /// The frame where `play` started and the frames queued ahead of it then.
-        mutating func started(_ play: UInt64) async throws -> (frame: Int, queued: Int) {
-            let event = await next { if case .started(play, _, _, _, _, _, _) = $0 { true } else { false } }
-            guard case .started(_, _, _, let frame, _, _, let queued) = event else { throw HarnessError("\(play) never started") }
-            return (Int(frame), queued)
-        }
-
-        mutating func ended(_ play: UInt64) async throws -> (reason: EndReason, frames: Int) {
-            let event = await next { if case .ended(play, _, _, _) = $0 { true } else { false } }
-            guard case .ended(_, _, let reason, let frames) = event else { throw HarnessError("\(play) never ended") }
-            return (reason, frames)
-        }
-
-        func play(_ clip: [Int16], id: UInt64) throws {
-            let buffer = PCMBuffer(format: AudioFormat(sampleRate: 48000, channels: 2), samples: clip.map { Float($0) / 32768 })
-            try engine.start(.buffer(buffer), play: id, zone: "main")
-        }
-    }
-
-    /// A started engine on a captured PCM; its event stream ends after a minute, so a missing event
-    /// fails the test instead of hanging it.
-    private func rig(_ directory: TemporaryDirectory, idle: IdleSilence, milliseconds: Int) -> Rig {
-        let capture = CapturePCM(path: directory.file("capture.raw"))
-        let (events, sink) = AsyncStream.makeStream(of: AudioEvent.self)
-        let engine = AudioEngine(
-            outputs: [
-                OutputConfig(
-                    name: "main", device: "cap", alsaConfig: capture.alsaConfig, idleMilliseconds: milliseconds,
-                    idleSilence: idle)
-            ],
-            onEvent: { sink.yield($0) })
-        engine.start()
-        Task {
-            try? await Task.sleep(for: .seconds(60))
-            sink.finish()
-        }
-        return Rig(engine: engine, capture: capture, events: events.makeAsyncIterator())
-    }
-
     /// One period at the default 5 ms: what a sound cutting into idle silence leaves queued ahead of it.
     private static let margin = 240
 
@@ -64,7 +14,7 @@ struct IdleTests {
     func queuedCutIn() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        var rig = rig(directory, idle: .queued, milliseconds: 1000)
+        var rig = EngineRig(directory, idle: .queued, milliseconds: 1000)
         defer { rig.engine.shutdown() }
         // A second of silence has played: the device holds about as much again, queued ahead.
         try rig.capture.waitForSize(48000 * 4)
@@ -89,7 +39,7 @@ struct IdleTests {
     func rewindKeepsAudio() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        var rig = rig(directory, idle: .queued, milliseconds: 1000)
+        var rig = EngineRig(directory, idle: .queued, milliseconds: 1000)
         defer { rig.engine.shutdown() }
         let first = WAVFile.noise(frames: 12000, channels: 2, seed: 21)
         let second = WAVFile.noise(frames: 12000, channels: 2, seed: 22)
@@ -115,7 +65,7 @@ struct IdleTests {
     func lateSilence() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        var rig = rig(directory, idle: .automatic, milliseconds: 500)
+        var rig = EngineRig(directory, idle: .automatic, milliseconds: 500)
         defer { rig.engine.shutdown() }
         // The thread sleeps, yet the capture keeps up with the time that passed.
         try rig.capture.waitForSize(48000 * 4)

@@ -5,9 +5,10 @@ import Testing
 
 /// Live plays through an engine whose one output, `main` (48 kHz stereo), is captured to a file.
 ///
-/// The tests pace their pushes on the output itself: they wait, woken by each write to the capture
-/// file, until the voice holds at most 20 ms, then push the next 20 ms. So nothing is dropped however
-/// slowly the test runs; a test that falls behind only leaves gaps of silence, which the checks allow.
+/// The tests pace their pushes on the output itself: once the voice plays (its prefill came) they
+/// wait, woken by each write to the capture file, until it holds at most 20 ms, then push the next
+/// 20 ms. So nothing is dropped however slowly the test runs; a test that falls behind only leaves
+/// gaps of silence, which the checks allow.
 @Suite("Live input through the engine", .ownThread)
 struct LiveInputTests {
     private static let mono48 = AudioFormat(sampleRate: 48000, channels: 1)
@@ -78,7 +79,7 @@ struct LiveInputTests {
         _ audio: [Float], chunk: Int, lowWater: Int, into input: LiveInput, capture: CapturePCM
     ) throws {
         for start in stride(from: 0, to: audio.count, by: chunk) {
-            if start >= 2 * chunk {
+            if input.isPlaying {
                 try FileWatch.wait(for: capture.path, timeout: .seconds(30)) { input.bufferedFrames <= lowWater }
             }
             #expect(input.push(Array(audio[start..<min(audio.count, start + chunk)])) == 0)
@@ -161,6 +162,30 @@ struct LiveInputTests {
         #expect(abs(peak - 0.5) < 0.03, "level kept: peak \(peak)")
     }
 
+    @Test("a live voice waits for the output's lead plus a packet before it sounds: the jitter buffer")
+    func prefill() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        var rig = rig(directory)
+        defer { rig.engine.shutdown() }
+        // The output's lead is 30 ms: the voice joins once it holds 50 ms (2,400 frames).
+        let input = try rig.engine.startLive(play: 11, zone: "main", format: Self.mono48)
+        let tone = sine(440, frames: 9600)
+        #expect(input.push(Array(tone[0..<960])) == 0)
+        #expect(input.push(Array(tone[960..<1920])) == 0)
+        #expect(!input.isPlaying, "40 ms held: the output would mix its 30 ms lead and run dry 10 ms later")
+        #expect(input.push(Array(tone[1920..<2880])) == 0)
+        #expect(input.isPlaying)
+        let start = try #require(await rig.started(11))
+        // Once it sounds, the output has taken its lead and 20 ms or more are left for the next packet.
+        try pushPaced(Array(tone[2880...]), chunk: 960, lowWater: 960, into: input, capture: rig.capture)
+        input.finish()
+        let end = try #require(await rig.ended(11))
+        #expect(end.reason == .finished && end.frames == 9600)
+        let left = try rig.capturedLeft(from: start)
+        #expect(Array(left.prefix(2880)) == Array(tone.prefix(2880)).map(s16), "the first 60 ms without a gap")
+    }
+
     @Test("a push beyond the buffer limit is dropped, so latency cannot build up")
     func dropsBeyondLimit() async throws {
         let directory = try TemporaryDirectory()
@@ -170,7 +195,7 @@ struct LiveInputTests {
 
         // The voice joins the output only after the first push is queued, so none of it is played
         // while it is queued: of 200 ms at once, exactly 40 ms is kept.
-        let input = try rig.engine.startLive(play: 3, zone: "main", format: Self.mono48)
+        let input = try rig.engine.startLive(play: 3, zone: "main", format: Self.mono48, maxBufferedMilliseconds: 40)
         #expect(input.push(sine(440, frames: 9600)) == 9600 - 1920)
         #expect(input.droppedFrames == 7680)
         input.finish()
@@ -194,7 +219,7 @@ struct LiveInputTests {
         var rig = rig(directory)
         defer { rig.engine.shutdown() }
 
-        let sounding = try rig.engine.startLive(play: 5, zone: "main", format: Self.mono48)
+        let sounding = try rig.engine.startLive(play: 5, zone: "main", format: Self.mono48, prefillMilliseconds: 20)
         #expect(sounding.push(sine(440, frames: 960)) == 0)
         _ = try #require(await rig.started(5))
         #expect(rig.engine.stop(play: 5))
@@ -209,7 +234,7 @@ struct LiveInputTests {
         #expect(silent.push(sine(440, frames: 960)) == 960)
 
         // An emergency cuts a shout from its zone.
-        let cut = try rig.engine.startLive(play: 7, zone: "main", format: Self.mono48)
+        let cut = try rig.engine.startLive(play: 7, zone: "main", format: Self.mono48, prefillMilliseconds: 20)
         #expect(cut.push(sine(440, frames: 960)) == 0)
         rig.engine.cut(play: 7, zone: "main")
         #expect(try #require(await rig.ended(7)).reason == .stopped)
@@ -236,7 +261,7 @@ struct LiveInputTests {
         defer { directory.remove() }
         var rig = rig(directory)
         defer { rig.engine.shutdown() }
-        let input = try rig.engine.startLive(play: 8, zone: "main", format: Self.mono48)
+        let input = try rig.engine.startLive(play: 8, zone: "main", format: Self.mono48, prefillMilliseconds: 20)
         let first = sine(440, frames: 960)
         let second = sine(880, frames: 960)
         #expect(input.push(first) == 0)

@@ -57,6 +57,25 @@ struct WireJSONTests {
         try same(Event(event: "play.started", at: Self.start, play: 7, clip: "tip.fire.012", zones: ["all"], level: "announcement", by: "schedule"))
         try same(Event(event: "events.dropped", at: Self.start, detail: "fell 256 events behind"))
         try same(Event(event: "plan.started", at: Self.start, plan: "fire", title: "火警疏散", drill: true))
+        try same(
+            Event(
+                event: "announce.played", at: Self.start, play: 9, zones: ["room-101"], level: "announcement", by: "uid 1000 (ann)@unix",
+                announcement: 4, due: Self.start.addingTimeInterval(-0.5)))
+    }
+
+    @Test("announcements and zone groups, as the daemon answers them")
+    func announcements() throws {
+        let booked = AnnouncementInfo(
+            announcement: 4, at: Self.start, clip: nil, text: "请到操场集合。", voice: "zh", zones: ["room-101", "yard"],
+            state: "pending", createdBy: "uid 1000 (ann)@unix", createdAt: Self.start.addingTimeInterval(-60))
+        try same(Response.success(.number(1), booked))
+        var played = booked
+        (played.state, played.play, played.endedAt, played.detail) = ("played", 12, Self.start, nil)
+        try same(Response.success(.number(2), AnnouncementList(announcements: [booked, played])))
+        var status = Self.status
+        status.zoneGroups = [ZoneGroupInfo(name: "初一年级", zones: ["room-101", "room-102"])]
+        try same(Response.success(.number(3), status))
+        try same(AnnounceArgs(at: Self.start, clip: "bell.start", zones: ["初一年级"]))
     }
 
     @Test("a type that writes another into its own object: stats rows")

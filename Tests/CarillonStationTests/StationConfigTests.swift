@@ -256,6 +256,12 @@ struct StationConfigTests {
         #expect(several.contains { $0.contains("cannot read `city.ca_file`") })
         #expect(errors("[city]\nbroker = \"127.0.0.1:1883\"\n").contains { $0.contains("`[city]` needs `[bureau]`") })
         #expect(cityErrors("broker = \"127.0.0.1:1883\"\nport = 1\n").contains { $0.contains("port") }, "unknown keys are errors")
+        // Bundles fetched from the bureau's file server: the longest wait before, and its CA.
+        #expect(local.bundleDelay == 10 && local.bundleCA == nil)
+        let fetching = try #require(try city("broker = \"127.0.0.1:1883\"\nbundle_delay = 0\nbundle_ca = \"ca.pem\"\n").city)
+        #expect(fetching.bundleDelay == 0 && fetching.bundleCA == directory + "/ca.pem")
+        #expect(cityErrors("broker = \"127.0.0.1:1883\"\nbundle_delay = 601\n").contains { $0.contains("`city.bundle_delay` must be 0 to 600") })
+        #expect(cityErrors("broker = \"127.0.0.1:1883\"\nbundle_ca = \"none.pem\"\n").contains { $0.contains("cannot read `city.bundle_ca`") })
     }
 
     @Test("TCP with a certificate and key is on; its limits are read")

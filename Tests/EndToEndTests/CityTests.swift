@@ -217,28 +217,33 @@ final class Broker: @unchecked Sendable {
     private var pid: pid_t = 0
     private var starts = 0
 
-    init() throws {
+    /// A broker for anonymous clients on a free loopback port.
+    convenience init() throws {
         let directory = try TemporaryDirectory("carillon-mqtt")
-        self.directory = directory
+        let port: Int
         do { port = try ControlAccessTests.freePort() } catch {
             directory.remove()
             throw error
         }
-        do {
-            try directory.write(
-                "mosquitto.conf",
-                """
+        try self.init(
+            directory: directory, port: port,
+            config: """
                 listener \(port) 127.0.0.1
                 allow_anonymous true
                 persistence true
                 persistence_location \(directory.path)/
-                user root
-                log_dest file \(directory.file("mosquitto.log"))
-                log_type error
-                log_type warning
-                log_type notice
-                log_type information
                 """)
+    }
+
+    /// A broker with `config` (written to `mosquitto.conf` in `directory`, which it then owns),
+    /// run as root with its log in `mosquitto.log`; `port` is the one clients use by default.
+    init(directory: TemporaryDirectory, port: Int, config: String, logTypes: [String] = ["error", "warning", "notice", "information"]) throws {
+        self.directory = directory
+        self.port = port
+        do {
+            try directory.write(
+                "mosquitto.conf",
+                config + "\nuser root\nlog_dest file \(directory.file("mosquitto.log"))\n" + logTypes.map { "log_type \($0)\n" }.joined())
             try start()
         } catch {
             remove()
@@ -248,33 +253,9 @@ final class Broker: @unchecked Sendable {
 
     /// Starts mosquitto and returns once it says it runs (its listener is open by then). Its log is
     /// a file of its own: written to stdout, it stays in stdio's buffer.
-    ///
-    /// Spawned with no signal blocked: the test process blocks SIGTERM, a child inherits the mask,
-    /// and mosquitto, which only installs handlers, would never see the SIGTERM that stops it.
     func start() throws {
         starts += 1
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        let arguments = ["/usr/sbin/mosquitto", "-c", directory.file("mosquitto.conf")]
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        let spawned = posix_spawn(&pid, arguments[0], &actions, &attributes, &argv, environ)
-        guard spawned == 0 else { throw HarnessError("cannot start mosquitto: \(String(cString: strerror(spawned)))") }
+        pid = try spawnDetached(["/usr/sbin/mosquitto", "-c", directory.file("mosquitto.conf")])
         let log = directory.file("mosquitto.log")
         func text() -> String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
         let starts = starts
@@ -329,11 +310,15 @@ final class Inbox: Sendable {
     private let changed: AsyncStream<Void>.Continuation
     private let reader: Task<Void, Never>
 
-    init(port: Int) throws {
+    convenience init(port: Int, also: [String] = []) throws {
+        try self.init(broker: CityBroker(host: "127.0.0.1", port: port), also: also)
+    }
+
+    /// A client of `broker` that hears acks, statuses and `also`.
+    init(broker: CityBroker, clientID: String = "test-bureau-\(UUID().uuidString.prefix(8))", also: [String] = []) throws {
         client = try MQTTClient(
             .init(
-                broker: CityBroker(host: "127.0.0.1", port: port), clientID: "test-bureau-\(UUID().uuidString.prefix(8))",
-                cleanSession: true, subscriptions: [CityTopics.allAcks, CityTopics.allStatuses],
+                broker: broker, clientID: clientID, cleanSession: true, subscriptions: [CityTopics.allAcks, CityTopics.allStatuses] + also,
                 backoff: Backoff(base: .milliseconds(100), cap: .seconds(1))))
         let (changes, changed) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         self.changes = changes
@@ -352,9 +337,12 @@ final class Inbox: Sendable {
         client.start()
     }
 
-    func publish(_ topic: String, _ payload: Data) {
-        client.publish(topic, payload)
+    func publish(_ topic: String, _ payload: Data, retain: Bool = false) {
+        client.publish(topic, payload, retain: retain)
     }
+
+    /// Everything heard so far.
+    var heard: [(topic: String, payload: Data)] { record.heard.withLock { $0 } }
 
     /// Waits until `find` finds something in what was heard.
     func wait<T>(timeout: Duration = .seconds(30), _ what: String, _ find: ([(topic: String, payload: Data)]) -> T?) async throws -> T {

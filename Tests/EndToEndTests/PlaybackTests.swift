@@ -31,6 +31,18 @@ struct PlaybackTests {
         #expect(Array(captured[found..<(found + rig.clip.count)]) == rig.clip, "every sample arrives unchanged")
         // Before the clip the device was running and playing silence.
         #expect(found > 0 && captured[0..<found].allSatisfy { $0 == 0 })
+
+        // The log has when it was heard: written, plus what was queued ahead of it (from idle, one
+        // 5 ms period). The wire's times are whole seconds; `heard_latency_ms` has the difference.
+        let log = try rig.daemon.client(["log", "--json"])
+        #expect(log.status == 0, "\(log.stderr)")
+        let logged = try Wire.decoder().decode(LoggedPlay.self, from: Data(log.stdout.split(separator: "\n")[0].utf8))
+        let written = try #require(logged.firstSampleAt)
+        let heard = try #require(logged.heardAt)
+        #expect(heard >= written)
+        let latency = try #require(logged.latencyMs)
+        let heardLatency = try #require(logged.heardLatencyMs)
+        #expect(heardLatency >= latency && heardLatency - latency <= 5.01, "heard \(heardLatency - latency) ms after written")
     }
 
     @Test("a synthesized bell plays and is logged as finished")

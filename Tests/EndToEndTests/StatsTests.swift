@@ -203,6 +203,8 @@ struct StatsTests {
         ("id,address,token_file,ca,pin\na,127.0.0.1:7443,t,,abcd\n", 2, "`pin` must be a SHA-256 fingerprint"),
         ("id,address,token_file,ca,pin\n\"a,127.0.0.1:7443,t,ca.pem,\n", 2, "a quoted field is not closed"),
         ("# nothing but a comment\n", nil, "no header"),
+        ("id,address,token_file,ca,pin,district\na,127.0.0.1:7443,t,ca.pem,\n", 2, "expected 6 fields (id,address,token_file,ca,pin,district), found 5"),
+        ("id,address,token_file,ca,pin,district\na,127.0.0.1:7443,t,ca.pem,,nan shan\n", 2, "`district` `nan shan` must be 1 to 64 of letters"),
     ]
 
     @Test("a wrong schools file is refused with its line, before any school is contacted (exit 2)")

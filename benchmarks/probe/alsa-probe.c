@@ -2,12 +2,17 @@
 //
 // 1. It timestamps the first sound written to ALSA. At each snd_pcm_writei the application makes,
 //    it looks for the first sample louder than a threshold after at least 20 ms of quiet, and
-//    appends "onset MONOTONIC_NS REALTIME_NS FRAME" to $CARILLON_PROBE_LOG, FRAME counting from
-//    the PCM's opening. The timestamp is taken when the call returns: the samples are written.
+//    appends "onset MONOTONIC_NS REALTIME_NS FRAME QUEUED_US" to $CARILLON_PROBE_LOG, FRAME
+//    counting from the PCM's opening. The timestamp is taken when the call returns: the samples are
+//    written. QUEUED_US is what the emulated device (2.) held ahead of the onset then, in µs: it is
+//    heard that much later. -1 when the probe does not pace (the daemon knows its own queue).
 // 2. With $CARILLON_PROBE_PACE=1 it gives a PCM that never blocks (`null`, `file` over `null`) the
 //    clock of a real device: a writer more than one ALSA buffer ahead of real time is held back
 //    (a short write, then a sleep until a period is free) as a blocking write to a card would be,
 //    and snd_pcm_drop empties the emulated buffer. A writer that paces itself is never held back.
+//
+// 3. It follows snd_pcm_rewind and snd_pcm_forward, so FRAME stays the frame's offset in the
+//    capture when the application takes back what it queued (carillond does, to mix a trigger in).
 //
 // Only calls from the application into libasound are seen; ALSA's own plugins call each other
 // internally. One playback PCM per process is assumed (both daemons are set up with one).
@@ -170,13 +175,53 @@ snd_pcm_sframes_t snd_pcm_writei(snd_pcm_t *pcm, const void *buffer, snd_pcm_ufr
     pthread_mutex_lock(&lock);
     int64_t onset = onset_in(buffer, (snd_pcm_uframes_t)n);
     if (onset >= 0 && log_fd >= 0) {
-        char line[96];
-        int len = snprintf(line, sizeof line, "onset %llu %llu %lld\n", (unsigned long long)mono,
-                           (unsigned long long)wall, (long long)(total + onset));
+        long long ahead = -1;
+        if (pace && clock_start != 0) {
+            int64_t played = (int64_t)((mono - clock_start) * rate / 1000000000u);
+            int64_t frames = queued_at + onset - played;
+            ahead = frames > 0 ? (long long)(frames * 1000000 / rate) : 0;
+        }
+        char line[128];
+        int len = snprintf(line, sizeof line, "onset %llu %llu %lld %lld\n", (unsigned long long)mono,
+                           (unsigned long long)wall, (long long)(total + onset), ahead);
         if (write(log_fd, line, (size_t)len) < 0) { /* nothing to do: the bench notices the gap */ }
     }
     total += n;
     if (pace) queued_at += n;
+    pthread_mutex_unlock(&lock);
+    return n;
+}
+
+// Frames taken back are written again: the stream's count, the emulated queue and the quiet run
+// before the rewind point go back with them (a quiet run shorter than the frames taken back
+// included loud ones: unknown before them, so no onset is armed until 20 ms of quiet again).
+snd_pcm_sframes_t snd_pcm_rewind(snd_pcm_t *pcm, snd_pcm_uframes_t frames) {
+    static snd_pcm_sframes_t (*real)(snd_pcm_t *, snd_pcm_uframes_t);
+    if (!real) real = dlsym(RTLD_NEXT, "snd_pcm_rewind");
+    snd_pcm_sframes_t n = real(pcm, frames);
+    if (n <= 0) return n;
+    pthread_mutex_lock(&lock);
+    if (pcm == current) {
+        total -= n;
+        if (pace) queued_at -= n;
+        quiet_run = quiet_run >= n ? quiet_run - n : 0;
+    }
+    pthread_mutex_unlock(&lock);
+    return n;
+}
+
+// Frames moved over after a rewind play as they were written: counted again, as quiet (the
+// application forwards over a part period it chose not to write again).
+snd_pcm_sframes_t snd_pcm_forward(snd_pcm_t *pcm, snd_pcm_uframes_t frames) {
+    static snd_pcm_sframes_t (*real)(snd_pcm_t *, snd_pcm_uframes_t);
+    if (!real) real = dlsym(RTLD_NEXT, "snd_pcm_forward");
+    snd_pcm_sframes_t n = real(pcm, frames);
+    if (n <= 0) return n;
+    pthread_mutex_lock(&lock);
+    if (pcm == current) {
+        total += n;
+        if (pace) queued_at += n;
+    }
     pthread_mutex_unlock(&lock);
     return n;
 }

@@ -73,8 +73,16 @@ public struct PlanContext: Sendable {
     /// The category of each library clip (`alarm`, `message`, …); nil skips the check.
     public var clipCategory: (@Sendable (String) -> ClipCategory?)?
 
-    public init(zones: [ZoneName]? = nil, clipCategory: (@Sendable (String) -> ClipCategory?)? = nil) {
+    /// The school's zone groups; a plan may name one, and it is expanded when the plan starts.
+    public var zoneGroups = ZoneGroups()
+    /// Without the school's config (signing a bundle): any name shaped like a zone group's is taken for one.
+    public var anyZoneGroup = false
+
+    public init(
+        zones: [ZoneName]? = nil, clipCategory: (@Sendable (String) -> ClipCategory?)? = nil, zoneGroups: ZoneGroups = ZoneGroups()
+    ) {
         self.zones = zones
+        self.zoneGroups = zoneGroups
         self.clipCategory = clipCategory
     }
 }

@@ -127,15 +127,18 @@ private final class PlanDecoder: TOMLFileDecoder {
             if zones.contains(zone) {
                 report("zone `\(name)` is listed twice", at: element.position)
                 valid = false
-            } else if zone == .all {
+            } else if zone == .all || context.zoneGroups.zones(of: name) != nil
+                || (context.anyZoneGroup && !zone.isWellFormed && ZoneGroup.isShapedLikeName(name))
+            {
             } else if !zone.isWellFormed {
                 report(
-                    "`\(name)` is not a zone name: lower-case letters, digits, `-` and `_`, starting with a letter",
+                    "`\(name)` is not a zone name: lower-case letters, digits, `-` and `_`, starting with a letter"
+                        + context.zoneGroups.listed,
                     at: element.position)
                 valid = false
             } else if let known = context.zones, !known.contains(zone) {
                 let list = (known.map { "`\($0)`" } + ["`all`"]).joined(separator: ", ")
-                report("zone `\(name)` does not exist; the zones are \(list)", at: element.position)
+                report("zone `\(name)` does not exist; the zones are \(list)\(context.zoneGroups.listed)", at: element.position)
                 valid = false
             }
             zones.append(zone)

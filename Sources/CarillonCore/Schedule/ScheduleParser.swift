@@ -3,8 +3,13 @@ import Foundation
 
 /// What a schedule is checked against; a nil field is not checked (an offline preview has no library).
 public struct ScheduleContext: Sendable {
-    /// The school's zones; event zones must be among them or `all`.
+    /// The school's zones; event zones must be among them, its zone groups, or `all`.
     public var zones: [ZoneName]?
+    /// The school's zone groups; an event may name one, and it is expanded when the event fires.
+    public var zoneGroups = ZoneGroups()
+    /// For a preview without the school's config: any name shaped like a zone group's
+    /// (`ZoneGroup.isShapedLikeName`) is taken for one, since the groups are not known.
+    public var anyZoneGroup = false
     /// Whether the library has a clip with this id.
     public var clipExists: (@Sendable (String) -> Bool)?
     /// The tip categories the library has; themes must name one of them.
@@ -16,9 +21,10 @@ public struct ScheduleContext: Sendable {
     /// Creates a context; leave a field nil to skip its check (or, for `calendarLoader`, to refuse calendars).
     public init(
         zones: [ZoneName]? = nil, clipExists: (@Sendable (String) -> Bool)? = nil, tipCategories: [String]? = nil,
-        calendarLoader: CalendarLoader? = nil
+        calendarLoader: CalendarLoader? = nil, zoneGroups: ZoneGroups = ZoneGroups()
     ) {
         self.zones = zones
+        self.zoneGroups = zoneGroups
         self.clipExists = clipExists
         self.tipCategories = tipCategories
         self.calendarLoader = calendarLoader
@@ -692,15 +698,19 @@ private final class ScheduleDecoder: TOMLFileDecoder {
                 continue
             }
             let zone = ZoneName(name)
-            if zone == .all {
+            if zone == .all || context.zoneGroups.zones(of: name) != nil
+                || (context.anyZoneGroup && !zone.isWellFormed && ZoneGroup.isShapedLikeName(name))
+            {
             } else if !zone.isWellFormed {
                 report(
-                    "`\(name)` is not a zone name: lower-case letters, digits, `-` and `_`, starting with a letter",
+                    "`\(name)` is not a zone name: lower-case letters, digits, `-` and `_`, starting with a letter"
+                        + context.zoneGroups.listed,
                     at: element.position)
                 valid = false
             } else if let known = context.zones, !known.contains(zone) {
                 let list = known.map { "`\($0)`" }.joined(separator: ", ")
-                report("zone `\(name)` does not exist; the zones are \(list) and `all`", at: element.position)
+                report(
+                    "zone `\(name)` does not exist; the zones are \(list) and `all`\(context.zoneGroups.listed)", at: element.position)
                 valid = false
             }
             zones.append(zone)

@@ -11,6 +11,9 @@ struct Series {
     var file: [Double] = []
     /// The daemon's own figure (play log `latency_ms`): request read → first sample written.
     var daemon: [Double] = []
+    /// To that sample being heard: the probe's figure plus what the device held queued ahead of it
+    /// (carillond's play log `heard_latency_ms − latency_ms`; for MPD, the paced probe's device).
+    var heard: [Double] = []
     /// Under a flood: bad requests answered per second meanwhile.
     var floodRate: Double?
 }
@@ -165,14 +168,23 @@ final class CarillonRig {
     }
 
     /// The daemon's own latency of each play, by play number, from its play log.
-    func loggedLatencies() throws -> [Int: Double] {
+    /// Each play's request → first sample written, and first sample written → heard, from the play log.
+    func loggedLatencies() throws -> [Int: (written: Double, queued: Double?)] {
         let control = try LineSocket(path: socket)
         let plays = try control.call("log.plays", ["limit": 10000])["plays"] as? [[String: Any]] ?? []
-        var latencies: [Int: Double] = [:]
+        var latencies: [Int: (written: Double, queued: Double?)] = [:]
         for play in plays {
-            if let id = play["play"] as? Int, let latency = play["latency_ms"] as? Double { latencies[id] = latency }
+            guard let id = play["play"] as? Int, let latency = play["latency_ms"] as? Double else { continue }
+            latencies[id] = (latency, (play["heard_latency_ms"] as? Double).map { $0 - latency })
         }
         return latencies
+    }
+
+    /// The daemon's figures for `plays`, and the heard times: each probe figure plus its play's queue.
+    private func fromLog(_ series: inout Series, plays: [(probe: Double, play: Int)]) throws {
+        let logged = try loggedLatencies()
+        series.daemon = plays.compactMap { logged[$0.play]?.written }
+        series.heard = plays.compactMap { entry in logged[entry.play]?.queued.map { entry.probe + $0 } }
     }
 
     /// Triggers `runs` plays or plan starts (after `warmups` uncounted ones) under `condition`.
@@ -182,7 +194,7 @@ final class CarillonRig {
         defer { _ = flood?.stop() }
         if flood != nil { usleep(500_000) }
         var series = Series()
-        var plays: [Int] = []
+        var plays: [(probe: Double, play: Int)] = []
         for run in 0..<(runs + warmups) {
             var shout: Whisper?
             switch condition {
@@ -212,15 +224,14 @@ final class CarillonRig {
                 if let seen = capture.reached(frame: onset.frame, frameBytes: 4, after: t0, timeout: 2) {
                     series.file.append(milliseconds(from: t0, to: seen))
                 }
-                if let id = result["play"] as? Int { plays.append(id) }
+                if let id = result["play"] as? Int { plays.append((series.probe.last!, id)) }
             }
             if plan { _ = try control.call("plan.stop") }
             _ = try control.call("stop")
             shout?.finish()
             usleep(60_000)
         }
-        let logged = try loggedLatencies()
-        series.daemon = plays.compactMap { logged[$0] }
+        try fromLog(&series, plays: plays)
         series.floodRate = flood?.stop()
         return series
     }
@@ -233,7 +244,7 @@ final class CarillonRig {
             Data(try encoder.encode(Array(tone[(i * opusFrameSamples)..<((i + 1) * opusFrameSamples)]))).base64EncodedString()
         }
         var series = Series()
-        var plays: [Int] = []
+        var plays: [(probe: Double, play: Int)] = []
         for run in 0..<(runs + warmups) {
             let connection = try LineSocket(path: socket)
             let accepted = try connection.call("shout")
@@ -251,12 +262,13 @@ final class CarillonRig {
                 if let seen = capture.reached(frame: onset.frame, frameBytes: 4, after: t0, timeout: 2) {
                     series.file.append(milliseconds(from: t0, to: seen))
                 }
-                if let id = accepted["play"] as? Int { plays.append(id) }
+                if let id = accepted["play"] as? Int { plays.append((series.probe.last!, id)) }
             }
-            usleep(40_000)
+            // The probe finds an onset after 20 ms of quiet in what was written: the daemon runs up
+            // to 30 ms ahead of the speaker, so a shorter pause could leave less quiet than that.
+            usleep(100_000)
         }
-        let logged = try loggedLatencies()
-        series.daemon = plays.compactMap { logged[$0] }
+        try fromLog(&series, plays: plays)
         return series
     }
 }

@@ -122,7 +122,11 @@ final class MPDRig {
             let t0 = monotonic()
             try control.mpd(command)
             guard let onset = probe.next(after: t0) else { throw HarnessError("mpd run \(run): no onset written to ALSA") }
-            if run >= warmups { series.probe.append(milliseconds(from: t0, to: onset.mono)) }
+            if run >= warmups {
+                series.probe.append(milliseconds(from: t0, to: onset.mono))
+                // The paced probe is MPD's device: the onset is heard behind what it held.
+                if let ahead = onset.queuedAhead { series.heard.append(series.probe.last! + Double(ahead) / 1000) }
+            }
             try control.mpd("command_list_begin\nstop\nrepeat 0\nsingle 0\ncommand_list_end")
             usleep(60_000)
         }

@@ -10,6 +10,9 @@ struct Onset: Sendable {
     let wall: UInt64
     /// Its frame in the PCM's stream since the device was opened: its offset in the capture file.
     let frame: Int64
+    /// Under a paced probe, what its emulated device held ahead of it, in microseconds: it was heard
+    /// that much later. nil when the daemon paces itself (its play log has its own queue).
+    let queuedAhead: Int64?
 }
 
 /// The environment that puts the probe under a daemon.
@@ -42,9 +45,10 @@ final class ProbeLog {
         consumed += end - data.startIndex + 1
         for line in String(decoding: data[data.startIndex...end], as: UTF8.self).split(separator: "\n") {
             let f = line.split(separator: " ")
-            guard f.count == 4, f[0] == "onset", let mono = UInt64(f[1]), let wall = UInt64(f[2]), let frame = Int64(f[3])
+            guard f.count == 5, f[0] == "onset", let mono = UInt64(f[1]), let wall = UInt64(f[2]), let frame = Int64(f[3]),
+                let ahead = Int64(f[4])
             else { continue }
-            let onset = Onset(mono: mono, wall: wall, frame: frame)
+            let onset = Onset(mono: mono, wall: wall, frame: frame, queuedAhead: ahead >= 0 ? ahead : nil)
             pending.append(onset)
             all.append(onset)
         }
