@@ -51,6 +51,7 @@
     location.hash = page;
     if (page === "log") loadLog();
     if (page === "play") loadClips();
+    if (page === "later") laterDefaults();
   }
   document.querySelectorAll("#tabs button").forEach((b) => b.addEventListener("click", () => show(b.dataset.page)));
 
@@ -113,6 +114,7 @@
     if (e.event === "plan.started" || e.event === "plan.resumed") taskAlert(e);
     if (e.event === "web.revoked" && me && e.person === me.name) signedOut(t("signedout.revoked"));
     if (/^(play|shout|plan|output|config)\./.test(e.event)) refreshSoon();
+    if (/^announce\./.test(e.event) && !$("page-later").hidden) loadLater();
     if (e.event === "plan.acked") request("plan.status").then((s) => { planStatus = s; renderPlan(); }).catch(() => {});
   }
 
@@ -149,20 +151,26 @@
   function renderZonePickers() {
     if (!status) return;
     const mine = me && me.zones ? status.zones.filter((z) => me.zones.includes(z.zone)) : status.zones;
-    for (const id of ["play-zones", "say-zones", "shout-zones"]) {
+    // Zone groups ([[zone_group]]) whose zones are all the person's, after the zones; unticked.
+    const names = new Set(mine.map((z) => z.zone));
+    const groups = (status.zone_groups || []).filter((g) => g.zones.every((z) => names.has(z)));
+    for (const id of ["play-zones", "say-zones", "shout-zones", "later-zones"]) {
       const box = $(id);
       const checked = new Set([...box.querySelectorAll("input:checked")].map((i) => i.value));
-      box.replaceChildren(...mine.map((z) => el("label", {}, (() => {
-        const i = el("input", { type: "checkbox", value: z.zone });
-        i.checked = checked.size ? checked.has(z.zone) : true;
+      const box2 = (value, isGroup) => el("label", isGroup ? { class: "group" } : {}, (() => {
+        const i = el("input", { type: "checkbox", value });
+        i.checked = checked.size ? checked.has(value) : !isGroup;
+        if (isGroup) i.dataset.group = "1";
         return i;
-      })(), z.zone)));
+      })(), value);
+      box.replaceChildren(...mine.map((z) => box2(z.zone, false)), ...groups.map((g) => box2(g.name, true)));
     }
   }
   const pickedZones = (id) => {
-    const all = [...$(id).querySelectorAll("input")];
-    const on = all.filter((i) => i.checked).map((i) => i.value);
-    return on.length === all.length && !(me && me.zones) ? undefined : on;
+    const zones = [...$(id).querySelectorAll("input:not([data-group])")];
+    const on = [...$(id).querySelectorAll("input:checked")].map((i) => i.value);
+    const allZones = zones.every((i) => i.checked) && on.length === zones.length;
+    return allZones && !(me && me.zones) ? undefined : on;
   };
 
   // ---------- 播放 ----------
@@ -205,6 +213,43 @@
     request("say", { text, zones: pickedZones("say-zones") }).then(() => note("say-note", t("say.sent")))
       .catch((e) => note("say-note", t("error", e.message), true));
   });
+
+  // ---------- 预约 (announce later) ----------
+  function laterDefaults() {
+    const soon = new Date(Date.now() + 10 * 60000);
+    const pad = (n) => String(n).padStart(2, "0");
+    if (!$("later-date").value) $("later-date").value = soon.getFullYear() + "-" + pad(soon.getMonth() + 1) + "-" + pad(soon.getDate());
+    if (!$("later-time").value) $("later-time").value = pad(soon.getHours()) + ":" + pad(soon.getMinutes());
+    if ($("later-clip").options.length === 1) {
+      request("library.list", {}).then((l) => {
+        for (const c of l.clips) $("later-clip").append(el("option", { value: c.id }, c.title + " · " + c.id));
+      }).catch(() => {});
+    }
+    loadLater();
+  }
+  function loadLater() {
+    request("announce.list", {}).then((l) => {
+      $("later-list").replaceChildren(...l.announcements.map((a) => el("li", { "data-announcement": a.announcement },
+        el("span", { class: "grow" }, el("b", {}, new Date(a.at).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB", { month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit" })),
+          " ", a.text || a.clip, el("br"), el("span", { class: "small" }, a.zones.join(",") + " · " + a.created_by)),
+        can("teacher") ? el("button", { type: "button", class: "cancel", onclick: () => cancelLater(a) }, t("later.cancel")) : null)));
+    }).catch((e) => note("later-note", t("error", e.message), true));
+  }
+  $("later-book").addEventListener("click", () => {
+    const date = $("later-date").value, time = $("later-time").value;
+    if (!date || !time) return note("later-note", t("later.when"), true);
+    const at = new Date(date + "T" + time);
+    const text = $("later-text").value.trim(), clip = $("later-clip").value;
+    if (!text && !clip) return note("later-note", t("later.what"), true);
+    const args = { at: at.toISOString(), zones: pickedZones("later-zones") };
+    if (clip) args.clip = clip; else args.text = text;
+    request("announce", args).then((a) => { note("later-note", t("later.booked", new Date(a.at).toLocaleString())); loadLater(); })
+      .catch((e) => note("later-note", t("error", e.message), true));
+  });
+  function cancelLater(a) {
+    request("announce.cancel", { announcement: a.announcement }).then(() => { note("later-note", t("later.cancelled")); loadLater(); })
+      .catch((e) => note("later-note", t("error", e.message), true));
+  }
 
   // ---------- 喊话 ----------
   const shout = { mic: null, live: false, starting: false, play: null, since: 0, timer: null, encoder: null, stamps: new Map() };

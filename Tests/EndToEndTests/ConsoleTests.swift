@@ -228,6 +228,31 @@ struct ConsoleTests {
         #expect(log.stdout.contains("初一3班班主任"), "\(log.stdout)")
     }
 
+    @Test("a teacher books a clip for later from the page, sees it pending, and cancels it; the daemon keeps the same list")
+    func announceLater() throws {
+        let c = try ConsoleRig.start()
+        defer { c.stop() }
+        let browser = try c.browser("初一3班班主任", role: "teacher")
+        defer { browser.quit() }
+        try browser.click("#tabs [data-page=later]")
+        try browser.wait(until: "document.querySelectorAll('#later-clip option').length > 1")
+        // An hour ahead, as the page's own date and time fields take it.
+        try browser.run(
+            """
+            const at = new Date(Date.now() + 3600000), pad = (n) => String(n).padStart(2, '0');
+            document.getElementById('later-date').value = at.getFullYear() + '-' + pad(at.getMonth() + 1) + '-' + pad(at.getDate());
+            document.getElementById('later-time').value = pad(at.getHours()) + ':' + pad(at.getMinutes());
+            document.getElementById('later-clip').value = 'test.noise';
+            """)
+        try browser.click("#later-book")
+        try browser.wait(until: "document.querySelectorAll('#later-list li').length === 1")
+        let listed = try c.rig.daemon.client(["announce", "list", "--json"])
+        #expect(listed.stdout.contains("\"clip\":\"test.noise\"") && listed.stdout.contains("初一3班班主任"), "\(listed.stdout)")
+        try browser.click("#later-list li button.cancel")
+        try browser.wait(until: "document.querySelectorAll('#later-list li').length === 0")
+        #expect(try c.rig.daemon.client(["announce", "list", "--json"]).stdout.isEmpty)
+    }
+
     @Test("a viewer's page cannot play, and the daemon refuses its play all the same")
     func viewerCannotPlay() throws {
         let c = try ConsoleRig.start()
@@ -323,10 +348,16 @@ struct ConsoleTests {
         #expect(try c.rig.daemon.client(["play", "test.noise"]).status == 0)
         try browser.wait(until: "document.querySelector('#zones [data-clip]')")
         try c.shoot(browser, "status")
-        for page in ["play", "say", "shout", "log"] {
+        for page in ["play", "say", "later", "shout", "log"] {
             try browser.click("#tabs [data-page=\(page)]")
             if page == "play" { try browser.wait(until: "document.querySelectorAll('#clips li').length > 0") }
             if page == "log" { try browser.wait(until: "document.querySelectorAll('#log li').length > 0") }
+            if page == "later" {
+                try browser.wait(until: "document.querySelectorAll('#later-clip option').length > 1")
+                try browser.type("#later-text", "请各班班长到教务处领取试卷。")
+                try browser.click("#later-book")
+                try browser.wait(until: "document.querySelectorAll('#later-list li').length === 1")
+            }
             if page == "say" {
                 try browser.type("#say-text", "请同学们于3月5日14:30到操场集合。")
                 try browser.click("#say-preview")
