@@ -491,3 +491,46 @@ struct PairingQRTests {
         #expect(decoded.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == link)
     }
 }
+
+@Suite("Console load: 200 consoles open during bells", .serialized, .ownThread)
+struct ConsoleLoadTests {
+    /// A paired session's cookie, got the way a phone gets it: by opening the link.
+    static func cookie(_ c: ConsoleRig, name: String) throws -> String {
+        let link = try c.pair(name, role: "viewer").link
+        let path = String(link.dropFirst(c.url.count))
+        let socket = try RawSocket(tcpPort: c.port)
+        #expect(socket.send("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(c.port)\r\nConnection: close\r\n\r\n"))
+        let response = socket.readAll(timeout: .seconds(10)).text
+        let line = try #require(response.split(separator: "\r\n").first { $0.lowercased().hasPrefix("set-cookie:") }, "\(response)")
+        return String(line.dropFirst("set-cookie:".count).split(separator: ";")[0]).trimmingCharacters(in: .whitespaces)
+    }
+
+    @Test("200 consoles follow the events while five bells ring: every bell sounds, and every console hears of each")
+    func manyConsolesDuringBells() throws {
+        let c = try ConsoleRig.start()
+        defer { c.stop() }
+        let cookie = try Self.cookie(c, name: "值班室")
+        var sockets: [RawWebSocket] = []
+        for _ in 0..<200 {
+            let socket = try RawWebSocket(port: c.port, origin: c.url, cookie: cookie)
+            try #require(socket.accepted, "\(socket.handshake)")
+            socket.send(text: #"{"id":1,"cmd":"events","args":{"kinds":["play."]}}"#)
+            sockets.append(socket)
+        }
+        for socket in sockets { try #require(socket.next(containing: "\"id\":1") != nil) }
+        for _ in 0..<5 {
+            let played = try c.rig.daemon.client(["play", "bell.start", "--level", "bell", "--wait"])
+            #expect(played.status == 0, "\(played.stderr)")
+        }
+        let log = try c.rig.daemon.client(["log", "--json", "--category", "bell"])
+        let bells = log.stdout.split(separator: "\n")
+        #expect(bells.count == 5 && bells.allSatisfy { $0.contains("\"outcome\":\"finished\"") }, "\(log.stdout)")
+        for (index, socket) in sockets.enumerated() {
+            var ended = 0
+            while ended < 5, let text = socket.next(containing: "play.ended") {
+                if text.contains("bell.start") { ended += 1 }
+            }
+            #expect(ended == 5, "console \(index) heard of \(ended) bells")
+        }
+    }
+}
