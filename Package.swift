@@ -208,7 +208,7 @@ let package = Package(
             name: "CarillonStationTests",
             dependencies: [
                 "CarillonStation", "CarillonTesting", "CarillonAudio", "CarillonCore", "CarillonTOML", "CarillonStore",
-                "CarillonProtocol", "CarillonControl", "CarillonSpeech", "CarillonCity",
+                "CarillonProtocol", "CarillonControl", "CarillonSpeech", "CarillonCity", "CarillonWeb",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
