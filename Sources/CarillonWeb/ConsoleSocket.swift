@@ -94,7 +94,7 @@ struct ConsoleSocket {
     private func refusal(head: Head?, stateChanging: Set<String>) -> WireError? {
         guard let head else { return nil }  // the dispatcher explains a malformed line
         guard stateChanging.contains(head.cmd) else { return nil }
-        guard let token = head.csrf, Self.constantTimeEqual(Array(token.utf8), Array(csrf.utf8)) else {
+        guard let token = head.csrf, AccessPolicy.constantTimeEqual(Array(token.utf8), Array(csrf.utf8)) else {
             return WireError(.permissionDenied, "`\(head.cmd)` needs the page's CSRF token; reload the page")
         }
         return nil
@@ -107,13 +107,6 @@ struct ConsoleSocket {
     }
 
     static func head(of line: Data) -> Head? { try? JSONDecoder().decode(Head.self, from: line) }
-
-    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        var difference: UInt8 = 0
-        for i in a.indices { difference |= a[i] ^ b[i] }
-        return difference == 0
-    }
 }
 
 /// What the tasks of one console socket share: requests waiting, and its streams by kind.

@@ -55,21 +55,7 @@ public struct WebServer: Service {
     }
 
     static func tlsConfiguration(_ tls: WebSettings.TLS) throws(ControlError) -> TLSConfiguration {
-        do {
-            let chain = try NIOSSLCertificate.fromPEMFile(tls.certificate)
-            guard !chain.isEmpty else { throw ControlError("\(tls.certificate) holds no certificate") }
-            let key = try NIOSSLPrivateKey(file: tls.key, format: .pem)
-            var configuration = TLSConfiguration.makeServerConfiguration(
-                certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
-            configuration.minimumTLSVersion = .tlsv12
-            // Checked here: NIOSSLContext refuses a key that does not match the certificate.
-            _ = try NIOSSLContext(configuration: configuration)
-            return configuration
-        } catch let error as ControlError {
-            throw error
-        } catch {
-            throw ControlError("cannot load the console's certificate \(tls.certificate) and key \(tls.key): \(error)")
-        }
+        try ControlServer.serverTLS(certificate: tls.certificate, key: tls.key)
     }
 
     /// Serves until the daemon shuts down.
@@ -167,7 +153,7 @@ public struct WebServer: Service {
 
     /// The session that the request's cookie names, checked by the daemon.
     func session(_ request: HTTPRequest, address: String) async -> Admission {
-        let source = CommandSpec.host(ofAddress: address)
+        let source = CommandSpec.host(of: address)
         if let wait = limiter.wait(for: source) {
             return .failure(.tooManyRequests, "too many failed sign-ins from \(source); try again in \(wait.components.seconds + 1) s")
         }
@@ -187,7 +173,7 @@ public struct WebServer: Service {
 
     /// `GET /pair/SECRET`: pairs this browser once, and sends it to the console.
     func pair(_ request: Request, _ context: ConsoleContext) async -> Response {
-        let source = CommandSpec.host(ofAddress: context.address)
+        let source = CommandSpec.host(of: context.address)
         if let wait = limiter.wait(for: source) {
             return Self.text(.tooManyRequests, "too many failed sign-ins from \(source); try again in \(wait.components.seconds + 1) s")
         }
@@ -410,16 +396,5 @@ final class OpenConsoles: Sendable {
         }
         for close in closing { close() }
         return closing.count
-    }
-}
-
-extension CommandSpec {
-    /// The host of `192.0.2.7:51234` or `[::1]:51234`: sign-in failures count per host.
-    static func host(ofAddress address: String) -> String {
-        if address.hasPrefix("["), let close = address.firstIndex(of: "]") {
-            return String(address[address.index(after: address.startIndex)..<close])
-        }
-        guard let colon = address.lastIndex(of: ":") else { return address }
-        return String(address[..<colon])
     }
 }

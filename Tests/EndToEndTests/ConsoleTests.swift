@@ -12,7 +12,8 @@ struct ConsoleRig {
     static let webRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("web").path
 
-    static func start(clipSeconds: Double = 0.5, web: String = "") throws -> ConsoleRig {
+    /// - Parameter tls: serve HTTPS with a certificate made for this run (`cert.pem`), not plain HTTP.
+    static func start(clipSeconds: Double = 0.5, web: String = "", tls: Bool = false) throws -> ConsoleRig {
         let port = try ControlAccessTests.freePort()
         let rig = try Rig.start(
             clipSeconds: clipSeconds,
@@ -21,12 +22,13 @@ struct ConsoleRig {
                 dir = "@DIR@/plans"
                 [web]
                 listen = "127.0.0.1:\(port)"
-                plain_http = true
+                \(tls ? "certificate = \"@DIR@/cert.pem\"\nkey = \"@DIR@/key.pem\"" : "plain_http = true")
                 root = "\(webRoot)"
                 \(web)
                 """,
             catalog: PlanTests.catalog,
             prepare: { directory in
+                if tls { _ = try ControlAccessTests.TLSFiles(in: directory) }
                 for (name, frequency, seconds) in [("alarm1k", 1000.0, 1.0), ("msg500", 500.0, 1.0), ("drill2k", 2000.0, 0.5)] {
                     try WAVFile.write(
                         path: directory.file("library/\(name).wav"), sampleRate: 48000, channels: 1,
@@ -336,6 +338,29 @@ struct ConsoleTests {
         #expect(response.contains("X-Frame-Options: DENY") && response.contains("Referrer-Policy: no-referrer"))
         #expect(socket.waitForClose(timeout: .seconds(20)), "a client that never finishes its request is closed")
         #expect(try c.rig.daemon.client(["status"]).status == 0)
+    }
+
+    @Test("over HTTPS the console pairs a browser with a Secure cookie and serves its pages; plain HTTP gets nothing")
+    func https() throws {
+        let c = try ConsoleRig.start(tls: true)
+        defer { c.stop() }
+        let link = try c.pair("保安", role: "teacher").link
+        #expect(link.hasPrefix("https://127.0.0.1:\(c.port)/pair/"), "\(link)")
+        func fetch(_ path: String) throws -> String {
+            let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(c.port)\r\nConnection: close\r\n\r\n"
+            let result = try run(
+                "/usr/bin/openssl",
+                ["s_client", "-connect", "127.0.0.1:\(c.port)", "-quiet", "-verify_return_error", "-CAfile", c.rig.directory.file("cert.pem")],
+                input: request)
+            return result.stdout
+        }
+        let paired = try fetch(String(link.dropFirst("https://127.0.0.1:\(c.port)".count)))
+        #expect(paired.hasPrefix("HTTP/1.1 303") && paired.contains("; HttpOnly; SameSite=Strict; Secure"), "\(paired.prefix(600))")
+        #expect(paired.contains("Strict-Transport-Security"))
+        let index = try fetch("/")
+        #expect(index.hasPrefix("HTTP/1.1 200") && index.contains("app.js"), "\(index.prefix(300))")
+        let plain = try? HTTP.get(c.url + "/")
+        #expect(plain?.status != 200, "plain HTTP was served on the TLS port")
     }
 
     @Test("every page, at 360×780 and 1280×800", .enabled(if: ProcessInfo.processInfo.environment["CARILLON_SCREENSHOTS"] != nil))
