@@ -1,4 +1,5 @@
 import CarillonControl
+import CarillonCore
 import CarillonProtocol
 import CarillonSpeech
 import Foundation

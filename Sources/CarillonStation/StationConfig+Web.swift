@@ -1,6 +1,6 @@
 import CarillonControl
 import CarillonTOML
-public import CarillonWeb
+import CarillonWeb
 import Foundation
 
 extension StationConfig {

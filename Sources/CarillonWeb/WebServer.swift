@@ -1,6 +1,6 @@
 public import CarillonControl
 import CarillonCrypto
-public import CarillonProtocol
+import CarillonProtocol
 import Foundation
 import HTTPTypes
 import Hummingbird

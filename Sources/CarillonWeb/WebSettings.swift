@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// `[web]`: where the phone console listens, how it encrypts, and its limits.
 public struct WebSettings: Sendable, Hashable {
@@ -53,7 +53,8 @@ public struct WebSettings: Sendable, Hashable {
         var name = host
         if host == "0.0.0.0" || host == "::" {
             var buffer = [CChar](repeating: 0, count: 256)
-            name = gethostname(&buffer, buffer.count) == 0 ? String(cString: buffer) : "localhost"
+            name = gethostname(&buffer, buffer.count) == 0
+                ? String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "localhost"
         }
         if name.contains(":") { name = "[\(name)]" }
         return "\(tls ? "https" : "http")://\(name):\(port)"
