@@ -119,7 +119,19 @@ final class Browser: @unchecked Sendable {
         return (found["value"] as? [[String: Any]] ?? []).compactMap { $0[Self.elementKey] as? String }
     }
 
-    func click(_ css: String) throws { _ = try call("POST", "/element/\(try element(css))/click", [:]) }
+    /// Clicks the element; found again if the page redrew it between finding and clicking
+    /// ("stale element reference": the console redraws a list when an event comes in).
+    func click(_ css: String) throws {
+        var attempt = 0
+        while true {
+            do {
+                _ = try call("POST", "/element/\(try element(css))/click", [:])
+                return
+            } catch let error as HarnessError where "\(error)".contains("stale element") && attempt < 5 {
+                attempt += 1
+            }
+        }
+    }
 
     func type(_ css: String, _ text: String) throws {
         _ = try call("POST", "/element/\(try element(css))/value", ["text": text])
@@ -131,6 +143,17 @@ final class Browser: @unchecked Sendable {
 
     /// Presses the pointer on the element, holds it `milliseconds`, and releases it.
     func press(_ css: String, milliseconds: Int) throws {
+        var attempt = 0
+        while true {
+            do {
+                return try pressOnce(css, milliseconds: milliseconds)
+            } catch let error as HarnessError where "\(error)".contains("stale element") && attempt < 5 {
+                attempt += 1
+            }
+        }
+    }
+
+    private func pressOnce(_ css: String, milliseconds: Int) throws {
         let id = try element(css)
         let actions: [String: Any] = [
             "actions": [
