@@ -6,10 +6,12 @@ BUILD_FLAGS  ?=
 BIN          := $(shell $(SWIFT) build $(BUILD_FLAGS) --show-bin-path 2>/dev/null || echo .build/debug)
 
 # Debian packages the build and the tests need: the C libraries and their data (espeak-ng voices);
-# gnuplot-nox and python3 for the city tests (`city stats --png`, the HTTPS file server of bundles).
+# gnuplot-nox and python3 for the city tests (`city stats --png`, the HTTPS file server of bundles);
+# libqrencode-dev for the pairing QR code, zbar-tools, chromium and chromium-driver for the console's tests.
 DEB_PACKAGES := libasound2-dev libsndfile1-dev libsqlite3-dev libsoxr-dev libespeak-ng-dev espeak-ng-data \
                 libebur128-dev libical-dev libopus-dev libssl-dev openssl util-linux pkg-config systemd sqlite3 \
-                dpkg-dev debhelper lintian libmosquitto-dev mosquitto gnuplot-nox python3
+                dpkg-dev debhelper lintian libmosquitto-dev mosquitto gnuplot-nox python3 libqrencode-dev zbar-tools \
+                chromium chromium-driver
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps build run demo test check-config bench bench-city test-rabbitmq clean install uninstall deb crash-test load-test soak fuzz test-sanitize
@@ -230,6 +232,9 @@ endif
 	rm -rf $(DESTDIR)$(SHAREDIR)/audio-library
 	install -d $(DESTDIR)$(SHAREDIR)
 	cp -R audio-library $(DESTDIR)$(SHAREDIR)/audio-library
+	rm -rf $(DESTDIR)$(SHAREDIR)/web
+	install -d $(DESTDIR)$(SHAREDIR)/web
+	install -m 0644 web/* $(DESTDIR)$(SHAREDIR)/web/
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
 	install -m 0644 docs/man/carillon.1 $(DESTDIR)$(MANDIR)/man1/carillon.1
 	install -m 0644 docs/man/carillond.8 $(DESTDIR)$(MANDIR)/man8/carillond.8

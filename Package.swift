@@ -29,6 +29,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        // The phone console's HTTPS and WebSocket server; without swift-configuration (no traits).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
     ],
     targets: [
         // C libraries, from Debian's -dev packages.
@@ -43,6 +46,8 @@ let package = Package(
         .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
+        // The pairing link's QR code in the terminal.
+        .systemLibrary(name: "CQREncode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
 
         .target(name: "CarillonTOML", swiftSettings: strict),
         .target(name: "CarillonCrypto", dependencies: ["COpenSSL"], swiftSettings: strict),
@@ -96,13 +101,28 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The phone console: HTTPS and a WebSocket in front of the same command table as the control socket.
+        .target(
+            name: "CarillonWeb",
+            dependencies: [
+                "CarillonControl", "CarillonProtocol", "CarillonCrypto",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "CarillonStation",
             dependencies: [
                 "CarillonCore", "CarillonAudio", "CarillonStore", "CarillonProtocol", "CarillonControl",
                 "CarillonTOML", "CarillonSynth", "CarillonSpeech", "CarillonLoudness", "CLinux", "CarillonCalendar",
                 "CarillonBundle",
-                "CarillonCrypto", "CarillonCity", "CarillonLink",
+                "CarillonCrypto", "CarillonCity", "CarillonLink", "CarillonWeb",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -124,7 +144,7 @@ let package = Package(
             dependencies: [
                 "CarillonProtocol", "CarillonControl", "CarillonCore", "CarillonCalendar", "CarillonAudio",
                 "CarillonSpeech", "CarillonTOML", "CarillonBundle",
-                "CarillonCrypto", "CarillonCity", "CarillonLink",
+                "CarillonCrypto", "CarillonCity", "CarillonLink", "CQREncode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -188,7 +208,7 @@ let package = Package(
             name: "CarillonStationTests",
             dependencies: [
                 "CarillonStation", "CarillonTesting", "CarillonAudio", "CarillonCore", "CarillonTOML", "CarillonStore",
-                "CarillonProtocol", "CarillonControl", "CarillonSpeech", "CarillonCity",
+                "CarillonProtocol", "CarillonControl", "CarillonSpeech", "CarillonCity", "CarillonWeb",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),

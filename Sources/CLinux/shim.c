@@ -4,6 +4,7 @@
 #include <malloc.h>
 #include <sched.h>
 #include <spawn.h>
+#include <time.h>
 #include <unistd.h>
 #include "CLinux.h"
 
@@ -17,4 +18,17 @@ int carillon_malloc_trim(void) { return malloc_trim(0); }
 int carillon_thread_idle_priority(void) {
     struct sched_param param = {0};
     return sched_setscheduler(0, SCHED_IDLE, &param) == 0 ? 0 : errno;
+}
+
+unsigned long long carillon_monotonic_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (unsigned long long)ts.tv_sec * 1000000000ULL + (unsigned long long)ts.tv_nsec;
+}
+
+int carillon_timerfd_arm_wall(int fd, long long seconds, long nanoseconds) {
+    struct itimerspec spec = {0};
+    spec.it_value.tv_sec = (time_t)seconds;
+    spec.it_value.tv_nsec = nanoseconds;
+    return timerfd_settime(fd, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &spec, NULL);
 }

@@ -50,7 +50,7 @@ extension CommandSpec {
     }
 
     /// `192.0.2.7` of `192.0.2.7:51234`, `::1` of `[::1]:51234`: failures count per host, not per port.
-    static func host(of address: String) -> String {
+    public static func host(of address: String) -> String {
         if address.hasPrefix("["), let close = address.firstIndex(of: "]") {
             return String(address[address.index(after: address.startIndex)..<close])
         }

@@ -2,7 +2,7 @@ public import CarillonProtocol
 public import Logging
 import NIOCore
 import NIOPosix
-import NIOSSL
+public import NIOSSL
 public import Foundation
 import Synchronization
 
@@ -89,18 +89,28 @@ public struct ControlServer: Sendable {
     }
 
     static func tlsContext(_ listener: TCPListener) throws(ControlError) -> NIOSSLContext {
+        let configuration = try serverTLS(certificate: listener.certificate, key: listener.key)
+        do { return try NIOSSLContext(configuration: configuration) } catch {
+            throw ControlError("cannot load the TLS certificate \(listener.certificate) and key \(listener.key): \(error)")
+        }
+    }
+
+    /// A TLS 1.2+ server configuration from PEM files, checked whole (a key that does not match the
+    /// certificate is refused here): for this server and the console's.
+    public static func serverTLS(certificate: String, key keyFile: String) throws(ControlError) -> TLSConfiguration {
         do {
-            let chain = try NIOSSLCertificate.fromPEMFile(listener.certificate)
-            guard !chain.isEmpty else { throw ControlError("\(listener.certificate) holds no certificate") }
-            let key = try NIOSSLPrivateKey(file: listener.key, format: .pem)
+            let chain = try NIOSSLCertificate.fromPEMFile(certificate)
+            guard !chain.isEmpty else { throw ControlError("\(certificate) holds no certificate") }
+            let key = try NIOSSLPrivateKey(file: keyFile, format: .pem)
             var configuration = TLSConfiguration.makeServerConfiguration(
                 certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
             configuration.minimumTLSVersion = .tlsv12
-            return try NIOSSLContext(configuration: configuration)
+            _ = try NIOSSLContext(configuration: configuration)
+            return configuration
         } catch let error as ControlError {
             throw error
         } catch {
-            throw ControlError("cannot load the TLS certificate \(listener.certificate) and key \(listener.key): \(error)")
+            throw ControlError("cannot load the TLS certificate \(certificate) and key \(keyFile): \(error)")
         }
     }
 

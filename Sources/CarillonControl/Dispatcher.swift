@@ -173,6 +173,14 @@ public struct Dispatcher: Sendable {
     /// Each command's required role (nil: anyone), for docs checks and the permission matrix.
     public var roles: [String: Role?] { commands.mapValues(\.role) }
 
+    /// The commands that change state: the audited ones. The console asks its CSRF token of these.
+    public var stateChanging: Set<String> { Set(commands.values.filter(\.audited).map(\.name)) }
+
+    /// The success line a streaming command's `accept` sends, for transports of other modules.
+    public static func acceptance<R: Encodable & Sendable>(_ id: RequestID?, _ result: R) -> Data {
+        Data(encodeLine(Response.success(id, AnyEncodable(result))))
+    }
+
     /// Answers one request line; nil when a streaming command wrote its own replies.
     public func respond(to line: Data, session: any ControlSession) async -> Data? {
         await reply(to: line, session: session).map { Data($0) }

@@ -57,6 +57,13 @@ enum ProtocolCheck {
         case .announce: try check(AnnounceArgs.self, line)
         case .announceList: try check(AnnounceListArgs.self, line)
         case .announceCancel: try check(AnnounceCancelArgs.self, line)
+        case .planAck: try check(PlanAckArgs.self, line)
+        case .sayPreview: try check(SayPreviewArgs.self, line)
+        case .webPair: try check(WebPairArgs.self, line)
+        case .webDevices: try check(Empty.self, line)
+        case .webRevoke: try check(WebRevokeArgs.self, line)
+        case .webRedeem: try check(WebRedeemArgs.self, line)
+        case .webSession: try check(WebSessionArgs.self, line)
         }
     }
 

@@ -32,6 +32,13 @@ public enum CommandName: String, Sendable, CaseIterable {
     case announce
     case announceList = "announce.list"
     case announceCancel = "announce.cancel"
+    case planAck = "plan.ack"
+    case sayPreview = "say.preview"
+    case webPair = "web.pair"
+    case webDevices = "web.devices"
+    case webRevoke = "web.revoke"
+    case webRedeem = "web.redeem"
+    case webSession = "web.session"
 }
 
 /// `hello`: negotiates the protocol version. Optional on the UNIX socket.

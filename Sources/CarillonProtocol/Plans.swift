@@ -79,6 +79,9 @@ public struct ActivePlanInfo: Sendable, Codable, Hashable {
     /// Only in `plan.start`'s answer: the plan sounds, but something about it could not be written
     /// to the data directory, e.g. its saved state, so that it will not resume after a restart.
     public var warning: String?
+    /// Who was given a task and who has acknowledged it (`plan.ack`); absent when no paired person
+    /// is in the plan's audiences.
+    public var rollCall: [RollCallEntry]?
 
     public init(
         plan: String, title: String, drill: Bool, zones: [String], by: String, startedAt: Date, cycle: Int, play: Int64?,
@@ -118,10 +121,12 @@ public struct PlanRunInfo: Sendable, Codable, Hashable {
     public var outcome: String
     /// Each step of the run: `started`, `cycle 2`, `resumed after restart`, `stopped`, with its time.
     public var timeline: [PlanRunStep]
+    /// The run's roll-call, as it stood when the run ended (or stands now); absent when empty.
+    public var rollCall: [RollCallEntry]?
 
     public init(
         run: Int64, plan: String, title: String, drill: Bool, zones: [String], startedAt: Date, startedBy: String,
-        stoppedAt: Date?, stoppedBy: String?, outcome: String, timeline: [PlanRunStep]
+        stoppedAt: Date?, stoppedBy: String?, outcome: String, timeline: [PlanRunStep], rollCall: [RollCallEntry]? = nil
     ) {
         self.run = run
         self.plan = plan
@@ -134,6 +139,7 @@ public struct PlanRunInfo: Sendable, Codable, Hashable {
         self.stoppedBy = stoppedBy
         self.outcome = outcome
         self.timeline = timeline
+        self.rollCall = rollCall
     }
 }
 

@@ -14,11 +14,14 @@ public struct Identity: Sendable, Codable, Hashable {
     public var role: Role
     /// The zones the caller may use; absent means every zone.
     public var zones: [String]?
+    /// The staff groups of a paired console device (`class-teachers`); absent for other callers.
+    public var groups: [String]?
 
-    public init(name: String, role: Role, zones: [String]? = nil) {
+    public init(name: String, role: Role, zones: [String]? = nil, groups: [String]? = nil) {
         self.name = name
         self.role = role
         self.zones = zones
+        self.groups = groups
     }
 }
 
@@ -84,6 +87,10 @@ public struct Event: Sendable, Codable, Hashable {
     /// For `announce.*` events: the booked announcement, and when it is (or was) due.
     public var announcement: Int64?
     public var due: Date?
+    /// For `shout.started` from the console: microphone frame captured to first sample written, in ms.
+    public var latencyMs: Double?
+    /// For `plan.acked`: who acknowledged their task; for `web.revoked`: the device.
+    public var person: String?
 
     public init(
         event: String, at: Date = Date(), play: Int64? = nil, clip: String? = nil, zones: [String]? = nil,
@@ -118,7 +125,8 @@ public struct ShoutArgs: Sendable, Codable, Hashable {
     public var zones: [String]?
     /// Play the pre-announce chime first; the acceptance comes when it has sounded.
     public var chime: Bool?
-    /// Must be `opus`.
+    /// `opus` (the default), or `pcm16`: 16-bit little-endian samples, as the console sends them
+    /// from browsers without an Opus encoder.
     public var codec: String?
 
     public init(zones: [String]? = nil, chime: Bool? = nil, codec: String? = "opus") {

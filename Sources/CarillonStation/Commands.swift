@@ -40,6 +40,9 @@ enum Commands {
             .command(.say, role: .teacher, audited: true, arguments: SayArgs.self) { args, peer throws(WireError) in
                 try await station.say(args, by: peer.description)
             },
+            .command(.sayPreview, role: .teacher, arguments: SayPreviewArgs.self) { args, _ throws(WireError) in
+                try await station.sayPreview(args)
+            },
             .command(.libraryList, role: .viewer, arguments: LibraryListArgs.self) { args, _ throws(WireError) in
                 try await station.libraryList(args)
             },
@@ -97,6 +100,25 @@ enum Commands {
             },
             .command(.planStop, role: .leader, audited: true, arguments: PlanStopArgs.self) { args, peer throws(WireError) in
                 try await urgent { () throws(WireError) in try await station.planStop(args, by: peer.description) }
+            },
+            // A person acknowledges their own task: the identity is the one acknowledged.
+            .command(.planAck, role: .viewer, audited: true, arguments: PlanAckArgs.self) { args, peer throws(WireError) in
+                try await station.planAck(args, person: peer.name)
+            },
+            // The phone console: pairing is the admin's; `web.redeem` and `web.session` are what the
+            // console's server runs, as the admin peer `console`, when a phone pairs or comes back.
+            .command(.webPair, role: .admin, audited: true, arguments: WebPairArgs.self) { args, _ throws(WireError) in
+                try await station.webPair(args)
+            },
+            .command(.webDevices, role: .admin, arguments: Empty.self) { _, _ throws(WireError) in try await station.roster.devices() },
+            .command(.webRevoke, role: .admin, audited: true, arguments: WebRevokeArgs.self) { args, _ throws(WireError) in
+                try await station.roster.revoke(args)
+            },
+            .command(.webRedeem, role: .admin, audited: true, arguments: WebRedeemArgs.self) { args, _ throws(WireError) in
+                try await station.roster.redeem(args)
+            },
+            .command(.webSession, role: .admin, arguments: WebSessionArgs.self) { args, _ throws(WireError) in
+                try await station.roster.session(args)
             },
             .command(.logPlans, role: .viewer, arguments: PlanLogArgs.self) { args, _ throws(WireError) in
                 try await station.planLog(args)

@@ -6,6 +6,7 @@ import CarillonLink
 import CarillonProtocol
 import CarillonStore
 import CarillonTOML
+import CarillonWeb
 import UnixSignals
 import Foundation
 public import Logging
@@ -43,6 +44,9 @@ public enum Daemon {
         do { config = try StationConfig.load(path: configPath) } catch { return error.errors.map(\.description) }
         if let tcp = config.control.tcp {
             do { try ControlServer.checkTLS(tcp) } catch { return ["\(config.file): \(error)"] }
+        }
+        if let tls = config.web?.tls {
+            do { try WebServer.checkTLS(tls) } catch { return ["\(config.file): \(error)"] }
         }
         let library: Library
         do { library = try Library.load(directory: config.libraryDirectory) } catch { return error.errors.map(\.description) }
@@ -229,29 +233,33 @@ public enum Daemon {
             station: station, store: store, renderer: renderer, logger: logger, timer: announceTimer)
         await station.setAnnouncementDesk(desk)
 
-        let readiness = Readiness(waitingFor: [.control, .signals]) { [logger] in
+        let readiness = Readiness(waitingFor: config.web == nil ? [.control, .signals] : [.control, .signals, .web]) { [logger] in
             notifier?.notify("READY=1\nSTATUS=ready")
             logger.notice(
                 "carillond ready",
                 metadata: ["version": "\(Station.version)", "clips": "\(library.clips.count)", "socket": "\(config.controlSocket)"])
         }
         let access = AccessControl(config.control.access)
+        // One limiter for TCP's `auth` and the console's sign-ins: failures from an address add up.
+        let limiter = LoginLimiter(maxFailures: config.control.maxFailedLogins, window: config.control.failedLoginWindow)
         let server = ControlServer(
             unix: config.control.unix, tcp: config.control.tcp, commands: Commands.table(station: station),
             audit: { peer, command, arguments, result in
                 await station.audit(peer, command: command, arguments: arguments, result: result)
             },
             access: access,
-            limiter: LoginLimiter(maxFailures: config.control.maxFailedLogins, window: config.control.failedLoginWindow),
+            limiter: limiter,
             logger: logger)
         let (warmups, warm) = AsyncStream.makeStream(of: Library.self, bufferingPolicy: .bufferingNewest(1))
         warm.yield(library)
         let (planResumed, resumed) = AsyncStream.makeStream(of: Void.self)
+        let (webPlanResumed, webResumed) = AsyncStream.makeStream(of: Void.self)
         let reload: @Sendable () async -> Void = {
             do {
                 let new = try StationConfig.load(path: configPath)
                 // The listener keeps the certificate it loaded, but a restart would need these files.
                 if let tcp = new.control.tcp { try ControlServer.checkTLS(tcp) }
+                if let tls = new.web?.tls { try WebServer.checkTLS(tls) }
                 let newLibrary = try await catalog(shipped: Library.load(directory: new.libraryDirectory), store: store)
                 // The schedule file is checked against the new config and library before anything changes.
                 let newSchedule = try loadScheduleFile(config: new, library: newLibrary)
@@ -296,6 +304,20 @@ public enum Daemon {
             return (monitor, ServiceGroupConfiguration.ServiceConfiguration(service: link, serviceName: "city"))
         }
         await station.setCityLink(city?.0)
+        // The console, when `[web]` is set: the command table is its only way into the daemon.
+        station.roster.configure(
+            config.web.map { .init(publicURL: $0.publicURL, sessionIdle: $0.sessionIdle, sessionLifetime: $0.sessionLifetime) })
+        let web = config.web.map { settings in
+            let dispatcher = Dispatcher(Commands.table(station: station)) { peer, command, arguments, result in
+                await station.audit(peer, command: command, arguments: arguments, result: result)
+            }
+            return ServiceGroupConfiguration.ServiceConfiguration(
+                service: WebService(
+                    server: { onListening in
+                        WebServer(settings: settings, dispatcher: dispatcher, limiter: limiter, logger: logger, onListening: onListening)
+                    }, readiness: readiness, planResumed: webPlanResumed, logger: logger),
+                successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore, serviceName: "web")
+        }
         let group = ServiceGroup(
             configuration: .init(
                 services: [
@@ -304,13 +326,13 @@ public enum Daemon {
                     .init(
                         service: CacheWarmer(
                             requests: warmups, renderer: renderer, station: station,
-                            logger: logger, planResumed: resumed),
+                            logger: logger, planResumed: [resumed, webResumed]),
                         serviceName: "cache-warmer"),
                     .init(service: SchedulerService(station: station, timer: timer), serviceName: "scheduler"),
                     .init(service: AnnouncementService(desk: desk, timer: announceTimer), serviceName: "announcements"),
                     .init(service: ControlService(server: server, readiness: readiness, planResumed: planResumed), serviceName: "control"),
                     .init(service: SignalService(readiness: readiness, notifier: notifier, reload: reload), serviceName: "signals"),
-                ] + (city.map { [$0.1] } ?? []) + (metrics.map { [$0] } ?? []),
+                ] + (city.map { [$0.1] } ?? []) + (web.map { [$0] } ?? []) + (metrics.map { [$0] } ?? []),
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()

@@ -9,8 +9,8 @@ final class EventHub: Sendable {
 
     private struct Subscriber {
         var kinds: [String]
-        /// The subscriber's role, to pick its own task out of a plan event.
-        var audience: String?
+        /// The subscriber's role and staff groups, to pick its own tasks out of a plan event.
+        var audience: [String]
         var continuation: AsyncStream<Event>.Continuation
         var onDrop: @Sendable () -> Void
     }
@@ -19,7 +19,7 @@ final class EventHub: Sendable {
 
     /// Subscribes to events whose name starts with one of `kinds` (all when empty).
     /// - Parameter onDrop: called, once, if the subscriber falls `queueLimit` events behind.
-    func subscribe(kinds: [String], audience: String? = nil, onDrop: @escaping @Sendable () -> Void) -> (id: Int, events: AsyncStream<Event>) {
+    func subscribe(kinds: [String], audience: [String] = [], onDrop: @escaping @Sendable () -> Void) -> (id: Int, events: AsyncStream<Event>) {
         let (stream, continuation) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .bufferingOldest(Self.queueLimit))
         let id = subscribers.withLock { state in
             state.next += 1
@@ -42,7 +42,8 @@ final class EventHub: Sendable {
             for (id, subscriber) in state.all
             where subscriber.kinds.isEmpty || subscriber.kinds.contains(where: { event.event.hasPrefix($0) }) {
                 var event = event
-                event.task = event.tasks?.first { $0.audience == subscriber.audience }?.task
+                let own = event.tasks?.filter { subscriber.audience.contains($0.audience) }.map(\.task) ?? []
+                event.task = own.isEmpty ? nil : own.joined(separator: "\n")
                 if case .dropped = subscriber.continuation.yield(event) {
                     state.all[id] = nil
                     dropped.append(subscriber)

@@ -1,6 +1,6 @@
 /// Collects the parts that must be up before the daemon tells systemd it is ready.
 actor Readiness {
-    enum Part: Hashable { case control, signals }
+    enum Part: Hashable { case control, signals, web }
 
     private var pending: Set<Part>
     private let onReady: @Sendable () -> Void

@@ -3,6 +3,7 @@ import CarillonControl
 import CarillonCore
 import CarillonProtocol
 import CLinux
+import CarillonWeb
 import Dispatch
 import Foundation
 import Logging
@@ -141,14 +142,14 @@ struct CacheWarmer: Service {
     let renderer: Renderer
     let station: Station
     let logger: Logger
-    /// Finished once the plan, if any, has been resumed: the control socket opens then.
-    let planResumed: AsyncStream<Void>.Continuation
+    /// Finished once the plan, if any, has been resumed: the control socket and the console open then.
+    let planResumed: [AsyncStream<Void>.Continuation]
 
     func run() async throws {
         // A plan that ran when the daemon died sounds again first of all: its own alarm, decoded
         // on the spot (a plan without one, its own messages), until its whole cycle is decoded.
         await station.resumePlan()
-        planResumed.finish()
+        for resumed in planResumed { resumed.finish() }
         // A first start renders a thousand spoken clips for minutes: a stop must not wait for it
         // (systemd kills a service that takes longer than TimeoutStopSec). The render stops between
         // two clips; the rest render at the next start.
@@ -245,5 +246,25 @@ struct AnnouncementService: Service {
     func run() async throws {
         // Woken when the next one is due, when the clock is set, and when a booking or a cancel pokes it.
         await wakeLoop(timer) { [desk] in await desk.step() }
+    }
+}
+
+/// The phone console, when `[web] listen` is set. Like the control socket it opens once a plan
+/// that ran when the daemon died runs again. A console that cannot listen (a port in use, a bad
+/// certificate) is logged and leaves the rest of the daemon running: the bells come first.
+struct WebService: Service {
+    let server: @Sendable (_ onListening: @escaping @Sendable (Int) async -> Void) -> WebServer
+    let readiness: Readiness
+    let planResumed: AsyncStream<Void>
+    let logger: Logger
+
+    func run() async throws {
+        for await _ in planResumed {}
+        do {
+            try await server { _ in await readiness.ready(.web) }.run()
+        } catch {
+            logger.error("console not served", metadata: ["error": "\(error)"])
+            await readiness.ready(.web)
+        }
     }
 }

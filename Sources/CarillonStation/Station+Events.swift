@@ -52,10 +52,15 @@ extension Station {
                 let rate = config.outputs.first { $0.name == output }?.format.sampleRate ?? 48000
                 let written = Date(timeIntervalSince1970: Double(wall) / 1e9)
                 let audible = written.addingTimeInterval(Double(queued) / Double(rate))
-                events.publish(
-                    Event(
-                        event: entry.live != nil ? "shout.started" : "play.started", at: written, play: id,
-                        clip: entry.clip.id, zones: entry.info.zones, level: entry.level.rawValue, by: entry.requestedBy))
+                var started = Event(
+                    event: entry.live != nil ? "shout.started" : "play.started", at: written, play: id,
+                    clip: entry.clip.id, zones: entry.info.zones, level: entry.level.rawValue, by: entry.requestedBy)
+                // The console's frames carry their capture time: microphone to first sample written.
+                if let captured = entry.live?.firstCapture {
+                    started.latencyMs = written.timeIntervalSince1970 * 1000 - captured
+                    logger.info("shout latency", metadata: ["play": "\(id)", "mic_to_speaker_ms": "\(started.latencyMs ?? 0)"])
+                }
+                events.publish(started)
                 plays[id]?.firstWritten = written
                 for waiter in plays[id]?.startWaiters ?? [] { waiter.resume(returning: written) }
                 plays[id]?.startWaiters = []
@@ -100,7 +105,7 @@ extension Station {
     nonisolated func streamEvents(_ args: EventsArgs, to session: any ControlSession) async throws(WireError) {
         let kinds = args.kinds ?? []
         let writer = session.writer
-        let (id, stream) = events.subscribe(kinds: kinds, audience: session.peer.identity?.role.rawValue) {
+        let (id, stream) = events.subscribe(kinds: kinds, audience: session.peer.identity.map { [$0.role.rawValue] + ($0.groups ?? []) } ?? []) {
             // Never waited for: a subscriber that cannot keep up loses its connection.
             Task {
                 try? await writer.send(Event(event: "events.dropped", detail: "fell \(EventHub.queueLimit) events behind"))

@@ -63,7 +63,19 @@ extension Station {
 
     /// `plan.status`.
     public func planStatus() -> PlanStatus {
-        PlanStatus(active: runningPlan.map(info))
+        PlanStatus(
+            active: runningPlan.map { running in
+                var active = info(running)
+                active.rollCall = roster.rollCall(run: running.run)
+                return active
+            })
+    }
+
+    /// `plan.ack`: `person` has their task of the run (the running one when `run` is absent).
+    func planAck(_ args: PlanAckArgs, person: String) async throws(WireError) -> PlanAcked {
+        guard let run = args.run ?? runningPlan?.run else { throw WireError(.notFound, "no plan is running") }
+        guard run > 0 else { throw WireError(.invalidArguments, "`run` must be a plan run number, 1 or more") }
+        return try await roster.acknowledge(run: run, person: person)
     }
 
     /// `plan.start`: the alarm first, everything else after it. The plan's audio is in memory, the
@@ -110,8 +122,12 @@ extension Station {
         logger.critical(
             drill ? "drill started" : "emergency plan started",
             metadata: ["plan": "\(plan.name)", "zones": "\(info.zones)", "by": "\(by)"])
+        // Each paired person's tasks are written before the event that shows them, so that an
+        // acknowledgment sent at once finds its row.
+        let rollCall = await roster.begin(run: running.run, tasks: plan.notifications.map { PlanTask(audience: $0.audience, task: $0.task) })
         announce(plan, running: running, event: "plan.started")
         var answer = self.info(running)
+        answer.rollCall = rollCall.isEmpty ? nil : rollCall
         answer.warning = warnings.isEmpty ? nil : warnings.joined(separator: "; ")
         return answer
     }
@@ -151,7 +167,8 @@ extension Station {
                     PlanRunInfo(
                         run: run.id, plan: run.plan, title: run.title, drill: run.drill, zones: run.zones,
                         startedAt: run.startedAt, startedBy: run.startedBy, stoppedAt: run.stoppedAt, stoppedBy: run.stoppedBy,
-                        outcome: run.outcome, timeline: run.timeline.map { PlanRunStep(at: $0.at, step: $0.step) })
+                        outcome: run.outcome, timeline: run.timeline.map { PlanRunStep(at: $0.at, step: $0.step) },
+                        rollCall: roster.rollCall(run: run.id))
                 })
         } catch {
             throw WireError(.internal, error.description)

@@ -21,8 +21,8 @@ extension Station {
     /// `shout`: takes the zones at shout level, answers, then plays the voice as it arrives, until
     /// the client sends `.`, goes quiet for a second, disconnects, or an emergency cuts it.
     nonisolated func shout(_ args: ShoutArgs, session: any ControlSession) async throws(WireError) {
-        guard (args.codec ?? "opus") == "opus" else {
-            throw WireError(.invalidArguments, "codec must be `opus`, not `\(args.codec ?? "")`")
+        guard let codec = ShoutStream.Codec(rawValue: args.codec ?? "opus") else {
+            throw WireError(.invalidArguments, "codec must be `opus` or `pcm16`, not `\(args.codec ?? "")`")
         }
         let by = session.peer.description
         if args.chime == true { try await chime(zones: args.zones, by: by) }
@@ -33,7 +33,7 @@ extension Station {
         let stream: ShoutStream
         do {
             recorder = try Self.openRecording(directory: await config.dataDirectory + "/shouts", play: info.play)
-            stream = try ShoutStream(maxFrames: Self.maxShoutFrames)
+            stream = try ShoutStream(maxFrames: Self.maxShoutFrames, codec: codec)
         } catch {
             // A live broadcast that cannot be recorded does not go on the air.
             feed.finish(reason: "failed", detail: error.message)
@@ -43,7 +43,7 @@ extension Station {
         defer { recorder.close() }
         try await session.accept(
             ShoutAccepted(
-                play: info.play, zones: info.zones, codec: "opus", sampleRate: opusSampleRate, channels: 1,
+                play: info.play, zones: info.zones, codec: codec.rawValue, sampleRate: opusSampleRate, channels: 1,
                 frameMilliseconds: 20, timeoutMilliseconds: Int(Self.shoutTimeout / .milliseconds(1))))
         let last = LastPacket()
         var reported: Set<String> = []
@@ -87,7 +87,7 @@ extension Station {
                     break reading
                 }
                 last.touch()
-                feed.push(voice)
+                feed.push(voice, capturedAt: stream.capturedAt)
                 do { try recorder.write(voice) } catch {
                     // Once per kind of failure: the same one for every packet said nothing more.
                     failedWrites += 1
@@ -146,6 +146,8 @@ final class ShoutFeed: Sendable {
         var delivery: Task<Void, Never>?
         /// When the first voice packet was decoded, on CLOCK_MONOTONIC: a shout's latency runs from it.
         var firstPacket: UInt64?
+        /// When the client captured the first packet, in ms since 1970, if it said.
+        var firstCapture: Double?
     }
 
     private let state = Mutex(State())
@@ -162,12 +164,11 @@ final class ShoutFeed: Sendable {
         if finished { input.finish() }
     }
 
-    func push(_ samples: [Float]) {
+    func push(_ samples: [Float], capturedAt: Double? = nil) {
         let inputs = state.withLock { state in
             if state.firstPacket == nil {
-                var ts = timespec()
-                clock_gettime(CLOCK_MONOTONIC, &ts)
-                state.firstPacket = UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+                state.firstCapture = capturedAt
+                state.firstPacket = Station.monotonicNanoseconds()
             }
             return Array(state.inputs.values)
         }
@@ -176,6 +177,9 @@ final class ShoutFeed: Sendable {
 
     /// When the first voice packet arrived, on CLOCK_MONOTONIC nanoseconds.
     var firstPacket: UInt64? { state.withLock { $0.firstPacket } }
+
+    /// When the client captured the first packet, in ms since 1970; nil when it did not say.
+    var firstCapture: Double? { state.withLock { $0.firstCapture } }
 
     var isFinished: Bool { state.withLock { $0.finished } }
 

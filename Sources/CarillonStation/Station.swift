@@ -7,6 +7,7 @@ public import CarillonLink
 import CarillonSynth
 import CarillonTOML
 import Foundation
+import CLinux
 public import Logging
 
 /// The daemon's heart: it asks the Arbiter who owns each zone, carries its decisions out on the
@@ -55,6 +56,8 @@ public actor Station {
     var recentOrder: [PlayID] = []
     /// Subscribers of `events`.
     let events: EventHub
+    /// The console's paired people and the plans' roll-calls.
+    let roster: ConsoleRoster
     /// How writes to the data directory go; `log` and `audit` report to it.
     let storage: StorageHealth
     /// The play log's writes from the engine's reports, which nothing waits for.
@@ -107,6 +110,7 @@ public actor Station {
         self.logger = logger
         let events = EventHub()
         self.events = events
+        self.roster = ConsoleRoster(store: store, events: events)
         self.storage = StorageHealth(events: events, logger: logger, settle: config.storageSettle)
         self.writes = WriteBehind(storage: storage)
         self.nextPlayID = try store.lastPlayID() + 1
@@ -280,9 +284,8 @@ public actor Station {
         }
     }
 
-    func monotonicNow() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-    }
+    func monotonicNow() -> UInt64 { Self.monotonicNanoseconds() }
+
+    /// Nanoseconds on CLOCK_MONOTONIC, the engine's clock.
+    nonisolated static func monotonicNanoseconds() -> UInt64 { UInt64(carillon_monotonic_ns()) }
 }

@@ -2,6 +2,7 @@ public import CarillonAudio
 import CarillonControl
 public import CarillonCore
 public import CarillonTOML
+public import CarillonWeb
 import Foundation
 public import Logging
 
@@ -36,6 +37,8 @@ public struct StationConfig: Sendable {
     public var bureau: BureauConfig?
     /// `[city]`: the link to the bureau's broker; nil: off.
     public var city: CityConfig?
+    /// `[web]`: the phone console; nil: off.
+    public var web: WebSettings?
     /// Run with each plan event as JSON on stdin: how a school reaches staff phones.
     public var notifier: NotifierConfig?
     /// How long writes to the data directory must go without a failure, one succeeding, before
@@ -215,6 +218,9 @@ extension StationConfig {
             let before = errors.list.count
             config.city = parseCity(&city, base: base, hasBureau: root.contains("bureau"), errors: &errors)
             if errors.list.count == before { errors.run { () throws(TOMLError) in try city.finish() } }
+        }
+        if var web = errors.run({ () throws(TOMLError) in try root.table("web") }) ?? nil {
+            config.web = parseWeb(&web, base: base, control: config.control, errors: &errors)
         }
         let outputs = errors.run { () throws(TOMLError) in try root.tableArray("output") } ?? []
         for var output in outputs {

@@ -46,10 +46,7 @@ final class WakeTimer: @unchecked Sendable {
     /// Arms the alarm for a wall-clock instant; a step of the clock before then wakes it early.
     func arm(at instant: Date) {
         let seconds = max(instant.timeIntervalSince1970, 1e-9)
-        var spec = itimerspec()
-        spec.it_value.tv_sec = Int(seconds)
-        spec.it_value.tv_nsec = Int((seconds - Double(Int(seconds))) * 1e9)
-        timerfd_settime(fd, Int32(TFD_TIMER_ABSTIME) | Int32(TFD_TIMER_CANCEL_ON_SET), &spec, nil)
+        _ = carillon_timerfd_arm_wall(fd, Int64(seconds), Int((seconds - Double(Int(seconds))) * 1e9))
     }
 
     /// Wakes the scheduler now.

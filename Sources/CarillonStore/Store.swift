@@ -230,6 +230,52 @@ public final class Store: Sendable {
                     CREATE INDEX announcement_state_at ON announcement (state, at);
                     """)
         }
+        migrator.registerMigration("v10-web-devices") { db in
+            try db.execute(
+                sql: """
+                    -- The people paired with the phone console, their browsers' sessions and the pairing
+                    -- links not yet used. Secrets are kept as SHA-256 only (lower-case hex).
+                    CREATE TABLE web_device (
+                        name TEXT PRIMARY KEY,
+                        role TEXT NOT NULL,
+                        zones TEXT,                   -- comma-separated; NULL: every zone
+                        groups TEXT NOT NULL,         -- comma-separated staff groups
+                        paired_at INTEGER NOT NULL,   -- µs since 1970
+                        last_seen INTEGER
+                    );
+                    CREATE TABLE web_session (
+                        hash TEXT PRIMARY KEY,
+                        device TEXT NOT NULL REFERENCES web_device(name) ON DELETE CASCADE,
+                        created_at INTEGER NOT NULL,
+                        last_seen INTEGER NOT NULL
+                    );
+                    CREATE INDEX web_session_device ON web_session (device);
+                    CREATE TABLE web_pairing (
+                        hash TEXT PRIMARY KEY,
+                        name TEXT NOT NULL,
+                        role TEXT NOT NULL,
+                        zones TEXT,
+                        groups TEXT NOT NULL,
+                        expires_at INTEGER NOT NULL,
+                        used_at INTEGER
+                    );
+                    """)
+        }
+        migrator.registerMigration("v11-plan-roll-call") { db in
+            try db.execute(
+                sql: """
+                    -- Who was given which task when a plan run started, and when they acknowledged it.
+                    CREATE TABLE plan_roll_call (
+                        run INTEGER NOT NULL,
+                        person TEXT NOT NULL,
+                        audience TEXT NOT NULL,
+                        task TEXT NOT NULL,
+                        position INTEGER NOT NULL,
+                        acked_at INTEGER,
+                        PRIMARY KEY (run, person, audience, position)
+                    );
+                    """)
+        }
         return migrator
     }
 

@@ -103,6 +103,9 @@ extension Carillon {
                             zones: run.zones, by: run.startedBy, outcome: run.outcome
                         ).text)
                     for step in run.timeline { print("    \(localTime(step.at))  \(step.step)") }
+                    for entry in run.rollCall ?? [] {
+                        print(Message.rollCall(person: entry.person, tasks: entry.tasks, acknowledged: entry.acknowledgedAt.map(localTime)).text)
+                    }
                 }
                 return
             }

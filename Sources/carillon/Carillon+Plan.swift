@@ -41,6 +41,9 @@ extension Carillon {
                         name: active.plan, title: active.title, drill: active.drill, zones: active.zones,
                         since: localTime(active.startedAt), cycle: active.cycle, by: active.by
                     ).text)
+                for entry in active.rollCall ?? [] {
+                    print(Message.rollCall(person: entry.person, tasks: entry.tasks, acknowledged: entry.acknowledgedAt.map(localTime)).text)
+                }
             }
         }
 

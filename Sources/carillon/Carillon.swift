@@ -15,7 +15,7 @@ struct Carillon: AsyncParsableCommand {
         subcommands: [
             Status.self, Play.self, Say.self, Stop.self, Shout.self, PlanCommand.self, Events.self, Log.self, Library.self,
             ScheduleCommand.self, BundleCommand.self, Admin.self, Token.self, RawRequest.self, Stats.self,
-            SpeechCommand.self, City.self, Announce.self,
+            SpeechCommand.self, City.self, Announce.self, Web.self,
         ])
 
     @OptionGroup var connection: Connection

@@ -16,6 +16,30 @@ extension Message {
 
     /// The Chinese of every help text of the client's commands, keyed by the English.
     static let helpInChinese: [String: String] = [
+        "The phone console: pair phones, list them, revoke them (admin).":
+            "手机控制台：配对手机、列出和撤销（管理员）。",
+        "Print a one-time link, and its QR code, that pairs a phone as a named person.":
+            "显示一次性链接及其二维码，用它把手机配对为指定的人员。",
+        "The link works once, for 10 minutes. Pairing the same name again adds a phone for that person.":
+            "链接仅可使用一次，10 分钟内有效。用同一名字再次配对，可为此人增加一部手机。",
+        "The person, as the roll-call shows them.":
+            "人员名称，点名时显示的名字。",
+        "viewer, teacher, leader or admin.":
+            "viewer、teacher、leader 或 admin。",
+        "A staff group for plans' tasks, e.g. class-teachers; repeat or comma-separate.":
+            "接收预案任务的教职工分组，如 class-teachers；可重复给出或用逗号分隔。",
+        "Print one JSON object, without the QR code.":
+            "输出一个 JSON 对象，不显示二维码。",
+        "--role must be viewer, teacher, leader or admin":
+            "--role 必须是 viewer、teacher、leader 或 admin",
+        "The paired people and their phones.":
+            "已配对的人员及其手机。",
+        "Print one JSON object per person.":
+            "每个人员输出一个 JSON 对象。",
+        "Unpair a person: their phones are signed out at once, open consoles included.":
+            "撤销配对：此人的手机立即退出登录，已打开的控制台也一样。",
+        "The person's name, as `web devices` lists it.":
+            "人员名称，与 `web devices` 列出的一致。",
         "Backups of the daemon's database.":
             "数据库备份。",
         "Back the database up (SQLite's VACUUM INTO, consistent while the daemon runs) and copy it to FILE.":

@@ -94,6 +94,11 @@ enum Message {
     case planLine(name: String, title: String, zones: [String], cycle: String?, cycles: Int?)
     case noPlanRunning
     case planRunning(name: String, title: String, drill: Bool, zones: [String], since: String, cycle: Int, by: String)
+    case rollCall(person: String, tasks: [String], acknowledged: String?)
+    case webPairing(name: String, role: String, expires: String)
+    case webDevice(name: String, role: String, zones: [String]?, groups: [String], lastSeen: String?, sessions: Int)
+    case webNoDevices
+    case webRevoked(name: String, sessions: Int)
     case scheduleSummary(version: Int, timezone: String, grace: Int, source: String)
     case scheduleToday(today: String, timetable: String?, rule: String)
     case scheduleTheme(String)
@@ -209,6 +214,14 @@ enum Message {
 
     private var english: String {
         switch self {
+        case .rollCall(let person, let tasks, let acknowledged):
+            "  \(acknowledged.map { "ok \($0)" } ?? "--      ")  \(person): \(tasks.joined(separator: " / "))"
+        case .webPairing(let name, let role, let expires):
+            "Open this link on \(name)'s phone (role \(role)); it works once, until \(expires):"
+        case .webDevice(let name, let role, let zones, let groups, let lastSeen, let sessions):
+            "\(name)  \(role)  zones \(zones?.joined(separator: ",") ?? "all")  groups \(groups.isEmpty ? "-" : groups.joined(separator: ","))  last seen \(lastSeen ?? "never")  \(sessions) signed in"
+        case .webNoDevices: "no paired devices"
+        case .webRevoked(let name, let sessions): "revoked \(name): \(sessions) session(s) ended"
         case .abstract: "Control a Carillon daemon."
         case .exitCodes:
             "Exit codes: 0 ok; 1 the daemon refused or failed; 2 usage (also an invalid argument or unknown zone the daemon "
@@ -454,6 +467,14 @@ enum Message {
 
     private var chinese: String {
         switch self {
+        case .rollCall(let person, let tasks, let acknowledged):
+            "  \(acknowledged.map { "已收到 \($0)" } ?? "未收到      ")  \(person)：\(tasks.joined(separator: " / "))"
+        case .webPairing(let name, let role, let expires):
+            "请在 \(name) 的手机上打开此链接（角色 \(role)）；仅可使用一次，有效至 \(expires)："
+        case .webDevice(let name, let role, let zones, let groups, let lastSeen, let sessions):
+            "\(name)  \(role)  分区 \(zones?.joined(separator: ",") ?? "全部")  分组 \(groups.isEmpty ? "-" : groups.joined(separator: ","))  最近使用 \(lastSeen ?? "从未")  已登录 \(sessions) 个"
+        case .webNoDevices: "没有已配对的设备"
+        case .webRevoked(let name, let sessions): "已撤销 \(name)：结束了 \(sessions) 个会话"
         case .abstract: "控制 Carillon 校园广播守护进程。"
         case .exitCodes:
             "退出码：0 成功；1 守护进程拒绝或失败；2 用法错误（包括守护进程发现你输入的参数无效或分区不存在）；3 无法连接；4 权限不足。"

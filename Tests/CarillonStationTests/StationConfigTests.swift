@@ -5,6 +5,7 @@ import CarillonCore
 import CarillonProtocol
 import CarillonStation
 import CarillonTOML
+import CarillonWeb
 import Foundation
 import Testing
 
@@ -282,5 +283,40 @@ struct StationConfigTests {
         #expect(tcp.limits.maxConnections == 10)
         #expect(tcp.limits.idleTimeout == .seconds(30))
         #expect(tcp.limits.loginTimeout == .seconds(5))
+    }
+
+    @Test("[web]: off unless listen is set; HTTPS with its own or [control.tcp]'s files; plain HTTP on loopback only")
+    func web() throws {
+        #expect(try parse("").web == nil)
+        let loopback = try #require(try parse("[web]\nlisten = \"127.0.0.1:8080\"\nplain_http = true").web)
+        #expect(loopback.tls == nil && loopback.publicURL == "http://127.0.0.1:8080")
+        let own = try #require(
+            try parse("[web]\nlisten = \"0.0.0.0:8443\"\ncertificate = \"c.pem\"\nkey = \"k.pem\"\nurl = \"https://carillon.school.lan:8443\"").web)
+        #expect(own.tls?.certificate == "/etc/carillon/c.pem" && own.tls?.key == "/etc/carillon/k.pem")
+        #expect(own.publicURL == "https://carillon.school.lan:8443")
+        let borrowed = try #require(
+            try parse(
+                """
+                [control.tcp]
+                listen = "0.0.0.0:7443"
+                certificate = "tcp.pem"
+                key = "tcp.key"
+                [web]
+                listen = "[::]:8443"
+                session_days = 30
+                session_idle_days = 2
+                """
+            ).web)
+        #expect(borrowed.tls?.certificate == "/etc/carillon/tcp.pem")
+        #expect(borrowed.sessionLifetime == .seconds(30 * 86400) && borrowed.sessionIdle == .seconds(2 * 86400))
+        let plainOnLAN = errors("[web]\nlisten = \"0.0.0.0:8080\"\nplain_http = true")
+        #expect(plainOnLAN.count == 1 && plainOnLAN[0].contains("loopback"), "\(plainOnLAN)")
+        let noCertificate = errors("[web]\nlisten = \"192.168.1.5:8443\"")
+        #expect(noCertificate.count == 1 && noCertificate[0].contains("needs HTTPS"), "\(noCertificate)")
+        #expect(errors("[web]\nlisten = \"127.0.0.1:8443\"\ncertificate = \"c.pem\"").contains { $0.contains("go together") })
+        #expect(errors("[web]\nlisten = \"nowhere\"").contains { $0.contains("HOST:PORT") })
+        #expect(errors("[web]\nlisten = \"127.0.0.1:8080\"\nplain_http = true\nsession_days = 0").contains { $0.contains("session_days") })
+        #expect(errors("[web]\nlisten = \"127.0.0.1:8080\"\nplain_http = true\nurl = \"carillon/\"").contains { $0.contains("web.url") })
+        #expect(errors("[web]\nlisten = \"127.0.0.1:8080\"\nplain_http = true\nport = 1").contains { $0.contains("port") })
     }
 }

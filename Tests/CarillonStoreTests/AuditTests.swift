@@ -235,9 +235,9 @@ struct AuditTests {
             }
             // v4 ran again; the later migrations stayed applied.
             #expect(
-                migrations == [
+                Set(migrations) == [
                     "v1-play-log", "v2-clip-catalog", "v3-schedule", "v4-audit", "v5-plan-runs", "v6-bundles",
-                    "v7-clip-grade-bands", "v8-city-alerts", "v9-announcements",
+                    "v7-clip-grade-bands", "v8-city-alerts", "v9-announcements", "v10-web-devices", "v11-plan-roll-call",
                 ])
             let indexes = try await queue.read { db in
                 try String.fetchAll(

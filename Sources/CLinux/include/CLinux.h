@@ -8,6 +8,12 @@
 #include <sys/timerfd.h>
 #include <spawn.h>
 
+/* Nanoseconds on CLOCK_MONOTONIC, and a timerfd armed at an absolute CLOCK_REALTIME instant that
+   wakes early when the clock is set: in C, so that no Swift file names `struct timespec`, whose
+   members Swift resolves to whichever C module of the build declared it first. */
+unsigned long long carillon_monotonic_ns(void);
+int carillon_timerfd_arm_wall(int fd, long long seconds, long nanoseconds);
+
 /* pipe2 with O_CLOEXEC. */
 int carillon_pipe_cloexec(int fds[2]);
 /* posix_spawn_file_actions_addclosefrom_np (glibc 2.34). */
