@@ -27,6 +27,12 @@ final class Browser: @unchecked Sendable {
         driver = Process()
         driver.executableURL = URL(fileURLWithPath: Self.driverPath)
         driver.arguments = ["--port=\(port)", "--log-level=OFF"]
+        // Chromium keeps scratch directories (org.chromium.Chromium.scoped_dir.*) in TMPDIR and
+        // leaves some behind: they go in the profile, inside the test's own directory, and are
+        // removed with it (make test fails on anything left in its TMPDIR).
+        let scratch = profile + "/tmp"
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        driver.environment = ProcessInfo.processInfo.environment.merging(["TMPDIR": scratch]) { $1 }
         driver.standardOutput = FileHandle.nullDevice
         driver.standardError = FileHandle.nullDevice
         try driver.run()
