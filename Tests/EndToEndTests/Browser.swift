@@ -18,6 +18,8 @@ final class Browser: @unchecked Sendable {
     }
 
     let driver: Process
+    /// Chromium's TMPDIR, removed at `quit`.
+    let scratch: String
     let base: String
     let session: String
 
@@ -27,11 +29,13 @@ final class Browser: @unchecked Sendable {
         driver = Process()
         driver.executableURL = URL(fileURLWithPath: Self.driverPath)
         driver.arguments = ["--port=\(port)", "--log-level=OFF"]
-        // Chromium keeps scratch directories (org.chromium.Chromium.scoped_dir.*) in TMPDIR and
-        // leaves some behind: they go in the profile, inside the test's own directory, and are
-        // removed with it (make test fails on anything left in its TMPDIR).
-        let scratch = profile + "/tmp"
-        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        // Chromium keeps scratch directories (org.chromium.Chromium.scoped_dir.*, with its
+        // SingletonSocket) in TMPDIR and leaves some behind: they go in a directory of this
+        // browser's, removed at `quit` (make test fails on anything left in its TMPDIR). Short, and
+        // not in the profile: a UNIX socket's path must fit in 108 bytes.
+        var template = Array((NSTemporaryDirectory() + "/cr.XXXXXX").utf8CString)
+        guard let made = mkdtemp(&template) else { throw HarnessError("cannot make chromium's TMPDIR") }
+        scratch = String(cString: made)
         driver.environment = ProcessInfo.processInfo.environment.merging(["TMPDIR": scratch]) { $1 }
         driver.standardOutput = FileHandle.nullDevice
         driver.standardError = FileHandle.nullDevice
@@ -53,6 +57,7 @@ final class Browser: @unchecked Sendable {
         guard up else {
             kill(driver.processIdentifier, SIGKILL)
             driver.waitUntilExit()
+            try? FileManager.default.removeItem(atPath: scratch)
             throw HarnessError("chromedriver did not start: \(last)")
         }
         var args = [
@@ -79,6 +84,7 @@ final class Browser: @unchecked Sendable {
         } catch {
             kill(driver.processIdentifier, SIGKILL)
             driver.waitUntilExit()
+            try? FileManager.default.removeItem(atPath: scratch)
             throw error
         }
         _ = try call("POST", "/timeouts", ["script": 30000, "implicit": 0])
@@ -96,6 +102,7 @@ final class Browser: @unchecked Sendable {
         // SIGKILL: the test process ignores SIGTERM, and its children inherit that.
         kill(driver.processIdentifier, SIGKILL)
         driver.waitUntilExit()
+        try? FileManager.default.removeItem(atPath: scratch)
     }
 
     // MARK: - Commands
