@@ -187,7 +187,7 @@ struct BundleTests {
         var rows = rigs.enumerated().map { index, rigged in
             String(format: "sz-%04d", index + 1) + ",127.0.0.1:\(rigged.port),\(rigged.tokens[.bureau]!),,\(rigged.tls.fingerprint)"
         }
-        rows.append("sz-0020,127.0.0.1:\(try ControlAccessTests.freePort()),\(rigs[0].tokens[.bureau]!),\(rigs[0].tls.certificate),")
+        rows.append("sz-0020,127.0.0.1:\(try freeLoopbackPort()),\(rigs[0].tokens[.bureau]!),\(rigs[0].tls.certificate),")
         try bureau.scratch.write("schools.csv", "# twenty schools on loopback\nid,address,token_file,ca,pin\n" + rows.joined(separator: "\n") + "\n")
 
         let bundle = try bureau.sign(version: 8, name: "v8.bundle")

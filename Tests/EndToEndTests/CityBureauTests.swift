@@ -59,8 +59,8 @@ struct CityBureauTests {
     )
     func brokerConfigOverTLS() async throws {
         let directory = try TemporaryDirectory("carillon-mqtt-tls")
-        let schoolPort = try ControlAccessTests.freePort()
-        let bureauPort = try ControlAccessTests.freePort()
+        let schoolPort = try freeLoopbackPort()
+        let bureauPort = try freeLoopbackPort()
         do { try Self.brokerConfig(in: directory, schoolPort: schoolPort, bureauPort: bureauPort) } catch {
             directory.remove()
             throw error
@@ -353,7 +353,7 @@ final class HTTPSServer: @unchecked Sendable {
     private let log: TemporaryDirectory
 
     init(root: String, certificate: String, key: String) throws {
-        port = try ControlAccessTests.freePort()
+        port = try freeLoopbackPort()
         log = try TemporaryDirectory("carillon-https")
         let script = """
             import http.server, ssl, sys, os

@@ -221,7 +221,7 @@ final class Broker: @unchecked Sendable {
     convenience init() throws {
         let directory = try TemporaryDirectory("carillon-mqtt")
         let port: Int
-        do { port = try ControlAccessTests.freePort() } catch {
+        do { port = try freeLoopbackPort() } catch {
             directory.remove()
             throw error
         }

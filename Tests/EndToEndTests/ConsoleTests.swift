@@ -14,7 +14,7 @@ struct ConsoleRig {
 
     /// - Parameter tls: serve HTTPS with a certificate made for this run (`cert.pem`), not plain HTTP.
     static func start(clipSeconds: Double = 0.5, web: String = "", tls: Bool = false) throws -> ConsoleRig {
-        let port = try ControlAccessTests.freePort()
+        let port = try freeLoopbackPort()
         let rig = try Rig.start(
             clipSeconds: clipSeconds,
             extra: """

@@ -34,23 +34,6 @@ struct ControlAccessTests {
         }
     }
 
-    /// A port nothing listens on now.
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-            }
-        }
-        guard bound else { throw HarnessError("cannot find a free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
     struct Rigged {
         let rig: Rig
         let port: Int
@@ -71,7 +54,7 @@ struct ControlAccessTests {
         var started = false
         defer { if !started { scratch.remove() } }
         let tls = try TLSFiles(in: scratch)
-        let port = try freePort()
+        let port = try freeLoopbackPort()
         var tokens: [Role: String] = [:]
         var entries = ""
         for role in Role.allCases {

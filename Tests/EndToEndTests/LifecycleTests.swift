@@ -155,7 +155,7 @@ struct LifecycleTests {
 
     @Test("GET /metrics over HTTP gives the metrics command's text; other paths and methods are refused")
     func metricsOverHTTP() throws {
-        let port = try ControlAccessTests.freePort()
+        let port = try freeLoopbackPort()
         let rig = try Rig.start(extra: "[metrics]\nlisten = \"127.0.0.1:\(port)\"\n")
         defer { rig.stop() }
         try FileWatch.wait(for: rig.daemon.directory.file("daemon.log"), timeout: .seconds(20)) {
@@ -182,7 +182,7 @@ struct LifecycleTests {
 
     @Test("a metrics port already in use is logged, and the daemon serves everything else")
     func metricsPortInUse() throws {
-        let port = try ControlAccessTests.freePort()
+        let port = try freeLoopbackPort()
         // Hold the port, as another program would.
         let holder = try RawSocket(listeningOn: port)
         defer { withExtendedLifetime(holder) {} }

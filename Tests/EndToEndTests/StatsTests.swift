@@ -120,7 +120,7 @@ struct StatsTests {
         // A relative token path is relative to the schools file, not to the working directory.
         try fleet.write("tokens/s1.token", try String(contentsOfFile: daemons[0].tokens[.bureau]!, encoding: .utf8))
         try fleet.write("wrong.token", "crl_not_this_one\n")
-        let down = try ControlAccessTests.freePort()
+        let down = try freeLoopbackPort()
         let d = daemons.map { (port: $0.port, tls: $0.tls, token: $0.tokens[.bureau]!) }
         try fleet.write(
             "schools.csv",
@@ -231,7 +231,7 @@ struct StatsTests {
         try directory.write("certs/ca.pem", "not a certificate\n")
         try directory.write("t.token", "crl_x\n")
         let pin = String(repeating: "AB:", count: 31) + "AB"
-        let port = try ControlAccessTests.freePort()
+        let port = try freeLoopbackPort()
         // Listens, so the connection is made, but never answers the TLS handshake.
         let silent = try Self.silentListener()
         defer { close(silent.fd) }
