@@ -38,6 +38,12 @@ final class MPDRig {
                 device "\(pcm.name)"
                 mixer_type "none"
             }
+            audio_output {
+                type "null"
+                name "clock"
+                sync "yes"
+                enabled "no"
+            }
             """)
         probe = ProbeLog(path: directory.file("probe.log"))
         capture = CaptureWatch(path: pcm.path)
@@ -89,6 +95,13 @@ final class MPDRig {
         let connection = try LineSocket(path: socket)
         _ = try connection.readLine()
         return connection
+    }
+
+    /// Which output plays: the capture PCM under the probe's emulated card (output 0, for every
+    /// latency series), or the `null` output with `sync "yes"` alone (output 1): paced by MPD's own
+    /// timer, as a user without a card would run it, and with no probe waking it.
+    func use(clock: Bool) throws {
+        try connect().mpd("command_list_begin\n\(clock ? "enableoutput 1\ndisableoutput 0" : "enableoutput 0\ndisableoutput 1")\ncommand_list_end")
     }
 
     /// Rescans the music directory and waits for the end; returns the seconds it took.

@@ -134,9 +134,10 @@ final class LineSocket {
 
 /// CPU time, context switches and memory of a process, thread by thread, from /proc.
 struct ProcessSample {
-    /// Per thread (by id): time on a CPU (schedstat, nanoseconds), and voluntary plus involuntary
-    /// context switches (each is a wake-up or a preemption).
-    var perThread: [Int: (cpu: UInt64, switches: UInt64)] = [:]
+    /// Per thread (by id): time on a CPU (schedstat, nanoseconds), voluntary context switches (the
+    /// thread slept: each is one wake-up) and involuntary ones (it was preempted: the machine's
+    /// load, not the daemon's doing).
+    var perThread: [Int: (cpu: UInt64, wakeups: UInt64, preemptions: UInt64)] = [:]
     var rssKB = 0
     var anonKB = 0
     var threads: Int { perThread.count }
@@ -144,24 +145,24 @@ struct ProcessSample {
 
     /// Summed over the threads.
     var cpu: UInt64 { perThread.values.reduce(0) { $0 + $1.cpu } }
-    var switches: UInt64 { perThread.values.reduce(0) { $0 + $1.switches } }
 
     init(pid: Int32) {
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
         for task in tasks {
             guard let tid = Int(task) else { continue }
             var cpu: UInt64 = 0
-            var switches: UInt64 = 0
+            var wakeups: UInt64 = 0
+            var preemptions: UInt64 = 0
             if let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/schedstat", encoding: .utf8),
                 let ns = stat.split(separator: " ").first.flatMap({ UInt64($0) })
             {
                 cpu = ns
             }
-            for (key, value) in Self.fields("/proc/\(pid)/task/\(task)/status")
-            where key == "voluntary_ctxt_switches" || key == "nonvoluntary_ctxt_switches" {
-                switches += UInt64(value) ?? 0
+            for (key, value) in Self.fields("/proc/\(pid)/task/\(task)/status") {
+                if key == "voluntary_ctxt_switches" { wakeups = UInt64(value) ?? 0 }
+                if key == "nonvoluntary_ctxt_switches" { preemptions = UInt64(value) ?? 0 }
             }
-            perThread[tid] = (cpu, switches)
+            perThread[tid] = (cpu, wakeups, preemptions)
         }
         for (key, value) in Self.fields("/proc/\(pid)/status") {
             if key == "VmRSS" { rssKB = Int(value.split(separator: " ").first ?? "") ?? 0 }
@@ -177,21 +178,24 @@ struct ProcessSample {
         }
     }
 
-    /// CPU use between two samples, in percent of one core, and wake-ups per second. Thread by
+    /// CPU use between two samples, in percent of one core, wake-ups and preemptions per second. Thread by
     /// thread: a thread started in between counts whole, and one that ended in between (its last
     /// figures are lost with it) counts for nothing rather than making the sum go down; `ended`
     /// says how many did.
-    static func rates(_ a: ProcessSample, _ b: ProcessSample) -> (cpuPercent: Double, wakeups: Double, ended: Int) {
+    static func rates(_ a: ProcessSample, _ b: ProcessSample) -> (cpuPercent: Double, wakeups: Double, preemptions: Double, ended: Int) {
         let seconds = Double(b.at - a.at) / 1e9
         var cpu: UInt64 = 0
-        var switches: UInt64 = 0
+        var wakeups: UInt64 = 0
+        var preemptions: UInt64 = 0
+        func grown(_ now: UInt64, _ before: UInt64) -> UInt64 { now >= before ? now - before : 0 }
         for (tid, now) in b.perThread {
-            let before = a.perThread[tid] ?? (0, 0)
-            cpu += now.cpu >= before.cpu ? now.cpu - before.cpu : 0
-            switches += now.switches >= before.switches ? now.switches - before.switches : 0
+            let before = a.perThread[tid] ?? (0, 0, 0)
+            cpu += grown(now.cpu, before.cpu)
+            wakeups += grown(now.wakeups, before.wakeups)
+            preemptions += grown(now.preemptions, before.preemptions)
         }
         let ended = a.perThread.keys.filter { b.perThread[$0] == nil }.count
-        return (Double(cpu) / 1e9 / seconds * 100, Double(switches) / seconds, ended)
+        return (Double(cpu) / 1e9 / seconds * 100, Double(wakeups) / seconds, Double(preemptions) / seconds, ended)
     }
 }
 

@@ -346,9 +346,14 @@ do {
             carillon: p50p99(late) + "; timeline spread p99 \(ms(percentile(bellResult.timelineError, 0.99)))",
             mpd: "no scheduler", ratio: "—", met: verdict(percentile(late, 0.99) <= 10))
 
-        note("one stream playing for 20 s")
+        // MPD plays on its clock-only output (`null`, `sync "yes"`) beside carillond, as a user
+        // would pace it; then 20 s more on the probe's emulated card, for the record.
+        note("one stream playing for 20 s, then MPD alone for 20 s under the probe's emulated card")
+        let mpdLoop = "command_list_begin\nclear\nadd quiet.wav\nrepeat 1\nsingle 1\nplay\ncommand_list_end"
+        let mpdStop = "command_list_begin\nstop\nrepeat 0\nsingle 0\ncommand_list_end"
+        try mpd.use(clock: true)
         _ = try LineSocket(path: idle.socket).call("play", ["clip": "bench.quiet", "level": "background"])
-        try mpd.connect().mpd("command_list_begin\nclear\nadd quiet.wav\nrepeat 1\nsingle 1\nplay\ncommand_list_end")
+        try mpd.connect().mpd(mpdLoop)
         usleep(2_000_000)
         let c2 = ProcessSample(pid: idle.pid)
         let m2 = ProcessSample(pid: mpd.pid)
@@ -357,16 +362,26 @@ do {
         let m3 = ProcessSample(pid: mpd.pid)
         let cPlay = ProcessSample.rates(c2, c3)
         let mPlay = ProcessSample.rates(m2, m3)
-        try mpd.connect().mpd("command_list_begin\nstop\nrepeat 0\nsingle 0\ncommand_list_end")
+        try mpd.connect().mpd(mpdStop)
+        _ = try LineSocket(path: idle.socket).call("stop")
+        try mpd.use(clock: false)
+        try mpd.connect().mpd(mpdLoop)
+        usleep(2_000_000)
+        let m4 = ProcessSample(pid: mpd.pid)
+        usleep(20_000_000)
+        let m5 = ProcessSample(pid: mpd.pid)
+        let mProbe = ProcessSample.rates(m4, m5)
+        try mpd.connect().mpd(mpdStop)
         results["idle"] = [
             "seconds": options.idleSeconds, "settle_seconds": settled,
-            "carillon": ["cpu_percent": cIdle.cpuPercent, "wakeups_per_second": cIdle.wakeups, "vmrss_kb": c1.rssKB, "rss_anon_kb": c1.anonKB, "threads": c1.threads, "threads_ended": cIdle.ended],
-            "mpd": ["cpu_percent": mIdle.cpuPercent, "wakeups_per_second": mIdle.wakeups, "vmrss_kb": m1.rssKB, "rss_anon_kb": m1.anonKB, "threads": m1.threads, "threads_ended": mIdle.ended],
+            "carillon": ["cpu_percent": cIdle.cpuPercent, "wakeups_per_second": cIdle.wakeups, "preemptions_per_second": cIdle.preemptions, "vmrss_kb": c1.rssKB, "rss_anon_kb": c1.anonKB, "threads": c1.threads, "threads_ended": cIdle.ended],
+            "mpd": ["cpu_percent": mIdle.cpuPercent, "wakeups_per_second": mIdle.wakeups, "preemptions_per_second": mIdle.preemptions, "vmrss_kb": m1.rssKB, "rss_anon_kb": m1.anonKB, "threads": m1.threads, "threads_ended": mIdle.ended],
         ]
         results["playing"] = [
             "seconds": 20,
-            "carillon": ["cpu_percent": cPlay.cpuPercent, "wakeups_per_second": cPlay.wakeups, "threads_ended": cPlay.ended],
-            "mpd": ["cpu_percent": mPlay.cpuPercent, "wakeups_per_second": mPlay.wakeups, "threads_ended": mPlay.ended],
+            "carillon": ["cpu_percent": cPlay.cpuPercent, "wakeups_per_second": cPlay.wakeups, "preemptions_per_second": cPlay.preemptions, "threads_ended": cPlay.ended],
+            "mpd": ["cpu_percent": mPlay.cpuPercent, "wakeups_per_second": mPlay.wakeups, "preemptions_per_second": mPlay.preemptions, "threads_ended": mPlay.ended, "output": "null, sync"],
+            "mpd_emulated_card": ["cpu_percent": mProbe.cpuPercent, "wakeups_per_second": mProbe.wakeups, "preemptions_per_second": mProbe.preemptions, "threads_ended": mProbe.ended],
         ]
         idle.stop()
         func percent(_ v: Double) -> String { String(format: v < 0.1 ? "%.3f %%" : "%.2f %%", v) }
@@ -376,11 +391,12 @@ do {
             carillon: percent(cIdle.cpuPercent), mpd: percent(mIdle.cpuPercent) + " (stopped: device closed)",
             ratio: ratio(carillon: cIdle.cpuPercent, mpd: mIdle.cpuPercent), met: verdict(cIdle.cpuPercent <= 0.1))
         rows["idle.wakeups"] = Row(
-            figure: "idle wake-ups (context switches, all threads)", target: "≤ 2/s", carillon: perSecond(cIdle.wakeups),
+            figure: "idle wake-ups (voluntary context switches, all threads)", target: "≤ 2/s", carillon: perSecond(cIdle.wakeups),
             mpd: perSecond(mIdle.wakeups), ratio: ratio(carillon: cIdle.wakeups, mpd: mIdle.wakeups), met: verdict(cIdle.wakeups <= 2))
         rows["playing.cpu"] = Row(
-            figure: "CPU while playing one stream (20 s)", target: "≤ 0.6 %, ≤ 50 wake-ups/s",
-            carillon: "\(percent(cPlay.cpuPercent)), \(perSecond(cPlay.wakeups)) wake-ups", mpd: "\(percent(mPlay.cpuPercent)), \(perSecond(mPlay.wakeups)) wake-ups",
+            figure: "CPU and wake-ups while playing one stream (20 s)", target: "≤ 0.6 %, ≤ 50 wake-ups/s",
+            carillon: "\(percent(cPlay.cpuPercent)), \(perSecond(cPlay.wakeups)) wake-ups",
+            mpd: "\(percent(mPlay.cpuPercent)), \(perSecond(mPlay.wakeups)) wake-ups (clock-only `null` output; \(percent(mProbe.cpuPercent)), \(perSecond(mProbe.wakeups)) under the probe's emulated card)",
             ratio: ratio(carillon: cPlay.cpuPercent, mpd: mPlay.cpuPercent), met: verdict(cPlay.cpuPercent <= 0.6 && cPlay.wakeups <= 50))
         rows["rss"] = Row(
             figure: "resident memory, idle, 1,000 clips (VmRSS; anonymous part)", target: "≤ 30 MB",
