@@ -138,6 +138,11 @@ final class Output: @unchecked Sendable {
     /// plays mixes it at its next period, with the cuts and ducks that come with it (the station
     /// starts a sound first, then changes the ones it affects, expecting both in the same period).
     func add(_ voice: Voice) {
+        // Its take-back history (some 90 KB) is allocated here, on the caller's thread: the output
+        // thread allocates nothing while it mixes.
+        let period = max(1, config.format.sampleRate * config.periodMilliseconds / 1000)
+        let lead = max(config.bufferMilliseconds + config.periodMilliseconds, Self.takeBackLeadMilliseconds)
+        voice.prepareTakeBack(periods: lead / max(1, config.periodMilliseconds) + 3, frames: period)
         incoming.withLock { $0.append(voice) }
         poke()
     }
@@ -594,10 +599,6 @@ final class Output: @unchecked Sendable {
             swap(&list, &intake)
         }
         guard !intake.isEmpty else { return 0 }
-        let rate = config.format.sampleRate
-        let period = max(1, rate * config.periodMilliseconds / 1000)
-        let lead = max(config.bufferMilliseconds + config.periodMilliseconds, Self.takeBackLeadMilliseconds)
-        for voice in intake { voice.prepareTakeBack(periods: lead / max(1, config.periodMilliseconds) + 3, frames: period) }
         let count = intake.count
         voices.append(contentsOf: intake)
         intake.removeAll(keepingCapacity: true)

@@ -97,7 +97,8 @@ final class Voice: @unchecked Sendable {
 
     deinit { history?.deallocate() }
 
-    /// Output thread, when the voice joins: room to remember `periods` periods of `frames` frames.
+    /// Before the voice joins, on the thread that hands it over (`Output.add`): room to remember
+    /// `periods` periods of `frames` frames.
     func prepareTakeBack(periods: Int, frames: Int) {
         guard history == nil else { return }
         // Twice the span: a second take-back may come before the first one's replay is mixed.
