@@ -274,20 +274,11 @@ extension StatsTests {
     /// backlog, and nothing is ever said on them.
     static func silentListener() throws -> (fd: Int32, port: Int) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-            }
-        }
-        guard bound, listen(fd, 16) == 0 else {
+        guard let port = bindToLoopback(fd), listen(fd, 16) == 0 else {
             close(fd)
             throw HarnessError("cannot listen on 127.0.0.1")
         }
-        return (fd, Int(UInt16(bigEndian: address.sin_port)))
+        return (fd, port)
     }
 
     /// The rows of a schools file as `--failed-out` writes it, each as its fields; the header and
