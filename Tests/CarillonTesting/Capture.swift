@@ -24,6 +24,34 @@ public struct CapturePCM: Sendable {
         """
     }
 
+    /// A daemon's config with this PCM as its one output, `main`: the data directory, control
+    /// socket and library under the test's directory (`@DIR@`, see `DaemonProcess`) unless given.
+    /// - Parameters:
+    ///   - station: more keys of `[station]`; `control`: more keys of `[control]`.
+    ///   - tables: more tables, placed before the output's.
+    public func daemonConfig(
+        data: String = "@DIR@/data", library: String = "@DIR@/library", station: String = "", control: String = "",
+        tables: String = ""
+    ) -> String {
+        """
+        [station]
+        data_dir = "\(data)"
+        \(station)
+        [control]
+        socket = "@DIR@/control.sock"
+        \(control)
+        [library]
+        dir = "\(library)"
+        \(tables)
+        [[output]]
+        name = "main"
+        device = "\(name)"
+        alsa_conf = '''
+        \(alsaConfig)
+        '''
+        """
+    }
+
     /// The samples captured so far, interleaved.
     public func samples() -> [Int16] {
         guard let data = FileManager.default.contents(atPath: path) else { return [] }

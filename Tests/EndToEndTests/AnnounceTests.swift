@@ -153,20 +153,7 @@ struct AnnounceTests {
         try directory.write(
             "library/catalog.toml",
             "[[clip]]\nid = \"bell.start\"\ncategory = \"bell\"\ntitle = \"b\"\nsynth = \"two-tone\"\n")
-        let config = """
-            [station]
-            data_dir = "@DIR@/data"
-            [control]
-            socket = "@DIR@/control.sock"
-            [library]
-            dir = "@DIR@/library"
-            [[output]]
-            name = "main"
-            device = "cap"
-            alsa_conf = '''
-            \(capture.alsaConfig)
-            '''
-            """
+        let config = capture.daemonConfig()
         return (directory, config)
     }
 

@@ -54,25 +54,8 @@ struct Rig {
             """)
         try WAVFile.write(path: directory.file("library/noise.wav"), sampleRate: rate, channels: 2, samples: clip)
         try directory.write("library/corrupt.wav", "RIFF\u{0}\u{0}\u{0}\u{0}WAVEnot really audio")
-        let config = """
-            [station]
-            data_dir = "@DIR@/data"
-            \(keep ? "log_level = \"debug\"" : "")
-            \(station)
-            [control]
-            socket = "@DIR@/control.sock"
-            \(control)
-            [library]
-            dir = "@DIR@/library"
-            [[output]]
-            name = "main"
-            device = "cap"
-            alsa_conf = '''
-            \(capture.alsaConfig)
-            '''
-            \(extraOutputs)
-            \(extra)
-            """
+        let config = capture.daemonConfig(station: (keep ? "log_level = \"debug\"\n" : "") + station, control: control)
+            + "\n\(extraOutputs)\n\(extra)\n"
         try prepare(directory)
         let daemon = try DaemonProcess(config: config, in: directory, environment: environment)
         started = true

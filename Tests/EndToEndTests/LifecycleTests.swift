@@ -201,21 +201,7 @@ struct LifecycleTests {
         let library = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("audio-library").path
         let capture = CapturePCM(path: directory.file("capture.raw"))
-        let daemon = try DaemonProcess(
-            config: """
-                [station]
-                data_dir = "@DIR@/data"
-                [control]
-                socket = "@DIR@/control.sock"
-                [library]
-                dir = "\(library)"
-                [[output]]
-                name = "main"
-                device = "cap"
-                alsa_conf = '''
-                \(capture.alsaConfig)
-                '''
-                """, in: directory)
+        let daemon = try DaemonProcess(config: capture.daemonConfig(library: library), in: directory)
         defer { daemon.stop() }
         // The render of a thousand spoken clips has begun: wait for its first files.
         try FileWatch.wait(for: directory.file("data/cache/speech"), timeout: .seconds(120)) {
@@ -270,20 +256,7 @@ struct BackupTests {
         defer { directory.remove() }
         try directory.write("library/catalog.toml", "[[clip]]\nid = \"bell.start\"\ncategory = \"bell\"\ntitle = \"b\"\nsynth = \"two-tone\"\n")
         let capture = CapturePCM(path: directory.file("capture.raw"))
-        let config = """
-            [station]
-            data_dir = "@DIR@/data"
-            [control]
-            socket = "@DIR@/control.sock"
-            [library]
-            dir = "@DIR@/library"
-            [[output]]
-            name = "main"
-            device = "cap"
-            alsa_conf = '''
-            \(capture.alsaConfig)
-            '''
-            """
+        let config = capture.daemonConfig()
         let daemon = try DaemonProcess(config: config, in: directory)
         let first = try daemon.client(["play", "bell.start"])
         #expect(first.stdout.hasPrefix("playing #1 "), "\(first.stdout)\(first.stderr)")

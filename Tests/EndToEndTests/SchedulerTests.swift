@@ -55,22 +55,7 @@ struct SchedulerTests {
         let capture = CapturePCM(path: directory.file("capture.raw"))
         try directory.write("library/catalog.toml", "[[clip]]\nid = \"bell.start\"\ncategory = \"bell\"\ntitle = \"b\"\nsynth = \"two-tone\"\n")
         try directory.write("schedule.toml", Self.schedule(version: 1, at: [first, second]))
-        let config = """
-            [station]
-            data_dir = "@DIR@/data"
-            [control]
-            socket = "@DIR@/control.sock"
-            [library]
-            dir = "@DIR@/library"
-            [schedule]
-            file = "@DIR@/schedule.toml"
-            [[output]]
-            name = "main"
-            device = "cap"
-            alsa_conf = '''
-            \(capture.alsaConfig)
-            '''
-            """
+        let config = capture.daemonConfig(tables: "[schedule]\nfile = \"@DIR@/schedule.toml\"")
         var daemon = try DaemonProcess(config: config, in: directory)
         try FileWatch.wait(for: directory.file("daemon.log"), timeout: .seconds(30)) { Self.scheduledPlays(daemon) >= 2 }
         #expect(Self.scheduledPlays(daemon) == 2)
@@ -101,22 +86,7 @@ struct SchedulerTests {
         let later = Date().addingTimeInterval(3600)
         try directory.write("schedule.toml", Self.schedule(version: 1, at: [later]))
         let daemon = try DaemonProcess(
-            config: """
-                [station]
-                data_dir = "@DIR@/data"
-                [control]
-                socket = "@DIR@/control.sock"
-                [library]
-                dir = "@DIR@/library"
-                [schedule]
-                file = "@DIR@/schedule.toml"
-                [[output]]
-                name = "main"
-                device = "cap"
-                alsa_conf = '''
-                \(capture.alsaConfig)
-                '''
-                """, in: directory)
+            config: capture.daemonConfig(tables: "[schedule]\nfile = \"@DIR@/schedule.toml\""), in: directory)
         defer { daemon.stop() }
         func reload() throws {
             kill(daemon.process.processIdentifier, SIGHUP)

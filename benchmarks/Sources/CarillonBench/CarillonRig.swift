@@ -104,23 +104,9 @@ final class CarillonRig {
         capture = CaptureWatch(path: pcm.path)
         let t0 = monotonic()
         daemon = try DaemonProcess(
-            config: """
-                [station]
-                data_dir = "\(data ?? "@DIR@/data")"
-                [control]
-                socket = "@DIR@/control.sock"
-                [library]
-                dir = "\(library ?? "@DIR@/library")"
-                [plans]
-                dir = "@DIR@/plans"
-                [[output]]
-                name = "main"
-                device = "cap"
-                alsa_conf = '''
-                \(pcm.alsaConfig)
-                '''
-                \(extra)
-                """, in: directory, environment: probeEnvironment(library: probeLibrary, log: probe.path, pace: false))
+            config: pcm.daemonConfig(
+                data: data ?? "@DIR@/data", library: library ?? "@DIR@/library", tables: "[plans]\ndir = \"@DIR@/plans\"")
+                + "\n" + extra, in: directory, environment: probeEnvironment(library: probeLibrary, log: probe.path, pace: false))
         readyMs = milliseconds(from: t0, to: monotonic())
         Leftovers.started(daemon.process.processIdentifier)
     }
