@@ -97,7 +97,7 @@ soak: deps build
 # Fuzzing (fuzz/, its own package): libFuzzer over the parsers, with the address sanitizer. Not part of
 # `test`. New inputs go to fuzz/.build/corpus, crashes to fuzz/artifacts; the seeds in fuzz/corpus stay.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= protocol toml schedule plan bundle audio lines schools shout wav speech
+FUZZ_TARGETS ?= protocol toml schedule plan bundle audio lines schools shout wav speech city
 FUZZ_BUILD   := $(SWIFT) build --package-path fuzz --scratch-path fuzz/.build -c release \
                 -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
 

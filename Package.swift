@@ -18,7 +18,7 @@ let package = Package(
         .library(
             name: "CarillonParsers",
             targets: [
-                "CarillonTOML", "CarillonCore", "CarillonProtocol", "CarillonCrypto", "CarillonBundle", "CarillonAudio",
+                "CarillonTOML", "CarillonCore", "CarillonProtocol", "CarillonCrypto", "CarillonBundle", "CarillonCity", "CarillonAudio",
                 "CarillonLoudness", "CarillonControl", "CarillonSpeech", "CarillonFuzzChecks",
             ]),
     ],

@@ -17,6 +17,7 @@ let fuzzTargets: [(product: String, target: String)] = [
     ("fuzz-shout", "FuzzShout"),
     ("fuzz-wav", "FuzzWAV"),
     ("fuzz-speech", "FuzzSpeech"),
+    ("fuzz-city", "FuzzCity"),
 ]
 
 let package = Package(

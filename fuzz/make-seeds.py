@@ -134,7 +134,43 @@ def shout():
     write("shout", "not-base64.txt", bytes([50]) + lines[0] + b"\n%%%\n.\n")
 
 
+# --- the city link: alerts (signed with the same key, and bare for the re-signing path) and bundle notices ---
+
+def city():
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives import serialization
+
+    key = Ed25519PrivateKey.from_private_bytes(bytes(range(1, 33)))
+    public = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    key_id = hashlib.sha256(public).digest()[:8].hex()
+    issued = 1_800_000_000_000 - 2000  # CityCheck's `now` less 2 s
+
+    def alert(id, **fields):
+        body = {"v": 1, "id": id, "key": key_id, "issued": issued, "expires": issued + 600_000, "drill": False}
+        body.update(fields)
+        return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+    def envelope(text):
+        return json.dumps({"alert": base64.b64encode(text).decode(), "signature": base64.b64encode(key.sign(text)).decode()},
+                          sort_keys=True, separators=(",", ":")).encode()
+
+    quake = alert("quake-0001", plan="earthquake", countdown=30, district="futian")
+    fire = alert("fire-drill-02", message="各位同学请注意，现在进行消防演练。", schools=["sz-0001", "sz-0002"], drill=True)
+    write("city", "quake-countdown.json", envelope(quake))
+    write("city", "message-drill.json", envelope(fire))
+    write("city", "bare-clip-alert.json", alert("clip-alert-03", clip="alarm.siren"))
+    write("city", "not-for-us.json", envelope(alert("other-0004", clip="alarm.siren", schools=["sz-0999"])))
+    bundle = b"carillon-bundle 1\n"
+    notice = {"v": 1, "version": 12, "digest": "ab" * 32, "sha256": hashlib.sha256(bundle).hexdigest(), "size": len(bundle),
+              "inline": base64.b64encode(bundle).decode(), "issued": issued}
+    write("city", "notice-inline.json", json.dumps(notice, sort_keys=True).encode())
+    del notice["inline"]
+    notice["url"] = "https://bureau.example.edu.cn/bundles/12.bundle"
+    write("city", "notice-url.json", json.dumps(notice, sort_keys=True).encode())
+
+
 if __name__ == "__main__":
     bundles()
     audio()
     shout()
+    city()

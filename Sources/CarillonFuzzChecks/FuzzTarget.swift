@@ -33,6 +33,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case wav
     /// Any text through the Mandarin front-end, as `say` and every spoken clip go.
     case speech
+    /// Any bytes as the city link reads them from the broker: an alert's envelope, a bundle notice.
+    case city
 
     /// Feeds `input` to the target.
     /// - Throws: `FuzzFinding` when a checked property does not hold.
@@ -49,6 +51,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .shout: try ShoutCheck.run(input)
         case .wav: try WAVCheck.run(input)
         case .speech: try SpeechCheck.run(input)
+        case .city: try CityCheck.run(input)
         }
     }
 }

@@ -1,4 +1,4 @@
-import CarillonFuzzChecks
+@testable import CarillonFuzzChecks
 import Foundation
 import Testing
 
@@ -32,5 +32,19 @@ struct CorpusTests {
         let crashes = try FuzzTarget.allCases.flatMap { try Self.inputs($0) }.filter { $0.lastPathComponent.hasPrefix("crash-") }
         // The request id overflow of issue 18 (fuzz-protocol), in three forms.
         #expect(crashes.filter { $0.path.contains("/protocol/") }.count >= 3, "\(crashes.map(\.lastPathComponent))")
+    }
+
+    @Test("the city seeds reach past the signature: alerts admitted, one not addressed here, notices read")
+    func citySeeds() throws {
+        func outcomes(_ name: String) throws -> [String] {
+            try CityCheck.outcomes([UInt8](Data(contentsOf: Self.corpus.appendingPathComponent("city/\(name)"))))
+        }
+        #expect(try outcomes("quake-countdown.json").first == "admitted")
+        #expect(try outcomes("message-drill.json").first == "admitted")
+        // A bare alert: refused as an envelope, admitted once signed with the fixed key.
+        #expect(try outcomes("bare-clip-alert.json") == ["malformed", "admitted"])
+        #expect(try outcomes("not-for-us.json").first == "not-for-us")
+        #expect(try outcomes("notice-inline.json").last == "notice")
+        #expect(try outcomes("notice-url.json").last == "notice")
     }
 }
