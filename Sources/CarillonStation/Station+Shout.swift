@@ -105,6 +105,12 @@ extension Station {
         }
         logger.info(
             "shout recorded", metadata: ["play": "\(info.play)", "file": "\(recorder.path)", "seconds": "\(recorder.frames / opusSampleRate)"])
+        // Each shout makes room for itself: the archive never holds more than `keep_shouts_days`.
+        let (directory, days) = (await config.dataDirectory + "/shouts", await config.keepShoutsDays)
+        let removed = await offPool { ShoutArchive.prune(directory: directory, keepDays: days) }
+        if !removed.isEmpty {
+            logger.notice("removed old shout recordings", metadata: ["files": "\(removed.count)", "older_than_days": "\(days)"])
+        }
     }
 
     /// The pre-announce chime at shout level in the shout's zones; returns once it has sounded.

@@ -44,6 +44,8 @@ public struct StationConfig: Sendable {
     /// How long writes to the data directory must go without a failure, one succeeding, before
     /// failing storage is reported ok again (`station.storage_settle_seconds`).
     public var storageSettle: Duration = .seconds(30)
+    /// `station.keep_shouts_days`: how long shout recordings are kept; 0 keeps them for ever.
+    public var keepShoutsDays = 90
     /// Integrated loudness that rendered and imported clips are brought to, in LUFS.
     public var loudnessTarget: Double = -18
     public var outputs: [OutputConfig]
@@ -146,6 +148,14 @@ extension StationConfig {
                         throw station.error("`station.storage_settle_seconds` must be 0 to 3600", at: "storage_settle_seconds")
                     }
                     config.storageSettle = .milliseconds(Int64(seconds * 1000))
+                }
+            }
+            errors.run { () throws(TOMLError) in
+                if let days = try station.integer("keep_shouts_days") {
+                    guard (0...3650).contains(days) else {
+                        throw station.error("`station.keep_shouts_days` must be 0 to 3650 (0: keep for ever)", at: "keep_shouts_days")
+                    }
+                    config.keepShoutsDays = days
                 }
             }
             errors.run { () throws(TOMLError) in try station.finish() }

@@ -89,7 +89,7 @@ struct StationConfigTests {
         #expect(
             found == [
                 "/etc/carillon/carillon.toml:2:12: expected a string for `station.data_dir`, found an integer",
-                "/etc/carillon/carillon.toml:3:1: unknown key `colour` in [station]; expected one of `name`, `data_dir`, `log_level`, `storage_settle_seconds`",
+                "/etc/carillon/carillon.toml:3:1: unknown key `colour` in [station]; expected one of `name`, `data_dir`, `log_level`, `storage_settle_seconds`, `keep_shouts_days`",
                 "/etc/carillon/carillon.toml:5:15: `control.socket_mode` must be four octal digits such as \"0660\"",
                 "/etc/carillon/carillon.toml:7:8: output name `Main Hall` must start with a lower-case letter and hold only a-z, 0-9, - and _ (and not be `all`)",
                 "/etc/carillon/carillon.toml:9:8: `rate` must be one of 8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000, 96000",
