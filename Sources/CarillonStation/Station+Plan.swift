@@ -33,6 +33,13 @@ struct RunningPlan: Sendable, Codable, Hashable {
     var play: Int64?
 }
 
+/// A plan run that ended before `planStart` knew its record's id: how it ended (kept until the
+/// record is written), or the id (kept until its end is known), whichever came first.
+struct RecordingRun: Sendable {
+    var end: (outcome: String, by: String, step: String)?
+    var run: Int64 = 0
+}
+
 /// The saved form: a wrapper, so that "no plan" is stored too.
 struct SavedPlan: Codable, Sendable { var running: RunningPlan? }
 
@@ -89,20 +96,36 @@ extension Station {
         }
         let drill = args.drill ?? false
         let zones = args.zones ?? plan.zones.map(\.rawValue)
-        // The running plan, if any, is superseded: it no longer owns its play, so the end of
-        // that play (cut by this one) cannot be taken for the end of a plan.
+        // It runs from before its alarm starts: a `plan.stop` or a newer `plan.start` that comes
+        // during the awaits below (the alarm's start, the run's record) finds it, instead of "no
+        // plan is running" with the alarm on the air. The running plan, if any, is superseded: it
+        // no longer owns its play, so the end of that play (cut by this one) cannot be taken for
+        // the end of a plan.
         let superseded = runningPlan
-        runningPlan = nil
+        var running = RunningPlan(name: plan.name, drill: drill, zones: zones, by: by, startedAt: Date(), run: 0, cycle: 1, play: nil)
+        runningPlan = running
+        recordingRuns[running.startedAt] = RecordingRun()
         let info: PlayInfo
         do { info = try await startCycle(plan, drill: drill, zones: zones, by: by, first: true, lead: lead) } catch {
-            runningPlan = superseded
+            recordingRuns[running.startedAt] = nil
+            if isCurrent(running) { runningPlan = superseded }
             throw error
         }
         if let superseded {
             // The newest emergency wins; the old one's play was cut by the new one.
             await finishRun(superseded, outcome: "superseded", by: by, step: "superseded by \(plan.name)")
         }
-        var running = RunningPlan(name: plan.name, drill: drill, zones: info.zones, by: by, startedAt: Date(), run: 0, cycle: 1, play: info.play)
+        running.play = info.play
+        running.zones = info.zones
+        if isCurrent(running) {
+            runningPlan = running
+        } else {
+            // Stopped or superseded while its alarm started (the stop could not know its play):
+            // the alarm goes too. The run is still recorded below, with how it ended.
+            plays[info.play]?.stoppedBy = "the end of plan \(plan.name)"
+            engine.stop(play: UInt64(info.play))
+            await apply(arbiter.withdraw(info.play, now: clock.now))
+        }
         let record = PlanRunRecord(
             plan: plan.name, title: plan.title, drill: drill, zones: info.zones, startedAt: running.startedAt, startedBy: by,
             timeline: [.init(at: running.startedAt, step: drill ? "drill started" : "started")])
@@ -114,7 +137,24 @@ extension Station {
             storage.failed("plan run", error)
             warnings.append("the run could not be recorded (\(error)), so it is missing from log.plans")
         }
-        runningPlan = running
+        let recording = recordingRuns.removeValue(forKey: running.startedAt)
+        guard isCurrent(running) else {
+            // Stopped or superseded meanwhile: its end goes to its record, now or when the one who
+            // ended it gets there (its stop may still be on its way to `finishRun`).
+            if running.run > 0 {
+                if let end = recording?.end {
+                    await finishRun(running, outcome: end.outcome, by: end.by, step: end.step)
+                } else {
+                    recordingRuns[running.startedAt] = RecordingRun(run: running.run)
+                }
+            }
+            logger.critical(
+                "emergency plan started and ended at once", metadata: ["plan": "\(plan.name)", "zones": "\(info.zones)", "by": "\(by)"])
+            var answer = self.info(running)
+            answer.warning = (warnings + ["it was stopped or superseded as it started"]).joined(separator: "; ")
+            return answer
+        }
+        runningPlan?.run = running.run
         if let error = await savePlanState() {
             // It sounds, but only memory knows it runs: a crash now would silence it for good.
             warnings.append("the plan's state could not be saved (\(error)): it will not resume if the daemon restarts")
@@ -125,7 +165,8 @@ extension Station {
         // Each paired person's tasks are written before the event that shows them, so that an
         // acknowledgment sent at once finds its row.
         let rollCall = await roster.begin(run: running.run, tasks: plan.notifications.map { PlanTask(audience: $0.audience, task: $0.task) })
-        announce(plan, running: running, event: "plan.started")
+        // Not after its own `plan.stopped`, if a stop came during those writes.
+        if isCurrent(running) { announce(plan, running: running, event: "plan.started") }
         var answer = self.info(running)
         answer.rollCall = rollCall.isEmpty ? nil : rollCall
         answer.warning = warnings.isEmpty ? nil : warnings.joined(separator: "; ")
@@ -217,12 +258,14 @@ extension Station {
                 // meanwhile. It found this cycle's play already ended and the next not yet known, so
                 // it could not stop it: the next stops here, or the stopped plan would run on
                 // (seen in the soak: a drill stopped between two cycles went on for 30 s).
-                guard runningPlan == running else {
+                guard isCurrent(running) else {
                     plays[info.play]?.stoppedBy = "the end of plan \(plan.name)"
                     engine.stop(play: UInt64(info.play))
                     await apply(arbiter.withdraw(info.play, now: clock.now))
                     return
                 }
+                // The run's record may have been written meanwhile: its id is the current one's.
+                running.run = runningPlan?.run ?? running.run
                 running.cycle += 1
                 running.play = info.play
                 runningPlan = running
@@ -241,6 +284,11 @@ extension Station {
             running, outcome: ending == "completed" ? "completed" : "stopped", by: by,
             step: stoppedBy.map { "\(ending) by \($0)" } ?? ending)
         announce(plan, running: running, event: "plan.stopped")
+    }
+
+    /// Whether `running` is still the plan that runs: the same start, whatever cycle it is in.
+    private func isCurrent(_ running: RunningPlan) -> Bool {
+        runningPlan?.name == running.name && runningPlan?.startedAt == running.startedAt
     }
 
     /// After a restart: the plan that was running runs again, at once, with its alarm.
@@ -284,8 +332,18 @@ extension Station {
     }
 
     private func finishRun(_ running: RunningPlan, outcome: String, by: String, step: String) async {
-        guard running.run > 0 else { return }
-        await updateRun(running.run) { run in
+        var id = running.run
+        if id == 0, let recording = recordingRuns[running.startedAt] {
+            guard recording.run > 0 else {
+                // Its record is still being written: `planStart` closes it once it is.
+                recordingRuns[running.startedAt]?.end = (outcome, by, step)
+                return
+            }
+            id = recording.run
+            recordingRuns[running.startedAt] = nil
+        }
+        guard id > 0 else { return }
+        await updateRun(id) { run in
             run.outcome = outcome
             run.stoppedAt = Date()
             run.stoppedBy = by

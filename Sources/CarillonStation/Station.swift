@@ -66,6 +66,8 @@ public actor Station {
     var plans: [String: Plan] = [:]
     var planAudio: [String: PlanAudio] = [:]
     var runningPlan: RunningPlan?
+    /// Plan runs whose record `planStart` is still writing, by start time: how each ended meanwhile, if it did.
+    var recordingRuns: [Date: RecordingRun] = [:]
     /// The city countdown's spoken cues, rendered into memory (`prepareCountdown`).
     var countdownSpeech: [String: PCMBuffer] = [:]
     /// The city link's state, for `status` and `metrics`; nil without `[city]`.

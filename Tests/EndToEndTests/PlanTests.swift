@@ -376,4 +376,35 @@ struct PlanTests {
         let second = try #require(runs.first { $0.contains("\"plan\":\"broken\"") })
         #expect(second.contains("\"outcome\":\"running\""), "\(second)")
     }
+
+    @Test("a stop sent the moment the alarm is written finds the plan running, and every run is closed as stopped")
+    func stopAsItSounds() throws {
+        let rig = try Self.start()
+        defer { rig.stop() }
+        let starter = try LineClient(unix: rig.daemon.socketPath)
+        let stopper = try LineClient(unix: rig.daemon.socketPath)
+        let watcher = try LineClient(unix: rig.daemon.socketPath)
+        #expect(watcher.call("events", ["kinds": ["play.started"]])?.ok == true)
+        let rounds = 5
+        for round in 1...rounds {
+            // The start's answer is not awaited: the stop goes out once its alarm is written, while
+            // the daemon may still be recording the run (it once answered "no plan is running").
+            #expect(starter.send("{\"id\":\(round),\"cmd\":\"plan.start\",\"args\":{\"plan\":\"test\"}}\n"))
+            var sounded = false
+            while let line = watcher.readLine(timeout: .seconds(20)) {
+                if line.contains("\"clip\":\"plan.test\"") {
+                    sounded = true
+                    break
+                }
+            }
+            try #require(sounded, "round \(round): the plan's alarm never started")
+            let stopped = stopper.call("plan.stop")
+            #expect(stopped?.ok == true, "round \(round): \(stopped ?? [:])")
+            let started = starter.readLine(timeout: .seconds(20)) ?? ""
+            #expect(started.contains("\"ok\":true"), "round \(round): \(started)")
+        }
+        #expect(try rig.daemon.client(["plan", "status", "--json"]).stdout.contains("\"active\"") == false)
+        let runs = Reliability.jsonLines(try rig.daemon.client(["log", "--plans", "--json"]).stdout)
+        #expect(runs.count == rounds && runs.allSatisfy { $0["outcome"] as? String == "stopped" }, "\(runs)")
+    }
 }
