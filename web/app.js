@@ -369,7 +369,15 @@
   talk.addEventListener("contextmenu", (e) => e.preventDefault());
 
   // ---------- 预案 ----------
+  // The buttons are redrawn only when what they show changed, and never under a finger: every
+  // bell or play refreshes the lists, and a redraw during a 2 s hold would lose the press.
+  let plansShown = "", heldButton = null, plansStale = false;
   function renderPlans() {
+    const shown = JSON.stringify([plans, $("drill").checked, can("leader")]);
+    if (shown === plansShown) return;
+    if (heldButton) { plansStale = true; return; }
+    plansShown = shown;
+    plansStale = false;
     note("plans-note", can("leader") ? "" : t("plans.leader"));
     $("plans").replaceChildren(...plans.map((p) => {
       const button = el("button", { type: "button", class: "hold danger", "data-plan": p.name }, el("span", { class: "fill" }), el("span", {}, t($("drill").checked ? "plans.startDrill" : "plans.start")));
@@ -381,9 +389,13 @@
   // Held 2 s, the button arms; released then, the plan starts. A shorter press does nothing.
   function holdToStart(button, plan) {
     let timer = null, armed = false;
-    const reset = () => { clearTimeout(timer); timer = null; armed = false; button.classList.remove("holding", "armed"); };
+    const reset = () => {
+      clearTimeout(timer); timer = null; armed = false; button.classList.remove("holding", "armed");
+      if (heldButton === button) { heldButton = null; if (plansStale) setTimeout(renderPlans, 0); }
+    };
     button.addEventListener("pointerdown", (e) => {
       e.preventDefault();
+      heldButton = button;
       button.setPointerCapture(e.pointerId);
       button.classList.add("holding");
       timer = setTimeout(() => { armed = true; button.classList.add("armed"); if (navigator.vibrate) navigator.vibrate(80); }, 2000);
