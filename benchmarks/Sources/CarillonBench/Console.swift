@@ -55,18 +55,30 @@ final class ConsoleBench {
     }
 
     /// Holds the plan's button 2.1 s and releases it, `runs` times after `warmups`: released → the
-    /// probe's first alarm sample written, in ms.
-    func planButton(runs: Int, warmups: Int = 3) throws -> [Double] {
+    /// probe's first alarm sample written, in ms (`probe`); the page's part, from the release to
+    /// `plan.start` handed to its WebSocket (`file`, for want of a better field); and the daemon's
+    /// own part, from the command's arrival to the first sample written (its play log's `latency_ms`: `daemon`).
+    func planButton(runs: Int, warmups: Int = 3) throws -> Series {
         let control = try LineSocket(path: rig.socket)
         let button = "#plans button[data-plan=bench]"
         try browser.click("#tabs [data-page=plans]")
         // The plan itself, as in an emergency, not the page's default drill: the same as the CLI's `plan.start`.
         if try browser.run("return document.getElementById('drill').checked") as? Bool == true { try browser.click("#drill") }
         try browser.wait(until: "document.querySelector('\(button)')")
-        // The release as the page sees it: the event's own time, in ms since 1970.
+        // The release as the page sees it: the event's own time, in ms since 1970; and when the page
+        // handed `plan.start` to its WebSocket, to tell the page's part from the rest.
         try browser.run(
-            "window.benchReleased = 0; document.addEventListener('pointerup', (e) => { window.benchReleased = performance.timeOrigin + e.timeStamp; }, true)")
-        var latencies: [Double] = []
+            """
+            window.benchReleased = 0; window.benchSent = 0;
+            document.addEventListener('pointerup', (e) => { window.benchReleased = performance.timeOrigin + e.timeStamp; }, true);
+            const send = WebSocket.prototype.send;
+            WebSocket.prototype.send = function (data) {
+              if (typeof data === 'string' && data.includes('"plan.start"')) window.benchSent = performance.timeOrigin + performance.now();
+              return send.call(this, data);
+            };
+            """)
+        var series = Series()
+        let before = Set(try rig.loggedLatencies().keys)
         for run in 0..<(runs + warmups) {
             rig.probe.drain()
             let t0 = monotonic()
@@ -75,17 +87,24 @@ final class ConsoleBench {
                 let page = (try? browser.run("return document.getElementById('plans-note').textContent")) as? String ?? ""
                 throw HarnessError("plan button \(run): no alarm written to ALSA; the page says \"\(page)\"; daemon log: \(rig.daemon.log_.suffix(1500))")
             }
-            guard let released = try browser.run("return window.benchReleased") as? Double, released > 0 else {
-                throw HarnessError("plan button \(run): the page saw no release")
+            guard let times = try browser.run("return [window.benchReleased, window.benchSent]") as? [Double], times.count == 2,
+                times[0] > 0, times[1] >= times[0]
+            else { throw HarnessError("plan button \(run): the page saw no release, or sent nothing after it") }
+            if run >= warmups {
+                series.probe.append(Double(onset.wall) / 1e6 - times[0])
+                series.file.append(times[1] - times[0])
             }
-            if run >= warmups { latencies.append(Double(onset.wall) / 1e6 - released) }
             _ = try control.call("plan.stop")
             _ = try control.call("stop")
             // The page redraws its plans when the run ends: wait for that, so the next press finds the button at rest.
             try browser.wait(until: "document.getElementById('running').hidden")
             usleep(60_000)
         }
-        return latencies
+        // One play per press, in order: the plan's alarm (the bench's plan has no all-clear).
+        let logged = try rig.loggedLatencies().filter { !before.contains($0.key) }.sorted { $0.key < $1.key }
+        guard logged.count == runs + warmups else { throw HarnessError("\(logged.count) plays logged for \(runs + warmups) presses") }
+        series.daemon = logged.dropFirst(warmups).map(\.value.written)
+        return series
     }
 
     /// Starts and ends `runs` shouts from the page's talk button (latched) after `warmups`: each

@@ -209,15 +209,29 @@ do {
         if ConsoleBench.isAvailable {
             note("phone console in headless Chromium: plan button and shout, \(options.runs) runs each")
             let console = try ConsoleBench(probeLibrary: probe)
+            let presses: Series
+            let shouts: [Double]
+            do {
+                presses = try console.planButton(runs: options.runs)
+                shouts = try console.shouts(runs: options.runs)
+            } catch {
+                // The daemon's directory stays for a look (its log, probe log and capture).
+                console.browser.quit()
+                throw error
+            }
             defer { console.stop() }
-            let button = try console.planButton(runs: options.runs)
-            let shouts = try console.shouts(runs: options.runs)
             let codec = (try? console.browser.run(
                 "return window.AudioEncoder ? AudioEncoder.isConfigSupported({ codec: 'opus', sampleRate: 48000, numberOfChannels: 1 }).then((r) => r.supported ? 'opus' : 'pcm16') : 'pcm16'"
             )) as? String ?? "?"
-            results["console"] = ["plan_button": summary(button), "shout": summary(shouts), "shout_codec": codec]
+            let button = presses.probe
+            results["console"] = [
+                "plan_button": summary(button), "plan_button_page": summary(presses.file), "plan_button_daemon_log": summary(presses.daemon),
+                "shout": summary(shouts), "shout_codec": codec,
+            ]
             cdf.append(("console plan button released", button))
-            note("  plan button released → first alarm sample written: \(p50p99(button)); shout captured → written (\(codec)): \(p50p99(shouts))")
+            note(
+                "  plan button released → first alarm sample written: \(p50p99(button)) (the page's part \(p50p99(presses.file)), the daemon's \(p50p99(presses.daemon)));"
+                    + " shout captured → written (\(codec)): \(p50p99(shouts))")
             rows["console.plan"] = Row(
                 figure: "phone console: plan button held 2 s and released → first alarm sample written (headless Chromium on loopback)",
                 target: "p99 ≤ 30 ms", carillon: p50p99(button), mpd: "no console", ratio: "—", met: verdict(percentile(button, 0.99) <= 30))
