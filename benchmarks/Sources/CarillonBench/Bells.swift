@@ -4,15 +4,17 @@ import Glibc
 
 /// A carillond whose schedule rings a 0.1 s bell every second: `count` bells after two warm-ups.
 final class BellRun {
-    private let rig: CarillonRig
+    let rig: CarillonRig
     /// The scheduled instants, Unix seconds, warm-ups included.
-    private let instants: [Double]
+    let instants: [Double]
 
     /// The first instant (a whole second, Unix time) far enough ahead for a daemon or two to start.
     static func firstInstant() -> Double { Date().timeIntervalSince1970.rounded(.up) + 6 }
 
-    /// - Parameter first: the first warm-up's instant; daemons given the same one ring together.
-    init(probeLibrary: String, count: Int, first: Double = BellRun.firstInstant()) throws {
+    /// - Parameters:
+    ///   - first: the first warm-up's instant; daemons given the same one ring together.
+    ///   - library: a library directory holding the bench's clips; by default the rig's own.
+    init(probeLibrary: String, count: Int, first: Double = BellRun.firstInstant(), library: String? = nil) throws {
         instants = (0..<(count + 2)).map { first + Double($0) }
         let clock = DateFormatter()
         clock.timeZone = TimeZone(identifier: "UTC")
@@ -37,16 +39,18 @@ final class BellRun {
             \(events.joined(separator: "\n"))
             ]
             """
-        rig = try CarillonRig(probeLibrary: probeLibrary, extra: "[schedule]\nfile = \"@DIR@/schedule.toml\"") {
+        rig = try CarillonRig(probeLibrary: probeLibrary, library: library, extra: "[schedule]\nfile = \"@DIR@/schedule.toml\"") {
             try $0.write("schedule.toml", schedule)
         }
     }
 
     /// Waits for the last bell, then matches each scheduled instant with the onset the probe saw.
-    func finish() throws -> BellResult {
+    /// - Parameter beforeStop: runs after the last bell, before the daemon stops.
+    func finish(beforeStop: () throws -> Void = {}) throws -> BellResult {
         let last = instants.last ?? 0
         while Date().timeIntervalSince1970 < last + 1.5 { usleep(100_000) }
         defer { rig.stop() }
+        try beforeStop()
         let onsets = rig.probe.everything().sorted { $0.wall < $1.wall }
         var matched: [(scheduled: Double, onset: Onset)] = []
         // In order: each bell takes the next onset from 200 ms before its instant; one that comes
@@ -68,7 +72,7 @@ final class BellRun {
         let timelineError = offsets.map { abs($0 - middle) }
         let verified = try verifyInCapture(frames: matched.map(\.onset.frame))
         return BellResult(
-            lateness: lateness, timelineError: timelineError, missing: instants.count - 2 - matched.count, verified: verified)
+            scheduled: matched.map(\.scheduled), lateness: lateness, timelineError: timelineError, missing: instants.count - 2 - matched.count, verified: verified)
     }
 
     /// How many of the frames are, in the capture file itself, a loud sample after 20 ms of quiet.
@@ -86,6 +90,8 @@ final class BellRun {
 }
 
 struct BellResult {
+    /// Each matched bell's scheduled instant, Unix seconds, in the order of `lateness`.
+    var scheduled: [Double]
     /// First bell sample written (CLOCK_REALTIME, the probe's) − scheduled instant, ms.
     var lateness: [Double]
     /// |offset on the capture timeline − the median offset|, ms.
@@ -96,13 +102,15 @@ struct BellResult {
 
     /// The bells of several daemons, as one series.
     init(merging parts: [BellResult]) {
+        scheduled = parts.flatMap(\.scheduled)
         lateness = parts.flatMap(\.lateness)
         timelineError = parts.flatMap(\.timelineError)
         missing = parts.reduce(0) { $0 + $1.missing }
         verified = parts.reduce(0) { $0 + $1.verified }
     }
 
-    init(lateness: [Double], timelineError: [Double], missing: Int, verified: Int) {
+    init(scheduled: [Double], lateness: [Double], timelineError: [Double], missing: Int, verified: Int) {
+        self.scheduled = scheduled
         self.lateness = lateness
         self.timelineError = timelineError
         self.missing = missing

@@ -37,7 +37,7 @@ struct Options {
         guard FileManager.default.fileExists(atPath: probe) else {
             throw HarnessError(
                 "usage: carillon-bench --probe alsa-probe.so [--runs 50] [--bells 100] [--idle-seconds 60] [--configuration release]"
-                    + " [--results DIR] [--doc FILE] [--only startup,latency,mpd,idle,library,control]")
+                    + " [--results DIR] [--doc FILE] [--only startup,latency,mpd,idle,library,firststart,control]")
         }
     }
 
@@ -412,6 +412,66 @@ do {
         phases.lap("import, render")
     }
 
+    if options.wants("firststart") {
+        // A first start with the shipped library on an empty cache: its speech renders for minutes
+        // at idle priority after READY, while the day goes on. Bells and plan starts are measured
+        // during that render with the same code as in the idle series, on two daemons one after
+        // the other (each its own first start), and only what fell before the render's end counts.
+        let shipped = work.file("shipped")
+        try ShippedLibrary.write(into: shipped, from: FileManager.default.currentDirectoryPath + "/audio-library")
+        note("first start with the shipped library: \(options.bells) bells, one a second, during its render")
+        let bellRun = try BellRun(probeLibrary: probe, count: options.bells, library: shipped)
+        let ready = monotonic()
+        let loadAtStart = loadAverage()
+        var pass: RenderPass?
+        let last = bellRun.instants.last ?? 0
+        while Date().timeIntervalSince1970 < last + 1.5 {
+            if pass == nil { pass = RenderPass.logged(by: bellRun.rig) }
+            usleep(50_000)
+        }
+        var render = pass
+        let bells = try bellRun.finish { if render == nil { render = try RenderPass.wait(for: bellRun.rig, limit: 1200) } }
+        guard let render else { throw HarnessError("no render pass") }
+        let renderSeconds = milliseconds(from: ready, to: render.seenMono) / 1000
+        // Bells scheduled before the render ended, each matched or missing.
+        let during = bells.scheduled.indices.filter { bells.scheduled[$0] < render.seenAt }
+        let bellLateness = during.map { bells.lateness[$0] }
+        let bellsMissed = bellRun.instants.dropFirst(2).filter { $0 < render.seenAt }.count - during.count
+        note("  render: \(String(format: "%.1f s", renderSeconds)) (daemon: \(render.seconds) s), \(render.clips) clips, \(render.failures) failed")
+        note("  bells during it: \(bellLateness.count), \(p50p99(bellLateness)), missed \(bellsMissed)")
+
+        note("first start with the shipped library: \(options.runs) plan starts during its render")
+        let planRig = try CarillonRig(probeLibrary: probe, library: shipped)
+        try planRig.waitForPlan()
+        let plans = try planRig.triggers(plan: true, condition: .idle, runs: options.runs)
+        let renderingThroughout = RenderPass.logged(by: planRig) == nil
+        let loadAtEnd = loadAverage()
+        planRig.stop()
+        note("  plan starts: \(p50p99(plans.probe)); render still running at the end: \(renderingThroughout)")
+
+        results["first_start"] = [
+            "render_seconds": renderSeconds, "render_seconds_daemon": render.seconds, "clips_rendered": render.clips,
+            "render_failures": render.failures, "bells": bells.json, "bells_during_render": summary(bellLateness),
+            "bells_missed_during_render": bellsMissed, "plan_start": summary(plans.probe), "plan_heard": summary(plans.heard),
+            "rendering_throughout_plans": renderingThroughout, "load_average": [loadAtStart, loadAtEnd],
+        ]
+        rows["render.shipped"] = Row(
+            figure: "first start: render of the whole shipped library (\(render.clips) spoken and synthesized clips) at idle priority, READY → done",
+            target: "", carillon: String(format: "%.0f s (%.1f clips/s)", renderSeconds, Double(render.clips) / renderSeconds),
+            mpd: "no rendering", ratio: "—", met: "")
+        rows["bells.render"] = Row(
+            figure: "bell onset − scheduled time during that render, \(bellLateness.count) bells (first sample written; CLOCK_REALTIME)"
+                + (bellsMissed > 0 ? ", \(bellsMissed) missed" : ""),
+            target: "p99 ≤ 10 ms", carillon: p50p99(bellLateness), mpd: "no scheduler", ratio: "—",
+            met: verdict(bellsMissed == 0 && percentile(bellLateness, 0.99) <= 10))
+        rows["plan.render"] = Row(
+            figure: "`plan.start` → first sample written during a first start's render"
+                + (renderingThroughout ? "" : " (the render ended before the last start)"),
+            target: "p99 ≤ 10 ms", carillon: p50p99(plans.probe), mpd: "no rendering", ratio: "—",
+            met: verdict(percentile(plans.probe, 0.99) <= 10))
+        phases.lap("first start: bells and plan starts during the render")
+    }
+
     mpd.remove()
     work.remove()
     Leftovers.removed(work)
@@ -422,7 +482,8 @@ do {
 
     let order = [
         "heard.idle", "heard.clip", "heard.shout", "plan.idle", "plan.clip", "plan.shout", "plan.flood", "play.idle", "play.clip", "play.shout", "play.flood", "shout", "bells",
-        "idle.cpu", "idle.wakeups", "playing.cpu", "rss", "startup1000", "startup10000", "import", "render", "control.rate", "control.latency",
+        "idle.cpu", "idle.wakeups", "playing.cpu", "rss", "startup1000", "startup10000", "import", "render", "render.shipped", "bells.render", "plan.render",
+        "control.rate", "control.latency",
     ]
     let table = order.compactMap { rows[$0] }
     results["table"] = table.map(\.json)
