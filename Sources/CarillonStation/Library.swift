@@ -325,6 +325,7 @@ public struct Library: Sendable {
     /// ones as they were written through, then the added ones over them, as at a parsed start.
     init(directory: String, entries: [CatalogEntry]) {
         self.directory = directory
+        clips.reserveCapacity(entries.count)
         for entry in entries where entry.origin == "shipped" { clips[entry.clip.id] = entry.clip }
         for entry in entries where entry.origin == "imported" || entry.origin == "bundle" { clips[entry.clip.id] = entry.clip }
     }
