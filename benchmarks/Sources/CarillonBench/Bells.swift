@@ -51,6 +51,9 @@ final class BellRun {
         while Date().timeIntervalSince1970 < last + 1.5 { usleep(100_000) }
         defer { rig.stop() }
         try beforeStop()
+        // The daemon's own request → first sample written of each bell, in the order they rang:
+        // what is left of the lateness came before the play (the timer, the scheduler's state saved).
+        let logged = try rig.loggedLatencies().sorted { $0.key < $1.key }.map(\.value.written)
         let onsets = rig.probe.everything().sorted { $0.wall < $1.wall }
         var matched: [(scheduled: Double, onset: Onset)] = []
         // In order: each bell takes the next onset from 200 ms before its instant; one that comes
@@ -65,6 +68,12 @@ final class BellRun {
             }
         }
         let lateness = matched.map { (Double($0.onset.wall) - $0.scheduled * 1e9) / 1e6 }
+        // Only when every instant has its play in the log (none missed), so that they pair up.
+        let beforePlay =
+            logged.count == instants.count
+            ? zip(matched, lateness).compactMap { bell, late in
+                instants.firstIndex(of: bell.scheduled).map { late - logged[$0] }
+            } : []
         // On the capture timeline (frame f sounds at start + f/rate), how far each bell is from where
         // the schedule puts it relative to the others: no clock is read for this one.
         let offsets = matched.map { Double($0.onset.frame) / Double(Clips.rate) * 1000 - ($0.scheduled - instants[0]) * 1000 }
@@ -72,7 +81,7 @@ final class BellRun {
         let timelineError = offsets.map { abs($0 - middle) }
         let verified = try verifyInCapture(frames: matched.map(\.onset.frame))
         return BellResult(
-            scheduled: matched.map(\.scheduled), lateness: lateness, timelineError: timelineError, missing: instants.count - 2 - matched.count, verified: verified)
+            scheduled: matched.map(\.scheduled), lateness: lateness, beforePlay: beforePlay, timelineError: timelineError, missing: instants.count - 2 - matched.count, verified: verified)
     }
 
     /// How many of the frames are, in the capture file itself, a loud sample after 20 ms of quiet.
@@ -94,6 +103,9 @@ struct BellResult {
     var scheduled: [Double]
     /// First bell sample written (CLOCK_REALTIME, the probe's) − scheduled instant, ms.
     var lateness: [Double]
+    /// Of that, the part before the play was requested: lateness − the daemon's request → first
+    /// sample written (play log). Empty when the log's plays and the instants do not pair up.
+    var beforePlay: [Double]
     /// |offset on the capture timeline − the median offset|, ms.
     var timelineError: [Double]
     var missing: Int
@@ -104,20 +116,22 @@ struct BellResult {
     init(merging parts: [BellResult]) {
         scheduled = parts.flatMap(\.scheduled)
         lateness = parts.flatMap(\.lateness)
+        beforePlay = parts.allSatisfy { $0.beforePlay.count == $0.lateness.count } ? parts.flatMap(\.beforePlay) : []
         timelineError = parts.flatMap(\.timelineError)
         missing = parts.reduce(0) { $0 + $1.missing }
         verified = parts.reduce(0) { $0 + $1.verified }
     }
 
-    init(scheduled: [Double], lateness: [Double], timelineError: [Double], missing: Int, verified: Int) {
+    init(scheduled: [Double], lateness: [Double], beforePlay: [Double], timelineError: [Double], missing: Int, verified: Int) {
         self.scheduled = scheduled
         self.lateness = lateness
+        self.beforePlay = beforePlay
         self.timelineError = timelineError
         self.missing = missing
         self.verified = verified
     }
 
     var json: [String: Any] {
-        ["lateness_ms": summary(lateness), "timeline_error_ms": summary(timelineError), "missing": missing, "verified_in_capture": verified]
+        ["lateness_ms": summary(lateness), "before_play_ms": summary(beforePlay), "timeline_error_ms": summary(timelineError), "missing": missing, "verified_in_capture": verified]
     }
 }
