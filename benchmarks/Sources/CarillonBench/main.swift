@@ -450,13 +450,13 @@ do {
         let renderingThroughout = RenderPass.logged(by: planRig) == nil
         let loadAtEnd = loadAverage()
         planRig.stop()
-        note("  plan starts: \(p50p99(plans.probe)); render still running at the end: \(renderingThroughout)")
+        note("  plan starts: \(p50p99(plans.probe)) (daemon's log: \(p50p99(plans.daemon))); render still running at the end: \(renderingThroughout)")
 
         results["first_start"] = [
             "render_seconds": renderSeconds, "render_seconds_daemon": render.seconds, "clips_rendered": render.clips,
             "render_failures": render.failures, "bells": bells.json, "bells_during_render": summary(bellLateness), "bells_during_render_before_play": summary(bellBeforePlay),
             "bells_after_render": summary(afterRender.map { bells.lateness[$0] }),
-            "bells_missed_during_render": bellsMissed, "plan_start": summary(plans.probe), "plan_heard": summary(plans.heard),
+            "bells_missed_during_render": bellsMissed, "plan_start": summary(plans.probe), "plan_heard": summary(plans.heard), "plan_daemon_log": summary(plans.daemon),
             "rendering_throughout_plans": renderingThroughout, "load_average": [loadAtStart, loadAtEnd],
         ]
         rows["render.shipped"] = Row(
