@@ -161,8 +161,9 @@ do {
             let m = percentile(greetings, 0.5)
             rows["startup\(size)"] = Row(
                 figure: "start → ready (READY=1), \(size.formatted()) clips, median of \(restarts) restarts (first start on an empty database: \(ms(cold)))",
-                target: size == 1000 ? "≤ 100 ms" : "", carillon: ms(c), mpd: "\(ms(m)) to its greeting", ratio: ratio(carillon: c, mpd: m),
-                met: size == 1000 ? verdict(percentile(warm, 0.99) <= 100) : "")
+                // Issue 23 item 5 sets the 10,000 clips' target too.
+                target: "≤ 100 ms", carillon: ms(c), mpd: "\(ms(m)) to its greeting", ratio: ratio(carillon: c, mpd: m),
+                met: verdict(percentile(warm, 0.99) <= 100))
             note("  \(size) clips: carillond \(ms(c)) (first \(ms(cold))), mpd \(ms(m))")
         }
         results["startup"] = startup
