@@ -47,8 +47,12 @@ public enum GradeBand: String, Sendable, Hashable, Codable, CaseIterable {
     public static func bands(fromText text: String) -> Set<GradeBand>? {
         if let legacy = legacy(text) { return legacy }
         var bands: Set<GradeBand> = []
-        for name in text.split(separator: ",", omittingEmptySubsequences: false) {
-            guard let band = GradeBand(rawValue: name.trimmingCharacters(in: .whitespaces)) else { return nil }
+        for bytes in text.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
+            // Foundation's trimming only for a name with a space or a non-ASCII byte in it: a start
+            // reads this for each of ten thousand catalog rows, and `text(_:)` writes no such name.
+            let name = String(decoding: bytes, as: UTF8.self)
+            let plain = bytes.allSatisfy { $0 > 0x20 && $0 < 0x80 }
+            guard let band = GradeBand(rawValue: plain ? name : name.trimmingCharacters(in: .whitespaces)) else { return nil }
             bands.insert(band)
         }
         return bands.isEmpty ? nil : bands

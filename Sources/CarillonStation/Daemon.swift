@@ -144,12 +144,52 @@ public enum Daemon {
         }
     }
 
+    /// The shipped library's files as they were when last written through to the database.
+    struct CatalogSource: Codable, Equatable {
+        /// `Library.sourceFingerprint`.
+        var fingerprint: String
+        /// How many shipped clips the files held: a catalog read back with fewer is not used.
+        var clips: Int
+    }
+
+    static let catalogSourceKey = "catalog.source"
+
+    /// The library of `directory` with the clips added to it, as `catalog(shipped:store:)` makes it,
+    /// in one query when its files are byte for byte those last written through (and the same
+    /// executable reads them): ten thousand clips are not parsed again at each start. Otherwise
+    /// the files are loaded, checked and written through as before.
+    /// - Throws: `ConfigError` when the files do not check, `StoreError` when the database fails.
+    static func catalog(directory: String, store: Store, logger: Logger? = nil) async throws -> Library {
+        let fingerprint = Library.sourceFingerprint(directory: directory)
+        var distrusted = false
+        if let fingerprint, let saved = try? store.state(catalogSourceKey, as: CatalogSource.self), saved.fingerprint == fingerprint,
+            let (entries, unreadable) = try? store.catalogEntries()
+        {
+            let shipped = entries.count { $0.origin == "shipped" }
+            if unreadable == 0 && shipped == saved.clips { return Library(directory: directory, entries: entries) }
+            logger?.warning(
+                "the database's catalog does not match the library's files; they are read and written through again",
+                metadata: ["expected": "\(saved.clips)", "found": "\(shipped)", "unreadable": "\(unreadable)"])
+            distrusted = true
+        }
+        let shipped = try Library.load(directory: directory)
+        let library = try await catalog(shipped: shipped, store: store, force: distrusted)
+        // Saved only once the files' clips are all written through; computed before they were read,
+        // so a file changed meanwhile only makes the next start read them again.
+        if let fingerprint {
+            try await store.saveState(catalogSourceKey, CatalogSource(fingerprint: fingerprint, clips: shipped.clips.count))
+        }
+        return library
+    }
+
     /// The shipped library written through to the database's catalog, with the imported clips added.
-    static func catalog(shipped: Library, store: Store) async throws(StoreError) -> Library {
+    /// - Parameter force: write through even if the clips are those last written (rows were lost).
+    static func catalog(shipped: Library, store: Store, force: Bool = false) async throws(StoreError) -> Library {
         // Written through only when the shipped files changed: with ten thousand clips, rewriting
         // them at every start would cost more than the rest of start-up.
         let fingerprint = Library.cacheKey(shipped.clips.values.map(\.stableDescription).sorted().joined(separator: "\n"))
-        if try store.state("catalog.fingerprint", as: String.self) != fingerprint {
+        let written = try store.state("catalog.fingerprint", as: String.self)
+        if force || written != fingerprint {
             try await store.syncShipped(Array(shipped.clips.values))
             try await store.saveState("catalog.fingerprint", fingerprint)
         }
@@ -167,7 +207,6 @@ public enum Daemon {
             logger.logLevel = config.logLevel
             return logger
         }()
-        let shipped = try Library.load(directory: config.libraryDirectory)
         // Checked before any device or database is touched: a second daemon must change nothing.
         if ControlServer.someoneListens(at: config.controlSocket) {
             throw ControlError("another carillond is already serving \(config.controlSocket)")
@@ -184,7 +223,7 @@ public enum Daemon {
             logger.notice("database restored from a backup", metadata: ["path": "\(config.databasePath)"])
         }
         let store = try Store.open(path: config.databasePath)
-        let library = try await catalog(shipped: shipped, store: store)
+        let library = try await catalog(directory: config.libraryDirectory, store: store, logger: logger)
         sweepDataDirectory(config: config, library: library, logger: logger)
         let fromFile = try loadScheduleFile(config: config, library: library)
         let plans = try loadPlans(config: config, library: library, store: store, logger: logger)
@@ -260,7 +299,7 @@ public enum Daemon {
                 // The listener keeps the certificate it loaded, but a restart would need these files.
                 if let tcp = new.control.tcp { try ControlServer.checkTLS(tcp) }
                 if let tls = new.web?.tls { try WebServer.checkTLS(tls) }
-                let newLibrary = try await catalog(shipped: Library.load(directory: new.libraryDirectory), store: store)
+                let newLibrary = try await catalog(directory: new.libraryDirectory, store: store, logger: logger)
                 // The schedule file is checked against the new config and library before anything changes.
                 let newSchedule = try loadScheduleFile(config: new, library: newLibrary)
                 let newPlans = try loadPlans(config: new, library: newLibrary, store: store, logger: logger)

@@ -1,5 +1,6 @@
 public import CarillonAudio
 public import CarillonCore
+import CarillonStore
 import CarillonSynth
 import CarillonTOML
 import Foundation
@@ -262,7 +263,7 @@ public struct Library: Sendable {
         renderer: Renderer, force: Bool = false, progress: (Int, Int) -> Void = { _, _ in }, shouldStop: () -> Bool = { false }
     ) -> [(clip: String, error: AudioError)] {
         var failures: [(clip: String, error: AudioError)] = []
-        let rendered = clips.values.filter { if case .file = $0.source { false } else { true } }.sorted { $0.id < $1.id }
+        let rendered = clips.values.filter(\.isRendered).sorted { $0.id < $1.id }
         for (index, clip) in rendered.enumerated() {
             // Between two clips: one render is at most a second or two.
             if shouldStop() { break }
@@ -271,6 +272,9 @@ public struct Library: Sendable {
         }
         return failures
     }
+
+    /// How many clips are synthesized or spoken: the ones `renderAll` renders into the cache.
+    public var renderedClipCount: Int { clips.values.count(where: \.isRendered) }
 
     /// Decodes every alarm clip into memory at `sampleRate`, mono. Blocking: run it off the pool.
     /// - Returns: the decoded clips, and why the others failed.
@@ -289,21 +293,77 @@ public struct Library: Sendable {
         return (audio, failures)
     }
 
+    /// A fingerprint of everything `load` reads, as bytes: the directory, `catalog.toml`, each
+    /// `text/*.toml` by name, and the running executable (its size and modification time, since
+    /// a new build may parse the same bytes differently). Equal fingerprints give equal libraries,
+    /// so a start can take the catalog the database already holds without parsing the files.
+    /// - Returns: nil when a file cannot be read: `load` reports that, with its reasons.
+    static func sourceFingerprint(directory: String) -> String? {
+        var hash = FNV1a()
+        guard let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"),
+            let built = try? FileManager.default.attributesOfItem(atPath: executable),
+            let size = built[.size], let modified = (built[.modificationDate] as? Date)?.timeIntervalSince1970
+        else { return nil }
+        hash.add("\(executable) \(size) \(modified)\u{0}\(directory)\u{0}")
+        guard let catalog = FileManager.default.contents(atPath: directory + "/" + catalogName) else { return nil }
+        hash.add(catalog)
+        let textDirectory = directory + "/text"
+        if FileManager.default.fileExists(atPath: textDirectory) {
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: textDirectory) else { return nil }
+            for name in names.sorted() where name.hasSuffix(".toml") {
+                guard let text = FileManager.default.contents(atPath: textDirectory + "/" + name) else { return nil }
+                hash.add("\u{0}\(name)\u{0}")
+                hash.add(text)
+            }
+        }
+        return hash.hex
+    }
+
+    init(directory: String) { self.directory = directory }
+
+    /// The library of `directory` made of catalog entries read back from the database: the shipped
+    /// ones as they were written through, then the added ones over them, as at a parsed start.
+    init(directory: String, entries: [CatalogEntry]) {
+        self.directory = directory
+        clips.reserveCapacity(entries.count)
+        for entry in entries where entry.origin == "shipped" { clips[entry.clip.id] = entry.clip }
+        for entry in entries where entry.origin == "imported" || entry.origin == "bundle" { clips[entry.clip.id] = entry.clip }
+    }
+
     /// Adds or replaces a clip: an import, or an imported clip loaded from the database.
     public mutating func add(_ clip: Clip) { clips[clip.id] = clip }
 
     /// FNV-1a, hex: stable across runs and builds, unlike `Hasher`.
     static func cacheKey(_ text: String) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 {
-            hash ^= UInt64(byte)
-            hash &*= 0x100_0000_01b3
-        }
-        return String(hash, radix: 16)
+        var hash = FNV1a()
+        hash.add(text)
+        return hash.hex
     }
 }
 
+/// 64-bit FNV-1a over bytes fed in pieces.
+struct FNV1a {
+    private var value: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    mutating func add(_ bytes: some Sequence<UInt8>) {
+        for byte in bytes {
+            value ^= UInt64(byte)
+            value &*= 0x100_0000_01b3
+        }
+    }
+
+    mutating func add(_ text: String) { add(text.utf8) }
+
+    /// Over a buffer: a start hashes the whole catalog, a megabyte for ten thousand clips.
+    mutating func add(_ data: Data) { data.withUnsafeBytes { add($0) } }
+
+    var hex: String { String(value, radix: 16) }
+}
+
 extension Clip {
+    /// Whether its audio is rendered into the cache (synthesized or spoken), not read from a file.
+    var isRendered: Bool { if case .file = source { false } else { true } }
+
     /// Every field, in a fixed order and form: a fingerprint that does not change between runs.
     var stableDescription: String {
         let source =

@@ -161,11 +161,23 @@ struct CacheWarmer: Service {
                 await station.setEmergencyAudio(alarms.audio, failures: alarms.failures)
                 await station.preparePlans()
                 if await station.hasCityLink { await station.prepareCountdown() }
+                let started = ContinuousClock.now
                 let failures = await atIdlePriority {
                     library.renderAll(renderer: renderer, shouldStop: { stopping.load(ordering: .relaxed) })
                 }
                 for failure in failures {
                     logger.error("cannot render clip", metadata: ["clip": "\(failure.clip)", "error": "\(failure.error)"])
+                }
+                // When a first start's render is over, and how long it took: operators and the bench
+                // (first-start render, docs/BENCHMARKS.md) read it here.
+                if !stopping.load(ordering: .relaxed) {
+                    let elapsed = ContinuousClock.now - started
+                    logger.notice(
+                        "cache warmed",
+                        metadata: [
+                            "clips": "\(library.renderedClipCount)", "failures": "\(failures.count)",
+                            "seconds": "\(String(format: "%.1f", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))",
+                        ])
                 }
                 let refused = idlePriorityRefused.exchange(0, ordering: .relaxed)
                 if refused != 0 {

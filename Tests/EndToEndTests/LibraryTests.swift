@@ -7,6 +7,35 @@ import Testing
 
 @Suite("The library through the daemon", .ownThread)
 struct LibraryEndToEndTests {
+    @Test("a catalog edited while the daemon was down is in force at the next start, unchanged ones are read back, a broken one stops it")
+    func catalogEditedWhileDown() throws {
+        let rig = try Rig.start()
+        defer { rig.directory.remove() }
+        let catalog = rig.directory.file("library/catalog.toml")
+        let config = try String(contentsOfFile: rig.daemon.configPath, encoding: .utf8)
+        #expect(rig.daemon.stop() == 0)
+        let original = try String(contentsOfFile: catalog, encoding: .utf8)
+        let added = "\n[[clip]]\nid = \"bell.added\"\ncategory = \"bell\"\ntitle = \"added while down\"\nsynth = \"two-tone\"\n"
+        try (original + added).write(toFile: catalog, atomically: true, encoding: .utf8)
+        func listed() throws -> String {
+            let daemon = try DaemonProcess(config: config, in: rig.directory)
+            defer { daemon.stop() }
+            return try daemon.client(["library", "list"]).stdout
+        }
+        #expect(try listed().contains("bell.added"), "the edit is noticed")
+        #expect(try listed().contains("bell.added"), "unchanged files: the clips read back from the database")
+
+        try original.replacingOccurrences(of: "category = \"recorded\"", with: "category = \"gong\"")
+            .write(toFile: catalog, atomically: true, encoding: .utf8)
+        let refused = try run(Binaries.daemon, ["--config", rig.daemon.configPath])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("unknown category `gong`"), "\(refused.stderr)")
+
+        try original.write(toFile: catalog, atomically: true, encoding: .utf8)
+        let list = try listed()
+        #expect(!list.contains("bell.added") && list.contains("test.noise"), "the clip removed while down is gone")
+    }
+
     @Test("imports refuse random bytes named .flac, a truncated WAV, an empty file and a directory, and leave nothing behind")
     func badImports() throws {
         let rig = try Rig.start()

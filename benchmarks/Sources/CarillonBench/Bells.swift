@@ -4,15 +4,17 @@ import Glibc
 
 /// A carillond whose schedule rings a 0.1 s bell every second: `count` bells after two warm-ups.
 final class BellRun {
-    private let rig: CarillonRig
+    let rig: CarillonRig
     /// The scheduled instants, Unix seconds, warm-ups included.
-    private let instants: [Double]
+    let instants: [Double]
 
     /// The first instant (a whole second, Unix time) far enough ahead for a daemon or two to start.
     static func firstInstant() -> Double { Date().timeIntervalSince1970.rounded(.up) + 6 }
 
-    /// - Parameter first: the first warm-up's instant; daemons given the same one ring together.
-    init(probeLibrary: String, count: Int, first: Double = BellRun.firstInstant()) throws {
+    /// - Parameters:
+    ///   - first: the first warm-up's instant; daemons given the same one ring together.
+    ///   - library: a library directory holding the bench's clips; by default the rig's own.
+    init(probeLibrary: String, count: Int, first: Double = BellRun.firstInstant(), library: String? = nil) throws {
         instants = (0..<(count + 2)).map { first + Double($0) }
         let clock = DateFormatter()
         clock.timeZone = TimeZone(identifier: "UTC")
@@ -37,16 +39,21 @@ final class BellRun {
             \(events.joined(separator: "\n"))
             ]
             """
-        rig = try CarillonRig(probeLibrary: probeLibrary, extra: "[schedule]\nfile = \"@DIR@/schedule.toml\"") {
+        rig = try CarillonRig(probeLibrary: probeLibrary, library: library, extra: "[schedule]\nfile = \"@DIR@/schedule.toml\"") {
             try $0.write("schedule.toml", schedule)
         }
     }
 
     /// Waits for the last bell, then matches each scheduled instant with the onset the probe saw.
-    func finish() throws -> BellResult {
+    /// - Parameter beforeStop: runs after the last bell, before the daemon stops.
+    func finish(beforeStop: () throws -> Void = {}) throws -> BellResult {
         let last = instants.last ?? 0
         while Date().timeIntervalSince1970 < last + 1.5 { usleep(100_000) }
         defer { rig.stop() }
+        try beforeStop()
+        // The daemon's own request → first sample written of each bell, in the order they rang:
+        // what is left of the lateness came before the play (the timer, the scheduler's state saved).
+        let logged = try rig.loggedLatencies().sorted { $0.key < $1.key }.map(\.value.written)
         let onsets = rig.probe.everything().sorted { $0.wall < $1.wall }
         var matched: [(scheduled: Double, onset: Onset)] = []
         // In order: each bell takes the next onset from 200 ms before its instant; one that comes
@@ -61,6 +68,12 @@ final class BellRun {
             }
         }
         let lateness = matched.map { (Double($0.onset.wall) - $0.scheduled * 1e9) / 1e6 }
+        // Only when every instant has its play in the log (none missed), so that they pair up.
+        let beforePlay =
+            logged.count == instants.count
+            ? zip(matched, lateness).compactMap { bell, late in
+                instants.firstIndex(of: bell.scheduled).map { late - logged[$0] }
+            } : []
         // On the capture timeline (frame f sounds at start + f/rate), how far each bell is from where
         // the schedule puts it relative to the others: no clock is read for this one.
         let offsets = matched.map { Double($0.onset.frame) / Double(Clips.rate) * 1000 - ($0.scheduled - instants[0]) * 1000 }
@@ -68,7 +81,7 @@ final class BellRun {
         let timelineError = offsets.map { abs($0 - middle) }
         let verified = try verifyInCapture(frames: matched.map(\.onset.frame))
         return BellResult(
-            lateness: lateness, timelineError: timelineError, missing: instants.count - 2 - matched.count, verified: verified)
+            scheduled: matched.map(\.scheduled), lateness: lateness, beforePlay: beforePlay, timelineError: timelineError, missing: instants.count - 2 - matched.count, verified: verified)
     }
 
     /// How many of the frames are, in the capture file itself, a loud sample after 20 ms of quiet.
@@ -86,8 +99,13 @@ final class BellRun {
 }
 
 struct BellResult {
+    /// Each matched bell's scheduled instant, Unix seconds, in the order of `lateness`.
+    var scheduled: [Double]
     /// First bell sample written (CLOCK_REALTIME, the probe's) − scheduled instant, ms.
     var lateness: [Double]
+    /// Of that, the part before the play was requested: lateness − the daemon's request → first
+    /// sample written (play log). Empty when the log's plays and the instants do not pair up.
+    var beforePlay: [Double]
     /// |offset on the capture timeline − the median offset|, ms.
     var timelineError: [Double]
     var missing: Int
@@ -96,20 +114,24 @@ struct BellResult {
 
     /// The bells of several daemons, as one series.
     init(merging parts: [BellResult]) {
+        scheduled = parts.flatMap(\.scheduled)
         lateness = parts.flatMap(\.lateness)
+        beforePlay = parts.allSatisfy { $0.beforePlay.count == $0.lateness.count } ? parts.flatMap(\.beforePlay) : []
         timelineError = parts.flatMap(\.timelineError)
         missing = parts.reduce(0) { $0 + $1.missing }
         verified = parts.reduce(0) { $0 + $1.verified }
     }
 
-    init(lateness: [Double], timelineError: [Double], missing: Int, verified: Int) {
+    init(scheduled: [Double], lateness: [Double], beforePlay: [Double], timelineError: [Double], missing: Int, verified: Int) {
+        self.scheduled = scheduled
         self.lateness = lateness
+        self.beforePlay = beforePlay
         self.timelineError = timelineError
         self.missing = missing
         self.verified = verified
     }
 
     var json: [String: Any] {
-        ["lateness_ms": summary(lateness), "timeline_error_ms": summary(timelineError), "missing": missing, "verified_in_capture": verified]
+        ["lateness_ms": summary(lateness), "before_play_ms": summary(beforePlay), "timeline_error_ms": summary(timelineError), "missing": missing, "verified_in_capture": verified]
     }
 }

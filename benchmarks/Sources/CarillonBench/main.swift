@@ -37,7 +37,7 @@ struct Options {
         guard FileManager.default.fileExists(atPath: probe) else {
             throw HarnessError(
                 "usage: carillon-bench --probe alsa-probe.so [--runs 50] [--bells 100] [--idle-seconds 60] [--configuration release]"
-                    + " [--results DIR] [--doc FILE] [--only startup,latency,console,mpd,idle,library,control]")
+                    + " [--results DIR] [--doc FILE] [--only startup,latency,console,mpd,idle,library,firststart,control]")
         }
     }
 
@@ -161,8 +161,9 @@ do {
             let m = percentile(greetings, 0.5)
             rows["startup\(size)"] = Row(
                 figure: "start → ready (READY=1), \(size.formatted()) clips, median of \(restarts) restarts (first start on an empty database: \(ms(cold)))",
-                target: size == 1000 ? "≤ 100 ms" : "", carillon: ms(c), mpd: "\(ms(m)) to its greeting", ratio: ratio(carillon: c, mpd: m),
-                met: size == 1000 ? verdict(percentile(warm, 0.99) <= 100) : "")
+                // Issue 23 item 5 sets the 10,000 clips' target too.
+                target: "≤ 100 ms", carillon: ms(c), mpd: "\(ms(m)) to its greeting", ratio: ratio(carillon: c, mpd: m),
+                met: verdict(percentile(warm, 0.99) <= 100))
             note("  \(size) clips: carillond \(ms(c)) (first \(ms(cold))), mpd \(ms(m))")
         }
         results["startup"] = startup
@@ -468,6 +469,72 @@ do {
         phases.lap("import, render")
     }
 
+    if options.wants("firststart") {
+        // A first start with the shipped library on an empty cache: its speech renders for minutes
+        // at idle priority after READY, while the day goes on. Bells and plan starts are measured
+        // during that render with the same code as in the idle series, on two daemons one after
+        // the other (each its own first start), and only what fell before the render's end counts.
+        let shipped = work.file("shipped")
+        try ShippedLibrary.write(into: shipped, from: FileManager.default.currentDirectoryPath + "/audio-library")
+        note("first start with the shipped library: \(options.bells) bells, one a second, during its render")
+        let bellRun = try BellRun(probeLibrary: probe, count: options.bells, library: shipped)
+        let ready = monotonic()
+        let loadAtStart = loadAverage()
+        var pass: RenderPass?
+        let last = bellRun.instants.last ?? 0
+        while Date().timeIntervalSince1970 < last + 1.5 {
+            if pass == nil { pass = RenderPass.logged(by: bellRun.rig) }
+            usleep(50_000)
+        }
+        var render = pass
+        let bells = try bellRun.finish { if render == nil { render = try RenderPass.wait(for: bellRun.rig, limit: 1200) } }
+        guard let render else { throw HarnessError("no render pass") }
+        let renderSeconds = milliseconds(from: ready, to: render.seenMono) / 1000
+        // Bells scheduled before the render ended, each matched or missing.
+        let during = bells.scheduled.indices.filter { bells.scheduled[$0] < render.seenAt }
+        let bellLateness = during.map { bells.lateness[$0] }
+        let bellBeforePlay = bells.beforePlay.count == bells.lateness.count ? during.map { bells.beforePlay[$0] } : []
+        let afterRender = bells.lateness.indices.filter { bells.scheduled[$0] >= render.seenAt }
+        let bellsMissed = bellRun.instants.dropFirst(2).filter { $0 < render.seenAt }.count - during.count
+        note("  render: \(String(format: "%.1f s", renderSeconds)) (daemon: \(render.seconds) s), \(render.clips) clips, \(render.failures) failed")
+        note("  bells during it: \(bellLateness.count), \(p50p99(bellLateness)), missed \(bellsMissed); before the play \(p50p99(bellBeforePlay))")
+        note("  bells after it: \(afterRender.count), \(p50p99(afterRender.map { bells.lateness[$0] }))")
+
+        note("first start with the shipped library: \(options.runs) plan starts during its render")
+        let planRig = try CarillonRig(probeLibrary: probe, library: shipped)
+        try planRig.waitForPlan()
+        let plans = try planRig.triggers(plan: true, condition: .idle, runs: options.runs)
+        let renderingThroughout = RenderPass.logged(by: planRig) == nil
+        let loadAtEnd = loadAverage()
+        planRig.stop()
+        note("  plan starts: \(p50p99(plans.probe)) (daemon's log: \(p50p99(plans.daemon))); render still running at the end: \(renderingThroughout)")
+
+        results["first_start"] = [
+            "render_seconds": renderSeconds, "render_seconds_daemon": render.seconds, "clips_rendered": render.clips,
+            "render_failures": render.failures, "bells": bells.json, "bells_during_render": summary(bellLateness), "bells_during_render_before_play": summary(bellBeforePlay),
+            "bells_after_render": summary(afterRender.map { bells.lateness[$0] }),
+            "bells_missed_during_render": bellsMissed, "plan_start": summary(plans.probe), "plan_heard": summary(plans.heard), "plan_daemon_log": summary(plans.daemon),
+            "rendering_throughout_plans": renderingThroughout, "load_average": [loadAtStart, loadAtEnd],
+        ]
+        rows["render.shipped"] = Row(
+            figure: "first start: render of the whole shipped library (\(render.clips) spoken and synthesized clips) at idle priority, READY → done",
+            target: "", carillon: String(format: "%.0f s (%.1f clips/s)", renderSeconds, Double(render.clips) / renderSeconds),
+            mpd: "no rendering", ratio: "—", met: "")
+        rows["bells.render"] = Row(
+            figure: "bell onset − scheduled time during that render, \(bellLateness.count) bells (first sample written; CLOCK_REALTIME)"
+                + (bellsMissed > 0 ? ", \(bellsMissed) missed" : ""),
+            target: "p99 ≤ 10 ms",
+            carillon: p50p99(bellLateness) + (bellBeforePlay.isEmpty ? "" : "; before the play: \(p50p99(bellBeforePlay))"),
+            mpd: "no scheduler", ratio: "—",
+            met: verdict(bellsMissed == 0 && percentile(bellLateness, 0.99) <= 10))
+        rows["plan.render"] = Row(
+            figure: "`plan.start` → first sample written during a first start's render"
+                + (renderingThroughout ? "" : " (the render ended before the last start)"),
+            target: "p99 ≤ 10 ms", carillon: p50p99(plans.probe), mpd: "no rendering", ratio: "—",
+            met: verdict(percentile(plans.probe, 0.99) <= 10))
+        phases.lap("first start: bells and plan starts during the render")
+    }
+
     mpd.remove()
     work.remove()
     Leftovers.removed(work)
@@ -477,8 +544,9 @@ do {
     // MARK: - Results and the report
 
     let order = [
-        "heard.idle", "heard.clip", "heard.shout", "plan.idle", "plan.clip", "plan.shout", "plan.flood", "console.plan", "play.idle", "play.clip", "play.shout", "play.flood", "shout", "console.shout", "bells",
-        "idle.cpu", "idle.wakeups", "playing.cpu", "rss", "startup1000", "startup10000", "import", "render", "control.rate", "control.latency",
+        "heard.idle", "heard.clip", "heard.shout", "plan.idle", "plan.clip", "plan.shout", "plan.flood", "console.plan", "play.idle", "play.clip", "play.shout",
+        "play.flood", "shout", "console.shout", "bells", "idle.cpu", "idle.wakeups", "playing.cpu", "rss", "startup1000", "startup10000", "import", "render",
+        "render.shipped", "bells.render", "plan.render", "control.rate", "control.latency",
     ]
     let table = order.compactMap { rows[$0] }
     results["table"] = table.map(\.json)
