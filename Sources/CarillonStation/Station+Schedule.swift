@@ -35,22 +35,35 @@ extension Station {
         wakeTimer?.poke()
     }
 
-    /// One turn of the scheduler: decides with the policy, saves the decision, then acts on it.
+    /// How long before an event's instant it is decided and the decision saved. The save is a
+    /// synchronous write (fsync), which a busy disk can hold for tens of milliseconds: made ahead,
+    /// it is behind the bell, not in front of it (helper-12 measured bells late by up to 128 ms,
+    /// most of it before the play, on a machine whose other work stalled fsync).
+    static let decideAhead: TimeInterval = 0.1
+
+    /// One turn of the scheduler: decides with the policy what is due within `decideAhead`, saves
+    /// the decision, then sounds each event at its instant (this turn, or a turn woken for it).
     /// - Returns: when to wake next.
     public func schedulerStep(now: Date) async -> Date {
         guard let active else { return now.addingTimeInterval(86400) }
         let state = schedulerState ?? SchedulerState(horizon: now)
-        let (decisions, next, wake) = active.policy.step(now: now, state: state)
+        let (decisions, next, wake) = active.policy.step(now: now.addingTimeInterval(Self.decideAhead), state: state)
         schedulerState = next
         // Saved before acting: after a crash, a bell is never rung twice.
         await log("scheduler state") { () throws(StoreError) in try await self.store.saveState(Self.schedulerStateKey, next) }
         for decision in decisions {
             switch decision {
-            case .fire(let event, let lateness): await fire(event, lateness: lateness)
+            case .fire(let event, _): decidedFires.append(event)
             case .missed(let event, let lateness): await recordMissed(event, lateness: lateness)
             }
         }
-        return wake
+        // What is due sounds now, in the policy's order; the rest waits for its instant.
+        let current = Date()
+        let due = decidedFires.filter { $0.at <= current }
+        decidedFires.removeAll { $0.at <= current }
+        for event in due { await fire(event, lateness: Date().timeIntervalSince(event.at)) }
+        let waiting = decidedFires.map(\.at).min() ?? .distantFuture
+        return min(waiting, wake.addingTimeInterval(-Self.decideAhead))
     }
 
     /// Sounds one scheduled event.

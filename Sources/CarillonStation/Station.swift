@@ -35,6 +35,8 @@ public actor Station {
     /// The schedule in force, if any, and what the scheduler and the tip rotation remember.
     var active: ActiveSchedule?
     var schedulerState: SchedulerState?
+    /// Events decided and saved ahead of their instant, waiting for it (`schedulerStep`).
+    var decidedFires: [ScheduledEvent] = []
     var rotation = RotationState()
     var wakeTimer: WakeTimer?
     var metrics = Metrics()
