@@ -275,11 +275,20 @@ final class LineChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
     private func charge() {
         guard bucket.spend(now: eventLoop.now), !throttled else { return }
         throttled = true
+        scheduleRefill()
+    }
+
+    /// Looks again when the next line is earned; whatever waits goes on once one is.
+    private func scheduleRefill() {
         refillCheck = eventLoop.scheduleTask(in: bucket.untilNextLine) { [self] in
             refillCheck = nil
             bucket.refill(now: eventLoop.now)
-            throttled = bucket.isSpent
-            pump()
+            if bucket.isSpent {
+                scheduleRefill()
+            } else {
+                throttled = false
+                pump()
+            }
         }
     }
 

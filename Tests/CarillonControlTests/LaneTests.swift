@@ -162,6 +162,20 @@ struct LaneTests {
         let counted = Atomic(0)
     }
 
+    @Test("as the budget refills, the lines that waited are answered in order, none lost")
+    func budgetRefills() async throws {
+        let server = try await BareServer(budget: BadLineBudget(burst: 2, refill: .milliseconds(10)))
+        let client = try TestSocket(path: server.path)
+        try client.sendAll(Array(#"{"n":0}"#.utf8) + [10])
+        #expect(try client.readLine() == #"ok {"n":0}"#)
+        try client.sendAll(Array("a\nb\nc\nd\ne\n{\"n\":1}\n".utf8))
+        // Two at once, then one per refill: every line is answered, whatever the clock did.
+        for _ in 0..<5 { #expect(try client.readLine() == Self.notAnObject) }
+        #expect(try client.readLine() == #"ok {"n":1}"#)
+        #expect(server.taken.withLock { $0 } == [#"{"n":0}"#, #"{"n":1}"#])
+        try await server.stop()
+    }
+
     // MARK: Through the control server, on one event loop held by a gate
 
     /// A control server on one event loop, with `metrics` counting its requests, `status` answering
