@@ -119,14 +119,20 @@ struct LaneTests {
 
     private static let notAnObject = String(decoding: RequestTriage.notAnObject, as: UTF8.self)
 
+    /// A client after one round trip (`{"n":0}`): once `ok` is written, the connection's task is
+    /// waiting for the next request (it writes and waits in one turn of the loop), so what follows
+    /// arrives while it waits.
+    private static func waitingClient(_ server: BareServer) throws -> TestSocket {
+        let client = try TestSocket(path: server.path)
+        try client.sendAll(Array(#"{"n":0}"#.utf8) + [10])
+        #expect(try client.readLine() == #"ok {"n":0}"#)
+        return client
+    }
+
     @Test("lines that are not JSON objects, or over the limit, are answered without the connection's task")
     func refusedOnTheLoop() async throws {
         let server = try await BareServer(budget: BadLineBudget())
-        let client = try TestSocket(path: server.path)
-        // A round trip first: once `ok` is written, the task is waiting for the next request
-        // (it writes and waits in one turn of the loop), so what follows arrives while it waits.
-        try client.sendAll(Array(#"{"n":0}"#.utf8) + [10])
-        #expect(try client.readLine() == #"ok {"n":0}"#)
+        let client = try Self.waitingClient(server)
         let overlong = String(repeating: "x", count: 150)
         try client.sendAll(Array("not json\n[1,2]\n\"x\n\(overlong)\n{\"n\":1}\n".utf8))
         for _ in 0..<3 { #expect(try client.readLine() == Self.notAnObject) }
@@ -141,9 +147,7 @@ struct LaneTests {
     func budgetSpent() async throws {
         // A refill that cannot come during the test.
         let server = try await BareServer(budget: BadLineBudget(burst: 3, refill: .seconds(3600)))
-        let client = try TestSocket(path: server.path)
-        try client.sendAll(Array(#"{"n":0}"#.utf8) + [10])
-        #expect(try client.readLine() == #"ok {"n":0}"#)
+        let client = try Self.waitingClient(server)
         // One write of six lines is one read on the server: all six are decoded before the
         // state is asked below.
         try client.sendAll(Array("a\nb\nc\nd\ne\n{\"n\":1}\n".utf8))
@@ -165,9 +169,7 @@ struct LaneTests {
     @Test("as the budget refills, the lines that waited are answered in order, none lost")
     func budgetRefills() async throws {
         let server = try await BareServer(budget: BadLineBudget(burst: 2, refill: .milliseconds(10)))
-        let client = try TestSocket(path: server.path)
-        try client.sendAll(Array(#"{"n":0}"#.utf8) + [10])
-        #expect(try client.readLine() == #"ok {"n":0}"#)
+        let client = try Self.waitingClient(server)
         try client.sendAll(Array("a\nb\nc\nd\ne\n{\"n\":1}\n".utf8))
         // Two at once, then one per refill: every line is answered, whatever the clock did.
         for _ in 0..<5 { #expect(try client.readLine() == Self.notAnObject) }
