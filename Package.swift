@@ -199,6 +199,7 @@ let package = Package(
             dependencies: [
                 "CarillonControl", "CarillonProtocol", "CarillonTesting",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ],

@@ -20,10 +20,11 @@ extension CommandSpec {
             case .success(let identity):
                 session.peer.identity = identity
                 await audit(session.peer, name, "{}", .success(nil))
-                return Dispatcher.encodeLine(Response.success(id, identity))
+                return Dispatcher.Answer(reply: Dispatcher.encodeLine(Response.success(id, identity)))
             case .failure(let error):
                 await audit(peer, name, "{}", .failure(error))
-                return Dispatcher.encodeLine(.failure(id, error))
+                // A failed login is limited per address already (`LoginLimiter`).
+                return Dispatcher.Answer(reply: Dispatcher.encodeLine(.failure(id, error)))
             }
         }
     }

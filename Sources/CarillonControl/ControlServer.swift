@@ -19,15 +19,18 @@ public struct ControlServer: Sendable {
         public var idleTimeout: Duration
         /// A TCP connection must complete TLS and `auth` within this.
         public var loginTimeout: Duration
+        /// How many refused lines a connection may send before it is read more slowly.
+        public var badLines: BadLineBudget
 
         public init(
             maxLineBytes: Int = defaultMaxLineBytes, maxConnections: Int = 256, idleTimeout: Duration = .seconds(300),
-            loginTimeout: Duration = .seconds(10)
+            loginTimeout: Duration = .seconds(10), badLines: BadLineBudget = BadLineBudget()
         ) {
             self.maxLineBytes = maxLineBytes
             self.maxConnections = maxConnections
             self.idleTimeout = idleTimeout
             self.loginTimeout = loginTimeout
+            self.badLines = badLines
         }
     }
 
@@ -71,16 +74,30 @@ public struct ControlServer: Sendable {
     private let dispatcher: Dispatcher
     private let access: AccessControl
     private let logger: Logger
+    private let group: any EventLoopGroup
 
     /// - Parameter dispatcher: the command table, without `auth`: the server adds it.
     public init(unix: UnixListener, tcp: TCPListener?, commands: [CommandSpec], audit: @escaping Auditor, access: AccessControl,
                 limiter: LoginLimiter = LoginLimiter(), logger: Logger) {
+        self.init(unix: unix, tcp: tcp, commands: commands, audit: audit, access: access, limiter: limiter, logger: logger,
+                  group: MultiThreadedEventLoopGroup.singleton)
+    }
+
+    /// - Parameter group: the event loops; tests pass one loop to see connections compete.
+    init(unix: UnixListener, tcp: TCPListener?, commands: [CommandSpec], audit: @escaping Auditor, access: AccessControl,
+         limiter: LoginLimiter = LoginLimiter(), logger: Logger, group: any EventLoopGroup) {
         self.unix = unix
         self.tcp = tcp
         self.dispatcher = Dispatcher(commands + [.auth(access: access, limiter: limiter)], audit: audit)
         self.access = access
         self.logger = logger
+        self.group = group
     }
+
+    /// Each read takes at most this much from one connection, once per event loop turn: a client
+    /// that pipelines megabytes is served a bounded number of lines before the others are read
+    /// again (NIO's default reads up to 4 × 64 KiB a turn, thousands of short lines).
+    static let readBytesPerTurn = 8192
 
     /// Loads the listener's certificate and key, so `--check-config` and the start report a bad
     /// file by name.
@@ -145,14 +162,16 @@ public struct ControlServer: Sendable {
     }
 
     private func bind(unix: UnixListener) async throws -> NIOAsyncChannel<ServerConnection, Never> {
-        let limit = unix.limits.maxLineBytes
-        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let limits = unix.limits
+        let emergency = dispatcher.emergency
+        let server = try await fairReads(ServerBootstrap(group: group))
             .serverChannelOption(.backlog, value: 256)
             .bind(unixDomainSocketPath: unix.path, cleanupExistingSocketFile: true) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLength: limit)))
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLength: limits.maxLineBytes)))
                     try channel.pipeline.syncOperations.addHandler(RequestArrivals())
-                    return try ServerConnection(wrappingSynchronously: channel)
+                    return try ServerConnection(
+                        wrappingSynchronously: channel, maxLineBytes: limits.maxLineBytes, badLines: limits.badLines, emergency: emergency)
                 }
             }
         if let group = unix.group, chown(unix.path, uid_t.max, group) != 0 {
@@ -169,18 +188,29 @@ public struct ControlServer: Sendable {
     }
 
     private func bind(tcp: TCPListener, tls: NIOSSLContext) async throws -> NIOAsyncChannel<ServerConnection, Never> {
-        let limit = tcp.limits.maxLineBytes
-        return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let limits = tcp.limits
+        let emergency = dispatcher.emergency
+        return try await fairReads(ServerBootstrap(group: group))
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .bind(host: tcp.host, port: tcp.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLength: limit)))
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLength: limits.maxLineBytes)))
                     try channel.pipeline.syncOperations.addHandler(RequestArrivals())
-                    return try ServerConnection(wrappingSynchronously: channel)
+                    return try ServerConnection(
+                        wrappingSynchronously: channel, maxLineBytes: limits.maxLineBytes, badLines: limits.badLines, emergency: emergency)
                 }
             }
+    }
+
+    /// One bounded read per connection per event loop turn (see `readBytesPerTurn`).
+    private func fairReads(_ bootstrap: ServerBootstrap) -> ServerBootstrap {
+        bootstrap
+            .childChannelOption(.maxMessagesPerRead, value: 1)
+            .childChannelOption(
+                .recvAllocator,
+                value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: Self.readBytesPerTurn))
     }
 
     private func accept(
@@ -252,27 +282,36 @@ public struct ControlServer: Sendable {
         // waking another thread, and its answer is written without a hop back. A command's
         // handler and the default actors it calls (the Station) run there too; what blocks must
         // go off the loop, as it must go off the pool.
-        await withTaskExecutorPreference(EventLoopTaskExecutor(connection.channel.eventLoop)) {
+        // Its jobs go in the loop's urgent lane while it serves an emergency command.
+        await withTaskExecutorPreference(LaneExecutor(connection.channel.eventLoop, lane: connection.lane)) {
             await serveOnLoop(connection, peer: peer, limits: limits)
         }
     }
 
     private func serveOnLoop(_ connection: ServerConnection, peer: Peer, limits: Limits) async {
-        let idle = IdleTimer(channel: connection.channel)
+        let idle = connection.idle
         do {
             let session = ServerSession(peer: peer, connection: connection)
             // Until `auth`, a TCP client has the login timeout to prove itself; slow bytes never
             // reset these timers, only whole requests do.
             func arm() { idle.arm(session.peer.identity == nil ? limits.loginTimeout : limits.idleTimeout) }
             arm()
-            while let frame = try await connection.next() {
+            while let frame = try await connection.next(request: true) {
                 idle.took()
                 let reply: [UInt8]?
                 switch frame {
+                case .line(let line) where !RequestTriage.isObjectShaped(line):
+                    // Refused before any decoding; the handler answers such lines itself when the
+                    // task is not busy.
+                    reply = RequestTriage.notAnObject
+                    connection.chargeBadLine()
                 case .line(let line):
-                    reply = await dispatcher.reply(to: Data(line.readableBytesView), session: session)
+                    let answer = await dispatcher.answer(to: Data(line.readableBytesView), session: session)
+                    if answer.isBadLine { connection.chargeBadLine() }
+                    reply = answer.reply
                 case .overlong:
                     reply = Dispatcher.overlongLine(limit: limits.maxLineBytes)
+                    connection.chargeBadLine()
                 }
                 if let reply { try await session.writeLine(reply) }
                 arm()
@@ -282,20 +321,6 @@ public struct ControlServer: Sendable {
         }
         idle.stop()
         await connection.close()
-    }
-}
-
-/// Runs a task's jobs on a NIO event loop, so that a connection's task and the channel it reads
-/// and writes share one thread.
-final class EventLoopTaskExecutor: TaskExecutor {
-    let eventLoop: any EventLoop
-
-    init(_ eventLoop: any EventLoop) { self.eventLoop = eventLoop }
-
-    func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        let executor = asUnownedTaskExecutor()
-        eventLoop.execute { job.runSynchronously(on: executor) }
     }
 }
 
@@ -333,6 +358,8 @@ final class IdleTimer: Sendable {
     private struct State {
         /// When the connection counts as idle; nil while disarmed.
         var deadline: NIODeadline?
+        /// The timeout last armed, for `rearm`.
+        var timeout: Duration?
         /// The pending check and when it fires.
         var check: Scheduled<Void>?
         var checkAt: NIODeadline?
@@ -356,12 +383,20 @@ final class IdleTimer: Sendable {
         let deadline = NIODeadline.now() + .nanoseconds(Int64(timeout / .nanoseconds(1)))
         state.withLock { state in
             guard !state.stopped else { return }
+            state.timeout = timeout
             state.deadline = deadline
             // A check due before the deadline moves itself when it fires.
             if let at = state.checkAt, at <= deadline { return }
             state.check?.cancel()
             schedule(at: deadline, &state)
         }
+    }
+
+    /// Arms again with the timeout last armed: a line answered on the event loop, without the
+    /// connection's task, counts as a request.
+    func rearm() {
+        guard let timeout = state.withLock({ $0.timeout }) else { return }
+        arm(timeout)
     }
 
     func disarm() {

@@ -12,11 +12,14 @@ public struct CommandSpec: Sendable {
     /// Turns zone group names into their zones before the caller's zone limits are checked; set by
     /// `expandingZones(with:)`.
     var expandZones: ZoneExpander?
-    let run: @Sendable (_ line: Data, _ head: ParsedHead, _ session: any ControlSession, _ audit: Auditor, _ expand: ZoneExpander?) async -> [UInt8]?
+    /// Its requests are read and run ahead of ordinary ones on the control socket; set by
+    /// `inEmergencyLane()`. Scheduling only: its role and arguments are checked as any command's.
+    public private(set) var isEmergency = false
+    let run: @Sendable (_ line: Data, _ head: ParsedHead, _ session: any ControlSession, _ audit: Auditor, _ expand: ZoneExpander?) async -> Dispatcher.Answer
 
     init(
         name: String, role: Role?, audited: Bool,
-        run: @escaping @Sendable (Data, ParsedHead, any ControlSession, Auditor, ZoneExpander?) async -> [UInt8]?
+        run: @escaping @Sendable (Data, ParsedHead, any ControlSession, Auditor, ZoneExpander?) async -> Dispatcher.Answer
     ) {
         self.name = name
         self.role = role
@@ -29,6 +32,14 @@ public struct CommandSpec: Sendable {
     public func expandingZones(with expand: @escaping ZoneExpander) -> CommandSpec {
         var spec = self
         spec.expandZones = expand
+        return spec
+    }
+
+    /// The command with its requests in the emergency lane: a connection's task serving one runs
+    /// ahead of the other connections' ordinary work on its event loop (see `LoopLanes`).
+    public func inEmergencyLane() -> CommandSpec {
+        var spec = self
+        spec.isEmergency = true
         return spec
     }
 
@@ -45,14 +56,14 @@ public struct CommandSpec: Sendable {
                 A.self, line: line, head: head, name: name, role: role, audited: audited, peer: peer, audit: audit, expand: expand)
             {
             case .success(let admitted): args = admitted
-            case .failure(let refusal): return refusal.reply
+            case .failure(let refusal): return Dispatcher.Answer(reply: refusal.reply, isBadLine: true)
             }
             let outcome: Result<R, WireError>
             do throws(WireError) { outcome = .success(try await handler(args, peer)) } catch { outcome = .failure(error) }
             if audited { await audit(peer, name.rawValue, Dispatcher.json(args), outcome.map { Optional(Dispatcher.json($0)) }) }
             switch outcome {
-            case .success(let result): return Dispatcher.encodeLine(Response.success(id, result))
-            case .failure(let error): return Dispatcher.encodeLine(.failure(id, error))
+            case .success(let result): return Dispatcher.Answer(reply: Dispatcher.encodeLine(Response.success(id, result)))
+            case .failure(let error): return Dispatcher.Answer(reply: Dispatcher.encodeLine(.failure(id, error)))
             }
         }
     }
@@ -71,17 +82,17 @@ public struct CommandSpec: Sendable {
                 A.self, line: line, head: head, name: name, role: role, audited: audited, peer: peer, audit: audit, expand: expand)
             {
             case .success(let admitted): args = admitted
-            case .failure(let refusal): return refusal.reply
+            case .failure(let refusal): return Dispatcher.Answer(reply: refusal.reply, isBadLine: true)
             }
             session.begin(id)
             do throws(WireError) {
                 try await handler(args, session)
                 if audited { await audit(peer, name.rawValue, Dispatcher.json(args), .success(nil)) }
-                return nil
+                return Dispatcher.Answer(reply: nil)
             } catch {
                 if audited { await audit(peer, name.rawValue, Dispatcher.json(args), .failure(error)) }
                 // Refused before it was accepted: the refusal is the answer.
-                return session.wasAccepted ? nil : Dispatcher.encodeLine(.failure(id, error))
+                return Dispatcher.Answer(reply: session.wasAccepted ? nil : Dispatcher.encodeLine(.failure(id, error)))
             }
         }
     }
@@ -176,6 +187,9 @@ public struct Dispatcher: Sendable {
     /// The commands that change state: the audited ones. The console asks its CSRF token of these.
     public var stateChanging: Set<String> { Set(commands.values.filter(\.audited).map(\.name)) }
 
+    /// The commands in the emergency lane.
+    public var emergency: Set<String> { Set(commands.values.filter(\.isEmergency).map(\.name)) }
+
     /// The success line a streaming command's `accept` sends, for transports of other modules.
     public static func acceptance<R: Encodable & Sendable>(_ id: RequestID?, _ result: R) -> Data {
         Data(encodeLine(Response.success(id, AnyEncodable(result))))
@@ -189,8 +203,25 @@ public struct Dispatcher: Sendable {
     /// Answers one request line with the response line's bytes, without its newline; nil when a
     /// streaming command wrote its own replies.
     func reply(to line: Data, session: any ControlSession) async -> [UInt8]? {
+        await answer(to: line, session: session).reply
+    }
+
+    /// A response line, and whether the request was refused before any command ran.
+    struct Answer: Sendable {
+        /// Nil when a streaming command wrote its own replies.
+        var reply: [UInt8]?
+        /// Malformed, an unknown command, or refused by the checks every command passes (role,
+        /// arguments, zones): it counts against the connection's bad-line budget.
+        var isBadLine = false
+    }
+
+    /// Answers one request line; see `reply(to:session:)`.
+    func answer(to line: Data, session: any ControlSession) async -> Answer {
         let name: String
         let head: ParsedHead
+        if !line.withUnsafeBytes(RequestTriage.isObjectShaped) {
+            return Answer(reply: RequestTriage.notAnObject, isBadLine: true)
+        }
         if let plain = RequestScanner.scan(line) {
             name = plain.cmd
             head = ParsedHead(id: plain.id, isPlain: true)
@@ -201,15 +232,20 @@ public struct Dispatcher: Sendable {
                 head = ParsedHead(id: decoded.id, isPlain: false)
             } catch {
                 let id = try? Wire.decoder().decode(IDOnly.self, from: line).id
-                return Self.encodeLine(.failure(id, WireError(.malformedRequest, "not a request: \(Self.explain(error))")))
+                return Answer(
+                    reply: Self.encodeLine(.failure(id, WireError(.malformedRequest, "not a request: \(Self.explain(error))"))),
+                    isBadLine: true)
             }
         }
         guard let command = commands[name] else {
             // Before `auth`, a TCP client learns nothing, not even which commands exist.
             if session.peer.identity == nil {
-                return Self.encodeLine(.failure(head.id, WireError(.unauthenticated, "send `auth` with your token first")))
+                return Answer(
+                    reply: Self.encodeLine(.failure(head.id, WireError(.unauthenticated, "send `auth` with your token first"))),
+                    isBadLine: true)
             }
-            return Self.encodeLine(.failure(head.id, WireError(.unknownCommand, "unknown command `\(name)`")))
+            return Answer(
+                reply: Self.encodeLine(.failure(head.id, WireError(.unknownCommand, "unknown command `\(name)`"))), isBadLine: true)
         }
         return await command.run(line, head, session, audit, command.expandZones)
     }

@@ -32,7 +32,7 @@ enum Commands {
             },
             .command(.stop, role: .teacher, audited: true, arguments: StopArgs.self) { args, peer throws(WireError) in
                 try await urgent { () throws(WireError) in try await station.stop(args, by: peer.description, identity: peer.identity) }
-            },
+            }.inEmergencyLane(),
             .stream(.shout, role: .teacher, audited: true, arguments: ShoutArgs.self) { args, session throws(WireError) in
                 try await station.shout(args, session: session)
             },
@@ -97,10 +97,10 @@ enum Commands {
             .command(.planStatus, role: .viewer, arguments: Empty.self) { _, _ in await station.planStatus() },
             .command(.planStart, role: .leader, audited: true, arguments: PlanStartArgs.self) { args, peer throws(WireError) in
                 try await urgent { () throws(WireError) in try await station.planStart(args, by: peer.description) }
-            },
+            }.inEmergencyLane(),
             .command(.planStop, role: .leader, audited: true, arguments: PlanStopArgs.self) { args, peer throws(WireError) in
                 try await urgent { () throws(WireError) in try await station.planStop(args, by: peer.description) }
-            },
+            }.inEmergencyLane(),
             // A person acknowledges their own task: the identity is the one acknowledged.
             .command(.planAck, role: .viewer, audited: true, arguments: PlanAckArgs.self) { args, peer throws(WireError) in
                 try await station.planAck(args, person: peer.name)
@@ -126,7 +126,7 @@ enum Commands {
             // The city link's way in (and a bureau tool's over TCP): the alert is checked whole here.
             .command(.cityAlert, role: .bureau, audited: true, arguments: CityAlertArgs.self) { args, peer throws(WireError) in
                 try await urgent { () async throws(WireError) in await station.cityAlert(args, by: peer.description) }
-            },
+            }.inEmergencyLane(),
             .command(.announce, role: .teacher, audited: true, arguments: AnnounceArgs.self) { args, peer throws(WireError) in
                 try await station.announcements().book(args, by: peer)
             },

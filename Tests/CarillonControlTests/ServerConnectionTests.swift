@@ -157,7 +157,7 @@ struct ServerConnectionTests {
 }
 
 /// A blocking client socket that reads lines.
-private final class TestSocket {
+final class TestSocket {
     let fd: Int32
     private var buffer: [UInt8] = []
     private var start = 0
