@@ -5,13 +5,14 @@ import Foundation
 /// The command table: every command the daemon answers, with the role it needs and whether it is
 /// audited, in one place. `auth` is the server's own (see `CommandSpec.auth`).
 enum Commands {
-    static func table(station: Station) -> [CommandSpec] {
+    /// - Parameter desk: booked announcements, a concern of its own that the table reaches directly.
+    static func table(station: Station, announcements desk: AnnouncementDesk) -> [CommandSpec] {
         let groups = station.zoneGroups
         // Every command whose arguments name zones sees zone groups expanded, by whatever transport.
-        return commands(station: station).map { $0.expandingZones { groups.expand($0) } }
+        return commands(station: station, desk: desk).map { $0.expandingZones { groups.expand($0) } }
     }
 
-    private static func commands(station: Station) -> [CommandSpec] {
+    private static func commands(station: Station, desk: AnnouncementDesk) -> [CommandSpec] {
         [
             .command(.hello, role: nil, arguments: HelloArgs.self) { args, _ throws(WireError) in
                 guard args.protocols.contains(protocolVersion) else {
@@ -128,13 +129,13 @@ enum Commands {
                 try await urgent { () async throws(WireError) in await station.cityAlert(args, by: peer.description) }
             }.inEmergencyLane(),
             .command(.announce, role: .teacher, audited: true, arguments: AnnounceArgs.self) { args, peer throws(WireError) in
-                try await station.announcements().book(args, by: peer)
+                try await desk.book(args, by: peer)
             },
             .command(.announceList, role: .viewer, arguments: AnnounceListArgs.self) { args, peer throws(WireError) in
-                try await station.announcements().list(args, by: peer)
+                try await desk.list(args, by: peer)
             },
             .command(.announceCancel, role: .teacher, audited: true, arguments: AnnounceCancelArgs.self) { args, peer throws(WireError) in
-                try await station.announcements().cancel(args, by: peer)
+                try await desk.cancel(args, by: peer)
             },
             .command(.adminBackup, role: .admin, audited: true, arguments: Empty.self) { _, _ throws(WireError) in
                 try await station.backup()

@@ -6,10 +6,10 @@ import Logging
 extension Daemon {
     /// Clears what a daemon killed mid-write left in the data directory: every upload (uploads live
     /// in memory, so none survives a restart), recordings no catalog row names (a kill between
-    /// putting an import's or a bundle's file in place and committing its row), renders cut off
-    /// before their rename (`*.partial` in the cache), and shout recordings past
-    /// `keep_shouts_days`. Without this, a daemon crashing during uploads fills the disk, up to
-    /// 200 MiB per upload.
+    /// putting an import's or a bundle's file in place and committing its row), and renders cut off
+    /// before their rename (`*.partial` in the cache). Without this, a daemon crashing during
+    /// uploads fills the disk, up to 200 MiB per upload. (Old shout recordings go once the daemon is
+    /// ready: `Station.pruneShoutRecordings`.)
     ///
     /// Runs at start, before the control socket opens: nothing else writes there yet.
     static func sweepDataDirectory(config: StationConfig, library: Library, logger: Logger) {
@@ -36,10 +36,6 @@ extension Daemon {
         for name in found where !named.contains(Substring(name)) {
             try? files.removeItem(atPath: recordings + "/" + name)
             logger.notice("removed a recording no clip names, left by an earlier run", metadata: ["file": "\(name)"])
-        }
-        let old = ShoutArchive.prune(directory: config.dataDirectory + "/shouts", keepDays: config.keepShoutsDays)
-        if !old.isEmpty {
-            logger.notice("removed old shout recordings", metadata: ["files": "\(old.count)", "older_than_days": "\(config.keepShoutsDays)"])
         }
         for kind in ["synth", "speech"] {
             let cache = config.dataDirectory + "/cache/" + kind

@@ -270,7 +270,6 @@ public enum Daemon {
         let announceTimer = try WakeTimer()
         let desk = try AnnouncementDesk(
             station: station, store: store, renderer: renderer, logger: logger, timer: announceTimer)
-        await station.setAnnouncementDesk(desk)
 
         let readiness = Readiness(waitingFor: config.web == nil ? [.control, .signals] : [.control, .signals, .web]) { [logger] in
             notifier?.notify("READY=1\nSTATUS=ready")
@@ -282,7 +281,7 @@ public enum Daemon {
         // One limiter for TCP's `auth` and the console's sign-ins: failures from an address add up.
         let limiter = LoginLimiter(maxFailures: config.control.maxFailedLogins, window: config.control.failedLoginWindow)
         let server = ControlServer(
-            unix: config.control.unix, tcp: config.control.tcp, commands: Commands.table(station: station),
+            unix: config.control.unix, tcp: config.control.tcp, commands: Commands.table(station: station, announcements: desk),
             audit: { peer, command, arguments, result in
                 await station.audit(peer, command: command, arguments: arguments, result: result)
             },
@@ -332,7 +331,7 @@ public enum Daemon {
             let monitor = CityLinkMonitor(
                 broker: city.broker, school: bureau.school, district: city.district,
                 publish: { [events = station.events] event in events.publish(event) })
-            let dispatcher = Dispatcher(Commands.table(station: station)) { peer, command, arguments, result in
+            let dispatcher = Dispatcher(Commands.table(station: station, announcements: desk)) { peer, command, arguments, result in
                 await station.audit(peer, command: command, arguments: arguments, result: result)
             }
             let link = CityLink(
@@ -347,7 +346,7 @@ public enum Daemon {
         station.roster.configure(
             config.web.map { .init(publicURL: $0.publicURL, sessionIdle: $0.sessionIdle, sessionLifetime: $0.sessionLifetime) })
         let web = config.web.map { settings in
-            let dispatcher = Dispatcher(Commands.table(station: station)) { peer, command, arguments, result in
+            let dispatcher = Dispatcher(Commands.table(station: station, announcements: desk)) { peer, command, arguments, result in
                 await station.audit(peer, command: command, arguments: arguments, result: result)
             }
             return ServiceGroupConfiguration.ServiceConfiguration(

@@ -161,6 +161,7 @@ struct CacheWarmer: Service {
                 await station.setEmergencyAudio(alarms.audio, failures: alarms.failures)
                 await station.preparePlans()
                 if await station.hasCityLink { await station.prepareCountdown() }
+                await station.pruneShoutRecordings()
                 let started = ContinuousClock.now
                 let failures = await atIdlePriority {
                     library.renderAll(renderer: renderer, shouldStop: { stopping.load(ordering: .relaxed) })

@@ -22,15 +22,6 @@ extension Station {
         }
     }
 
-    /// Hands the Station the announcement desk, for the command table to reach.
-    func setAnnouncementDesk(_ desk: AnnouncementDesk) { announcementDesk = desk }
-
-    /// The announcement desk; `internal` before the daemon has set it up.
-    func announcements() throws(WireError) -> AnnouncementDesk {
-        guard let announcementDesk else { throw WireError(.internal, "announcements are not set up yet") }
-        return announcementDesk
-    }
-
     /// Whether the library has the clip `id`.
     func hasClip(_ id: String) -> Bool { library.clips[id] != nil }
 
@@ -76,13 +67,11 @@ extension Station {
     {
         let id = nextPlayID
         nextPlayID += 1
-        let record = PlayRecord(
-            id: id, clip: clip, zones: zones, level: Level.announcement.rawValue, source: "announce", requestedBy: peer,
-            requestedAt: due)
-        await log { () throws(StoreError) in
-            try await self.store.recordRequested(record)
-            try await self.store.recordEnded(id: id, at: Date(), outcome: "missed", detail: detail)
-        }
+        await logMissed(
+            PlayRecord(
+                id: id, clip: clip, zones: zones, level: Level.announcement.rawValue, source: "announce", requestedBy: peer,
+                requestedAt: due),
+            detail: detail)
         return id
     }
 

@@ -136,13 +136,19 @@ extension Station {
             case .cultureNext: "culture:next"
             }
         logger.warning("scheduled event missed", metadata: ["event": "\(event.key)", "late": "\(Int(lateness)) s"])
-        let record = PlayRecord(
-            id: id, clip: clip, zones: resolvedZones(of: event), level: event.level?.rawValue ?? "bell",
-            source: "schedule", requestedBy: "schedule \(event.timetable)", requestedAt: event.at)
+        await logMissed(
+            PlayRecord(
+                id: id, clip: clip, zones: resolvedZones(of: event), level: event.level?.rawValue ?? "bell",
+                source: "schedule", requestedBy: "schedule \(event.timetable)", requestedAt: event.at),
+            detail: "\(Int(lateness)) s late, past the grace window")
+    }
+
+    /// Writes a play that never sounded: its request and, at once, its end as `missed`, so that
+    /// `log` and `stats` count it. For the scheduler's missed events and booked announcements.
+    func logMissed(_ record: PlayRecord, detail: String) async {
         await log { () throws(StoreError) in
             try await self.store.recordRequested(record)
-            try await self.store.recordEnded(
-                id: id, at: Date(), outcome: "missed", detail: "\(Int(lateness)) s late, past the grace window")
+            try await self.store.recordEnded(id: record.id, at: Date(), outcome: "missed", detail: detail)
         }
     }
 

@@ -106,7 +106,13 @@ extension Station {
         logger.info(
             "shout recorded", metadata: ["play": "\(info.play)", "file": "\(recorder.path)", "seconds": "\(recorder.frames / opusSampleRate)"])
         // Each shout makes room for itself: the archive never holds more than `keep_shouts_days`.
-        let (directory, days) = (await config.dataDirectory + "/shouts", await config.keepShoutsDays)
+        await pruneShoutRecordings()
+    }
+
+    /// Removes the shout recordings older than `[station] keep_shouts_days`, off the pool: after
+    /// each shout, and once the daemon is ready (not on the way to it).
+    func pruneShoutRecordings() async {
+        let (directory, days) = (config.dataDirectory + "/shouts", config.keepShoutsDays)
         let removed = await offPool { ShoutArchive.prune(directory: directory, keepDays: days) }
         if !removed.isEmpty {
             logger.notice("removed old shout recordings", metadata: ["files": "\(removed.count)", "older_than_days": "\(days)"])

@@ -77,8 +77,6 @@ public actor Station {
     /// The zone groups as the config has them now, for the command table's zone expansion, which
     /// runs before any handler and cannot wait for this actor.
     nonisolated let zoneGroups: CurrentZoneGroups
-    /// Booked announcements: a type of its own, held here only so the command table can reach it.
-    var announcementDesk: AnnouncementDesk?
 
     /// A play that has not ended in every zone.
     struct ActivePlay {

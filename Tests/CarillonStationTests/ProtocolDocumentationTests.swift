@@ -21,12 +21,14 @@ struct ProtocolDocumentationTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         try directory.write("catalog.toml", "")
+        let store = try Store.inMemory()
+        let renderer = Renderer(cacheDirectory: directory.file("cache"), loudnessTarget: -18)
         let station = try Station(
             config: StationConfig.parse([], file: "/tmp/carillon.toml"), library: Library.load(directory: directory.path),
-            engine: AudioEngine(outputs: [], onEvent: { _ in }), store: Store.inMemory(),
-            renderer: Renderer(cacheDirectory: directory.file("cache"), loudnessTarget: -18), logger: Logger(label: "test"))
+            engine: AudioEngine(outputs: [], onEvent: { _ in }), store: store, renderer: renderer, logger: Logger(label: "test"))
+        let desk = try AnnouncementDesk(station: station, store: store, renderer: renderer, logger: Logger(label: "test"), timer: WakeTimer())
         // The server adds `auth`, as the daemon does.
-        let table = Commands.table(station: station) + [.auth(access: AccessControl(AccessPolicy()), limiter: LoginLimiter())]
+        let table = Commands.table(station: station, announcements: desk) + [.auth(access: AccessControl(AccessPolicy()), limiter: LoginLimiter())]
         #expect(table.map(\.name).sorted() == CommandName.allCases.map(\.rawValue).sorted())
         let sections = Self.sections(of: protocolDoc)
         for command in table {

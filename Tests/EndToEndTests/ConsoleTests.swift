@@ -29,11 +29,7 @@ struct ConsoleRig {
             catalog: PlanTests.catalog,
             prepare: { directory in
                 if tls { _ = try ControlAccessTests.TLSFiles(in: directory) }
-                for (name, frequency, seconds) in [("alarm1k", 1000.0, 1.0), ("msg500", 500.0, 1.0), ("drill2k", 2000.0, 0.5)] {
-                    try WAVFile.write(
-                        path: directory.file("library/\(name).wav"), sampleRate: 48000, channels: 1,
-                        samples: WAVFile.tone(frequency: frequency, seconds: seconds, sampleRate: 48000, channels: 1))
-                }
+                try PlanTests.writeTones(in: directory)
                 try directory.write(
                     "plans/fire.toml",
                     """

@@ -39,6 +39,15 @@ struct PlanTests {
         file = "drill2k.wav"
         """
 
+    /// The tones `catalog` names, each a pure tone the capture can tell apart.
+    static func writeTones(in directory: TemporaryDirectory) throws {
+        for (name, frequency, seconds) in [("alarm1k", 1000.0, 1.0), ("alarm700", 700.0, 1.0), ("msg500", 500.0, 1.0), ("drill2k", 2000.0, 0.5)] {
+            try WAVFile.write(
+                path: directory.file("library/\(name).wav"), sampleRate: 48000, channels: 1,
+                samples: WAVFile.tone(frequency: frequency, seconds: seconds, sampleRate: 48000, channels: 1))
+        }
+    }
+
     static func start() throws -> Rig {
         try Rig.start(
             extra: """
@@ -50,13 +59,7 @@ struct PlanTests {
                 """,
             catalog: catalog,
             prepare: { directory in
-                for (name, frequency, seconds) in [
-                    ("alarm1k", 1000.0, 1.0), ("alarm700", 700.0, 1.0), ("msg500", 500.0, 1.0), ("drill2k", 2000.0, 0.5),
-                ] {
-                    try WAVFile.write(
-                        path: directory.file("library/\(name).wav"), sampleRate: 48000, channels: 1,
-                        samples: WAVFile.tone(frequency: frequency, seconds: seconds, sampleRate: 48000, channels: 1))
-                }
+                try writeTones(in: directory)
                 try directory.write(
                     "plans/test.toml",
                     """
